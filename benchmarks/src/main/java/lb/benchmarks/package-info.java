@@ -1,0 +1,2 @@
+/** JMH benchmarks for the lookup, scheduling and rewrite path. */
+package lb.benchmarks;

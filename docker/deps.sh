@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the tools the testbed and the end-to-end tests use, from Debian's packages,
+# only when one is missing. Needs root. Prints what it installs.
+set -euo pipefail
+need=()
+have() { command -v "$1" >/dev/null 2>&1; }
+have ip      || need+=(iproute2)
+have curl    || need+=(curl)
+have ethtool || need+=(ethtool)
+have tshark  || need+=(tshark)
+have python3 || need+=(python3)
+have sha256sum || need+=(coreutils)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "deps: missing packages: ${need[*]} (run as root, or: apt-get install ${need[*]})" >&2
+    exit 1
+  fi
+  echo "deps: installing ${need[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >&2
+  echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
+fi
