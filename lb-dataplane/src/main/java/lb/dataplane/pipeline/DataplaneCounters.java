@@ -1,0 +1,84 @@
+package lb.dataplane.pipeline;
+
+import lb.dataplane.packet.DropReason;
+import org.agrona.concurrent.status.AtomicCounter;
+import org.agrona.concurrent.status.CountersManager;
+
+/**
+ * The counters of one dataplane worker, allocated in an Agrona {@link CountersManager} so the
+ * control side can read them at any time without stopping the worker (Aeron's model). The worker
+ * is the only writer and bumps them with release stores: no locks, no allocation.
+ */
+public final class DataplaneCounters
+{
+    /** Counter type ids, so readers can tell the kinds apart by type instead of parsing labels. */
+    public static final int TYPE_TRAFFIC = 1;
+    public static final int TYPE_DROP = 2;
+    public static final int TYPE_FLOW = 3;
+
+    public final AtomicCounter rxClientFrames;
+    public final AtomicCounter rxClientBytes;
+    public final AtomicCounter rxServerFrames;
+    public final AtomicCounter rxServerBytes;
+    public final AtomicCounter txClientFrames;
+    public final AtomicCounter txClientBytes;
+    public final AtomicCounter txServerFrames;
+    public final AtomicCounter txServerBytes;
+    public final AtomicCounter arpReplies;
+    public final AtomicCounter arpToControl;
+    public final AtomicCounter icmpEchoReplies;
+    public final AtomicCounter flowsCreated;
+    public final AtomicCounter flowsExpired;
+    public final AtomicCounter flowsRepicked;
+    public final AtomicCounter flowsClosed;
+    private final AtomicCounter[] drops;
+
+    public DataplaneCounters(final CountersManager manager, final int workerId)
+    {
+        final String w = " worker=" + workerId;
+        rxClientFrames = manager.newCounter("rx_client_frames" + w, TYPE_TRAFFIC);
+        rxClientBytes = manager.newCounter("rx_client_bytes" + w, TYPE_TRAFFIC);
+        rxServerFrames = manager.newCounter("rx_server_frames" + w, TYPE_TRAFFIC);
+        rxServerBytes = manager.newCounter("rx_server_bytes" + w, TYPE_TRAFFIC);
+        txClientFrames = manager.newCounter("tx_client_frames" + w, TYPE_TRAFFIC);
+        txClientBytes = manager.newCounter("tx_client_bytes" + w, TYPE_TRAFFIC);
+        txServerFrames = manager.newCounter("tx_server_frames" + w, TYPE_TRAFFIC);
+        txServerBytes = manager.newCounter("tx_server_bytes" + w, TYPE_TRAFFIC);
+        arpReplies = manager.newCounter("arp_replies" + w, TYPE_TRAFFIC);
+        arpToControl = manager.newCounter("arp_to_control" + w, TYPE_TRAFFIC);
+        icmpEchoReplies = manager.newCounter("icmp_echo_replies" + w, TYPE_TRAFFIC);
+        flowsCreated = manager.newCounter("flows_created" + w, TYPE_FLOW);
+        flowsExpired = manager.newCounter("flows_expired" + w, TYPE_FLOW);
+        flowsRepicked = manager.newCounter("flows_repicked" + w, TYPE_FLOW);
+        flowsClosed = manager.newCounter("flows_closed" + w, TYPE_FLOW);
+        final DropReason[] reasons = DropReason.values();
+        drops = new AtomicCounter[reasons.length];
+        for (final DropReason reason : reasons)
+        {
+            drops[reason.ordinal()] = manager.newCounter("drop_" + reason.metricName() + w, TYPE_DROP);
+        }
+    }
+
+    /** Counts one dropped frame. */
+    public void drop(final DropReason reason)
+    {
+        drops[reason.ordinal()].incrementRelease();
+    }
+
+    /** Current count for one drop reason (any thread). */
+    public long drops(final DropReason reason)
+    {
+        return drops[reason.ordinal()].get();
+    }
+
+    /** Sum over all drop reasons (any thread). */
+    public long totalDrops()
+    {
+        long sum = 0;
+        for (final AtomicCounter c : drops)
+        {
+            sum += c.get();
+        }
+        return sum;
+    }
+}

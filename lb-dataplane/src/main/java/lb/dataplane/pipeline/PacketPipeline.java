@@ -1,0 +1,547 @@
+package lb.dataplane.pipeline;
+
+import lb.dataplane.flow.FlowExpiry;
+import lb.dataplane.flow.FlowTable;
+import lb.dataplane.packet.DropReason;
+import lb.dataplane.packet.FrameClassifier;
+import lb.dataplane.packet.FrameType;
+import lb.dataplane.packet.ParsedFrame;
+import lb.dataplane.rewrite.ForwardNat;
+import lb.dataplane.rewrite.ReturnNat;
+import lb.dataplane.sched.BackendPool;
+import org.agrona.MutableDirectBuffer;
+
+/**
+ * What lb does with one frame, for both arms of a two-armed NAT (like IPVS-NAT).
+ *
+ * <p>Client side: answer ARP for lb's own address and the VIPs, answer ICMP echo to them, and
+ * forward a TCP/UDP frame for a service to a backend: a new flow (TCP SYN or first UDP datagram)
+ * asks the service's scheduler, later frames follow the flow table. Server side: answer ARP for
+ * the gateway address, hand other ARP frames to the control thread (health probes learn backend
+ * MACs from them), and rewrite backend replies to come from VIP:port toward the client's MAC.
+ *
+ * <p>Each flow is two entries in one {@link FlowTable}: the forward key (client -> VIP) and the
+ * return key (backend -> client). The forward entry's NAT address is the backend; the return
+ * entry's is the VIP and it keeps the client's (or its router's) MAC. The forward entry's TCP
+ * state is the one that counts for least-connection scheduling.
+ *
+ * <p>Single-threaded: one pipeline per worker, called from its duty cycle. Allocation-free.
+ */
+public final class PacketPipeline implements FlowExpiry
+{
+    /** RX flag: the L4 checksum is only the pseudo-header sum (TP_STATUS_CSUMNOTREADY). */
+    public static final int RX_CHECKSUM_PARTIAL = 1;
+    /** RX flag: the ring held only part of the frame; it must never be forwarded. */
+    public static final int RX_TRUNCATED = 2;
+
+    static final int PROTO_ICMP = 1;
+    static final int PROTO_TCP = 6;
+    static final int PROTO_UDP = 17;
+    static final int TCP_FIN = 0x01;
+    static final int TCP_SYN = 0x02;
+    static final int TCP_RST = 0x04;
+    static final int TCP_ACK = 0x10;
+
+    /** An age that makes any entry idle at its next visit by the expiry walk. */
+    private static final long EXPIRED_AGE = 1L << 60;
+
+    private final ServiceTable services;
+    private final FlowTable flows;
+    private final DataplaneCounters counters;
+    private final FrameSink toClient;
+    private final FrameSink toServer;
+    private final FrameSink toControl;
+    private final long clientMac;
+    private final long serverMac;
+    private final int clientIp;
+    private final int gatewayIp;
+
+    private final FrameClassifier classifier = new FrameClassifier();
+    private final ParsedFrame parsed = new ParsedFrame();
+    private final ForwardNat forwardNat = new ForwardNat();
+    private final ReturnNat returnNat = new ReturnNat();
+    private final LocalReplies replies = new LocalReplies();
+    private long now;
+
+    /**
+     * @param clientMac MAC of the client-side interface (source of frames toward clients)
+     * @param serverMac MAC of the server-side interface (source of frames toward backends)
+     * @param clientIp  lb's own client-side address (answers ARP and ping)
+     * @param gatewayIp the address the servers route through (answers ARP and ping)
+     */
+    public PacketPipeline(
+        final ServiceTable services,
+        final FlowTable flows,
+        final DataplaneCounters counters,
+        final FrameSink toClient,
+        final FrameSink toServer,
+        final FrameSink toControl,
+        final long clientMac,
+        final long serverMac,
+        final int clientIp,
+        final int gatewayIp)
+    {
+        this.services = services;
+        this.flows = flows;
+        this.counters = counters;
+        this.toClient = toClient;
+        this.toServer = toServer;
+        this.toControl = toControl;
+        this.clientMac = clientMac;
+        this.serverMac = serverMac;
+        this.clientIp = clientIp;
+        this.gatewayIp = gatewayIp;
+    }
+
+    public ServiceTable services()
+    {
+        return services;
+    }
+
+    public FlowTable flows()
+    {
+        return flows;
+    }
+
+    /** Number of flows: every flow holds a forward and a return entry. */
+    public int flowCount()
+    {
+        return flows.size() / 2;
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Client side
+    // ---------------------------------------------------------------------------------------
+
+    /** Handles one frame received on the client-side interface. */
+    public void onClientFrame(final MutableDirectBuffer buffer, final int offset, final int length, final int rxFlags,
+        final long nowNanos)
+    {
+        now = nowNanos;
+        counters.rxClientFrames.incrementRelease();
+        counters.rxClientBytes.getAndAddRelease(length);
+        if (!admit(buffer, offset, length, rxFlags))
+        {
+            return;
+        }
+        switch (classifier.classify(buffer, offset, length, parsed))
+        {
+            case IPV4_TCP:
+            case IPV4_UDP:
+                forward(buffer, offset, length);
+                break;
+            case ARP:
+                answerArp(buffer, offset, length, clientMac, toClient, false);
+                break;
+            case IPV4_ICMP:
+                answerEcho(buffer, offset, length, clientMac, toClient, false);
+                break;
+            default:
+                counters.drop(parsed.dropReason);
+        }
+    }
+
+    private void forward(final MutableDirectBuffer buffer, final int offset, final int length)
+    {
+        final ParsedFrame p = parsed;
+        if (LocalReplies.dstMac(buffer, offset) != clientMac)
+        {
+            counters.drop(DropReason.NOT_FOR_US);
+            return;
+        }
+        final Service service = services.find(p.dstIp, p.dstPort, p.protocol);
+        if (service == null)
+        {
+            counters.drop(services.isVip(p.dstIp) || p.dstIp == clientIp ? DropReason.NO_SERVICE : DropReason.NOT_FOR_US);
+            return;
+        }
+
+        final boolean tcp = p.protocol == PROTO_TCP;
+        final boolean syn = tcp && (p.tcpFlags & (TCP_SYN | TCP_ACK)) == TCP_SYN;
+        int slot = flows.find(p.srcIp, p.dstIp, p.srcPort, p.dstPort, p.protocol);
+        if (slot >= 0)
+        {
+            final BackendPool pool = service.pool();
+            final int handle = flows.backendId(slot);
+            if (!pool.canCarryFlows(handle) || flows.serviceId(slot) != service.id())
+            {
+                counters.flowsRepicked.incrementRelease();
+                slot = replaceFlow(slot, service, buffer, offset);
+            }
+            else if (syn && flows.tcpState(slot) == FlowTable.STATE_CLOSING)
+            {
+                // The client reuses a port of a finished connection: a new connection, a new pick.
+                slot = replaceFlow(slot, service, buffer, offset);
+            }
+        }
+        else if (tcp && !syn)
+        {
+            counters.drop(DropReason.NO_FLOW);
+            return;
+        }
+        else
+        {
+            slot = createFlow(service, buffer, offset);
+        }
+        if (slot < 0)
+        {
+            return;
+        }
+
+        if (tcp)
+        {
+            trackForwardTcp(slot, p.tcpFlags);
+        }
+        flows.touch(slot, now, length);
+
+        final BackendPool pool = service.pool();
+        final int backendSlot = pool.slotOf(flows.backendId(slot));
+        if (!forwardNat.apply(buffer, p, serverMac, pool.mac(backendSlot), pool.ip(backendSlot),
+            service.backendPort(backendSlot)))
+        {
+            counters.drop(DropReason.TTL_EXCEEDED);
+            return;
+        }
+        send(toServer, buffer, offset, length, counters.txServerFrames, counters.txServerBytes);
+    }
+
+    /** Picks a backend and inserts both entries of a new flow; returns the forward slot or -1 (counted). */
+    private int createFlow(final Service service, final MutableDirectBuffer buffer, final int offset)
+    {
+        final ParsedFrame p = parsed;
+        final BackendPool pool = service.pool();
+        final int flowHash = FlowTable.hash(p.srcIp, p.dstIp, p.srcPort, p.dstPort, p.protocol);
+        final int handle = service.scheduler().pick(p.srcIp, flowHash);
+        if (handle < 0)
+        {
+            counters.drop(DropReason.NO_BACKEND);
+            return -1;
+        }
+        final int backendSlot = pool.slotOf(handle);
+        final int backendIp = pool.ip(backendSlot);
+        final int backendPort = service.backendPort(backendSlot);
+        final int state = p.protocol == PROTO_TCP ? FlowTable.STATE_SYN_SEEN : FlowTable.STATE_NONE;
+
+        final int ret = flows.insert(backendIp, p.srcIp, backendPort, p.srcPort, p.protocol, now);
+        if (ret < 0)
+        {
+            counters.drop(DropReason.FLOW_TABLE_FULL);
+            return -1;
+        }
+        flows.setServiceId(ret, service.id());
+        flows.setBackendId(ret, handle);
+        flows.setNatIp(ret, service.vip());
+        flows.setNatPort(ret, service.port());
+        flows.setPeerMac(ret, LocalReplies.srcMac(buffer, offset));
+        flows.setReturnDirection(ret, true);
+        flows.setTcpState(ret, state);
+
+        final int fwd = flows.insert(p.srcIp, p.dstIp, p.srcPort, p.dstPort, p.protocol, now);
+        if (fwd < 0)
+        {
+            flows.remove(backendIp, p.srcIp, backendPort, p.srcPort, p.protocol);
+            counters.drop(DropReason.FLOW_TABLE_FULL);
+            return -1;
+        }
+        flows.setServiceId(fwd, service.id());
+        flows.setBackendId(fwd, handle);
+        flows.setNatIp(fwd, backendIp);
+        flows.setNatPort(fwd, backendPort);
+        flows.setPeerMac(fwd, LocalReplies.srcMac(buffer, offset));
+        flows.setReturnDirection(fwd, false);
+        flows.setTcpState(fwd, state);
+
+        pool.incrementActive(handle);
+        counters.flowsCreated.incrementRelease();
+        return fwd;
+    }
+
+    /** Ends the flow at forward slot {@code fwd} and starts a new one for the same key. */
+    private int replaceFlow(final int fwd, final Service service, final MutableDirectBuffer buffer, final int offset)
+    {
+        final ParsedFrame p = parsed;
+        releaseFlow(fwd);
+        final int natIp = flows.natIp(fwd);
+        final int natPort = flows.natPort(fwd);
+        // Removing by key: each removal may shift entries, so slots are not reused across it.
+        flows.remove(natIp, p.srcIp, natPort, p.srcPort, p.protocol);
+        flows.remove(p.srcIp, p.dstIp, p.srcPort, p.dstPort, p.protocol);
+        return createFlow(service, buffer, offset);
+    }
+
+    /** Gives back the backend's active-flow count of a forward entry, once per flow. */
+    private void releaseFlow(final int fwd)
+    {
+        if (flows.tcpState(fwd) != FlowTable.STATE_CLOSING)
+        {
+            final Service service = services.byId(flows.serviceId(fwd));
+            if (service != null)
+            {
+                service.pool().decrementActive(flows.backendId(fwd));
+            }
+        }
+    }
+
+    private void trackForwardTcp(final int fwd, final int tcpFlags)
+    {
+        if ((tcpFlags & (TCP_FIN | TCP_RST)) != 0)
+        {
+            close(fwd, -1);
+        }
+        else if ((tcpFlags & TCP_ACK) != 0 && flows.tcpState(fwd) == FlowTable.STATE_SYN_SEEN)
+        {
+            flows.setTcpState(fwd, FlowTable.STATE_ESTABLISHED);
+            final int ret = returnSlotOf(fwd);
+            if (ret >= 0)
+            {
+                flows.setTcpState(ret, FlowTable.STATE_ESTABLISHED);
+            }
+        }
+    }
+
+    /** FIN or RST seen: both entries go to CLOSING and the backend's active count drops once. */
+    private void close(final int fwd, final int knownReturnSlot)
+    {
+        if (flows.tcpState(fwd) == FlowTable.STATE_CLOSING)
+        {
+            return;
+        }
+        releaseFlow(fwd);
+        flows.setTcpState(fwd, FlowTable.STATE_CLOSING);
+        final int ret = knownReturnSlot >= 0 ? knownReturnSlot : returnSlotOf(fwd);
+        if (ret >= 0)
+        {
+            flows.setTcpState(ret, FlowTable.STATE_CLOSING);
+        }
+        counters.flowsClosed.incrementRelease();
+    }
+
+    private int returnSlotOf(final int fwd)
+    {
+        return flows.find(flows.natIp(fwd), flows.srcIp(fwd), flows.natPort(fwd), flows.srcPort(fwd), flows.protocol(fwd));
+    }
+
+    private int forwardSlotOf(final int ret)
+    {
+        return flows.find(flows.dstIp(ret), flows.natIp(ret), flows.dstPort(ret), flows.natPort(ret), flows.protocol(ret));
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Server side
+    // ---------------------------------------------------------------------------------------
+
+    /** Handles one frame received on the server-side interface. */
+    public void onServerFrame(final MutableDirectBuffer buffer, final int offset, final int length, final int rxFlags,
+        final long nowNanos)
+    {
+        now = nowNanos;
+        counters.rxServerFrames.incrementRelease();
+        counters.rxServerBytes.getAndAddRelease(length);
+        if (!admit(buffer, offset, length, rxFlags))
+        {
+            return;
+        }
+        switch (classifier.classify(buffer, offset, length, parsed))
+        {
+            case IPV4_TCP:
+            case IPV4_UDP:
+                reverse(buffer, offset, length);
+                break;
+            case ARP:
+                // Backends' ARP replies (and requests) carry their MACs: the control thread learns them.
+                if (toControl.send(buffer, offset, length))
+                {
+                    counters.arpToControl.incrementRelease();
+                }
+                else
+                {
+                    counters.drop(DropReason.CONTROL_RING_FULL);
+                }
+                answerArp(buffer, offset, length, serverMac, toServer, true);
+                break;
+            case IPV4_ICMP:
+                answerEcho(buffer, offset, length, serverMac, toServer, true);
+                break;
+            default:
+                counters.drop(parsed.dropReason);
+        }
+    }
+
+    private void reverse(final MutableDirectBuffer buffer, final int offset, final int length)
+    {
+        final ParsedFrame p = parsed;
+        if (LocalReplies.dstMac(buffer, offset) != serverMac)
+        {
+            counters.drop(DropReason.NOT_FOR_US);
+            return;
+        }
+        final int ret = flows.find(p.srcIp, p.dstIp, p.srcPort, p.dstPort, p.protocol);
+        if (ret < 0)
+        {
+            counters.drop(DropReason.NO_FLOW);
+            return;
+        }
+        final Service service = services.byId(flows.serviceId(ret));
+        if (service == null || !service.pool().canCarryFlows(flows.backendId(ret)))
+        {
+            counters.drop(DropReason.NO_BACKEND);
+            return;
+        }
+        if (p.protocol == PROTO_TCP && (p.tcpFlags & (TCP_FIN | TCP_RST)) != 0)
+        {
+            final int fwd = forwardSlotOf(ret);
+            if (fwd >= 0)
+            {
+                close(fwd, ret);
+            }
+        }
+        flows.touch(ret, now, length);
+        if (!returnNat.apply(buffer, p, clientMac, flows.peerMac(ret), flows.natIp(ret), flows.natPort(ret)))
+        {
+            counters.drop(DropReason.TTL_EXCEEDED);
+            return;
+        }
+        send(toClient, buffer, offset, length, counters.txClientFrames, counters.txClientBytes);
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Shared steps
+    // ---------------------------------------------------------------------------------------
+
+    private boolean admit(final MutableDirectBuffer buffer, final int offset, final int length, final int rxFlags)
+    {
+        if ((rxFlags & RX_TRUNCATED) != 0)
+        {
+            counters.drop(DropReason.SNAPLEN_TRUNCATED);
+            return false;
+        }
+        parsed.l4ChecksumPartial = (rxFlags & RX_CHECKSUM_PARTIAL) != 0;
+        return true;
+    }
+
+    private void answerArp(final MutableDirectBuffer buffer, final int offset, final int length, final long ownMac,
+        final FrameSink out, final boolean serverSide)
+    {
+        final ParsedFrame p = parsed;
+        final boolean owned = serverSide ? p.targetIp == gatewayIp : (p.targetIp == clientIp || services.isVip(p.targetIp));
+        if (p.arpOp != LocalReplies.ARP_REQUEST || !owned)
+        {
+            if (!serverSide)
+            {
+                counters.drop(DropReason.NOT_FOR_US);
+            }
+            return;
+        }
+        final int replyLength = replies.arpReply(buffer, offset, length, ownMac, p);
+        if (out.send(buffer, offset, replyLength))
+        {
+            counters.arpReplies.incrementRelease();
+        }
+        else
+        {
+            counters.drop(DropReason.TX_RING_FULL);
+        }
+    }
+
+    private void answerEcho(final MutableDirectBuffer buffer, final int offset, final int length, final long ownMac,
+        final FrameSink out, final boolean serverSide)
+    {
+        final ParsedFrame p = parsed;
+        final boolean owned = serverSide ? p.dstIp == gatewayIp : (p.dstIp == clientIp || services.isVip(p.dstIp));
+        if (!owned || LocalReplies.dstMac(buffer, offset) != ownMac)
+        {
+            counters.drop(DropReason.NOT_FOR_US);
+            return;
+        }
+        if (p.icmpType != LocalReplies.ICMP_ECHO_REQUEST)
+        {
+            counters.drop(DropReason.UNSUPPORTED_PROTOCOL);
+            return;
+        }
+        replies.echoReply(buffer, offset, p);
+        if (out.send(buffer, offset, length))
+        {
+            counters.icmpEchoReplies.incrementRelease();
+        }
+        else
+        {
+            counters.drop(DropReason.TX_RING_FULL);
+        }
+    }
+
+    private void send(final FrameSink out, final MutableDirectBuffer buffer, final int offset, final int length,
+        final org.agrona.concurrent.status.AtomicCounter frames, final org.agrona.concurrent.status.AtomicCounter bytes)
+    {
+        if (out.send(buffer, offset, length))
+        {
+            frames.incrementRelease();
+            bytes.getAndAddRelease(length);
+        }
+        else
+        {
+            counters.drop(DropReason.TX_RING_FULL);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Expiry (called by the flow table's sliced walk)
+    // ---------------------------------------------------------------------------------------
+
+    /**
+     * An entry has been idle past its timeout. A flow goes only when both of its entries are idle
+     * (a one-way stream keeps it alive). The forward entry decides: it releases the backend's
+     * active count and marks its return entry for removal at its next visit, so no call here
+     * removes any entry but the one asked about (removal shifts entries under the walk).
+     */
+    @Override
+    public boolean onIdle(final FlowTable table, final int slot)
+    {
+        if (table.isReturnDirection(slot))
+        {
+            final int fwd = forwardSlotOf(slot);
+            if (fwd < 0)
+            {
+                return true;
+            }
+            if (!table.isIdle(fwd, now))
+            {
+                table.setLastSeen(slot, table.lastSeen(fwd));
+            }
+            return false;
+        }
+        final int ret = returnSlotOf(slot);
+        if (ret >= 0 && !table.isIdle(ret, now))
+        {
+            table.setLastSeen(slot, table.lastSeen(ret));
+            return false;
+        }
+        releaseFlow(slot);
+        if (ret >= 0)
+        {
+            table.setLastSeen(ret, now - EXPIRED_AGE);
+        }
+        counters.flowsExpired.incrementRelease();
+        return true;
+    }
+
+    @Override
+    public void onEvict(final FlowTable table, final int slot)
+    {
+        if (!table.isReturnDirection(slot))
+        {
+            releaseFlow(slot);
+            final int ret = returnSlotOf(slot);
+            if (ret >= 0)
+            {
+                table.setLastSeen(ret, now - EXPIRED_AGE);
+            }
+        }
+    }
+
+    /** Runs one slice of the expiry walk; returns the entries removed. */
+    public int expire(final long nowNanos, final int maxSlots)
+    {
+        now = nowNanos;
+        return flows.expire(nowNanos, maxSlots, this);
+    }
+}

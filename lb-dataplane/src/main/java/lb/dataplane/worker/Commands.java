@@ -1,0 +1,75 @@
+package lb.dataplane.worker;
+
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+
+/**
+ * Message types and layouts on the rings between the control thread and a dataplane worker.
+ * Every message is a few fixed fields at named offsets, written and read in place: the worker
+ * never allocates to read a command.
+ *
+ * <p>Control to worker (the command ring):
+ * <ul>
+ *   <li>{@link #BACKEND_HEALTH}: a backend address answered (or stopped answering) ARP probes.</li>
+ *   <li>{@link #TIMEOUTS}: new idle timeouts for the flow table.</li>
+ * </ul>
+ * Worker to control (the event ring): {@link #ARP_FRAME}, a whole ARP frame as received on the
+ * server side.
+ */
+public final class Commands
+{
+    public static final int BACKEND_HEALTH = 1;
+    public static final int TIMEOUTS = 2;
+    public static final int ARP_FRAME = 100;
+
+    /** BACKEND_HEALTH: int ip, int up (0/1), long mac (48 bits; 0 when down). */
+    public static final int HEALTH_IP_OFFSET = 0;
+    public static final int HEALTH_UP_OFFSET = 4;
+    public static final int HEALTH_MAC_OFFSET = 8;
+    public static final int HEALTH_LENGTH = 16;
+
+    /** TIMEOUTS: long syn, long established, long closing, long udp (nanoseconds). */
+    public static final int TIMEOUT_SYN_OFFSET = 0;
+    public static final int TIMEOUT_ESTABLISHED_OFFSET = 8;
+    public static final int TIMEOUT_CLOSING_OFFSET = 16;
+    public static final int TIMEOUT_UDP_OFFSET = 24;
+    public static final int TIMEOUTS_LENGTH = 32;
+
+    private Commands()
+    {
+    }
+
+    public static int encodeHealth(final MutableDirectBuffer buffer, final int offset, final int ip, final boolean up,
+        final long mac)
+    {
+        buffer.putInt(offset + HEALTH_IP_OFFSET, ip);
+        buffer.putInt(offset + HEALTH_UP_OFFSET, up ? 1 : 0);
+        buffer.putLong(offset + HEALTH_MAC_OFFSET, mac);
+        return HEALTH_LENGTH;
+    }
+
+    public static int healthIp(final DirectBuffer buffer, final int offset)
+    {
+        return buffer.getInt(offset + HEALTH_IP_OFFSET);
+    }
+
+    public static boolean healthUp(final DirectBuffer buffer, final int offset)
+    {
+        return buffer.getInt(offset + HEALTH_UP_OFFSET) != 0;
+    }
+
+    public static long healthMac(final DirectBuffer buffer, final int offset)
+    {
+        return buffer.getLong(offset + HEALTH_MAC_OFFSET);
+    }
+
+    public static int encodeTimeouts(final MutableDirectBuffer buffer, final int offset, final long syn,
+        final long established, final long closing, final long udp)
+    {
+        buffer.putLong(offset + TIMEOUT_SYN_OFFSET, syn);
+        buffer.putLong(offset + TIMEOUT_ESTABLISHED_OFFSET, established);
+        buffer.putLong(offset + TIMEOUT_CLOSING_OFFSET, closing);
+        buffer.putLong(offset + TIMEOUT_UDP_OFFSET, udp);
+        return TIMEOUTS_LENGTH;
+    }
+}
