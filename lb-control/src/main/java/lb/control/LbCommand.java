@@ -1,0 +1,405 @@
+package lb.control;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.function.BiConsumer;
+import java.util.function.Function;
+
+import lb.control.config.ConfigDefaults;
+import lb.control.config.ConfigException;
+import lb.control.config.ConfigParser;
+import lb.control.config.ConfigWriter;
+import lb.control.config.Ipv4;
+import lb.control.config.LbConfig;
+import lb.control.config.LbConfigBuilder;
+import lb.control.config.Origin;
+import lb.control.config.Values;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.UnmatchedArgumentException;
+
+/**
+ * The {@code lb} command line: reads the config file if one is given, lets flags override its
+ * global settings (or define a whole service with {@code --vip} and {@code --backends}), checks
+ * the result and hands the {@link LbConfig} to an {@link ApplianceLauncher}.
+ * <p>
+ * Every error is one line on stderr that names the flag, or the file, line and field. A bad flag
+ * is a usage error (exit 2, followed by a hint to {@code --help}); a bad config file exits 78
+ * (EX_CONFIG of sysexits.h).
+ */
+@Command(
+    name = "lb",
+    mixinStandardHelpOptions = true,
+    versionProvider = LbCommand.Version.class,
+    sortOptions = false,
+    abbreviateSynopsis = true,
+    usageHelpWidth = 100,
+    description = {
+        "A two-armed NAT layer-4 load balancer (like IPVS-NAT) in user space.",
+        "Clients reach VIP:PORT on the client-side interface; lb picks a backend per flow and forwards " +
+            "to it on the server-side interface, where lb owns the gateway address the backends route through. " +
+            "Backend MACs are learned by ARP probes.",
+        "",
+        "Give a config file with --config, or everything with flags. Flags override the file's global " +
+            "settings (and a repeated flag, the earlier one); --vip with --backends adds one more service named vip0.",
+        ""},
+    footer = {
+        "",
+        "Durations take a unit: 500ms, 5s, 2m, 1h.",
+        "Example:",
+        "  lb --client-if cli0 --server-if srv0 --client-ip 198.18.0.1 --gateway-ip 198.18.1.1 \\",
+        "     --vip 198.18.0.100:80/tcp --backends 198.18.1.11,198.18.1.12:8080 --scheduler wrr --weights 3,1",
+        "  lb --config /etc/lb/lb.conf --workers 2",
+        "Exit status: 0 after a clean stop or --check, 2 for a usage error, 78 for a config file error."})
+public final class LbCommand implements Callable<Integer>
+{
+    /** Exit status of a command-line usage error (picocli's convention). */
+    public static final int EXIT_USAGE = CommandLine.ExitCode.USAGE;
+    /** Exit status of a config file error: EX_CONFIG of sysexits.h. */
+    public static final int EXIT_CONFIG = 78;
+    /** Name of the service that {@code --vip} defines. */
+    public static final String FLAG_SERVICE_NAME = "vip0";
+
+    private final ApplianceLauncher launcher;
+
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = {"-c", "--config"}, paramLabel = "FILE", description =
+        "Config file (format: docker/lb.conf in the source tree). Flags given as well override its " +
+        "global settings.")
+    private Path configFile;
+
+    @Option(names = "--check", description =
+        "Check the configuration, print it with every default spelt out, and exit without starting.")
+    private boolean check;
+
+    @Option(names = "--client-if", paramLabel = "NAME", description =
+        "Client-side interface, where clients reach the VIPs. Required (here or in the file).")
+    private String clientInterface;
+
+    @Option(names = "--server-if", paramLabel = "NAME", description =
+        "Server-side interface, where the backends are. Required.")
+    private String serverInterface;
+
+    @Option(names = "--client-ip", paramLabel = "IP", description =
+        "lb's own address on the client side, distinct from the VIPs. Required.")
+    private String clientIp;
+
+    @Option(names = "--gateway-ip", paramLabel = "IP", description =
+        "lb's address on the server side. The backends must use it as their default route, so their " +
+        "replies come back through lb to be translated. Required.")
+    private String gatewayIp;
+
+    @Option(names = "--vip", paramLabel = "VIP:PORT/PROTO", description =
+        "Define one service (named " + FLAG_SERVICE_NAME + ") that clients reach at this address, such as " +
+        "198.18.0.100:80/tcp. Needs --backends. With --config it must not clash with a service in the file.")
+    private String vip;
+
+    @Option(names = "--backends", paramLabel = "IP[:PORT],...", description =
+        "Backends of the --vip service, comma-separated; a backend given without a port gets the " +
+        "service port.")
+    private String backends;
+
+    @Option(names = "--scheduler", paramLabel = "NAME", defaultValue = ConfigDefaults.SCHEDULER, description =
+        "Scheduler of the --vip service: random, rr (round robin), wrr (weighted rr), lc (least " +
+        "connections), wlc (weighted lc), sh (source hash: a client keeps its backend), maglev " +
+        "(consistent hash: few flows move when backends change). Default: ${DEFAULT-VALUE}.")
+    private String scheduler;
+
+    @Option(names = "--weights", paramLabel = "W,W,...", description =
+        "Weights 0..10000 of the --backends, in order, one per backend (0 drains a backend). " +
+        "Default: " + ConfigDefaults.WEIGHT + " each.")
+    private String weights;
+
+    @Option(names = "--probe-interval", paramLabel = "DURATION", defaultValue = ConfigDefaults.PROBE_INTERVAL,
+        description = "One ARP probe cycle across all backends: probes are spread over it. Probes learn " +
+        "backend MACs and find dead backends. Default: ${DEFAULT-VALUE}.")
+    private String probeInterval;
+
+    @Option(names = "--probe-timeout", paramLabel = "DURATION", defaultValue = ConfigDefaults.PROBE_TIMEOUT,
+        description = "How long a probe waits for its reply before the backend counts as down. " +
+        "Default: ${DEFAULT-VALUE}.")
+    private String probeTimeout;
+
+    @Option(names = "--timeout-tcp-syn", paramLabel = "DURATION", defaultValue = ConfigDefaults.TIMEOUT_TCP_SYN,
+        description = "Idle timeout of a TCP flow that has seen only a SYN; short, so SYN floods do not " +
+        "fill the flow table. Default: ${DEFAULT-VALUE}.")
+    private String timeoutTcpSyn;
+
+    @Option(names = "--timeout-tcp-established", paramLabel = "DURATION",
+        defaultValue = ConfigDefaults.TIMEOUT_TCP_ESTABLISHED,
+        description = "Idle timeout of an established TCP flow. Default: ${DEFAULT-VALUE}.")
+    private String timeoutTcpEstablished;
+
+    @Option(names = "--timeout-tcp-closing", paramLabel = "DURATION", defaultValue = ConfigDefaults.TIMEOUT_TCP_CLOSING,
+        description = "Idle timeout of a TCP flow after FIN or RST. Default: ${DEFAULT-VALUE}.")
+    private String timeoutTcpClosing;
+
+    @Option(names = "--timeout-udp", paramLabel = "DURATION", defaultValue = ConfigDefaults.TIMEOUT_UDP,
+        description = "Idle timeout of a UDP flow. Default: ${DEFAULT-VALUE}.")
+    private String timeoutUdp;
+
+    @Option(names = "--flow-capacity", paramLabel = "N", defaultValue = ConfigDefaults.FLOW_CAPACITY,
+        description = "Flows the flow table holds, 1024..67108864: size it for the concurrent flows at " +
+        "peak, since a full table cannot take new ones. Default: ${DEFAULT-VALUE}.")
+    private String flowCapacity;
+
+    @Option(names = "--idle-strategy", paramLabel = "backoff|spin|yield", defaultValue = ConfigDefaults.IDLE_STRATEGY,
+        description = "What a worker does when it finds no packets: spin (lowest latency, burns its " +
+        "core), yield, or backoff (spin, then yield, then sleep briefly). Default: ${DEFAULT-VALUE}.")
+    private String idleStrategy;
+
+    @Option(names = "--rx-ring", paramLabel = "v2|v3", defaultValue = ConfigDefaults.RX_RING_VERSION,
+        description = "Receive ring layout: v2 hands over each packet at once (lower latency at low " +
+        "load), v3 hands over blocks (fewer wake-ups at high load). Default: ${DEFAULT-VALUE}.")
+    private String rxRing;
+
+    @Option(names = "--rx-frame-size", paramLabel = "BYTES", defaultValue = ConfigDefaults.RX_FRAME_SIZE,
+        description = "Receive ring slot size, a power of two 256..65536, including the kernel's frame " +
+        "header; bigger packets are dropped as truncated. Default: ${DEFAULT-VALUE}.")
+    private String rxFrameSize;
+
+    @Option(names = "--rx-frame-count", paramLabel = "N", defaultValue = ConfigDefaults.RX_FRAME_COUNT,
+        description = "Receive ring slots, a power of two 16..1048576: how large a burst is absorbed. " +
+        "Default: ${DEFAULT-VALUE}.")
+    private String rxFrameCount;
+
+    @Option(names = "--workers", paramLabel = "N", defaultValue = ConfigDefaults.WORKERS,
+        description = "Dataplane worker threads, 1..64, each with its own sockets and flow table. " +
+        "Default: ${DEFAULT-VALUE}.")
+    private String workers;
+
+    @Option(names = "--control-socket", paramLabel = "PATH", defaultValue = ConfigDefaults.CONTROL_SOCKET,
+        description = "Unix socket of the control interface; at most 107 bytes, the limit of a unix " +
+        "socket address. Default: ${DEFAULT-VALUE}.")
+    private String controlSocket;
+
+    /**
+     * @param launcher runs the appliance once the configuration is valid.
+     */
+    public LbCommand(final ApplianceLauncher launcher)
+    {
+        this.launcher = launcher;
+    }
+
+    /**
+     * Parses the arguments and runs the appliance.
+     *
+     * @param launcher runs the appliance once the configuration is valid.
+     * @param args     the command-line arguments.
+     * @return the exit status.
+     */
+    public static int run(final ApplianceLauncher launcher, final String... args)
+    {
+        return commandLine(launcher).execute(args);
+    }
+
+    /**
+     * @param launcher runs the appliance once the configuration is valid.
+     * @return the picocli command line, set up to report a bad argument in one line.
+     */
+    public static CommandLine commandLine(final ApplianceLauncher launcher)
+    {
+        final CommandLine commandLine = new CommandLine(new LbCommand(launcher));
+        commandLine.setParameterExceptionHandler(LbCommand::reportUsageError);
+        // The last of a repeated flag wins, so a script can append overrides to a fixed set of flags.
+        commandLine.setOverwrittenOptionsAllowed(true);
+        return commandLine;
+    }
+
+    /** Checks the configuration and hands it to the launcher; reports config errors in one line. */
+    @Override
+    public Integer call() throws Exception
+    {
+        final LbConfig config;
+        try
+        {
+            config = configure();
+        }
+        catch (final ConfigException ex)
+        {
+            final PrintWriter err = spec.commandLine().getErr();
+            err.println("lb: " + ex.getMessage());
+            if (ex.isCommandLine())
+            {
+                err.println("try 'lb --help'");
+                err.flush();
+                return EXIT_USAGE;
+            }
+            err.flush();
+            return EXIT_CONFIG;
+        }
+
+        if (check)
+        {
+            final PrintWriter out = spec.commandLine().getOut();
+            out.print(ConfigWriter.format(config));
+            out.flush();
+            return CommandLine.ExitCode.OK;
+        }
+        return launcher.launch(config);
+    }
+
+    private LbConfig configure()
+    {
+        final LbConfigBuilder builder = configFile != null ? ConfigParser.read(configFile) : new LbConfigBuilder();
+
+        override("--client-if", clientInterface, Values::interfaceName, builder::clientInterface);
+        override("--server-if", serverInterface, Values::interfaceName, builder::serverInterface);
+        override("--client-ip", clientIp, Ipv4::parse, builder::clientIp);
+        override("--gateway-ip", gatewayIp, Ipv4::parse, builder::gatewayIp);
+        override("--probe-interval", probeInterval, Values::duration, builder::probeInterval);
+        override("--probe-timeout", probeTimeout, Values::duration, builder::probeTimeout);
+        override("--timeout-tcp-syn", timeoutTcpSyn, Values::duration, builder::timeoutTcpSyn);
+        override("--timeout-tcp-established", timeoutTcpEstablished, Values::duration,
+            builder::timeoutTcpEstablished);
+        override("--timeout-tcp-closing", timeoutTcpClosing, Values::duration, builder::timeoutTcpClosing);
+        override("--timeout-udp", timeoutUdp, Values::duration, builder::timeoutUdp);
+        override("--flow-capacity", flowCapacity, Values::flowCapacity, builder::flowCapacity);
+        override("--idle-strategy", idleStrategy, Values::idleStrategy, builder::idleStrategy);
+        override("--rx-ring", rxRing, Values::ringVersion, builder::rxRingVersion);
+        override("--rx-frame-size", rxFrameSize, Values::frameSize, builder::rxFrameSize);
+        override("--rx-frame-count", rxFrameCount, Values::frameCount, builder::rxFrameCount);
+        override("--workers", workers, Values::workers, builder::workers);
+        override("--control-socket", controlSocket, Values::controlSocket, builder::controlSocket);
+        addFlagService(builder);
+
+        return builder.build();
+    }
+
+    /** Defines the service of --vip, --backends, --scheduler and --weights, if --vip is given. */
+    private void addFlagService(final LbConfigBuilder builder)
+    {
+        if (vip == null)
+        {
+            for (final String serviceFlag : List.of("--backends", "--scheduler", "--weights"))
+            {
+                if (given(serviceFlag))
+                {
+                    throw usage(serviceFlag, "needs --vip (it belongs to the service that --vip defines)");
+                }
+            }
+            return;
+        }
+        if (backends == null)
+        {
+            throw usage("--vip", "needs --backends");
+        }
+
+        final Values.ServiceAddress address = convert("--vip", vip, Values::serviceAddress);
+        final List<Values.BackendAddress> backendAddresses = new ArrayList<>();
+        for (final String backend : backends.split(",", -1))
+        {
+            backendAddresses.add(convert("--backends", backend, Values::backendAddress));
+        }
+        final List<Integer> backendWeights = new ArrayList<>();
+        if (weights != null)
+        {
+            for (final String weight : weights.split(",", -1))
+            {
+                backendWeights.add(convert("--weights", weight, Values::weight));
+            }
+            if (backendWeights.size() != backendAddresses.size())
+            {
+                throw usage("--weights", backendWeights.size() + plural(backendWeights.size(), " weight") + " for " +
+                    backendAddresses.size() + plural(backendAddresses.size(), " backend"));
+            }
+        }
+
+        final LbConfigBuilder.ServiceDraft service =
+            builder.addService(FLAG_SERVICE_NAME, address, Origin.flag("--vip"));
+        service.scheduler(convert("--scheduler", scheduler, Values::scheduler), Origin.flag("--scheduler"));
+        final int defaultWeight = Values.weight(ConfigDefaults.WEIGHT);
+        for (int i = 0; i < backendAddresses.size(); i++)
+        {
+            service.addBackend(
+                backendAddresses.get(i),
+                weights == null ? defaultWeight : backendWeights.get(i),
+                Origin.flag("--backends"));
+        }
+    }
+
+    private <T> void override(
+        final String flag, final String text, final Function<String, T> parse, final BiConsumer<T, Origin> set)
+    {
+        if (given(flag))
+        {
+            set.accept(convert(flag, text, parse), Origin.flag(flag));
+        }
+    }
+
+    private boolean given(final String flag)
+    {
+        return spec.commandLine().getParseResult().hasMatchedOption(flag);
+    }
+
+    private static <T> T convert(final String flag, final String text, final Function<String, T> parse)
+    {
+        try
+        {
+            return parse.apply(text);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw usage(flag, ex.getMessage());
+        }
+    }
+
+    private static ConfigException usage(final String flag, final String problem)
+    {
+        return new ConfigException(Origin.flag(flag), flag, problem);
+    }
+
+    private static String plural(final int count, final String noun)
+    {
+        return count == 1 ? noun : noun + "s";
+    }
+
+    /** picocli's usage errors, in one line plus a hint, instead of the whole usage text. */
+    private static int reportUsageError(final ParameterException ex, final String[] args)
+    {
+        final PrintWriter err = ex.getCommandLine().getErr();
+        String message = ex.getMessage();
+        if (ex instanceof UnmatchedArgumentException unmatched)
+        {
+            // picocli's own suggestions match loose prefixes ("--weird": "--weights"); suggest by edit distance.
+            final List<String> optionNames = new ArrayList<>();
+            for (final OptionSpec option : ex.getCommandLine().getCommandSpec().options())
+            {
+                optionNames.addAll(List.of(option.names()));
+            }
+            for (final String argument : unmatched.getUnmatched())
+            {
+                if (argument.startsWith("-"))
+                {
+                    message += Values.didYouMean(argument.split("=", 2)[0], optionNames);
+                    break;
+                }
+            }
+        }
+        err.println("lb: " + message);
+        err.println("try 'lb --help'");
+        err.flush();
+        return EXIT_USAGE;
+    }
+
+    /** The version from the jar manifest, which the build writes. */
+    static final class Version implements CommandLine.IVersionProvider
+    {
+        @Override
+        public String[] getVersion()
+        {
+            final String version = LbCommand.class.getPackage().getImplementationVersion();
+            return new String[] {"lb " + (version != null ? version : "(development build)")};
+        }
+    }
+}

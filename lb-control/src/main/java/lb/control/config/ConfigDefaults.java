@@ -1,0 +1,45 @@
+package lb.control.config;
+
+/**
+ * The default of every optional setting, as the text a user would write. The builder parses these
+ * same strings, so the defaults that {@code lb --help} shows are the defaults lb uses.
+ */
+public final class ConfigDefaults
+{
+    /** One ARP probe cycle across all backends. */
+    public static final String PROBE_INTERVAL = "5s";
+    /** How long a probe waits for its reply. */
+    public static final String PROBE_TIMEOUT = "3s";
+    /** Idle timeout of a TCP flow that has seen only a SYN. */
+    public static final String TIMEOUT_TCP_SYN = "30s";
+    /** Idle timeout of an established TCP flow. */
+    public static final String TIMEOUT_TCP_ESTABLISHED = "300s";
+    /** Idle timeout of a TCP flow after FIN or RST. */
+    public static final String TIMEOUT_TCP_CLOSING = "10s";
+    /** Idle timeout of a UDP flow. */
+    public static final String TIMEOUT_UDP = "60s";
+    /** Flow table capacity (2^20 flows). */
+    public static final String FLOW_CAPACITY = "1048576";
+    /** Worker idle strategy. */
+    public static final String IDLE_STRATEGY = "backoff";
+    /** Receive ring layout: V2 for its lower latency at low load. */
+    public static final String RX_RING_VERSION = "v2";
+    /** Receive ring frame slot: a 1514-byte Ethernet frame plus the kernel's frame header. */
+    public static final String RX_FRAME_SIZE = "2048";
+    /** Receive ring frame slots: 4096 x 2048 bytes = 8 MiB per ring. */
+    public static final String RX_FRAME_COUNT = "4096";
+    /** Dataplane worker threads. */
+    public static final String WORKERS = "1";
+    /** The control interface's unix socket. */
+    public static final String CONTROL_SOCKET = "/run/lb/lb.sock";
+    /** Scheduler of a service: weighted least connections, ipvsadm's default. */
+    public static final String SCHEDULER = "wlc";
+    /** Maglev lookup table size: the prime the Maglev paper uses. */
+    public static final String MAGLEV_TABLE_SIZE = "65537";
+    /** Backend weight. */
+    public static final String WEIGHT = "1";
+
+    private ConfigDefaults()
+    {
+    }
+}

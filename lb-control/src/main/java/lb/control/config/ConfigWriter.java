@@ -1,0 +1,62 @@
+package lb.control.config;
+
+/**
+ * Writes an {@link LbConfig} in the config file format of {@link ConfigParser}, every setting
+ * spelt out including defaults, so what it prints is the effective configuration and parses back
+ * to an equal {@link LbConfig}.
+ */
+public final class ConfigWriter
+{
+    private ConfigWriter()
+    {
+    }
+
+    /**
+     * @param config a configuration.
+     * @return it as config file text.
+     */
+    public static String format(final LbConfig config)
+    {
+        final StringBuilder out = new StringBuilder(256 + 64 * config.services().size());
+        line(out, "client-interface " + config.clientInterface());
+        line(out, "server-interface " + config.serverInterface());
+        line(out, "client-ip " + Ipv4.format(config.clientIp()));
+        line(out, "gateway-ip " + Ipv4.format(config.gatewayIp()));
+        line(out, "probe-interval " + Values.formatDuration(config.probe().interval()));
+        line(out, "probe-timeout " + Values.formatDuration(config.probe().timeout()));
+        line(out, "timeout tcp-syn " + Values.formatDuration(config.timeouts().tcpSyn()));
+        line(out, "timeout tcp-established " + Values.formatDuration(config.timeouts().tcpEstablished()));
+        line(out, "timeout tcp-closing " + Values.formatDuration(config.timeouts().tcpClosing()));
+        line(out, "timeout udp " + Values.formatDuration(config.timeouts().udp()));
+        line(out, "flow-capacity " + config.flowCapacity());
+        line(out, "idle-strategy " + config.idleStrategy().configName());
+        line(out, "rx-ring " + config.rxRing().version().configName() + " frame-size " + config.rxRing().frameSize() +
+            " frame-count " + config.rxRing().frameCount());
+        line(out, "workers " + config.workers());
+        line(out, "control-socket " + config.controlSocket());
+
+        final int defaultTableSize = Values.maglevTableSize(ConfigDefaults.MAGLEV_TABLE_SIZE);
+        for (final ServiceConfig service : config.services())
+        {
+            out.append('\n');
+            line(out, "service " + service.name() + " " + service.key());
+            line(out, "  scheduler " + service.scheduler());
+            if (service.scheduler().equals("maglev") || service.maglevTableSize() != defaultTableSize)
+            {
+                line(out, "  maglev-table-size " + service.maglevTableSize());
+            }
+            for (final BackendConfig backend : service.backends())
+            {
+                line(out, "  backend " + Ipv4.format(backend.ip()) +
+                    (backend.port() == BackendConfig.SAME_PORT ? "" : ":" + backend.port()) +
+                    " weight " + backend.weight());
+            }
+        }
+        return out.toString();
+    }
+
+    private static void line(final StringBuilder out, final String line)
+    {
+        out.append(line).append('\n');
+    }
+}

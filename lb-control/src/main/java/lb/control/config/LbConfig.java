@@ -1,0 +1,68 @@
+package lb.control.config;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The whole configuration of one lb appliance, validated: build it with {@link LbConfigBuilder}
+ * (which {@link ConfigParser} and the command line fill), not by hand, unless the values are
+ * known to be valid.
+ *
+ * @param clientInterface the client-side interface, where the VIPs live.
+ * @param serverInterface the server-side interface, where the backends live.
+ * @param clientIp        lb's own address on the client side (answers ARP and ping).
+ * @param gatewayIp       lb's address on the server side: the backends' default route, so
+ *                        their replies come back through lb to be un-NATed.
+ * @param services        the virtual services, at least one.
+ * @param probe           backend ARP probing.
+ * @param timeouts        idle timeouts of flows.
+ * @param flowCapacity    the flow table's capacity in flows.
+ * @param idleStrategy    what a worker does when it found no work.
+ * @param rxRing          the receive ring layout.
+ * @param workers         the number of dataplane worker threads.
+ * @param controlSocket   the unix socket path of the control interface.
+ */
+public record LbConfig(
+    String clientInterface,
+    String serverInterface,
+    int clientIp,
+    int gatewayIp,
+    List<ServiceConfig> services,
+    ProbeConfig probe,
+    FlowTimeouts timeouts,
+    int flowCapacity,
+    IdleStrategyKind idleStrategy,
+    RxRingConfig rxRing,
+    int workers,
+    Path controlSocket)
+{
+    /** Copies the service list so the record stays immutable, and rejects nulls. */
+    public LbConfig
+    {
+        Objects.requireNonNull(clientInterface, "clientInterface");
+        Objects.requireNonNull(serverInterface, "serverInterface");
+        services = List.copyOf(services);
+        Objects.requireNonNull(probe, "probe");
+        Objects.requireNonNull(timeouts, "timeouts");
+        Objects.requireNonNull(idleStrategy, "idleStrategy");
+        Objects.requireNonNull(rxRing, "rxRing");
+        Objects.requireNonNull(controlSocket, "controlSocket");
+    }
+
+    /**
+     * @param name a service name.
+     * @return the service with that name, or null.
+     */
+    public ServiceConfig service(final String name)
+    {
+        for (final ServiceConfig service : services)
+        {
+            if (service.name().equals(name))
+            {
+                return service;
+            }
+        }
+        return null;
+    }
+}

@@ -1,0 +1,566 @@
+package lb.control.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Collects settings together with where each came from, then checks the whole and builds an
+ * {@link LbConfig}. The config file fills a builder first and command-line flags override it
+ * afterwards, so a later setter call wins. Every error names the origin of the setting to fix.
+ * <p>
+ * Single values are already checked by {@link Values} when they arrive here; {@link #build()}
+ * checks what only the whole can show: missing settings, duplicates and clashing addresses.
+ */
+public final class LbConfigBuilder
+{
+    /** Each side's ring may take at most this much memory; one mmap holds RX and TX and is int-indexed. */
+    public static final long MAX_RING_BYTES = 1L << 30;
+
+    private final String fileName;
+
+    private final Setting<String> clientInterface = new Setting<>("client-interface", "--client-if", "NAME");
+    private final Setting<String> serverInterface = new Setting<>("server-interface", "--server-if", "NAME");
+    private final Setting<Integer> clientIp = new Setting<>("client-ip", "--client-ip", "IP");
+    private final Setting<Integer> gatewayIp = new Setting<>("gateway-ip", "--gateway-ip", "IP");
+    private final Setting<Duration> probeInterval = defaulted(Values.duration(ConfigDefaults.PROBE_INTERVAL));
+    private final Setting<Duration> probeTimeout = defaulted(Values.duration(ConfigDefaults.PROBE_TIMEOUT));
+    private final Setting<Duration> timeoutTcpSyn = defaulted(Values.duration(ConfigDefaults.TIMEOUT_TCP_SYN));
+    private final Setting<Duration> timeoutTcpEstablished =
+        defaulted(Values.duration(ConfigDefaults.TIMEOUT_TCP_ESTABLISHED));
+    private final Setting<Duration> timeoutTcpClosing = defaulted(Values.duration(ConfigDefaults.TIMEOUT_TCP_CLOSING));
+    private final Setting<Duration> timeoutUdp = defaulted(Values.duration(ConfigDefaults.TIMEOUT_UDP));
+    private final Setting<Integer> flowCapacity = defaulted(Values.flowCapacity(ConfigDefaults.FLOW_CAPACITY));
+    private final Setting<IdleStrategyKind> idleStrategy = defaulted(Values.idleStrategy(ConfigDefaults.IDLE_STRATEGY));
+    private final Setting<RingVersion> rxRingVersion = defaulted(Values.ringVersion(ConfigDefaults.RX_RING_VERSION));
+    private final Setting<Integer> rxFrameSize = defaulted(Values.frameSize(ConfigDefaults.RX_FRAME_SIZE));
+    private final Setting<Integer> rxFrameCount = defaulted(Values.frameCount(ConfigDefaults.RX_FRAME_COUNT));
+    private final Setting<Integer> workers = defaulted(Values.workers(ConfigDefaults.WORKERS));
+    private final Setting<Path> controlSocket = defaulted(Values.controlSocket(ConfigDefaults.CONTROL_SOCKET));
+    private final List<ServiceDraft> services = new ArrayList<>();
+
+    /** A builder for settings that come from the command line only. */
+    public LbConfigBuilder()
+    {
+        this(null);
+    }
+
+    /**
+     * @param fileName the config file as the user named it, for errors about the file as a whole;
+     *                 null when there is no file.
+     */
+    public LbConfigBuilder(final String fileName)
+    {
+        this.fileName = fileName;
+    }
+
+    /** @return the config file as the user named it, or null. */
+    public String fileName()
+    {
+        return fileName;
+    }
+
+    /**
+     * @param name   the client-side interface.
+     * @param origin where it was set.
+     * @return this.
+     */
+    public LbConfigBuilder clientInterface(final String name, final Origin origin)
+    {
+        clientInterface.set(name, origin);
+        return this;
+    }
+
+    /**
+     * @param name   the server-side interface.
+     * @param origin where it was set.
+     * @return this.
+     */
+    public LbConfigBuilder serverInterface(final String name, final Origin origin)
+    {
+        serverInterface.set(name, origin);
+        return this;
+    }
+
+    /**
+     * @param ip     lb's own client-side address.
+     * @param origin where it was set.
+     * @return this.
+     */
+    public LbConfigBuilder clientIp(final int ip, final Origin origin)
+    {
+        clientIp.set(ip, origin);
+        return this;
+    }
+
+    /**
+     * @param ip     lb's server-side address, the backends' default gateway.
+     * @param origin where it was set.
+     * @return this.
+     */
+    public LbConfigBuilder gatewayIp(final int ip, final Origin origin)
+    {
+        gatewayIp.set(ip, origin);
+        return this;
+    }
+
+    /**
+     * @param interval one ARP probe cycle across all backends.
+     * @param origin   where it was set.
+     * @return this.
+     */
+    public LbConfigBuilder probeInterval(final Duration interval, final Origin origin)
+    {
+        probeInterval.set(interval, origin);
+        return this;
+    }
+
+    /**
+     * @param timeout how long a probe waits for its reply.
+     * @param origin  where it was set.
+     * @return this.
+     */
+    public LbConfigBuilder probeTimeout(final Duration timeout, final Origin origin)
+    {
+        probeTimeout.set(timeout, origin);
+        return this;
+    }
+
+    /**
+     * @param timeout idle timeout of a TCP flow that has seen only a SYN.
+     * @param origin  where it was set.
+     * @return this.
+     */
+    public LbConfigBuilder timeoutTcpSyn(final Duration timeout, final Origin origin)
+    {
+        timeoutTcpSyn.set(timeout, origin);
+        return this;
+    }
+
+    /**
+     * @param timeout idle timeout of an established TCP flow.
+     * @param origin  where it was set.
+     * @return this.
+     */
+    public LbConfigBuilder timeoutTcpEstablished(final Duration timeout, final Origin origin)
+    {
+        timeoutTcpEstablished.set(timeout, origin);
+        return this;
+    }
+
+    /**
+     * @param timeout idle timeout of a TCP flow after FIN or RST.
+     * @param origin  where it was set.
+     * @return this.
+     */
+    public LbConfigBuilder timeoutTcpClosing(final Duration timeout, final Origin origin)
+    {
+        timeoutTcpClosing.set(timeout, origin);
+        return this;
+    }
+
+    /**
+     * @param timeout idle timeout of a UDP flow.
+     * @param origin  where it was set.
+     * @return this.
+     */
+    public LbConfigBuilder timeoutUdp(final Duration timeout, final Origin origin)
+    {
+        timeoutUdp.set(timeout, origin);
+        return this;
+    }
+
+    /**
+     * @param capacity the flow table's capacity in flows.
+     * @param origin   where it was set.
+     * @return this.
+     */
+    public LbConfigBuilder flowCapacity(final int capacity, final Origin origin)
+    {
+        flowCapacity.set(capacity, origin);
+        return this;
+    }
+
+    /**
+     * @param kind   what a worker does when idle.
+     * @param origin where it was set.
+     * @return this.
+     */
+    public LbConfigBuilder idleStrategy(final IdleStrategyKind kind, final Origin origin)
+    {
+        idleStrategy.set(kind, origin);
+        return this;
+    }
+
+    /**
+     * @param version the receive ring layout.
+     * @param origin  where it was set.
+     * @return this.
+     */
+    public LbConfigBuilder rxRingVersion(final RingVersion version, final Origin origin)
+    {
+        rxRingVersion.set(version, origin);
+        return this;
+    }
+
+    /**
+     * @param frameSize bytes per receive frame slot.
+     * @param origin    where it was set.
+     * @return this.
+     */
+    public LbConfigBuilder rxFrameSize(final int frameSize, final Origin origin)
+    {
+        rxFrameSize.set(frameSize, origin);
+        return this;
+    }
+
+    /**
+     * @param frameCount receive frame slots per ring.
+     * @param origin     where it was set.
+     * @return this.
+     */
+    public LbConfigBuilder rxFrameCount(final int frameCount, final Origin origin)
+    {
+        rxFrameCount.set(frameCount, origin);
+        return this;
+    }
+
+    /**
+     * @param count  dataplane worker threads.
+     * @param origin where it was set.
+     * @return this.
+     */
+    public LbConfigBuilder workers(final int count, final Origin origin)
+    {
+        workers.set(count, origin);
+        return this;
+    }
+
+    /**
+     * @param path   the control interface's unix socket.
+     * @param origin where it was set.
+     * @return this.
+     */
+    public LbConfigBuilder controlSocket(final Path path, final Origin origin)
+    {
+        controlSocket.set(path, origin);
+        return this;
+    }
+
+    /**
+     * Starts a service; give it backends and settings through the returned draft.
+     *
+     * @param name    the service's name.
+     * @param address its VIP, port and protocol.
+     * @param origin  where it was defined.
+     * @return the draft of the service.
+     */
+    public ServiceDraft addService(final String name, final Values.ServiceAddress address, final Origin origin)
+    {
+        final ServiceDraft service = new ServiceDraft(name, address, origin);
+        services.add(service);
+        return service;
+    }
+
+    /**
+     * Checks the settings as a whole and builds the configuration.
+     *
+     * @return the configuration.
+     * @throws ConfigException naming the first problem found and where to fix it.
+     */
+    public LbConfig build()
+    {
+        final String clientIf = required(clientInterface);
+        final String serverIf = required(serverInterface);
+        final int client = required(clientIp);
+        final int gateway = required(gatewayIp);
+
+        if (clientIf.equals(serverIf))
+        {
+            throw new ConfigException(serverInterface.origin, serverInterface.directive,
+                "'" + serverIf + "' is also the client-interface (" +
+                clientInterface.origin.referenceFrom(serverInterface.origin) + "); lb needs one interface per side");
+        }
+        if (client == gateway)
+        {
+            throw new ConfigException(gatewayIp.origin, gatewayIp.directive,
+                Ipv4.format(gateway) + " is also the client-ip (" + clientIp.origin.referenceFrom(gatewayIp.origin) +
+                "); lb's own addresses must be distinct");
+        }
+        if (services.isEmpty())
+        {
+            throw fileName != null ?
+                new ConfigException(fileName + ": no service defined", false) :
+                new ConfigException("no service defined: give --vip and --backends, or --config FILE", true);
+        }
+
+        final long ringBytes = (long)rxFrameSize.value * rxFrameCount.value;
+        if (ringBytes > MAX_RING_BYTES)
+        {
+            final Setting<Integer> blamed = rxFrameCount.origin != null ? rxFrameCount : rxFrameSize;
+            throw new ConfigException(blamed.origin, "rx-ring",
+                rxFrameCount.value + " frames of " + rxFrameSize.value + " bytes take " + (ringBytes >> 20) +
+                " MiB, at most " + (MAX_RING_BYTES >> 20) + " MiB per ring");
+        }
+
+        final List<ServiceConfig> built = new ArrayList<>(services.size());
+        final Map<String, ServiceDraft> byName = new HashMap<>();
+        final Map<String, ServiceDraft> byKey = new HashMap<>();
+        for (final ServiceDraft service : services)
+        {
+            built.add(service.build(byName, byKey, client, gateway));
+        }
+
+        return new LbConfig(
+            clientIf,
+            serverIf,
+            client,
+            gateway,
+            built,
+            new ProbeConfig(probeInterval.value, probeTimeout.value),
+            new FlowTimeouts(
+                timeoutTcpSyn.value, timeoutTcpEstablished.value, timeoutTcpClosing.value, timeoutUdp.value),
+            flowCapacity.value,
+            idleStrategy.value,
+            new RxRingConfig(rxRingVersion.value, rxFrameSize.value, rxFrameCount.value),
+            workers.value,
+            controlSocket.value);
+    }
+
+    private <T> T required(final Setting<T> setting)
+    {
+        if (setting.value == null)
+        {
+            throw fileName != null ?
+                new ConfigException(fileName + ": " + setting.directive + ": not set (add '" + setting.directive + " " +
+                    setting.valueLabel + "' or give " + setting.flag + ")", false) :
+                new ConfigException(setting.flag + ": not set (give " + setting.flag + " " + setting.valueLabel +
+                    ", or --config FILE)", true);
+        }
+        return setting.value;
+    }
+
+    /** The VIP of some service equal to the address, for clash messages, or null. */
+    private ServiceDraft serviceWithVip(final int address)
+    {
+        for (final ServiceDraft service : services)
+        {
+            if (service.address.vip() == address)
+            {
+                return service;
+            }
+        }
+        return null;
+    }
+
+    private static <T> Setting<T> defaulted(final T value)
+    {
+        final Setting<T> setting = new Setting<>(null, null, null);
+        setting.value = value;
+        return setting;
+    }
+
+    /** A value and where it came from; a null origin means the default. */
+    private static final class Setting<T>
+    {
+        final String directive;
+        final String flag;
+        final String valueLabel;
+        T value;
+        Origin origin;
+
+        Setting(final String directive, final String flag, final String valueLabel)
+        {
+            this.directive = directive;
+            this.flag = flag;
+            this.valueLabel = valueLabel;
+        }
+
+        void set(final T value, final Origin origin)
+        {
+            this.value = value;
+            this.origin = origin;
+        }
+    }
+
+    private record BackendDraft(Values.BackendAddress address, int weight, Origin origin)
+    {
+    }
+
+    /** A service being collected: its backends and settings, each with its origin. */
+    public final class ServiceDraft
+    {
+        private final String name;
+        private final Values.ServiceAddress address;
+        private final Origin origin;
+        private String scheduler = Values.scheduler(ConfigDefaults.SCHEDULER);
+        private Origin schedulerOrigin;
+        private int maglevTableSize = Values.maglevTableSize(ConfigDefaults.MAGLEV_TABLE_SIZE);
+        private Origin maglevTableSizeOrigin;
+        private final List<BackendDraft> backends = new ArrayList<>();
+
+        private ServiceDraft(final String name, final Values.ServiceAddress address, final Origin origin)
+        {
+            this.name = name;
+            this.address = address;
+            this.origin = origin;
+        }
+
+        /** @return the service's name. */
+        public String name()
+        {
+            return name;
+        }
+
+        /** @return where the service was defined. */
+        public Origin origin()
+        {
+            return origin;
+        }
+
+        /**
+         * @param name   one of {@link ServiceConfig#SCHEDULERS}.
+         * @param origin where it was set.
+         * @return this.
+         */
+        public ServiceDraft scheduler(final String name, final Origin origin)
+        {
+            this.scheduler = name;
+            this.schedulerOrigin = origin;
+            return this;
+        }
+
+        /**
+         * @param size   the Maglev table size, a prime.
+         * @param origin where it was set.
+         * @return this.
+         */
+        public ServiceDraft maglevTableSize(final int size, final Origin origin)
+        {
+            this.maglevTableSize = size;
+            this.maglevTableSizeOrigin = origin;
+            return this;
+        }
+
+        /**
+         * @param backend its address and optional port.
+         * @param weight  its weight.
+         * @param origin  where it was listed.
+         * @return this.
+         */
+        public ServiceDraft addBackend(final Values.BackendAddress backend, final int weight, final Origin origin)
+        {
+            backends.add(new BackendDraft(backend, weight, origin));
+            return this;
+        }
+
+        private ServiceConfig build(
+            final Map<String, ServiceDraft> byName,
+            final Map<String, ServiceDraft> byKey,
+            final int clientIp,
+            final int gatewayIp)
+        {
+            final String key = key();
+            final ServiceDraft sameName = byName.putIfAbsent(name, this);
+            if (sameName != null)
+            {
+                throw new ConfigException(origin, "service " + name,
+                    "name '" + name + "' is already used (" + sameName.origin.referenceFrom(origin) + ")");
+            }
+            final ServiceDraft sameKey = byKey.putIfAbsent(key, this);
+            if (sameKey != null)
+            {
+                throw new ConfigException(origin, "service " + name,
+                    key + " is already service '" + sameKey.name + "' (" + sameKey.origin.referenceFrom(origin) + ")");
+            }
+            checkVipNotOwnAddress(clientIp, gatewayIp);
+            if (backends.isEmpty())
+            {
+                throw new ConfigException(origin, "service " + name,
+                    "no backends (add 'backend IP[:PORT]' lines after it)");
+            }
+
+            final List<BackendConfig> built = new ArrayList<>(backends.size());
+            final Map<Long, BackendDraft> byEndpoint = new HashMap<>();
+            for (final BackendDraft backend : backends)
+            {
+                final int ip = backend.address().ip();
+                final int port = backend.address().port() == BackendConfig.SAME_PORT ?
+                    address.port() : backend.address().port();
+                final String endpoint = Ipv4.format(ip) + ":" + port;
+                final BackendDraft same = byEndpoint.putIfAbsent(((long)ip << 16) | port, backend);
+                if (same != null)
+                {
+                    throw new ConfigException(backend.origin(), "backend",
+                        endpoint + " is already a backend of service '" + name + "'" +
+                        (same.origin().equals(backend.origin()) ? "" :
+                            " (" + same.origin().referenceFrom(backend.origin()) + ")"));
+                }
+                checkBackendNotOwnAddress(backend, clientIp, gatewayIp);
+                built.add(new BackendConfig(ip, backend.address().port(), backend.weight()));
+            }
+
+            if (scheduler.equals("maglev") && maglevTableSize < backends.size())
+            {
+                final Origin blamed = maglevTableSizeOrigin != null ? maglevTableSizeOrigin :
+                    schedulerOrigin != null ? schedulerOrigin : origin;
+                throw new ConfigException(blamed,
+                    "maglev-table-size", maglevTableSize + " slots cannot hold " + backends.size() + " backends");
+            }
+
+            return new ServiceConfig(
+                name, address.vip(), address.port(), address.protocol(), scheduler, maglevTableSize, built);
+        }
+
+        private void checkVipNotOwnAddress(final int clientIp, final int gatewayIp)
+        {
+            final int vip = address.vip();
+            if (vip == clientIp)
+            {
+                throw new ConfigException(origin, "service " + name, "VIP " + Ipv4.format(vip) +
+                    " is also the client-ip (" + LbConfigBuilder.this.clientIp.origin.referenceFrom(origin) +
+                    "); lb's own addresses must be distinct");
+            }
+            if (vip == gatewayIp)
+            {
+                throw new ConfigException(origin, "service " + name, "VIP " + Ipv4.format(vip) +
+                    " is also the gateway-ip (" + LbConfigBuilder.this.gatewayIp.origin.referenceFrom(origin) +
+                    "); lb's own addresses must be distinct");
+            }
+        }
+
+        private void checkBackendNotOwnAddress(final BackendDraft backend, final int clientIp, final int gatewayIp)
+        {
+            final int ip = backend.address().ip();
+            final String own;
+            if (ip == clientIp)
+            {
+                own = "the client-ip (" + LbConfigBuilder.this.clientIp.origin.referenceFrom(backend.origin()) + ")";
+            }
+            else if (ip == gatewayIp)
+            {
+                own = "the gateway-ip (" + LbConfigBuilder.this.gatewayIp.origin.referenceFrom(backend.origin()) + ")";
+            }
+            else
+            {
+                final ServiceDraft service = serviceWithVip(ip);
+                own = service == null ? null :
+                    "the VIP of service '" + service.name + "' (" +
+                    service.origin.referenceFrom(backend.origin()) + ")";
+            }
+            if (own != null)
+            {
+                throw new ConfigException(backend.origin(), "backend",
+                    Ipv4.format(ip) + " is lb's own address, " + own);
+            }
+        }
+
+        private String key()
+        {
+            return Ipv4.format(address.vip()) + ":" + address.port() + "/" + address.protocol().configName();
+        }
+    }
+}

@@ -1,0 +1,64 @@
+package lb.control.config;
+
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * One virtual service: clients reach {@code vip:port/protocol} and lb spreads their flows over
+ * the backends with the named scheduler.
+ *
+ * @param name            a short unique name, used in logs, counters and the control socket.
+ * @param vip             the virtual address as a big-endian number (see {@link Ipv4}).
+ * @param port            the service port, 1..65535.
+ * @param protocol        TCP or UDP.
+ * @param scheduler       one of {@link #SCHEDULERS}.
+ * @param maglevTableSize the Maglev lookup table size, a prime; only the {@code maglev}
+ *                        scheduler uses it.
+ * @param backends        the backends, at least one, unique by address and port.
+ */
+public record ServiceConfig(
+    String name,
+    int vip,
+    int port,
+    Protocol protocol,
+    String scheduler,
+    int maglevTableSize,
+    List<BackendConfig> backends)
+{
+    /**
+     * The scheduler names, in the spirit of ipvsadm: random, round robin, weighted round robin,
+     * least connections, weighted least connections, source hashing, Maglev consistent hashing.
+     */
+    public static final List<String> SCHEDULERS = List.of("random", "rr", "wrr", "lc", "wlc", "sh", "maglev");
+
+    /** Copies the backend list so the record stays immutable. */
+    public ServiceConfig
+    {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(protocol, "protocol");
+        Objects.requireNonNull(scheduler, "scheduler");
+        backends = List.copyOf(backends);
+    }
+
+    /**
+     * @param backend one of this service's backends.
+     * @return the port flows to that backend go to: its own, or the service port.
+     */
+    public int backendPort(final BackendConfig backend)
+    {
+        return backend.port() == BackendConfig.SAME_PORT ? port : backend.port();
+    }
+
+    /** @return the service key as written in the config file, for example {@code 198.18.0.100:80/tcp}. */
+    public String key()
+    {
+        return Ipv4.format(vip) + ":" + port + "/" + protocol.configName();
+    }
+
+    @Override
+    public String toString()
+    {
+        return "ServiceConfig[" + name + " " + key() + " scheduler " + scheduler +
+            " maglevTableSize " + maglevTableSize + " backends " + backends + "]";
+    }
+}

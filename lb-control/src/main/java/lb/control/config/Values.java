@@ -1,0 +1,486 @@
+package lb.control.config;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Parsers for single setting values, shared by the config file and the command line so both
+ * accept the same text and say the same thing about bad text. Each throws
+ * {@link IllegalArgumentException} whose message says what was expected and what it got; the
+ * caller prefixes the place and field to make a {@link ConfigException}.
+ */
+public final class Values
+{
+    /** The smallest flow table: below this the table is a toy. */
+    public static final int MIN_FLOW_CAPACITY = 1 << 10;
+    /** The largest flow table: 64 Mi flows of two 64-byte entries is 8 GiB already. */
+    public static final int MAX_FLOW_CAPACITY = 1 << 26;
+    /** The most dataplane workers. */
+    public static final int MAX_WORKERS = 64;
+    /** The smallest receive frame slot: the kernel's frame header plus a minimum Ethernet frame. */
+    public static final int MIN_FRAME_SIZE = 256;
+    /** The largest receive frame slot: a full GSO super-frame. */
+    public static final int MAX_FRAME_SIZE = 1 << 16;
+    /** The fewest receive frame slots. */
+    public static final int MIN_FRAME_COUNT = 16;
+    /** The most receive frame slots. */
+    public static final int MAX_FRAME_COUNT = 1 << 20;
+    /** The largest Maglev table: the largest prime below 2^24. */
+    public static final int MAX_MAGLEV_TABLE_SIZE = 16_777_213;
+    /** Linux interface names are at most IFNAMSIZ - 1 = 15 bytes. */
+    public static final int MAX_INTERFACE_NAME = 15;
+    /** A unix socket path must fit sun_path (108 bytes) with its terminating NUL. */
+    public static final int MAX_SOCKET_PATH_BYTES = 107;
+    /** The longest service name. */
+    public static final int MAX_SERVICE_NAME = 64;
+
+    private static final Pattern DURATION = Pattern.compile("([0-9]+)(ms|s|m|h)");
+    private static final Pattern SERVICE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]*");
+
+    private Values()
+    {
+    }
+
+    /**
+     * A service's address as written {@code VIP:PORT/PROTO}.
+     *
+     * @param vip      the virtual address.
+     * @param port     the port.
+     * @param protocol the protocol.
+     */
+    public record ServiceAddress(int vip, int port, Protocol protocol)
+    {
+    }
+
+    /**
+     * A backend's address as written {@code IP[:PORT]}.
+     *
+     * @param ip   the address.
+     * @param port the port, or {@link BackendConfig#SAME_PORT} when none was written.
+     */
+    public record BackendAddress(int ip, int port)
+    {
+    }
+
+    /**
+     * @param text decimal digits.
+     * @param min  the smallest accepted value.
+     * @param max  the largest accepted value.
+     * @return the value.
+     */
+    public static int integer(final String text, final int min, final int max)
+    {
+        final long value = parseDecimal(text);
+        if (value < min || value > max)
+        {
+            throw new IllegalArgumentException("expected an integer " + min + ".." + max + ", got '" + text + "'");
+        }
+        return (int)value;
+    }
+
+    /**
+     * @param text a port number.
+     * @return the port, 1..65535.
+     */
+    public static int port(final String text)
+    {
+        final long value = parseDecimal(text);
+        if (value < 1 || value > 65535)
+        {
+            throw new IllegalArgumentException("expected a port 1..65535, got '" + text + "'");
+        }
+        return (int)value;
+    }
+
+    /**
+     * @param text a backend weight.
+     * @return the weight, 0..{@link BackendConfig#MAX_WEIGHT}.
+     */
+    public static int weight(final String text)
+    {
+        return integer(text, 0, BackendConfig.MAX_WEIGHT);
+    }
+
+    /**
+     * @param text a number followed by a unit: {@code ms}, {@code s}, {@code m} or {@code h}.
+     * @return the duration, positive.
+     */
+    public static Duration duration(final String text)
+    {
+        final Matcher matcher = DURATION.matcher(text);
+        if (!matcher.matches())
+        {
+            throw new IllegalArgumentException(
+                "expected a duration such as 500ms, 5s, 2m or 1h, got '" + text + "'");
+        }
+        final long millisPerUnit = switch (matcher.group(2))
+        {
+            case "ms" -> 1L;
+            case "s" -> 1_000L;
+            case "m" -> 60_000L;
+            default -> 3_600_000L;
+        };
+        final long amount = parseDecimal(matcher.group(1));
+        if (amount == 0)
+        {
+            throw new IllegalArgumentException("expected a positive duration, got '" + text + "'");
+        }
+        if (amount > Long.MAX_VALUE / 1_000_000L / millisPerUnit)
+        {
+            throw new IllegalArgumentException("duration '" + text + "' is too long");
+        }
+        return Duration.ofMillis(amount * millisPerUnit);
+    }
+
+    /**
+     * @param duration a duration.
+     * @return it in the largest unit that keeps it exact, for example {@code 5s} or {@code 1500ms}.
+     */
+    public static String formatDuration(final Duration duration)
+    {
+        final long millis = duration.toMillis();
+        if (millis % 3_600_000L == 0)
+        {
+            return millis / 3_600_000L + "h";
+        }
+        if (millis % 60_000L == 0)
+        {
+            return millis / 60_000L + "m";
+        }
+        if (millis % 1_000L == 0)
+        {
+            return millis / 1_000L + "s";
+        }
+        return millis + "ms";
+    }
+
+    /**
+     * @param text a scheduler name.
+     * @return the name, one of {@link ServiceConfig#SCHEDULERS}.
+     */
+    public static String scheduler(final String text)
+    {
+        if (!ServiceConfig.SCHEDULERS.contains(text))
+        {
+            throw new IllegalArgumentException(
+                "unknown scheduler '" + text + "'" + didYouMean(text, ServiceConfig.SCHEDULERS) +
+                ", expected one of " + String.join(", ", ServiceConfig.SCHEDULERS));
+        }
+        return text;
+    }
+
+    /**
+     * @param text {@code tcp} or {@code udp}.
+     * @return the protocol.
+     */
+    public static Protocol protocol(final String text)
+    {
+        for (final Protocol protocol : Protocol.values())
+        {
+            if (protocol.configName().equals(text))
+            {
+                return protocol;
+            }
+        }
+        throw new IllegalArgumentException("expected tcp or udp, got '" + text + "'");
+    }
+
+    /**
+     * @param text {@code backoff}, {@code spin} or {@code yield}.
+     * @return the idle strategy.
+     */
+    public static IdleStrategyKind idleStrategy(final String text)
+    {
+        for (final IdleStrategyKind kind : IdleStrategyKind.values())
+        {
+            if (kind.configName().equals(text))
+            {
+                return kind;
+            }
+        }
+        throw new IllegalArgumentException("expected backoff, spin or yield, got '" + text + "'");
+    }
+
+    /**
+     * @param text {@code v2} or {@code v3}.
+     * @return the ring version.
+     */
+    public static RingVersion ringVersion(final String text)
+    {
+        for (final RingVersion version : RingVersion.values())
+        {
+            if (version.configName().equals(text))
+            {
+                return version;
+            }
+        }
+        throw new IllegalArgumentException("expected v2 or v3, got '" + text + "'");
+    }
+
+    /**
+     * @param text the flow table capacity.
+     * @return it, {@link #MIN_FLOW_CAPACITY}..{@link #MAX_FLOW_CAPACITY}.
+     */
+    public static int flowCapacity(final String text)
+    {
+        return integer(text, MIN_FLOW_CAPACITY, MAX_FLOW_CAPACITY);
+    }
+
+    /**
+     * @param text the number of dataplane workers.
+     * @return it, 1..{@link #MAX_WORKERS}.
+     */
+    public static int workers(final String text)
+    {
+        return integer(text, 1, MAX_WORKERS);
+    }
+
+    /**
+     * @param text the receive ring frame size in bytes.
+     * @return it, a power of two {@link #MIN_FRAME_SIZE}..{@link #MAX_FRAME_SIZE}, so frames
+     *         tile pages and blocks exactly.
+     */
+    public static int frameSize(final String text)
+    {
+        return powerOfTwo(text, MIN_FRAME_SIZE, MAX_FRAME_SIZE);
+    }
+
+    /**
+     * @param text the receive ring frame count.
+     * @return it, a power of two {@link #MIN_FRAME_COUNT}..{@link #MAX_FRAME_COUNT}.
+     */
+    public static int frameCount(final String text)
+    {
+        return powerOfTwo(text, MIN_FRAME_COUNT, MAX_FRAME_COUNT);
+    }
+
+    /**
+     * @param text the Maglev table size.
+     * @return it, a prime up to {@link #MAX_MAGLEV_TABLE_SIZE}: Maglev's permutations cover the
+     *         whole table only when its size is prime.
+     */
+    public static int maglevTableSize(final String text)
+    {
+        final long value = parseDecimal(text);
+        if (value < 2 || value > MAX_MAGLEV_TABLE_SIZE || !isPrime((int)value))
+        {
+            throw new IllegalArgumentException(
+                "expected a prime 2.." + MAX_MAGLEV_TABLE_SIZE + " (such as 251, 65537 or 655373), got '" + text + "'");
+        }
+        return (int)value;
+    }
+
+    /**
+     * @param text a network interface name.
+     * @return it, 1..15 bytes with no '/' and no white space, as Linux requires.
+     */
+    public static String interfaceName(final String text)
+    {
+        final int bytes = text.getBytes(StandardCharsets.UTF_8).length;
+        if (bytes == 0 || bytes > MAX_INTERFACE_NAME || text.contains("/") || hasWhitespace(text) ||
+            text.equals(".") || text.equals(".."))
+        {
+            throw new IllegalArgumentException(
+                "expected an interface name of 1.." + MAX_INTERFACE_NAME + " characters without '/' or spaces, got '" +
+                text + "'");
+        }
+        return text;
+    }
+
+    /**
+     * @param text a service name.
+     * @return it: a letter or digit, then letters, digits, '_', '.' or '-', at most 64 characters.
+     */
+    public static String serviceName(final String text)
+    {
+        if (text.length() > MAX_SERVICE_NAME || !SERVICE_NAME.matcher(text).matches())
+        {
+            throw new IllegalArgumentException(
+                "expected a name of letters, digits, '_', '.' and '-' (at most " + MAX_SERVICE_NAME +
+                " characters, starting with a letter or digit), got '" + text + "'");
+        }
+        return text;
+    }
+
+    /**
+     * @param text a unix socket path.
+     * @return the path; it must fit a unix socket address.
+     */
+    public static Path controlSocket(final String text)
+    {
+        final int bytes = text.getBytes(StandardCharsets.UTF_8).length;
+        if (bytes == 0 || hasWhitespace(text) || text.indexOf('\0') >= 0)
+        {
+            throw new IllegalArgumentException("expected a socket path, got '" + text + "'");
+        }
+        if (bytes > MAX_SOCKET_PATH_BYTES)
+        {
+            throw new IllegalArgumentException(
+                "path is " + bytes + " bytes, a unix socket path holds at most " + MAX_SOCKET_PATH_BYTES);
+        }
+        return Path.of(text);
+    }
+
+    /**
+     * @param text {@code VIP:PORT/PROTO}, for example {@code 198.18.0.100:80/tcp}.
+     * @return its parts.
+     */
+    public static ServiceAddress serviceAddress(final String text)
+    {
+        final int colon = text.indexOf(':');
+        final int slash = text.indexOf('/');
+        if (colon < 0 || slash < colon)
+        {
+            throw new IllegalArgumentException(
+                "expected VIP:PORT/PROTO such as 198.18.0.100:80/tcp, got '" + text + "'");
+        }
+        return new ServiceAddress(
+            Ipv4.parse(text.substring(0, colon)),
+            port(text.substring(colon + 1, slash)),
+            protocol(text.substring(slash + 1)));
+    }
+
+    /**
+     * @param text {@code IP} or {@code IP:PORT}, for example {@code 198.18.1.12:8080}.
+     * @return its parts; the port is {@link BackendConfig#SAME_PORT} when none was written.
+     */
+    public static BackendAddress backendAddress(final String text)
+    {
+        final int colon = text.indexOf(':');
+        if (colon < 0)
+        {
+            return new BackendAddress(Ipv4.parse(text), BackendConfig.SAME_PORT);
+        }
+        return new BackendAddress(Ipv4.parse(text.substring(0, colon)), port(text.substring(colon + 1)));
+    }
+
+    /**
+     * A suggestion for a misspelt word: the closest candidate within a small edit distance
+     * (insertions, deletions, substitutions and swaps of neighbours each count one).
+     *
+     * @param word       what the user wrote.
+     * @param candidates the words that would have been valid.
+     * @return {@code " (did you mean 'x'?)"}, or the empty string when nothing is close.
+     */
+    public static String didYouMean(final String word, final Collection<String> candidates)
+    {
+        final int limit = Math.min(2, Math.max(1, word.length() / 3));
+        String best = null;
+        int bestDistance = Integer.MAX_VALUE;
+        for (final String candidate : candidates)
+        {
+            final int distance = editDistance(word, candidate);
+            if (distance <= limit && distance < bestDistance)
+            {
+                best = candidate;
+                bestDistance = distance;
+            }
+        }
+        return best == null ? "" : " (did you mean '" + best + "'?)";
+    }
+
+    /**
+     * The optimal string alignment distance between two words.
+     *
+     * @param a one word.
+     * @param b the other.
+     * @return the number of single-character insertions, deletions, substitutions and swaps of
+     *         neighbours that turn one into the other.
+     */
+    static int editDistance(final String a, final String b)
+    {
+        final int[][] d = new int[a.length() + 1][b.length() + 1];
+        for (int i = 0; i <= a.length(); i++)
+        {
+            d[i][0] = i;
+        }
+        for (int j = 0; j <= b.length(); j++)
+        {
+            d[0][j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++)
+        {
+            for (int j = 1; j <= b.length(); j++)
+            {
+                final int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+                int best = Math.min(Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1), d[i - 1][j - 1] + cost);
+                if (i > 1 && j > 1 && a.charAt(i - 1) == b.charAt(j - 2) && a.charAt(i - 2) == b.charAt(j - 1))
+                {
+                    best = Math.min(best, d[i - 2][j - 2] + 1);
+                }
+                d[i][j] = best;
+            }
+        }
+        return d[a.length()][b.length()];
+    }
+
+    private static int powerOfTwo(final String text, final int min, final int max)
+    {
+        final long value = parseDecimal(text);
+        if (value < min || value > max || Long.bitCount(value) != 1)
+        {
+            throw new IllegalArgumentException(
+                "expected a power of two " + min + ".." + max + ", got '" + text + "'");
+        }
+        return (int)value;
+    }
+
+    /**
+     * Parses plain decimal digits, which Integer.parseInt does not insist on (it takes a sign),
+     * and returns -1 for anything else, which every range check then rejects with its own message.
+     */
+    private static long parseDecimal(final String text)
+    {
+        if (text.isEmpty() || text.length() > 18)
+        {
+            return text.isEmpty() ? -1 : Long.MAX_VALUE;
+        }
+        long value = 0;
+        for (int i = 0; i < text.length(); i++)
+        {
+            final char c = text.charAt(i);
+            if (c < '0' || c > '9')
+            {
+                return -1;
+            }
+            value = value * 10 + (c - '0');
+        }
+        return value;
+    }
+
+    private static boolean isPrime(final int value)
+    {
+        if (value < 4)
+        {
+            return value >= 2;
+        }
+        if (value % 2 == 0)
+        {
+            return false;
+        }
+        for (int divisor = 3; (long)divisor * divisor <= value; divisor += 2)
+        {
+            if (value % divisor == 0)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean hasWhitespace(final String text)
+    {
+        for (int i = 0; i < text.length(); i++)
+        {
+            if (Character.isWhitespace(text.charAt(i)))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+}
