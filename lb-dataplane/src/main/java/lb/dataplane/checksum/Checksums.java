@@ -1,0 +1,277 @@
+package lb.dataplane.checksum;
+
+import org.agrona.DirectBuffer;
+
+import static java.nio.ByteOrder.BIG_ENDIAN;
+
+/**
+ * The Internet checksum (RFC 1071) for IPv4 headers and TCP/UDP segments, and its incremental
+ * update (RFC 1624), over Agrona buffers. Static, allocation-free, no bounds checks beyond the
+ * buffer's own: callers pass ranges the classifier has already checked.
+ * <p>
+ * Every method takes and returns 16-bit values in the low bits of an {@code int}, as they are
+ * stored in the packet (big-endian, i.e. the value {@code getShort(index, BIG_ENDIAN) & 0xFFFF}).
+ * <p>
+ * The sums read 8 bytes at a time and add the two 32-bit halves into a {@code long}; the
+ * ones' complement sum is the same whatever word width is folded down to 16 bits at the end
+ * (2^32 and 2^16 are both 1 modulo 0xFFFF). x86 reads unaligned longs at full speed, so no
+ * alignment prologue is needed.
+ */
+public final class Checksums
+{
+    /** IP protocol number of TCP. */
+    public static final int PROTOCOL_TCP = 6;
+    /** IP protocol number of UDP. */
+    public static final int PROTOCOL_UDP = 17;
+
+    /** Offset of the checksum field within an IPv4 header. */
+    public static final int IPV4_CHECKSUM_OFFSET = 10;
+    /** Offset of the source address within an IPv4 header (the destination follows it). */
+    public static final int IPV4_SOURCE_OFFSET = 12;
+    /** Offset of the checksum field within a TCP header. */
+    public static final int TCP_CHECKSUM_OFFSET = 16;
+    /** Offset of the checksum field within a UDP header. */
+    public static final int UDP_CHECKSUM_OFFSET = 6;
+
+    /** A UDP checksum of zero means "no checksum" (RFC 768); a computed zero is sent as this. */
+    public static final int UDP_ZERO_CHECKSUM_SUBSTITUTE = 0xFFFF;
+
+    private Checksums()
+    {
+    }
+
+    /**
+     * Ones' complement sum of a byte range as big-endian 16-bit words, not yet folded. An odd
+     * trailing byte is the high byte of a last word padded with zero.
+     *
+     * @param buffer holding the range.
+     * @param offset of the first byte.
+     * @param length in bytes, at most 2^31 - 1 (the long cannot overflow below 2^32 words).
+     * @return the unfolded sum, to pass to {@link #fold(long)} possibly after adding more.
+     */
+    public static long sum(final DirectBuffer buffer, final int offset, final int length)
+    {
+        long sum = 0;
+        int i = offset;
+        final int end = offset + length;
+
+        for (final int longsEnd = end - 7; i < longsEnd; i += 8)
+        {
+            final long word = buffer.getLong(i, BIG_ENDIAN);
+            sum += (word >>> 32) + (word & 0xFFFF_FFFFL);
+        }
+
+        if (end - i >= 4)
+        {
+            sum += buffer.getInt(i, BIG_ENDIAN) & 0xFFFF_FFFFL;
+            i += 4;
+        }
+
+        if (end - i >= 2)
+        {
+            sum += buffer.getShort(i, BIG_ENDIAN) & 0xFFFF;
+            i += 2;
+        }
+
+        if (i < end)
+        {
+            sum += (buffer.getByte(i) & 0xFF) << 8;
+        }
+
+        return sum;
+    }
+
+    /**
+     * Folds an unfolded ones' complement sum to 16 bits. A non-zero sum folds to 1..0xFFFF, never
+     * to 0, which is what makes incremental and full computation agree bit for bit.
+     *
+     * @param sum non-negative unfolded sum.
+     * @return the folded sum, 0..0xFFFF.
+     */
+    public static int fold(final long sum)
+    {
+        long folded = (sum & 0xFFFF_FFFFL) + (sum >>> 32);
+        folded = (folded & 0xFFFF_FFFFL) + (folded >>> 32);
+        folded = (folded & 0xFFFF) + (folded >>> 16);
+        folded = (folded & 0xFFFF) + (folded >>> 16);
+        return (int)((folded & 0xFFFF) + (folded >>> 16));
+    }
+
+    /**
+     * The value to store in an IPv4 header's checksum field, computed as if that field were zero.
+     *
+     * @param buffer       holding the header.
+     * @param ipOffset     of the header.
+     * @param headerLength IHL * 4, 20..60.
+     * @return checksum, 0..0xFFFF.
+     */
+    public static int ipv4HeaderChecksum(final DirectBuffer buffer, final int ipOffset, final int headerLength)
+    {
+        final int storedChecksum = buffer.getShort(ipOffset + IPV4_CHECKSUM_OFFSET, BIG_ENDIAN) & 0xFFFF;
+        // Adding ~field subtracts the field in ones' complement arithmetic: the same as summing it as zero.
+        final long sum = sum(buffer, ipOffset, headerLength) + (~storedChecksum & 0xFFFF);
+        return ~fold(sum) & 0xFFFF;
+    }
+
+    /**
+     * Whether an IPv4 header's checksum field is correct (the sum over the whole header is 0xFFFF).
+     *
+     * @param buffer       holding the header.
+     * @param ipOffset     of the header.
+     * @param headerLength IHL * 4, 20..60.
+     * @return true if the header checksum verifies.
+     */
+    public static boolean ipv4HeaderValid(final DirectBuffer buffer, final int ipOffset, final int headerLength)
+    {
+        return fold(sum(buffer, ipOffset, headerLength)) == 0xFFFF;
+    }
+
+    /**
+     * Whether a checksum over a range with no pseudo-header (ICMP) verifies.
+     *
+     * @param buffer holding the message.
+     * @param offset of the message.
+     * @param length of the message, checksum field included.
+     * @return true if the sum over the range is 0xFFFF.
+     */
+    public static boolean internetChecksumValid(final DirectBuffer buffer, final int offset, final int length)
+    {
+        return fold(sum(buffer, offset, length)) == 0xFFFF;
+    }
+
+    /**
+     * The value to store in an ICMP message's checksum field at {@code offset + 2}, computed as if
+     * that field were zero.
+     *
+     * @param buffer holding the message.
+     * @param offset of the ICMP header.
+     * @param length of the ICMP message (header and data).
+     * @return checksum, 0..0xFFFF.
+     */
+    public static int icmpChecksum(final DirectBuffer buffer, final int offset, final int length)
+    {
+        final int storedChecksum = buffer.getShort(offset + 2, BIG_ENDIAN) & 0xFFFF;
+        return ~fold(sum(buffer, offset, length) + (~storedChecksum & 0xFFFF)) & 0xFFFF;
+    }
+
+    /**
+     * The full TCP or UDP checksum over the IPv4 pseudo-header (source, destination, protocol,
+     * L4 length) and the segment, computed as if the checksum field were zero. For UDP a computed
+     * zero is returned as 0xFFFF, as it must be transmitted (RFC 768).
+     *
+     * @param buffer   holding the packet.
+     * @param ipOffset of the IPv4 header (for the addresses).
+     * @param l4Offset of the TCP or UDP header.
+     * @param l4Length IP total length minus IP header length.
+     * @param protocol {@link #PROTOCOL_TCP} or {@link #PROTOCOL_UDP}.
+     * @return checksum to store, 0..0xFFFF.
+     * @throws IllegalArgumentException for any other protocol (a caller bug, not a packet property).
+     */
+    public static int l4Checksum(
+        final DirectBuffer buffer, final int ipOffset, final int l4Offset, final int l4Length, final int protocol)
+    {
+        final int checksumOffset = l4ChecksumOffset(protocol);
+        final int storedChecksum = buffer.getShort(l4Offset + checksumOffset, BIG_ENDIAN) & 0xFFFF;
+
+        long sum = sum(buffer, ipOffset + IPV4_SOURCE_OFFSET, 8) + protocol + l4Length;
+        sum += sum(buffer, l4Offset, l4Length) + (~storedChecksum & 0xFFFF);
+
+        final int checksum = ~fold(sum) & 0xFFFF;
+        return protocol == PROTOCOL_UDP && checksum == 0 ? UDP_ZERO_CHECKSUM_SUBSTITUTE : checksum;
+    }
+
+    /**
+     * Offset of the checksum field within the L4 header of a protocol.
+     *
+     * @param protocol {@link #PROTOCOL_TCP} or {@link #PROTOCOL_UDP}.
+     * @return 16 for TCP, 6 for UDP.
+     * @throws IllegalArgumentException for any other protocol.
+     */
+    public static int l4ChecksumOffset(final int protocol)
+    {
+        if (protocol == PROTOCOL_TCP)
+        {
+            return TCP_CHECKSUM_OFFSET;
+        }
+        if (protocol == PROTOCOL_UDP)
+        {
+            return UDP_CHECKSUM_OFFSET;
+        }
+        throw new IllegalArgumentException("no TCP/UDP checksum for protocol " + protocol);
+    }
+
+    /**
+     * RFC 1624 eqn. 3, HC' = ~(~HC + ~m + m'): the checksum after one 16-bit word changes. Given a
+     * checksum as full computation produces it, the result is bit-identical to full recomputation.
+     *
+     * @param checksum old checksum field.
+     * @param oldWord  old value of the 16-bit word (low 16 bits used).
+     * @param newWord  new value of the 16-bit word (low 16 bits used).
+     * @return new checksum field, 0..0xFFFF.
+     */
+    public static int update16(final int checksum, final int oldWord, final int newWord)
+    {
+        final int sum = (~checksum & 0xFFFF) + (~oldWord & 0xFFFF) + (newWord & 0xFFFF);
+        return ~fold16(sum) & 0xFFFF;
+    }
+
+    /**
+     * RFC 1624 eqn. 3 for a 32-bit field (an IPv4 address), as two 16-bit words.
+     *
+     * @param checksum old checksum field.
+     * @param oldValue old 32-bit value.
+     * @param newValue new 32-bit value.
+     * @return new checksum field, 0..0xFFFF.
+     */
+    public static int update32(final int checksum, final int oldValue, final int newValue)
+    {
+        final int sum = (~checksum & 0xFFFF) +
+            (~oldValue >>> 16) + (~oldValue & 0xFFFF) +
+            (newValue >>> 16) + (newValue & 0xFFFF);
+        return ~fold16(sum) & 0xFFFF;
+    }
+
+    /**
+     * {@link #update16} for a UDP checksum field: 0 ("no checksum") stays 0, and a non-zero
+     * checksum never becomes 0 (a computed 0 is sent as 0xFFFF).
+     *
+     * @param checksum old UDP checksum field.
+     * @param oldWord  old 16-bit value.
+     * @param newWord  new 16-bit value.
+     * @return new UDP checksum field.
+     */
+    public static int updateUdp16(final int checksum, final int oldWord, final int newWord)
+    {
+        if (checksum == 0)
+        {
+            return 0;
+        }
+        final int updated = update16(checksum, oldWord, newWord);
+        return updated == 0 ? UDP_ZERO_CHECKSUM_SUBSTITUTE : updated;
+    }
+
+    /**
+     * {@link #update32} for a UDP checksum field, with the zero rules of {@link #updateUdp16}.
+     *
+     * @param checksum old UDP checksum field.
+     * @param oldValue old 32-bit value.
+     * @param newValue new 32-bit value.
+     * @return new UDP checksum field.
+     */
+    public static int updateUdp32(final int checksum, final int oldValue, final int newValue)
+    {
+        if (checksum == 0)
+        {
+            return 0;
+        }
+        final int updated = update32(checksum, oldValue, newValue);
+        return updated == 0 ? UDP_ZERO_CHECKSUM_SUBSTITUTE : updated;
+    }
+
+    private static int fold16(final int sum)
+    {
+        // At most five 16-bit terms: two folds bring any such sum to 16 bits.
+        final int once = (sum & 0xFFFF) + (sum >>> 16);
+        return (once & 0xFFFF) + (once >>> 16);
+    }
+}

@@ -1,0 +1,75 @@
+package lb.dataplane.packet;
+
+import java.util.Locale;
+
+/**
+ * Why lb dropped a frame: the single list of every drop in lb. Each drop increments the counter
+ * named by {@link #metricName()}. The classifier produces the first group; the pipeline, the
+ * ICMP responder and the packet I/O produce the rest.
+ */
+public enum DropReason
+{
+    // Produced by FrameClassifier.
+    TRUNCATED_ETHERNET("frame shorter than an Ethernet header"),
+    TRUNCATED_VLAN("frame ends inside an 802.1Q/802.1ad tag"),
+    UNKNOWN_ETHERTYPE("ethertype is neither IPv4 nor ARP (or more than two VLAN tags)"),
+    TRUNCATED_ARP("frame shorter than an Ethernet/IPv4 ARP packet"),
+    UNSUPPORTED_ARP("ARP not for Ethernet/IPv4, or an operation other than request/reply"),
+    TRUNCATED_IPV4("frame shorter than a minimal IPv4 header"),
+    BAD_IP_VERSION("IP version field is not 4"),
+    BAD_IHL("IPv4 header length below 20 bytes or beyond the frame"),
+    BAD_TOTAL_LENGTH("IPv4 total length below the header length or beyond the frame"),
+    BAD_IP_CHECKSUM("IPv4 header checksum does not verify"),
+    IPV4_FRAGMENT("IPv4 fragment (more-fragments set or non-zero offset)"),
+    TRUNCATED_TCP("IPv4 payload shorter than a TCP header"),
+    BAD_TCP_OFFSET("TCP data offset below 5 words or beyond the IPv4 payload"),
+    TRUNCATED_UDP("IPv4 payload shorter than a UDP header"),
+    BAD_UDP_LENGTH("UDP length field differs from the IPv4 payload length"),
+    TRUNCATED_ICMP("IPv4 payload shorter than an 8-byte ICMP header"),
+    UNSUPPORTED_PROTOCOL("IPv4 protocol other than TCP, UDP or ICMP"),
+
+    // Produced by the pipeline, the rewrite actions and the ICMP responder.
+    NOT_FOR_US("destination is none of our addresses"),
+    NO_SERVICE("no service on the destination address, port and protocol"),
+    NO_BACKEND("service has no usable backend"),
+    TTL_EXCEEDED("TTL 1 or 0 on arrival: cannot forward"),
+    FLOW_TABLE_FULL("no room in the flow table for a new flow"),
+    NO_FLOW("packet from a backend matching no flow"),
+    BAD_ICMP_CHECKSUM("ICMP checksum does not verify"),
+    UNSUPPORTED_ICMP("ICMP message lb does not answer"),
+
+    // Produced by the packet I/O.
+    SNAPLEN_TRUNCATED("frame larger than the ring frame arrived truncated"),
+    TX_RING_FULL("no free slot in the TX ring"),
+    OVERSIZE_FRAME("frame larger than a TX ring slot or the egress MTU");
+
+    private final String metricName;
+    private final String description;
+
+    DropReason(final String description)
+    {
+        // name() is already set: Enum's constructor runs first.
+        this.metricName = name().toLowerCase(Locale.ROOT);
+        this.description = description;
+    }
+
+    /**
+     * Counter name, the constant's name in lower case, e.g. {@code truncated_ipv4}.
+     *
+     * @return the metric name.
+     */
+    public String metricName()
+    {
+        return metricName;
+    }
+
+    /**
+     * One line for people reading counters.
+     *
+     * @return the description.
+     */
+    public String description()
+    {
+        return description;
+    }
+}

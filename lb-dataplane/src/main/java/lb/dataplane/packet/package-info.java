@@ -1,0 +1,6 @@
+/**
+ * Frame parsing: flyweights over Ethernet, ARP, IPv4, TCP, UDP and ICMP headers, the
+ * {@link lb.dataplane.packet.FrameClassifier} that fills a {@link lb.dataplane.packet.ParsedFrame},
+ * and {@link lb.dataplane.packet.DropReason}, the one list of every drop in lb.
+ */
+package lb.dataplane.packet;
