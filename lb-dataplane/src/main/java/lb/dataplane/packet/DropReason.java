@@ -34,13 +34,14 @@ public enum DropReason
     NO_BACKEND("service has no usable backend"),
     TTL_EXCEEDED("TTL 1 or 0 on arrival: cannot forward"),
     FLOW_TABLE_FULL("no room in the flow table for a new flow"),
-    NO_FLOW("packet from a backend matching no flow"),
+    NO_FLOW("TCP segment without SYN from a client, or a backend packet, matching no flow"),
     BAD_ICMP_CHECKSUM("ICMP checksum does not verify"),
     UNSUPPORTED_ICMP("ICMP message lb does not answer"),
 
     // Produced by the packet I/O.
     SNAPLEN_TRUNCATED("frame larger than the ring frame arrived truncated"),
     TX_RING_FULL("no free slot in the TX ring"),
+    CONTROL_RING_FULL("the ring to the control thread had no room for an ARP frame"),
     OVERSIZE_FRAME("frame larger than a TX ring slot or the egress MTU");
 
     private final String metricName;

@@ -2,9 +2,12 @@ package lb.dataplane.pipeline;
 
 import lb.dataplane.flow.FlowExpiry;
 import lb.dataplane.flow.FlowTable;
+import lb.dataplane.checksum.Checksums;
+import lb.dataplane.packet.ArpPacket;
 import lb.dataplane.packet.DropReason;
+import lb.dataplane.packet.EthernetHeader;
+import lb.dataplane.packet.IcmpHeader;
 import lb.dataplane.packet.FrameClassifier;
-import lb.dataplane.packet.FrameType;
 import lb.dataplane.packet.ParsedFrame;
 import lb.dataplane.rewrite.ForwardNat;
 import lb.dataplane.rewrite.ReturnNat;
@@ -42,6 +45,9 @@ public final class PacketPipeline implements FlowExpiry
     static final int TCP_RST = 0x04;
     static final int TCP_ACK = 0x10;
 
+    /** TTL of the echo replies lb sends for its own addresses. */
+    private static final int REPLY_TTL = 64;
+
     /** An age that makes any entry idle at its next visit by the expiry walk. */
     private static final long EXPIRED_AGE = 1L << 60;
 
@@ -56,11 +62,9 @@ public final class PacketPipeline implements FlowExpiry
     private final int clientIp;
     private final int gatewayIp;
 
-    private final FrameClassifier classifier = new FrameClassifier();
     private final ParsedFrame parsed = new ParsedFrame();
     private final ForwardNat forwardNat = new ForwardNat();
     private final ReturnNat returnNat = new ReturnNat();
-    private final LocalReplies replies = new LocalReplies();
     private long now;
 
     /**
@@ -124,7 +128,7 @@ public final class PacketPipeline implements FlowExpiry
         {
             return;
         }
-        switch (classifier.classify(buffer, offset, length, parsed))
+        switch (FrameClassifier.classify(buffer, offset, length, parsed))
         {
             case IPV4_TCP:
             case IPV4_UDP:
@@ -144,7 +148,7 @@ public final class PacketPipeline implements FlowExpiry
     private void forward(final MutableDirectBuffer buffer, final int offset, final int length)
     {
         final ParsedFrame p = parsed;
-        if (LocalReplies.dstMac(buffer, offset) != clientMac)
+        if (dstMac(buffer, offset) != clientMac)
         {
             counters.drop(DropReason.NOT_FOR_US);
             return;
@@ -199,7 +203,7 @@ public final class PacketPipeline implements FlowExpiry
         if (!forwardNat.apply(buffer, p, serverMac, pool.mac(backendSlot), pool.ip(backendSlot),
             service.backendPort(backendSlot)))
         {
-            counters.drop(DropReason.TTL_EXCEEDED);
+            counters.drop(p.dropReason);
             return;
         }
         send(toServer, buffer, offset, length, counters.txServerFrames, counters.txServerBytes);
@@ -232,7 +236,7 @@ public final class PacketPipeline implements FlowExpiry
         flows.setBackendId(ret, handle);
         flows.setNatIp(ret, service.vip());
         flows.setNatPort(ret, service.port());
-        flows.setPeerMac(ret, LocalReplies.srcMac(buffer, offset));
+        flows.setPeerMac(ret, EthernetHeader.getMac(buffer, offset + EthernetHeader.SOURCE_OFFSET));
         flows.setReturnDirection(ret, true);
         flows.setTcpState(ret, state);
 
@@ -247,7 +251,7 @@ public final class PacketPipeline implements FlowExpiry
         flows.setBackendId(fwd, handle);
         flows.setNatIp(fwd, backendIp);
         flows.setNatPort(fwd, backendPort);
-        flows.setPeerMac(fwd, LocalReplies.srcMac(buffer, offset));
+        flows.setPeerMac(fwd, EthernetHeader.getMac(buffer, offset + EthernetHeader.SOURCE_OFFSET));
         flows.setReturnDirection(fwd, false);
         flows.setTcpState(fwd, state);
 
@@ -341,7 +345,7 @@ public final class PacketPipeline implements FlowExpiry
         {
             return;
         }
-        switch (classifier.classify(buffer, offset, length, parsed))
+        switch (FrameClassifier.classify(buffer, offset, length, parsed))
         {
             case IPV4_TCP:
             case IPV4_UDP:
@@ -370,7 +374,7 @@ public final class PacketPipeline implements FlowExpiry
     private void reverse(final MutableDirectBuffer buffer, final int offset, final int length)
     {
         final ParsedFrame p = parsed;
-        if (LocalReplies.dstMac(buffer, offset) != serverMac)
+        if (dstMac(buffer, offset) != serverMac)
         {
             counters.drop(DropReason.NOT_FOR_US);
             return;
@@ -398,7 +402,7 @@ public final class PacketPipeline implements FlowExpiry
         flows.touch(ret, now, length);
         if (!returnNat.apply(buffer, p, clientMac, flows.peerMac(ret), flows.natIp(ret), flows.natPort(ret)))
         {
-            counters.drop(DropReason.TTL_EXCEEDED);
+            counters.drop(p.dropReason);
             return;
         }
         send(toClient, buffer, offset, length, counters.txClientFrames, counters.txClientBytes);
@@ -407,6 +411,11 @@ public final class PacketPipeline implements FlowExpiry
     // ---------------------------------------------------------------------------------------
     // Shared steps
     // ---------------------------------------------------------------------------------------
+
+    private static long dstMac(final MutableDirectBuffer buffer, final int offset)
+    {
+        return EthernetHeader.getMac(buffer, offset + EthernetHeader.DESTINATION_OFFSET);
+    }
 
     private boolean admit(final MutableDirectBuffer buffer, final int offset, final int length, final int rxFlags)
     {
@@ -424,7 +433,7 @@ public final class PacketPipeline implements FlowExpiry
     {
         final ParsedFrame p = parsed;
         final boolean owned = serverSide ? p.targetIp == gatewayIp : (p.targetIp == clientIp || services.isVip(p.targetIp));
-        if (p.arpOp != LocalReplies.ARP_REQUEST || !owned)
+        if (p.arpOp != ArpPacket.OP_REQUEST || !owned)
         {
             if (!serverSide)
             {
@@ -432,7 +441,7 @@ public final class PacketPipeline implements FlowExpiry
             }
             return;
         }
-        final int replyLength = replies.arpReply(buffer, offset, length, ownMac, p);
+        final int replyLength = ArpPacket.writeReplyFrame(buffer, offset, ownMac, p.targetIp, p.senderMac, p.senderIp);
         if (out.send(buffer, offset, replyLength))
         {
             counters.arpReplies.incrementRelease();
@@ -448,18 +457,23 @@ public final class PacketPipeline implements FlowExpiry
     {
         final ParsedFrame p = parsed;
         final boolean owned = serverSide ? p.dstIp == gatewayIp : (p.dstIp == clientIp || services.isVip(p.dstIp));
-        if (!owned || LocalReplies.dstMac(buffer, offset) != ownMac)
+        if (!owned || dstMac(buffer, offset) != ownMac)
         {
             counters.drop(DropReason.NOT_FOR_US);
             return;
         }
-        if (p.icmpType != LocalReplies.ICMP_ECHO_REQUEST)
+        if (p.icmpType != IcmpHeader.TYPE_ECHO_REQUEST)
         {
-            counters.drop(DropReason.UNSUPPORTED_PROTOCOL);
+            counters.drop(DropReason.UNSUPPORTED_ICMP);
             return;
         }
-        replies.echoReply(buffer, offset, p);
-        if (out.send(buffer, offset, length))
+        if (!Checksums.internetChecksumValid(buffer, p.l4Offset, p.l4Length))
+        {
+            counters.drop(DropReason.BAD_ICMP_CHECKSUM);
+            return;
+        }
+        final int replyLength = IcmpHeader.writeEchoReplyInPlace(buffer, p, REPLY_TTL);
+        if (out.send(buffer, offset, replyLength))
         {
             counters.icmpEchoReplies.incrementRelease();
         }
