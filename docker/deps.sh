@@ -8,7 +8,9 @@ have ip      || need+=(iproute2)
 have curl    || need+=(curl)
 have ethtool || need+=(ethtool)
 have tshark  || need+=(tshark)
-have python3 || need+=(python3)
+# the testbed runs /usr/bin/python3 by path: a pyenv python3 on PATH does not count
+[ -x /usr/bin/python3 ] || need+=(python3)
+have ping    || need+=(iputils-ping)
 have sha256sum || need+=(coreutils)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then

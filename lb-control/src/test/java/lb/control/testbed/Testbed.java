@@ -1,0 +1,591 @@
+package lb.control.testbed;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+/**
+ * A network-namespace testbed for end-to-end tests, built and torn down by {@code docker/testbed.sh}.
+ * <p>
+ * Namespaces are named {@code <prefix>-<role>}: {@code sw} (bridges {@code brc}, {@code brs}),
+ * {@code lb} (interfaces {@code cli0}, {@code srv0}, no kernel addresses), clients {@code c1},
+ * {@code c2}, router {@code rt}, client {@code c3} behind the router, servers {@code s1..sN}.
+ * {@link #close()} stops every process started through this object, then deletes exactly the
+ * namespaces the script recorded; a JVM shutdown hook does the same if a test never closes it.
+ * <p>
+ * Needs root and working {@code ip netns}: {@link #up} fails with a clear message otherwise, it
+ * never skips.
+ */
+public final class Testbed implements AutoCloseable
+{
+    /** lb's client-side address, in lb's user space only. */
+    public static final String LB_CLIENT_IP = "198.18.0.1";
+    /** The servers' default gateway, answered by lb in user space. */
+    public static final String GATEWAY_IP = "198.18.1.1";
+    /** The first VIP; lb's VIPs are 198.18.0.100 to 198.18.0.199. */
+    public static final String VIP = "198.18.0.100";
+    /** The router's address on the client LAN. */
+    public static final String ROUTER_CLIENT_IP = "198.18.0.2";
+    /** lb's interface on the client LAN. */
+    public static final String CLIENT_IF = "cli0";
+    /** lb's interface on the server LAN. */
+    public static final String SERVER_IF = "srv0";
+    /** The servers' HTTP port ({@code /whoami}, {@code /file/<name>}). */
+    public static final int HTTP_PORT = 80;
+    /** The servers' UDP echo port; a reply is {@code "<server ip> "} followed by the datagram. */
+    public static final int UDP_ECHO_PORT = 5353;
+
+    private static final int MAX_SERVERS = 50;
+    private static final Duration SCRIPT_TIMEOUT = Duration.ofSeconds(60);
+    private static final Duration STOP_GRACE = Duration.ofSeconds(5);
+    private static final String SCRIPT = "docker/testbed.sh";
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final Path repoRoot;
+    private final Path script;
+    private final String prefix;
+    private final boolean offloads;
+    private final int servers;
+    private final List<String> roles;
+    private final List<Process> started = new ArrayList<>();
+    private final Thread shutdownHook;
+    private boolean closed;
+
+    private Testbed(final Path repoRoot, final String prefix, final boolean offloads, final int servers)
+    {
+        this.repoRoot = repoRoot;
+        this.script = repoRoot.resolve(SCRIPT);
+        this.prefix = prefix;
+        this.offloads = offloads;
+        this.servers = servers;
+        final List<String> roles = new ArrayList<>(List.of("sw", "lb", "c1", "c2", "rt", "c3"));
+        for (int i = 1; i <= servers; i++)
+        {
+            roles.add("s" + i);
+        }
+        this.roles = Collections.unmodifiableList(roles);
+        this.shutdownHook = new Thread(this::closeFromShutdownHook, "testbed-" + prefix + "-down");
+    }
+
+    /**
+     * Brings up a fresh testbed with a new random prefix.
+     *
+     * @param offloads false turns tso, gso, gro and checksum offloads off on every veth.
+     * @param servers  number of server namespaces, 1 to 50.
+     * @return the running testbed; close it to delete it.
+     * @throws IllegalStateException when not root, {@code ip netns} does not work, or the script fails.
+     */
+    public static Testbed up(final boolean offloads, final int servers)
+    {
+        if (servers < 1 || servers > MAX_SERVERS)
+        {
+            throw new IllegalArgumentException("servers must be 1.." + MAX_SERVERS + ": " + servers);
+        }
+        final Path repoRoot = checkPreconditions();
+        final String prefix = "lbt" + HexFormat.of().formatHex(randomBytes(3));
+        final Testbed testbed = new Testbed(repoRoot, prefix, offloads, servers);
+        // Registered before the script runs: should the JVM die half-way, down still runs.
+        Runtime.getRuntime().addShutdownHook(testbed.shutdownHook);
+        final ExecResult result = testbed.runScript(
+            "up", "--prefix", prefix, "--offloads", offloads ? "on" : "off", "--servers", Integer.toString(servers));
+        if (!result.ok() || !result.stdout().lines().anyMatch(("PREFIX=" + prefix)::equals))
+        {
+            final IllegalStateException failure = new IllegalStateException("testbed.sh up failed: " + result);
+            try
+            {
+                testbed.close();
+            }
+            catch (final RuntimeException ex)
+            {
+                failure.addSuppressed(ex);
+            }
+            throw failure;
+        }
+        return testbed;
+    }
+
+    /**
+     * Checks what the testbed needs: Linux, root, a working {@code ip netns} and the script.
+     *
+     * @return the repository root, where {@code docker/testbed.sh} lives.
+     * @throws IllegalStateException naming what is missing.
+     */
+    public static Path checkPreconditions()
+    {
+        if (!System.getProperty("os.name", "").toLowerCase().contains("linux"))
+        {
+            throw new IllegalStateException("the testbed needs Linux network namespaces; this is " +
+                System.getProperty("os.name"));
+        }
+        final long uid = effectiveUid();
+        if (uid != 0)
+        {
+            throw new IllegalStateException("the testbed needs root (network namespaces need CAP_SYS_ADMIN); " +
+                "effective uid is " + uid + ": run the tests as root, e.g. sudo bin/test");
+        }
+        final Path repoRoot = findRepoRoot();
+        final ExecResult netns;
+        try
+        {
+            netns = run(List.of("ip", "netns", "list"), Duration.ofSeconds(10));
+        }
+        catch (final UncheckedIOException ex)
+        {
+            throw new IllegalStateException("the 'ip' command cannot run (" + ex.getCause().getMessage() +
+                "): install the Debian package iproute2", ex);
+        }
+        if (!netns.ok())
+        {
+            throw new IllegalStateException("'ip netns list' does not work here, so no network namespaces: " +
+                netns);
+        }
+        return repoRoot;
+    }
+
+    /** @return the prefix of every namespace of this testbed. */
+    public String prefix()
+    {
+        return prefix;
+    }
+
+    /** @return whether offloads are left on (the kernel default) on the veths. */
+    public boolean offloads()
+    {
+        return offloads;
+    }
+
+    /** @return the number of server namespaces {@code s1..sN}. */
+    public int servers()
+    {
+        return servers;
+    }
+
+    /** @return the repository root (where {@code docker/} and {@code bin/} are). */
+    public Path repoRoot()
+    {
+        return repoRoot;
+    }
+
+    /** @return every role of this testbed, in the order the script creates them. */
+    public List<String> roles()
+    {
+        return roles;
+    }
+
+    /** @return the namespace names of all roles. */
+    public List<String> namespaces()
+    {
+        return roles.stream().map(this::ns).collect(Collectors.toUnmodifiableList());
+    }
+
+    /**
+     * @param role one of {@link #roles()}, e.g. {@code "lb"}, {@code "c1"}, {@code "s2"}.
+     * @return the namespace name of that role.
+     */
+    public String ns(final String role)
+    {
+        if (!roles.contains(role))
+        {
+            throw new IllegalArgumentException("no role '" + role + "' in this testbed; roles: " + roles);
+        }
+        return prefix + "-" + role;
+    }
+
+    /** @return the address of client {@code c1}, {@code c2} or {@code c3}. */
+    public static String clientIp(final String role)
+    {
+        switch (role)
+        {
+            case "c1": return "198.18.0.11";
+            case "c2": return "198.18.0.12";
+            case "c3": return "198.18.2.11";
+            default: throw new IllegalArgumentException("not a client role: " + role);
+        }
+    }
+
+    /** @return the address of server {@code s<n>}, n from 1. */
+    public static String serverIp(final int n)
+    {
+        if (n < 1 || n > MAX_SERVERS)
+        {
+            throw new IllegalArgumentException("server number must be 1.." + MAX_SERVERS + ": " + n);
+        }
+        return "198.18.1." + (10 + n);
+    }
+
+    /** @return the addresses of this testbed's servers, s1 first. */
+    public List<String> serverIps()
+    {
+        final List<String> ips = new ArrayList<>();
+        for (int i = 1; i <= servers; i++)
+        {
+            ips.add(serverIp(i));
+        }
+        return ips;
+    }
+
+    /**
+     * Runs a command in a role's namespace and waits for it, at most {@code timeout}; on timeout
+     * the command and its descendants are killed by PID.
+     */
+    public ExecResult exec(final String role, final Duration timeout, final String... cmd)
+    {
+        return exec(role, timeout, Arrays.asList(cmd));
+    }
+
+    /** As {@link #exec(String, Duration, String...)}, with the command as a list. */
+    public ExecResult exec(final String role, final Duration timeout, final List<String> cmd)
+    {
+        checkOpen();
+        return run(inNamespace(role, cmd), timeout);
+    }
+
+    /**
+     * Starts a background process in a role's namespace, stdout and stderr to {@code log}. It is
+     * stopped on {@link #close()} unless stopped earlier with {@link #stop(Process)}.
+     */
+    public Process start(final String role, final List<String> cmd, final Path log)
+    {
+        checkOpen();
+        final ProcessBuilder builder = new ProcessBuilder(inNamespace(role, cmd))
+            .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.to(log.toFile()));
+        synchronized (started)
+        {
+            try
+            {
+                final Process process = builder.start();
+                started.add(process);
+                return process;
+            }
+            catch (final IOException ex)
+            {
+                throw new UncheckedIOException("cannot start " + cmd + " in " + ns(role), ex);
+            }
+        }
+    }
+
+    /**
+     * Stops a process from {@link #start}: SIGTERM, up to 5 s to exit, then SIGKILL to it and to
+     * the descendants it had.
+     *
+     * @return its exit code (143 or 137 when a signal ended it).
+     */
+    public int stop(final Process process)
+    {
+        synchronized (started)
+        {
+            started.remove(process);
+        }
+        return terminate(process, STOP_GRACE);
+    }
+
+    /** Starts the HTTP and UDP echo servers in every server namespace; files from the default directory. */
+    public void startServers()
+    {
+        scriptOrThrow("servers", "--prefix", prefix);
+    }
+
+    /** Starts the servers; {@code GET /file/<name>} serves {@code filesDir/<name>}. */
+    public void startServers(final Path filesDir)
+    {
+        scriptOrThrow("servers", "--prefix", prefix, "--files", filesDir.toAbsolutePath().toString());
+    }
+
+    /** Stops the servers started by {@link #startServers()}. */
+    public void stopServers()
+    {
+        scriptOrThrow("stop-servers", "--prefix", prefix);
+    }
+
+    /** @return lb's arguments for this testbed: VIP 198.18.0.100:80/tcp, every server a backend, scheduler rr. */
+    public List<String> lbArgs()
+    {
+        return List.of("--client-if", CLIENT_IF, "--server-if", SERVER_IF, "--client-ip", LB_CLIENT_IP,
+            "--gateway-ip", GATEWAY_IP, "--vip", VIP + ":" + HTTP_PORT + "/tcp",
+            "--backends", String.join(",", serverIps()), "--scheduler", "rr");
+    }
+
+    /** @return the command that runs lb with these arguments: {@code bin/lb} if present, else java -jar lb.jar. */
+    public List<String> lbCommand(final List<String> lbArgs)
+    {
+        final List<String> cmd = new ArrayList<>();
+        final Path binLb = repoRoot.resolve("bin/lb");
+        if (Files.isExecutable(binLb))
+        {
+            cmd.add(binLb.toString());
+        }
+        else
+        {
+            cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+            cmd.addAll(List.of("--add-opens", "java.base/jdk.internal.misc=ALL-UNNAMED",
+                "--add-opens", "java.base/java.nio=ALL-UNNAMED", "-Djnr.ffi.x86asm.enabled=false",
+                "-jar", repoRoot.resolve("lb-control/target/lb.jar").toString()));
+        }
+        cmd.addAll(lbArgs);
+        return cmd;
+    }
+
+    /**
+     * Stops every process started here, then deletes the testbed ({@code testbed.sh down}).
+     * Idempotent.
+     *
+     * @throws IllegalStateException when down fails; the namespaces may then be left behind.
+     */
+    @Override
+    public void close()
+    {
+        final ExecResult down = closeQuietly();
+        try
+        {
+            Runtime.getRuntime().removeShutdownHook(shutdownHook);
+        }
+        catch (final IllegalStateException shutdownInProgress)
+        {
+            // the hook runs or has run: nothing to remove
+        }
+        if (down != null && !down.ok())
+        {
+            throw new IllegalStateException("testbed.sh down failed: " + down);
+        }
+    }
+
+    /** The outcome of {@link #exec}: exit code, captured output, and whether it was killed on timeout. */
+    public record ExecResult(int exitCode, String stdout, String stderr, boolean timedOut)
+    {
+        /** @return true when the command exited with 0 before its timeout. */
+        public boolean ok()
+        {
+            return exitCode == 0 && !timedOut;
+        }
+
+        @Override
+        public String toString()
+        {
+            return "exit " + exitCode + (timedOut ? " (killed on timeout)" : "") +
+                "\n--- stdout ---\n" + stdout + "\n--- stderr ---\n" + stderr;
+        }
+    }
+
+    private synchronized ExecResult closeQuietly()
+    {
+        if (closed)
+        {
+            return null;
+        }
+        closed = true;
+        final List<Process> toStop;
+        synchronized (started)
+        {
+            toStop = new ArrayList<>(started);
+            started.clear();
+        }
+        Collections.reverse(toStop);
+        for (final Process process : toStop)
+        {
+            terminate(process, STOP_GRACE);
+        }
+        return runScript("down", "--prefix", prefix);
+    }
+
+    private void closeFromShutdownHook()
+    {
+        final ExecResult down = closeQuietly();
+        if (down != null && !down.ok())
+        {
+            System.err.println("testbed " + prefix + ": down failed in the shutdown hook: " + down);
+        }
+    }
+
+    private void checkOpen()
+    {
+        synchronized (this)
+        {
+            if (closed)
+            {
+                throw new IllegalStateException("testbed " + prefix + " is closed");
+            }
+        }
+    }
+
+    private List<String> inNamespace(final String role, final List<String> cmd)
+    {
+        if (cmd.isEmpty())
+        {
+            throw new IllegalArgumentException("empty command");
+        }
+        final List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", ns(role)));
+        full.addAll(cmd);
+        return full;
+    }
+
+    private void scriptOrThrow(final String... args)
+    {
+        checkOpen();
+        final ExecResult result = runScript(args);
+        if (!result.ok())
+        {
+            throw new IllegalStateException("testbed.sh " + String.join(" ", args) + " failed: " + result);
+        }
+    }
+
+    private ExecResult runScript(final String... args)
+    {
+        final List<String> cmd = new ArrayList<>(List.of("bash", script.toString()));
+        cmd.addAll(Arrays.asList(args));
+        return run(cmd, SCRIPT_TIMEOUT);
+    }
+
+    /**
+     * Runs a command to completion or timeout. Output goes to temporary files, not pipes, so a
+     * background grandchild that keeps the descriptors open cannot make this hang.
+     */
+    private static ExecResult run(final List<String> cmd, final Duration timeout)
+    {
+        Path out = null;
+        Path err = null;
+        try
+        {
+            out = Files.createTempFile("testbed-out", ".txt");
+            err = Files.createTempFile("testbed-err", ".txt");
+            final Process process = new ProcessBuilder(cmd)
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .redirectOutput(out.toFile())
+                .redirectError(err.toFile())
+                .start();
+            boolean timedOut = false;
+            if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS))
+            {
+                timedOut = true;
+                killTree(process);
+            }
+            final int exitCode = process.waitFor();
+            return new ExecResult(exitCode, Files.readString(out, StandardCharsets.UTF_8),
+                Files.readString(err, StandardCharsets.UTF_8), timedOut);
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("cannot run " + cmd, ex);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while running " + cmd, ex);
+        }
+        finally
+        {
+            deleteQuietly(out);
+            deleteQuietly(err);
+        }
+    }
+
+    private static int terminate(final Process process, final Duration grace)
+    {
+        final List<ProcessHandle> descendants = process.descendants().collect(Collectors.toList());
+        process.destroy(); // SIGTERM
+        try
+        {
+            if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS))
+            {
+                process.destroyForcibly();
+            }
+            // ProcessHandle.destroyForcibly checks the start time: a reused PID is left alone.
+            descendants.forEach(ProcessHandle::destroyForcibly);
+            return process.waitFor();
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            process.destroyForcibly();
+            descendants.forEach(ProcessHandle::destroyForcibly);
+            throw new IllegalStateException("interrupted while stopping pid " + process.pid(), ex);
+        }
+    }
+
+    private static void killTree(final Process process)
+    {
+        final List<ProcessHandle> descendants = process.descendants().collect(Collectors.toList());
+        process.destroyForcibly();
+        descendants.forEach(ProcessHandle::destroyForcibly);
+    }
+
+    private static long effectiveUid()
+    {
+        try
+        {
+            for (final String line : Files.readAllLines(Path.of("/proc/self/status")))
+            {
+                if (line.startsWith("Uid:"))
+                {
+                    return Long.parseLong(line.substring(4).trim().split("\\s+")[1]);
+                }
+            }
+        }
+        catch (final IOException ex)
+        {
+            throw new IllegalStateException("cannot read /proc/self/status to find the uid", ex);
+        }
+        throw new IllegalStateException("no Uid line in /proc/self/status");
+    }
+
+    /** Maven runs tests in the module directory, so the script is usually one level up. */
+    private static Path findRepoRoot()
+    {
+        final String configured = System.getProperty("lb.repo.root");
+        if (configured != null)
+        {
+            final Path root = Path.of(configured).toAbsolutePath();
+            if (!Files.isRegularFile(root.resolve(SCRIPT)))
+            {
+                throw new IllegalStateException("-Dlb.repo.root=" + configured + " has no " + SCRIPT);
+            }
+            return root;
+        }
+        final Path cwd = Path.of("").toAbsolutePath();
+        Path dir = cwd;
+        for (int i = 0; i < 3 && dir != null; i++, dir = dir.getParent())
+        {
+            if (Files.isRegularFile(dir.resolve(SCRIPT)))
+            {
+                return dir;
+            }
+        }
+        throw new IllegalStateException("cannot find " + SCRIPT + " in " + cwd + " or its two parents " +
+            "(or set -Dlb.repo.root)");
+    }
+
+    private static byte[] randomBytes(final int n)
+    {
+        final byte[] bytes = new byte[n];
+        RANDOM.nextBytes(bytes);
+        return bytes;
+    }
+
+    private static void deleteQuietly(final Path path)
+    {
+        if (path != null)
+        {
+            try
+            {
+                Files.deleteIfExists(path);
+            }
+            catch (final IOException ignored)
+            {
+                // a temporary file; nothing depends on its removal
+            }
+        }
+    }
+}
