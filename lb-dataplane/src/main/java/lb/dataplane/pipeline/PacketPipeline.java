@@ -199,9 +199,8 @@ public final class PacketPipeline implements FlowExpiry
         flows.touch(slot, now, length);
 
         final BackendPool pool = service.pool();
-        final int backendSlot = pool.slotOf(flows.backendId(slot));
-        if (!forwardNat.apply(buffer, p, serverMac, pool.mac(backendSlot), pool.ip(backendSlot),
-            service.backendPort(backendSlot)))
+        final int backend = flows.backendId(slot);
+        if (!forwardNat.apply(buffer, p, serverMac, pool.mac(backend), pool.ip(backend), service.backendPort(backend)))
         {
             counters.drop(p.dropReason);
             return;
@@ -221,9 +220,8 @@ public final class PacketPipeline implements FlowExpiry
             counters.drop(DropReason.NO_BACKEND);
             return -1;
         }
-        final int backendSlot = pool.slotOf(handle);
-        final int backendIp = pool.ip(backendSlot);
-        final int backendPort = service.backendPort(backendSlot);
+        final int backendIp = pool.ip(handle);
+        final int backendPort = service.backendPort(handle);
         final int state = p.protocol == PROTO_TCP ? FlowTable.STATE_SYN_SEEN : FlowTable.STATE_NONE;
 
         final int ret = flows.insert(backendIp, p.srcIp, backendPort, p.srcPort, p.protocol, now);

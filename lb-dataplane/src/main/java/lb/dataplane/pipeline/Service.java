@@ -71,9 +71,9 @@ public final class Service
     }
 
     /** The port a backend listens on: its own when set, else the service port. */
-    public int backendPort(final int backendSlot)
+    public int backendPort(final int backendHandle)
     {
-        final int p = pool.port(backendSlot);
+        final int p = pool.port(backendHandle);
         return p == 0 ? port : p;
     }
 }
