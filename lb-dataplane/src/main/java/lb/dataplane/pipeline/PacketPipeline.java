@@ -95,6 +95,7 @@ public final class PacketPipeline implements FlowExpiry
         this.serverMac = serverMac;
         this.clientIp = clientIp;
         this.gatewayIp = gatewayIp;
+        flows.setEvictionListener(this);
     }
 
     public ServiceTable services()
@@ -172,7 +173,7 @@ public final class PacketPipeline implements FlowExpiry
                 counters.flowsRepicked.incrementRelease();
                 slot = replaceFlow(slot, service, buffer, offset);
             }
-            else if (syn && flows.tcpState(slot) == FlowTable.STATE_CLOSING)
+            else if (syn && flows.tcpState(slot) == FlowTable.TCP_CLOSING)
             {
                 // The client reuses a port of a finished connection: a new connection, a new pick.
                 slot = replaceFlow(slot, service, buffer, offset);
@@ -222,7 +223,7 @@ public final class PacketPipeline implements FlowExpiry
         }
         final int backendIp = pool.ip(handle);
         final int backendPort = service.backendPort(handle);
-        final int state = p.protocol == PROTO_TCP ? FlowTable.STATE_SYN_SEEN : FlowTable.STATE_NONE;
+        final int state = p.protocol == PROTO_TCP ? FlowTable.TCP_SYN_SEEN : FlowTable.TCP_NONE;
 
         final int ret = flows.insert(backendIp, p.srcIp, backendPort, p.srcPort, p.protocol, now);
         if (ret < 0)
@@ -274,7 +275,7 @@ public final class PacketPipeline implements FlowExpiry
     /** Gives back the backend's active-flow count of a forward entry, once per flow. */
     private void releaseFlow(final int fwd)
     {
-        if (flows.tcpState(fwd) != FlowTable.STATE_CLOSING)
+        if (flows.tcpState(fwd) != FlowTable.TCP_CLOSING)
         {
             final Service service = services.byId(flows.serviceId(fwd));
             if (service != null)
@@ -290,13 +291,13 @@ public final class PacketPipeline implements FlowExpiry
         {
             close(fwd, -1);
         }
-        else if ((tcpFlags & TCP_ACK) != 0 && flows.tcpState(fwd) == FlowTable.STATE_SYN_SEEN)
+        else if ((tcpFlags & TCP_ACK) != 0 && flows.tcpState(fwd) == FlowTable.TCP_SYN_SEEN)
         {
-            flows.setTcpState(fwd, FlowTable.STATE_ESTABLISHED);
+            flows.setTcpState(fwd, FlowTable.TCP_ESTABLISHED);
             final int ret = returnSlotOf(fwd);
             if (ret >= 0)
             {
-                flows.setTcpState(ret, FlowTable.STATE_ESTABLISHED);
+                flows.setTcpState(ret, FlowTable.TCP_ESTABLISHED);
             }
         }
     }
@@ -304,16 +305,16 @@ public final class PacketPipeline implements FlowExpiry
     /** FIN or RST seen: both entries go to CLOSING and the backend's active count drops once. */
     private void close(final int fwd, final int knownReturnSlot)
     {
-        if (flows.tcpState(fwd) == FlowTable.STATE_CLOSING)
+        if (flows.tcpState(fwd) == FlowTable.TCP_CLOSING)
         {
             return;
         }
         releaseFlow(fwd);
-        flows.setTcpState(fwd, FlowTable.STATE_CLOSING);
+        flows.setTcpState(fwd, FlowTable.TCP_CLOSING);
         final int ret = knownReturnSlot >= 0 ? knownReturnSlot : returnSlotOf(fwd);
         if (ret >= 0)
         {
-            flows.setTcpState(ret, FlowTable.STATE_CLOSING);
+            flows.setTcpState(ret, FlowTable.TCP_CLOSING);
         }
         counters.flowsClosed.incrementRelease();
     }
@@ -515,14 +516,14 @@ public final class PacketPipeline implements FlowExpiry
             {
                 return true;
             }
-            if (!table.isIdle(fwd, now))
+            if (!isIdle(table, fwd))
             {
                 table.setLastSeen(slot, table.lastSeen(fwd));
             }
             return false;
         }
         final int ret = returnSlotOf(slot);
-        if (ret >= 0 && !table.isIdle(ret, now))
+        if (ret >= 0 && !isIdle(table, ret))
         {
             table.setLastSeen(slot, table.lastSeen(ret));
             return false;
@@ -534,6 +535,11 @@ public final class PacketPipeline implements FlowExpiry
         }
         counters.flowsExpired.incrementRelease();
         return true;
+    }
+
+    private boolean isIdle(final FlowTable table, final int slot)
+    {
+        return now - table.lastSeen(slot) > table.timeoutNanos(table.tcpState(slot));
     }
 
     @Override
