@@ -1,0 +1,487 @@
+package lb.dataplane.pipeline;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import lb.dataplane.checksum.Checksums;
+import lb.dataplane.checksum.ReferenceChecksum;
+import lb.dataplane.flow.FlowTable;
+import lb.dataplane.packet.ArpPacket;
+import lb.dataplane.packet.DropReason;
+import lb.dataplane.packet.EthernetHeader;
+import lb.dataplane.packet.Ipv4Header;
+import lb.dataplane.packet.TcpHeader;
+import lb.dataplane.sched.AdminState;
+import lb.dataplane.sched.BackendPool;
+import lb.dataplane.sched.SchedulerKind;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.status.CountersManager;
+import org.junit.jupiter.api.Test;
+
+import static java.nio.ByteOrder.BIG_ENDIAN;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Golden-packet tests of the whole per-frame path: real frames in, the frames lb emits on each
+ * side checked byte by byte, with checksums verified by the independent reference implementation.
+ */
+class PacketPipelineTest
+{
+    static final long CLIENT_SIDE_MAC = 0x02_00_00_00_01_01L;
+    static final long SERVER_SIDE_MAC = 0x02_00_00_00_02_01L;
+    static final long CLIENT_MAC = 0x02_00_00_00_00_0BL;
+    static final long ROUTER_MAC = 0x02_00_00_00_00_02L;
+    static final int LB_CLIENT_IP = 0xC612_0001;  // 198.18.0.1
+    static final int GATEWAY_IP = 0xC612_0101;    // 198.18.1.1
+    static final int VIP = 0xC612_0064;           // 198.18.0.100
+    static final int CLIENT_IP = 0xC612_000B;     // 198.18.0.11
+    static final int REMOTE_CLIENT_IP = 0xC612_020B; // 198.18.2.11, behind a router
+    static final int[] BACKEND_IPS = {0xC612_010B, 0xC612_010C, 0xC612_010D};
+    static final long[] BACKEND_MACS = {0x02_00_00_00_03_0BL, 0x02_00_00_00_03_0CL, 0x02_00_00_00_03_0DL};
+
+    final List<byte[]> toClient = new ArrayList<>();
+    final List<byte[]> toServer = new ArrayList<>();
+    final List<byte[]> toControl = new ArrayList<>();
+    final CountersManager countersManager = new CountersManager(
+        new UnsafeBuffer(ByteBuffer.allocateDirect(1 << 20)), new UnsafeBuffer(ByteBuffer.allocateDirect(1 << 16)));
+    final DataplaneCounters counters = new DataplaneCounters(countersManager, 0);
+    final ServiceTable services = new ServiceTable();
+    final FlowTable flows = new FlowTable(1024);
+    final BackendPool pool = new BackendPool(16);
+    final int[] handles = new int[3];
+    final PacketPipeline pipeline;
+    final UnsafeBuffer frame = new UnsafeBuffer(new byte[2048]);
+    long now = 1_000_000_000L;
+
+    PacketPipelineTest()
+    {
+        this(SchedulerKind.ROUND_ROBIN);
+    }
+
+    PacketPipelineTest(final SchedulerKind kind)
+    {
+        for (int i = 0; i < 3; i++)
+        {
+            handles[i] = pool.add(BACKEND_IPS[i], 0, 1);
+            pool.setMac(handles[i], BACKEND_MACS[i]);
+        }
+        services.add(new Service(0, "web", VIP, 80, 6, pool, kind.create(pool)));
+        final BackendPool udpPool = new BackendPool(16);
+        udpPool.setMac(udpPool.add(BACKEND_IPS[0], 5353, 1), BACKEND_MACS[0]);
+        services.add(new Service(1, "dns", VIP, 53, 17, udpPool, SchedulerKind.ROUND_ROBIN.create(udpPool)));
+        pipeline = new PacketPipeline(services, flows, counters, capture(toClient), capture(toServer), capture(toControl),
+            CLIENT_SIDE_MAC, SERVER_SIDE_MAC, LB_CLIENT_IP, GATEWAY_IP);
+    }
+
+    static FrameSink capture(final List<byte[]> out)
+    {
+        return (DirectBuffer buffer, int offset, int length) ->
+        {
+            final byte[] copy = new byte[length];
+            buffer.getBytes(offset, copy);
+            out.add(copy);
+            return true;
+        };
+    }
+
+    // --- frame building -------------------------------------------------------------------
+
+    /** Writes an Ethernet/IPv4/TCP frame with 'payload' bytes of data and valid checksums; returns its length. */
+    int tcp(final long dstMac, final long srcMac, final int src, final int dst, final int sport, final int dport,
+        final int flags, final int payload)
+    {
+        final int ip = EthernetHeader.write(frame, 0, dstMac, srcMac, EthernetHeader.ETHER_TYPE_IPV4);
+        final int l4 = ip + Ipv4Header.write(frame, ip, 20 + 20 + payload, 64, 6, src, dst);
+        frame.setMemory(l4, 20 + payload, (byte)0);
+        frame.putShort(l4 + TcpHeader.SOURCE_PORT_OFFSET, (short)sport, BIG_ENDIAN);
+        frame.putShort(l4 + TcpHeader.DESTINATION_PORT_OFFSET, (short)dport, BIG_ENDIAN);
+        frame.putInt(l4 + TcpHeader.SEQUENCE_OFFSET, 0x1000_0000 + sport, BIG_ENDIAN);
+        frame.putByte(l4 + TcpHeader.DATA_OFFSET_OFFSET, (byte)0x50);
+        frame.putByte(l4 + TcpHeader.FLAGS_OFFSET, (byte)flags);
+        frame.putShort(l4 + TcpHeader.WINDOW_OFFSET, (short)65535, BIG_ENDIAN);
+        for (int i = 0; i < payload; i++)
+        {
+            frame.putByte(l4 + 20 + i, (byte)(i * 7 + sport));
+        }
+        frame.putShort(l4 + TcpHeader.CHECKSUM_OFFSET, (short)Checksums.l4Checksum(frame, ip, l4, 20 + payload, 6), BIG_ENDIAN);
+        return l4 + 20 + payload;
+    }
+
+    int udp(final long dstMac, final long srcMac, final int src, final int dst, final int sport, final int dport,
+        final int payload, final boolean withChecksum)
+    {
+        final int ip = EthernetHeader.write(frame, 0, dstMac, srcMac, EthernetHeader.ETHER_TYPE_IPV4);
+        final int l4 = ip + Ipv4Header.write(frame, ip, 20 + 8 + payload, 64, 17, src, dst);
+        frame.putShort(l4, (short)sport, BIG_ENDIAN);
+        frame.putShort(l4 + 2, (short)dport, BIG_ENDIAN);
+        frame.putShort(l4 + 4, (short)(8 + payload), BIG_ENDIAN);
+        frame.putShort(l4 + 6, (short)0, BIG_ENDIAN);
+        for (int i = 0; i < payload; i++)
+        {
+            frame.putByte(l4 + 8 + i, (byte)(i + 1));
+        }
+        if (withChecksum)
+        {
+            frame.putShort(l4 + 6, (short)Checksums.l4Checksum(frame, ip, l4, 8 + payload, 17), BIG_ENDIAN);
+        }
+        return l4 + 8 + payload;
+    }
+
+    void fromClient(final int length)
+    {
+        pipeline.onClientFrame(frame, 0, length, 0, now);
+    }
+
+    void fromServer(final int length)
+    {
+        pipeline.onServerFrame(frame, 0, length, 0, now);
+    }
+
+    /** A client opens a TCP connection to VIP:80: returns the frame lb sent toward the backend. */
+    byte[] connect(final int clientPort)
+    {
+        final int sent = toServer.size();
+        fromClient(tcp(CLIENT_SIDE_MAC, CLIENT_MAC, CLIENT_IP, VIP, clientPort, 80, TcpHeader.SYN, 0));
+        assertEquals(sent + 1, toServer.size(), "SYN forwarded");
+        return toServer.get(sent);
+    }
+
+    static long mac(final byte[] f, final int offset)
+    {
+        return EthernetHeader.getMac(new UnsafeBuffer(f), offset);
+    }
+
+    static int int32(final byte[] f, final int offset)
+    {
+        return new UnsafeBuffer(f).getInt(offset, BIG_ENDIAN);
+    }
+
+    static int port(final byte[] f, final int offset)
+    {
+        return new UnsafeBuffer(f).getShort(offset, BIG_ENDIAN) & 0xFFFF;
+    }
+
+    static void assertChecksumsValid(final byte[] f)
+    {
+        assertEquals(ReferenceChecksum.ipv4HeaderChecksum(f, 14), port(f, 24), "IPv4 header checksum");
+        final int stored = port(f, 14 + 20 + (f[23] == 6 ? 16 : 6));
+        if (f[23] == 17 && stored == 0)
+        {
+            return;
+        }
+        assertEquals(ReferenceChecksum.l4Checksum(f, 14), stored, "L4 checksum");
+    }
+
+    // --- tests ----------------------------------------------------------------------------
+
+    @Test
+    void newTcpFlowIsRewrittenTowardTheBackend()
+    {
+        final int length = tcp(CLIENT_SIDE_MAC, CLIENT_MAC, CLIENT_IP, VIP, 40000, 80, TcpHeader.SYN, 0);
+        final byte[] original = new byte[length];
+        frame.getBytes(0, original);
+        fromClient(length);
+
+        assertEquals(1, toServer.size());
+        final byte[] out = toServer.get(0);
+        assertEquals(length, out.length);
+        assertEquals(BACKEND_MACS[0], mac(out, 0), "dst MAC: the backend's, learned by ARP");
+        assertEquals(SERVER_SIDE_MAC, mac(out, 6), "src MAC: lb's server-side interface");
+        assertEquals(63, out[22] & 0xFF, "TTL decremented");
+        assertEquals(CLIENT_IP, int32(out, 26), "client address kept");
+        assertEquals(BACKEND_IPS[0], int32(out, 30));
+        assertEquals(40000, port(out, 34));
+        assertEquals(80, port(out, 36));
+        assertChecksumsValid(out);
+        // Everything past the rewritten fields is untouched (sequence number onward).
+        assertArrayEquals(java.util.Arrays.copyOfRange(original, 38, length), java.util.Arrays.copyOfRange(out, 38, length));
+        assertEquals(1, pipeline.flowCount());
+        assertEquals(1, pool.activeFlows(handles[0]));
+    }
+
+    @Test
+    void replyFromTheBackendComesBackFromTheVip()
+    {
+        connect(40001);
+        final int length = tcp(SERVER_SIDE_MAC, BACKEND_MACS[0], BACKEND_IPS[0], CLIENT_IP, 80, 40001,
+            TcpHeader.SYN | TcpHeader.ACK, 100);
+        fromServer(length);
+
+        assertEquals(1, toClient.size());
+        final byte[] out = toClient.get(0);
+        assertEquals(CLIENT_MAC, mac(out, 0), "dst MAC: the client's, kept in the flow");
+        assertEquals(CLIENT_SIDE_MAC, mac(out, 6));
+        assertEquals(VIP, int32(out, 26), "source rewritten to the VIP");
+        assertEquals(CLIENT_IP, int32(out, 30));
+        assertEquals(80, port(out, 34));
+        assertEquals(40001, port(out, 36));
+        assertChecksumsValid(out);
+    }
+
+    @Test
+    void clientBehindARouterGetsRepliesThroughTheRoutersMac()
+    {
+        fromClient(tcp(CLIENT_SIDE_MAC, ROUTER_MAC, REMOTE_CLIENT_IP, VIP, 40002, 80, TcpHeader.SYN, 0));
+        fromServer(tcp(SERVER_SIDE_MAC, BACKEND_MACS[0], BACKEND_IPS[0], REMOTE_CLIENT_IP, 80, 40002,
+            TcpHeader.SYN | TcpHeader.ACK, 0));
+        assertEquals(ROUTER_MAC, mac(toClient.get(0), 0));
+        assertEquals(REMOTE_CLIENT_IP, int32(toClient.get(0), 30));
+    }
+
+    @Test
+    void roundRobinSpreads300ConnectionsExactly()
+    {
+        final Map<Integer, Integer> perBackend = new HashMap<>();
+        for (int i = 0; i < 300; i++)
+        {
+            perBackend.merge(int32(connect(20000 + i), 30), 1, Integer::sum);
+        }
+        assertEquals(Map.of(BACKEND_IPS[0], 100, BACKEND_IPS[1], 100, BACKEND_IPS[2], 100), perBackend);
+        assertEquals(300, pipeline.flowCount());
+        assertEquals(300, counters.flowsCreated.get());
+    }
+
+    @Test
+    void laterPacketsOfAFlowFollowItAndRetransmittedSynIsNotANewFlow()
+    {
+        final int backend = int32(connect(40003), 30);
+        connect(40004); // moves the round robin on
+        fromClient(tcp(CLIENT_SIDE_MAC, CLIENT_MAC, CLIENT_IP, VIP, 40003, 80, TcpHeader.SYN, 0));
+        fromClient(tcp(CLIENT_SIDE_MAC, CLIENT_MAC, CLIENT_IP, VIP, 40003, 80, TcpHeader.ACK, 500));
+        assertEquals(4, toServer.size());
+        assertEquals(backend, int32(toServer.get(2), 30));
+        assertEquals(backend, int32(toServer.get(3), 30));
+        assertEquals(2, counters.flowsCreated.get());
+    }
+
+    @Test
+    void finFromBothSidesClosesTheFlowOnce()
+    {
+        connect(40005);
+        fromClient(tcp(CLIENT_SIDE_MAC, CLIENT_MAC, CLIENT_IP, VIP, 40005, 80, TcpHeader.ACK, 0));
+        assertEquals(FlowTable.TCP_ESTABLISHED, flows.tcpState(flows.find(CLIENT_IP, VIP, 40005, 80, 6)));
+        fromClient(tcp(CLIENT_SIDE_MAC, CLIENT_MAC, CLIENT_IP, VIP, 40005, 80, TcpHeader.FIN | TcpHeader.ACK, 0));
+        fromServer(tcp(SERVER_SIDE_MAC, BACKEND_MACS[0], BACKEND_IPS[0], CLIENT_IP, 80, 40005, TcpHeader.FIN | TcpHeader.ACK, 0));
+        assertEquals(0, pool.activeFlows(handles[0]));
+        assertEquals(1, counters.flowsClosed.get());
+        assertEquals(FlowTable.TCP_CLOSING, flows.tcpState(flows.find(BACKEND_IPS[0], CLIENT_IP, 80, 40005, 6)));
+        assertEquals(3, toServer.size());
+        assertEquals(1, toClient.size());
+    }
+
+    @Test
+    void synReusingTheKeyOfAClosedFlowIsANewPick()
+    {
+        connect(40006);
+        fromServer(tcp(SERVER_SIDE_MAC, BACKEND_MACS[0], BACKEND_IPS[0], CLIENT_IP, 80, 40006, TcpHeader.RST, 0));
+        final byte[] second = connect(40006);
+        assertEquals(BACKEND_IPS[1], int32(second, 30), "round robin moved on");
+        assertEquals(2, counters.flowsCreated.get());
+        assertEquals(1, pool.activeFlows(handles[1]));
+        assertEquals(0, pool.activeFlows(handles[0]));
+        assertEquals(1, pipeline.flowCount(), "the old flow's entries are gone");
+    }
+
+    @Test
+    void flowOfABackendThatWentDownIsRepickedOnItsNextPacket()
+    {
+        connect(40007);
+        pool.setHealthy(handles[0], false);
+        services.byId(0).scheduler().refresh();
+        fromClient(tcp(CLIENT_SIDE_MAC, CLIENT_MAC, CLIENT_IP, VIP, 40007, 80, TcpHeader.ACK, 10));
+        assertEquals(2, toServer.size());
+        final int newBackend = int32(toServer.get(1), 30);
+        assertTrue(newBackend == BACKEND_IPS[1] || newBackend == BACKEND_IPS[2]);
+        assertEquals(1, counters.flowsRepicked.get());
+        assertEquals(1, pipeline.flowCount());
+        assertEquals(0, pool.activeFlows(handles[0]));
+        // The backend's old return entry is gone: its late reply matches no flow.
+        fromServer(tcp(SERVER_SIDE_MAC, BACKEND_MACS[0], BACKEND_IPS[0], CLIENT_IP, 80, 40007, TcpHeader.ACK, 0));
+        assertEquals(1, counters.drops(DropReason.NO_FLOW));
+    }
+
+    @Test
+    void drainedBackendKeepsItsFlowsButGetsNoNewOnesAndMaintCutsThem()
+    {
+        connect(40008); // backend 0
+        pool.setAdminState(handles[0], AdminState.DRAIN);
+        services.byId(0).scheduler().refresh();
+        for (int i = 0; i < 10; i++)
+        {
+            assertTrue(int32(connect(41000 + i), 30) != BACKEND_IPS[0]);
+        }
+        fromClient(tcp(CLIENT_SIDE_MAC, CLIENT_MAC, CLIENT_IP, VIP, 40008, 80, TcpHeader.ACK, 10));
+        assertEquals(BACKEND_IPS[0], int32(toServer.get(toServer.size() - 1), 30), "established flow stays");
+        pool.setAdminState(handles[0], AdminState.MAINT);
+        services.byId(0).scheduler().refresh();
+        fromServer(tcp(SERVER_SIDE_MAC, BACKEND_MACS[0], BACKEND_IPS[0], CLIENT_IP, 80, 40008, TcpHeader.ACK, 0));
+        assertEquals(0, toClient.size(), "maint: no traffic at all from it");
+        assertEquals(1, counters.drops(DropReason.NO_BACKEND));
+    }
+
+    @Test
+    void udpFlowBothWaysAndZeroChecksumStaysZero()
+    {
+        fromClient(udp(CLIENT_SIDE_MAC, CLIENT_MAC, CLIENT_IP, VIP, 5000, 53, 33, true));
+        byte[] out = toServer.get(0);
+        assertEquals(BACKEND_IPS[0], int32(out, 30));
+        assertEquals(5353, port(out, 36), "service port 53 maps to backend port 5353");
+        assertChecksumsValid(out);
+
+        fromClient(udp(CLIENT_SIDE_MAC, CLIENT_MAC, CLIENT_IP, VIP, 5000, 53, 20, false));
+        out = toServer.get(1);
+        assertEquals(0, port(out, 40), "no UDP checksum stays no checksum");
+
+        fromServer(udp(SERVER_SIDE_MAC, BACKEND_MACS[0], BACKEND_IPS[0], CLIENT_IP, 5353, 5000, 41, true));
+        out = toClient.get(0);
+        assertEquals(VIP, int32(out, 26));
+        assertEquals(53, port(out, 34), "reply comes from the service port");
+        assertChecksumsValid(out);
+        assertEquals(1, counters.flowsCreated.get());
+    }
+
+    @Test
+    void answersArpForVipsAndOwnAddressesOnly()
+    {
+        int length = ArpPacket.writeRequestFrame(frame, 0, CLIENT_MAC, CLIENT_IP, VIP);
+        fromClient(length);
+        assertEquals(1, toClient.size());
+        final UnsafeBuffer reply = new UnsafeBuffer(toClient.get(0));
+        assertEquals(CLIENT_MAC, EthernetHeader.getMac(reply, 0));
+        assertEquals(ArpPacket.OP_REPLY, reply.getShort(14 + ArpPacket.OPERATION_OFFSET, BIG_ENDIAN));
+        assertEquals(CLIENT_SIDE_MAC, EthernetHeader.getMac(reply, 14 + ArpPacket.SENDER_MAC_OFFSET));
+        assertEquals(VIP, reply.getInt(14 + ArpPacket.SENDER_IP_OFFSET, BIG_ENDIAN));
+        assertEquals(CLIENT_IP, reply.getInt(14 + ArpPacket.TARGET_IP_OFFSET, BIG_ENDIAN));
+
+        fromClient(ArpPacket.writeRequestFrame(frame, 0, CLIENT_MAC, CLIENT_IP, LB_CLIENT_IP));
+        assertEquals(2, toClient.size());
+        fromClient(ArpPacket.writeRequestFrame(frame, 0, CLIENT_MAC, CLIENT_IP, 0xC612_000C));
+        assertEquals(2, toClient.size(), "no answer for someone else's address");
+        fromClient(ArpPacket.writeRequestFrame(frame, 0, CLIENT_MAC, CLIENT_IP, GATEWAY_IP));
+        assertEquals(2, toClient.size(), "the gateway address is answered on the server side only");
+
+        length = ArpPacket.writeRequestFrame(frame, 0, BACKEND_MACS[1], BACKEND_IPS[1], GATEWAY_IP);
+        fromServer(length);
+        assertEquals(1, toServer.size());
+        assertEquals(SERVER_SIDE_MAC, EthernetHeader.getMac(new UnsafeBuffer(toServer.get(0)), 14 + ArpPacket.SENDER_MAC_OFFSET));
+        assertEquals(1, toControl.size(), "server-side ARP goes to the control thread too");
+        assertEquals(BACKEND_IPS[1], new UnsafeBuffer(toControl.get(0)).getInt(14 + ArpPacket.SENDER_IP_OFFSET, BIG_ENDIAN));
+        assertEquals(3, counters.arpReplies.get());
+    }
+
+    @Test
+    void answersPingToTheVip()
+    {
+        final int ip = EthernetHeader.write(frame, 0, CLIENT_SIDE_MAC, CLIENT_MAC, EthernetHeader.ETHER_TYPE_IPV4);
+        final int l4 = ip + Ipv4Header.write(frame, ip, 20 + 16, 64, 1, CLIENT_IP, VIP);
+        frame.setMemory(l4, 16, (byte)0x5A);
+        frame.putShort(l4, (short)(8 << 8), BIG_ENDIAN);
+        frame.putShort(l4 + 2, (short)0, BIG_ENDIAN);
+        frame.putShort(l4 + 2, (short)Checksums.icmpChecksum(frame, l4, 16), BIG_ENDIAN);
+        fromClient(l4 + 16);
+        assertEquals(1, toClient.size());
+        final byte[] out = toClient.get(0);
+        assertEquals(VIP, int32(out, 26));
+        assertEquals(CLIENT_IP, int32(out, 30));
+        assertEquals(0, out[34], "echo reply");
+        assertTrue(ReferenceChecksum.verifies(out, 34, 16), "ICMP checksum");
+        assertEquals(1, counters.icmpEchoReplies.get());
+    }
+
+    @Test
+    void framesForNoServiceOrSomeoneElseAreDroppedByReason()
+    {
+        fromClient(tcp(CLIENT_SIDE_MAC, CLIENT_MAC, CLIENT_IP, VIP, 40009, 81, TcpHeader.SYN, 0));
+        fromClient(tcp(CLIENT_SIDE_MAC, CLIENT_MAC, CLIENT_IP, 0xC612_000C, 40009, 80, TcpHeader.SYN, 0));
+        fromClient(tcp(0x02_00_00_00_00_0CL, CLIENT_MAC, CLIENT_IP, VIP, 40009, 80, TcpHeader.SYN, 0));
+        fromClient(tcp(CLIENT_SIDE_MAC, CLIENT_MAC, CLIENT_IP, VIP, 40009, 80, TcpHeader.ACK, 0));
+        fromServer(tcp(SERVER_SIDE_MAC, BACKEND_MACS[0], BACKEND_IPS[0], CLIENT_IP, 80, 40009, TcpHeader.ACK, 0));
+        final int length = tcp(CLIENT_SIDE_MAC, CLIENT_MAC, CLIENT_IP, VIP, 40010, 80, TcpHeader.SYN, 0);
+        frame.putByte(14, (byte)0x44); // IHL 4
+        fromClient(length);
+        pipeline.onClientFrame(frame, 0, length, PacketPipeline.RX_TRUNCATED, now);
+
+        assertEquals(1, counters.drops(DropReason.NO_SERVICE));
+        assertEquals(2, counters.drops(DropReason.NOT_FOR_US));
+        assertEquals(2, counters.drops(DropReason.NO_FLOW));
+        assertEquals(1, counters.drops(DropReason.BAD_IHL));
+        assertEquals(1, counters.drops(DropReason.SNAPLEN_TRUNCATED));
+        assertEquals(7, counters.totalDrops());
+        assertEquals(0, toServer.size() + toClient.size());
+        assertEquals(0, pipeline.flowCount());
+    }
+
+    @Test
+    void ttlOneIsDroppedNotForwarded()
+    {
+        final int length = tcp(CLIENT_SIDE_MAC, CLIENT_MAC, CLIENT_IP, VIP, 40011, 80, TcpHeader.SYN, 0);
+        frame.putByte(22, (byte)1);
+        frame.putShort(24, (short)0, BIG_ENDIAN);
+        frame.putShort(24, (short)Checksums.ipv4HeaderChecksum(frame, 14, 20), BIG_ENDIAN);
+        fromClient(length);
+        assertEquals(1, counters.drops(DropReason.TTL_EXCEEDED));
+        assertEquals(0, toServer.size());
+    }
+
+    @Test
+    void idleFlowsExpireAndGiveBackTheirActiveCounts()
+    {
+        flows.setTimeouts(2_000_000_000L, 5_000_000_000L, 1_000_000_000L, 2_000_000_000L);
+        for (int i = 0; i < 30; i++)
+        {
+            connect(30000 + i);
+        }
+        fromClient(udp(CLIENT_SIDE_MAC, CLIENT_MAC, CLIENT_IP, VIP, 5001, 53, 10, true));
+        assertEquals(31, pipeline.flowCount());
+
+        now += 1_500_000_000L; // nothing idle long enough yet
+        assertEquals(0, pipeline.expire(now, flows.slotCount()));
+        // A one-way stream from the backend keeps a UDP flow alive.
+        fromServer(udp(SERVER_SIDE_MAC, BACKEND_MACS[0], BACKEND_IPS[0], CLIENT_IP, 5353, 5001, 10, true));
+        now += 1_000_000_000L;
+        for (int pass = 0; pass < 3; pass++)
+        {
+            pipeline.expire(now, flows.slotCount());
+        }
+        assertEquals(1, pipeline.flowCount(), "the SYN-only flows are gone, the UDP one lives");
+        for (final int h : handles)
+        {
+            assertEquals(0, pool.activeFlows(h));
+        }
+        now += 3_000_000_000L;
+        for (int pass = 0; pass < 3; pass++)
+        {
+            pipeline.expire(now, 97); // small slices cover the table too
+            pipeline.expire(now, flows.slotCount());
+        }
+        assertEquals(0, pipeline.flowCount());
+        assertEquals(0, flows.size());
+        assertEquals(31, counters.flowsExpired.get());
+    }
+
+    @Test
+    void leastConnectionsSendsNewFlowsAwayFromTheBusyBackend()
+    {
+        final PacketPipelineTest lc = new PacketPipelineTest(SchedulerKind.LEAST_CONNECTIONS);
+        for (int i = 0; i < 3; i++)
+        {
+            lc.connect(42000 + i); // one each
+        }
+        // Close the flows on backends 1 and 2: backend 0 is now the busy one.
+        lc.fromClient(lc.tcp(CLIENT_SIDE_MAC, CLIENT_MAC, CLIENT_IP, VIP, 42001, 80, TcpHeader.RST, 0));
+        lc.fromClient(lc.tcp(CLIENT_SIDE_MAC, CLIENT_MAC, CLIENT_IP, VIP, 42002, 80, TcpHeader.RST, 0));
+        final Map<Integer, Integer> perBackend = new HashMap<>();
+        for (int i = 0; i < 10; i++)
+        {
+            perBackend.merge(int32(lc.connect(43000 + i), 30), 1, Integer::sum);
+        }
+        assertEquals(null, perBackend.get(BACKEND_IPS[0]), perBackend.toString());
+        assertEquals(5, perBackend.get(BACKEND_IPS[1]));
+        assertEquals(5, perBackend.get(BACKEND_IPS[2]));
+    }
+}
