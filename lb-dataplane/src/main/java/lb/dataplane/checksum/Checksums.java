@@ -268,6 +268,26 @@ public final class Checksums
         return updated == 0 ? UDP_ZERO_CHECKSUM_SUBSTITUTE : updated;
     }
 
+    /**
+     * The pseudo-header partial sum of a frame whose checksum offload is still pending
+     * (CHECKSUM_PARTIAL): the field holds the folded, not complemented, sum of the pseudo-header,
+     * and whoever transmits it adds the L4 bytes and complements. When an address in the
+     * pseudo-header changes, the partial sum changes as a plain ones'-complement sum:
+     * P' = P + ~m + m'. Ports are not in the pseudo-header, so they need no adjustment here.
+     *
+     * @param partial  old partial sum in the checksum field.
+     * @param oldValue old 32-bit address.
+     * @param newValue new 32-bit address.
+     * @return new partial sum, 0..0xFFFF.
+     */
+    public static int updatePartial32(final int partial, final int oldValue, final int newValue)
+    {
+        final int sum = (partial & 0xFFFF) +
+            (~oldValue >>> 16) + (~oldValue & 0xFFFF) +
+            (newValue >>> 16) + (newValue & 0xFFFF);
+        return fold16(sum);
+    }
+
     private static int fold16(final int sum)
     {
         // At most five 16-bit terms: two folds bring any such sum to 16 bits.

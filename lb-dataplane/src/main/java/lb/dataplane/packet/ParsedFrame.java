@@ -82,7 +82,15 @@ public final class ParsedFrame
      */
     public boolean l4ChecksumPartial;
 
-    /** Reset every field except {@link #l4ChecksumPartial} to its "absent" value. */
+    /**
+     * Set by the I/O layer, not by the classifier: the frame leaves with its virtio-net header
+     * (PACKET_VNET_HDR), so the kernel completes a partial L4 checksum on transmit (and segments
+     * a GSO frame). A rewrite then keeps a partial checksum partial, adjusting the pseudo-header
+     * sum, instead of computing the full checksum over up to 64 KiB.
+     */
+    public boolean txCompletesChecksum;
+
+    /** Reset every field except {@link #l4ChecksumPartial} and {@link #txCompletesChecksum} to its "absent" value. */
     public void reset()
     {
         frameOffset = 0;

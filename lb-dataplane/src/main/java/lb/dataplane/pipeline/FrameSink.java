@@ -7,9 +7,21 @@ import org.agrona.DirectBuffer;
 public interface FrameSink
 {
     /**
-     * Queues a copy of the frame; the caller may reuse the buffer at once.
+     * Queues a copy of a frame lb made (an ARP or echo reply); the caller may reuse the buffer at once.
      *
      * @return false when there is no room (the caller counts the drop)
      */
     boolean send(DirectBuffer buffer, int offset, int length);
+
+    /**
+     * Queues a copy of the frame being handled, rewritten in place: a sink on a socket with
+     * virtio-net headers sends the received header along, so the kernel segments a GSO frame and
+     * completes a partial checksum.
+     *
+     * @return false when there is no room (the caller counts the drop)
+     */
+    default boolean forward(final DirectBuffer buffer, final int offset, final int length)
+    {
+        return send(buffer, offset, length);
+    }
 }

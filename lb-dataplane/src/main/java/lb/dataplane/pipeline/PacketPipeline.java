@@ -36,6 +36,8 @@ public final class PacketPipeline implements FlowExpiry
     public static final int RX_CHECKSUM_PARTIAL = 1;
     /** RX flag: the ring held only part of the frame; it must never be forwarded. */
     public static final int RX_TRUNCATED = 2;
+    /** RX flag: the frame leaves with its virtio-net header, so the kernel completes its checksum. */
+    public static final int RX_VNET = 4;
 
     static final int PROTO_ICMP = 1;
     static final int PROTO_TCP = 6;
@@ -424,6 +426,7 @@ public final class PacketPipeline implements FlowExpiry
             return false;
         }
         parsed.l4ChecksumPartial = (rxFlags & RX_CHECKSUM_PARTIAL) != 0;
+        parsed.txCompletesChecksum = (rxFlags & RX_VNET) != 0;
         return true;
     }
 
@@ -485,7 +488,7 @@ public final class PacketPipeline implements FlowExpiry
     private void send(final FrameSink out, final MutableDirectBuffer buffer, final int offset, final int length,
         final org.agrona.concurrent.status.AtomicCounter frames, final org.agrona.concurrent.status.AtomicCounter bytes)
     {
-        if (out.send(buffer, offset, length))
+        if (out.forward(buffer, offset, length))
         {
             frames.incrementRelease();
             bytes.getAndAddRelease(length);

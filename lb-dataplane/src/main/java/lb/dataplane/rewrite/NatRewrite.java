@@ -11,8 +11,9 @@ import static java.nio.ByteOrder.BIG_ENDIAN;
 
 /**
  * The rewrite both NAT directions share: new MACs, one IPv4 address and one port replaced, TTL
- * decremented as a router does, the IPv4 and L4 checksums updated by RFC 1624 (or the L4
- * checksum computed in full when it held only the pseudo-header sum).
+ * decremented as a router does, the IPv4 and L4 checksums updated by RFC 1624. When the L4
+ * field holds only the pseudo-header sum (checksum offload pending), that partial sum is adjusted
+ * if the transmit side will complete it, and otherwise the full checksum is computed.
  * <p>
  * Old values are read from the buffer, not from {@link ParsedFrame}, so the checksum update
  * is right for the bytes actually there.
@@ -80,6 +81,13 @@ final class NatRewrite
         }
 
         final int checksumIndex = l4 + Checksums.l4ChecksumOffset(protocol);
+        if (parsed.l4ChecksumPartial && parsed.txCompletesChecksum)
+        {
+            // The kernel finishes the checksum on transmit from this partial pseudo-header sum.
+            final int partial = frame.getShort(checksumIndex, BIG_ENDIAN) & 0xFFFF;
+            frame.putShort(checksumIndex, (short)Checksums.updatePartial32(partial, oldIp, newIp), BIG_ENDIAN);
+            return true;
+        }
         if (parsed.l4ChecksumPartial)
         {
             // The field holds the pseudo-header sum for a NIC that will never see this frame: finish the job.

@@ -1,0 +1,192 @@
+package lb.dataplane.worker;
+
+import lb.dataplane.flow.FlowTable;
+import lb.dataplane.io.FrameHandler;
+import lb.dataplane.io.PacketSocket;
+import lb.dataplane.io.VnetHeader;
+import lb.dataplane.pipeline.FrameSink;
+import lb.dataplane.pipeline.PacketPipeline;
+import lb.dataplane.pipeline.Service;
+import lb.dataplane.pipeline.ServiceTable;
+import lb.dataplane.sched.BackendPool;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.MessageHandler;
+import org.agrona.concurrent.ringbuffer.RingBuffer;
+
+/**
+ * One dataplane worker's duty cycle: a batch of frames from each interface through the pipeline,
+ * one TX kick per interface, the commands the control thread queued, and a slice of the flow
+ * expiry walk. Everything it touches is its own (single writer); the control thread reaches it
+ * only through the command ring.
+ */
+public final class DataplaneAgent implements Agent
+{
+    /** Frames taken from one ring per duty cycle: bounds the time between TX kicks. */
+    public static final int RX_BATCH = 64;
+    /** Commands applied per duty cycle. */
+    static final int COMMAND_BATCH = 16;
+    /** The expiry walk aims to cover the whole table once per this period. */
+    static final long EXPIRY_PASS_NANOS = 1_000_000_000L;
+    /** At most this many slots per expiry slice, so a long pause never turns into a long walk. */
+    static final int MAX_EXPIRY_SLICE = 8192;
+
+    private final String name;
+    private final PacketPipeline pipeline;
+    private final PacketSocket clientSocket;
+    private final PacketSocket serverSocket;
+    private final RingBuffer commands;
+    private final FrameHandler clientHandler;
+    private final FrameHandler serverHandler;
+    /** The virtio-net header of the frame being handled, when the sockets use them. */
+    private final VnetHeader rxVnet = new VnetHeader();
+    private boolean rxHasVnet;
+    private final MessageHandler commandHandler = this::onCommand;
+    private long now;
+    private long lastExpiry;
+    private boolean poolsChanged;
+
+    /**
+     * @param pipeline built with {@link #sinkFor} sinks on these sockets, so that forwarded frames
+     *                 carry their virtio-net header along
+     */
+    public DataplaneAgent(final String name, final PacketPipeline pipeline, final PacketSocket clientSocket,
+        final PacketSocket serverSocket, final RingBuffer commands)
+    {
+        this.name = name;
+        this.pipeline = pipeline;
+        this.clientSocket = clientSocket;
+        this.serverSocket = serverSocket;
+        this.commands = commands;
+        this.clientHandler = (buffer, offset, length, flags) ->
+            pipeline.onClientFrame(buffer, offset, length, begin(buffer, offset, flags), now);
+        this.serverHandler = (buffer, offset, length, flags) ->
+            pipeline.onServerFrame(buffer, offset, length, begin(buffer, offset, flags), now);
+    }
+
+    /** The sink the pipeline sends to on one socket: forwarded frames keep their RX vnet header. */
+    public FrameSink sinkFor(final PacketSocket socket)
+    {
+        return new FrameSink()
+        {
+            public boolean send(final DirectBuffer buffer, final int offset, final int length)
+            {
+                return socket.send(buffer, offset, length);
+            }
+
+            public boolean forward(final DirectBuffer buffer, final int offset, final int length)
+            {
+                return rxHasVnet ? socket.send(buffer, offset, length, rxVnet) : socket.send(buffer, offset, length);
+            }
+        };
+    }
+
+    /** Notes the frame's RX metadata and turns the socket's flags into the pipeline's. */
+    private int begin(final DirectBuffer buffer, final int offset, final int socketFlags)
+    {
+        int flags = 0;
+        rxHasVnet = (socketFlags & FrameHandler.VNET_HEADER) != 0;
+        if (rxHasVnet)
+        {
+            rxVnet.wrap(buffer, offset - VnetHeader.LENGTH);
+            flags |= PacketPipeline.RX_VNET;
+        }
+        if ((socketFlags & FrameHandler.CHECKSUM_PARTIAL) != 0)
+        {
+            flags |= PacketPipeline.RX_CHECKSUM_PARTIAL;
+        }
+        if ((socketFlags & FrameHandler.TRUNCATED) != 0)
+        {
+            flags |= PacketPipeline.RX_TRUNCATED;
+        }
+        return flags;
+    }
+
+    @Override
+    public void onStart()
+    {
+        now = System.nanoTime();
+        lastExpiry = now;
+    }
+
+    @Override
+    public int doWork()
+    {
+        now = System.nanoTime();
+        int work = clientSocket.receive(clientHandler, RX_BATCH);
+        work += serverSocket.receive(serverHandler, RX_BATCH);
+        serverSocket.flush();
+        clientSocket.flush();
+
+        work += commands.read(commandHandler, COMMAND_BATCH);
+        if (poolsChanged)
+        {
+            poolsChanged = false;
+            pipeline.services().forEach(s -> s.scheduler().refresh());
+        }
+
+        final long elapsed = now - lastExpiry;
+        final FlowTable flows = pipeline.flows();
+        final long slice = Math.min(MAX_EXPIRY_SLICE, flows.slotCount() * elapsed / EXPIRY_PASS_NANOS);
+        if (slice > 0)
+        {
+            lastExpiry = now;
+            work += pipeline.expire(now, (int)slice);
+        }
+        return work;
+    }
+
+    private void onCommand(final int msgTypeId, final DirectBuffer buffer, final int index, final int length)
+    {
+        switch (msgTypeId)
+        {
+            case Commands.BACKEND_HEALTH:
+                applyHealth(Commands.healthIp(buffer, index), Commands.healthUp(buffer, index),
+                    Commands.healthMac(buffer, index));
+                break;
+            case Commands.TIMEOUTS:
+                pipeline.flows().setTimeouts(
+                    buffer.getLong(index + Commands.TIMEOUT_SYN_OFFSET),
+                    buffer.getLong(index + Commands.TIMEOUT_ESTABLISHED_OFFSET),
+                    buffer.getLong(index + Commands.TIMEOUT_CLOSING_OFFSET),
+                    buffer.getLong(index + Commands.TIMEOUT_UDP_OFFSET));
+                break;
+            default:
+                break;
+        }
+    }
+
+    /** A backend address answered probes (at this MAC) or stopped answering: every pool that has it. */
+    private void applyHealth(final int ip, final boolean up, final long mac)
+    {
+        final ServiceTable services = pipeline.services();
+        for (int id = 0; id < ServiceTable.MAX_SERVICES; id++)
+        {
+            final Service service = services.byId(id);
+            if (service == null)
+            {
+                continue;
+            }
+            final BackendPool pool = service.pool();
+            for (int slot = 0; slot < pool.capacity(); slot++)
+            {
+                final int handle = pool.handleAt(slot);
+                if (handle != BackendPool.NO_HANDLE && pool.isLive(handle) && pool.ip(handle) == ip)
+                {
+                    pool.setHealthy(handle, up);
+                    if (up)
+                    {
+                        pool.setMac(handle, mac);
+                    }
+                    poolsChanged = true;
+                }
+            }
+        }
+    }
+
+    @Override
+    public String roleName()
+    {
+        return name;
+    }
+}
