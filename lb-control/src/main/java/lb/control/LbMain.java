@@ -1,7 +1,9 @@
 package lb.control;
 
-import lb.control.config.ConfigWriter;
+import lb.control.appliance.Appliance;
 import lb.control.config.LbConfig;
+import lb.dataplane.io.PacketIoException;
+import org.agrona.concurrent.ShutdownSignalBarrier;
 
 /** Entry point of the {@code lb} command. */
 public final class LbMain
@@ -15,15 +17,30 @@ public final class LbMain
      */
     public static void main(final String[] args)
     {
-        System.exit(LbCommand.run(LbMain::printConfig, args));
+        System.exit(LbCommand.run(LbMain::run, args));
     }
 
-    /** Stands in for the appliance until it is built: shows the configuration it would run. */
-    private static int printConfig(final LbConfig config)
+    /** Runs the appliance until SIGINT or SIGTERM, then prints its counters to standard output. */
+    private static int run(final LbConfig config)
     {
-        System.out.println("# lb: the appliance is not built yet; it would run this configuration:");
-        System.out.print(ConfigWriter.format(config));
-        System.out.flush();
+        final Appliance appliance;
+        try
+        {
+            appliance = Appliance.start(config);
+        }
+        catch (final PacketIoException ex)
+        {
+            System.err.println("lb: " + ex.getMessage());
+            return 1;
+        }
+        try (ShutdownSignalBarrier barrier = new ShutdownSignalBarrier())
+        {
+            barrier.await();
+            Log.info("stopping");
+            appliance.close();
+            appliance.printSummary(System.out);
+            System.out.flush();
+        }
         return 0;
     }
 }

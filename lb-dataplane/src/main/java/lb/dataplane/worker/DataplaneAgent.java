@@ -4,7 +4,6 @@ import lb.dataplane.flow.FlowTable;
 import lb.dataplane.io.FrameHandler;
 import lb.dataplane.io.PacketSocket;
 import lb.dataplane.io.VnetHeader;
-import lb.dataplane.pipeline.FrameSink;
 import lb.dataplane.pipeline.PacketPipeline;
 import lb.dataplane.pipeline.Service;
 import lb.dataplane.pipeline.ServiceTable;
@@ -38,21 +37,20 @@ public final class DataplaneAgent implements Agent
     private final RingBuffer commands;
     private final FrameHandler clientHandler;
     private final FrameHandler serverHandler;
-    /** The virtio-net header of the frame being handled, when the sockets use them. */
-    private final VnetHeader rxVnet = new VnetHeader();
-    private boolean rxHasVnet;
+    private final RxFrameContext rx;
     private final MessageHandler commandHandler = this::onCommand;
     private long now;
     private long lastExpiry;
     private boolean poolsChanged;
 
     /**
-     * @param pipeline built with {@link #sinkFor} sinks on these sockets, so that forwarded frames
-     *                 carry their virtio-net header along
+     * @param pipeline built with {@link SocketSink}s on these sockets sharing {@code rx}, so that
+     *                 forwarded frames carry their virtio-net header along
      */
     public DataplaneAgent(final String name, final PacketPipeline pipeline, final PacketSocket clientSocket,
-        final PacketSocket serverSocket, final RingBuffer commands)
+        final PacketSocket serverSocket, final RingBuffer commands, final RxFrameContext rx)
     {
+        this.rx = rx;
         this.name = name;
         this.pipeline = pipeline;
         this.clientSocket = clientSocket;
@@ -64,31 +62,14 @@ public final class DataplaneAgent implements Agent
             pipeline.onServerFrame(buffer, offset, length, begin(buffer, offset, flags), now);
     }
 
-    /** The sink the pipeline sends to on one socket: forwarded frames keep their RX vnet header. */
-    public FrameSink sinkFor(final PacketSocket socket)
-    {
-        return new FrameSink()
-        {
-            public boolean send(final DirectBuffer buffer, final int offset, final int length)
-            {
-                return socket.send(buffer, offset, length);
-            }
-
-            public boolean forward(final DirectBuffer buffer, final int offset, final int length)
-            {
-                return rxHasVnet ? socket.send(buffer, offset, length, rxVnet) : socket.send(buffer, offset, length);
-            }
-        };
-    }
-
     /** Notes the frame's RX metadata and turns the socket's flags into the pipeline's. */
     private int begin(final DirectBuffer buffer, final int offset, final int socketFlags)
     {
         int flags = 0;
-        rxHasVnet = (socketFlags & FrameHandler.VNET_HEADER) != 0;
-        if (rxHasVnet)
+        rx.hasVnet = (socketFlags & FrameHandler.VNET_HEADER) != 0;
+        if (rx.hasVnet)
         {
-            rxVnet.wrap(buffer, offset - VnetHeader.LENGTH);
+            rx.vnet.wrap(buffer, offset - VnetHeader.LENGTH);
             flags |= PacketPipeline.RX_VNET;
         }
         if ((socketFlags & FrameHandler.CHECKSUM_PARTIAL) != 0)

@@ -1,0 +1,95 @@
+package lb.control.appliance;
+
+import lb.control.Log;
+import lb.control.health.HealthProber;
+import lb.dataplane.io.RawSender;
+import lb.dataplane.packet.ArpPacket;
+import lb.dataplane.packet.FrameClassifier;
+import lb.dataplane.packet.FrameType;
+import lb.dataplane.packet.ParsedFrame;
+import lb.dataplane.worker.Commands;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.MessageHandler;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.ringbuffer.RingBuffer;
+
+/**
+ * The control thread's duty cycle: read the ARP frames the worker passed up (they tell which
+ * backends are alive and at which MAC), send the ARP probes that are due, and turn health changes
+ * into commands on the worker's ring. It never touches dataplane state itself.
+ */
+final class ControlAgent implements Agent
+{
+    private final RingBuffer events;
+    private final RingBuffer commands;
+    private final RawSender serverSender;
+    private final long serverMac;
+    private final int gatewayIp;
+    private final HealthProber prober;
+    private final UnsafeBuffer probeFrame = new UnsafeBuffer(new byte[ArpPacket.FRAME_LENGTH]);
+    private final UnsafeBuffer command = new UnsafeBuffer(new byte[64]);
+    private final ParsedFrame parsed = new ParsedFrame();
+    private final MessageHandler eventHandler = this::onEvent;
+    private long now;
+    private long probeSendFailures;
+
+    ControlAgent(final RingBuffer events, final RingBuffer commands, final RawSender serverSender, final long serverMac,
+        final int gatewayIp, final int[] backendIps, final long probeIntervalNanos, final long probeTimeoutNanos)
+    {
+        this.events = events;
+        this.commands = commands;
+        this.serverSender = serverSender;
+        this.serverMac = serverMac;
+        this.gatewayIp = gatewayIp;
+        this.prober = new HealthProber(backendIps, probeIntervalNanos, probeTimeoutNanos, this::sendProbe,
+            this::onHealthChange, Log::info);
+    }
+
+    HealthProber prober()
+    {
+        return prober;
+    }
+
+    @Override
+    public int doWork()
+    {
+        now = System.nanoTime();
+        int work = events.read(eventHandler, 64);
+        work += prober.doWork(now);
+        return work;
+    }
+
+    private void onEvent(final int msgTypeId, final DirectBuffer buffer, final int index, final int length)
+    {
+        if (msgTypeId == Commands.ARP_FRAME &&
+            FrameClassifier.classify(buffer, index, length, parsed) == FrameType.ARP)
+        {
+            prober.onArp(parsed.senderIp, parsed.senderMac, now);
+        }
+    }
+
+    private void sendProbe(final int targetIp)
+    {
+        final int length = ArpPacket.writeRequestFrame(probeFrame, 0, serverMac, gatewayIp, targetIp);
+        if (!serverSender.send(probeFrame, 0, length) && probeSendFailures++ == 0)
+        {
+            Log.info("cannot send ARP probes on " + serverSender.interfaceInfo().name() + ": errno " + serverSender.lastErrno());
+        }
+    }
+
+    private void onHealthChange(final int ip, final boolean up, final long mac, final long rttNanos)
+    {
+        final int length = Commands.encodeHealth(command, 0, ip, up, mac);
+        if (!commands.write(Commands.BACKEND_HEALTH, command, 0, length))
+        {
+            Log.info("command ring full: health change of a backend not delivered");
+        }
+    }
+
+    @Override
+    public String roleName()
+    {
+        return "lb-control";
+    }
+}
