@@ -1,0 +1,192 @@
+package lb.control.e2e;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import lb.control.testbed.Testbed;
+
+/**
+ * One lb process running in a testbed's lb namespace, for the end-to-end tests: started from the
+ * packaged jar with real arguments, watched through its log, and stopped with SIGTERM, after
+ * which it prints its counters, which {@link #stop()} returns.
+ */
+final class LbRun implements AutoCloseable
+{
+    private static final Pattern COUNTER = Pattern.compile("^counter (\\S+) (\\d+)$", Pattern.MULTILINE);
+    private static final Pattern FLOWS = Pattern.compile("^flows (\\d+)$", Pattern.MULTILINE);
+
+    private final Testbed testbed;
+    private final Path log;
+    private final Process process;
+    private Map<String, Long> counters;
+
+    private LbRun(final Testbed testbed, final Path log, final Process process)
+    {
+        this.testbed = testbed;
+        this.log = log;
+        this.process = process;
+    }
+
+    /** Starts lb with these arguments and waits until it runs and all {@code backends} answered its ARP probes. */
+    static LbRun start(final Testbed testbed, final Path dir, final List<String> args, final int backends)
+    {
+        try
+        {
+            Files.createDirectories(dir);
+            final Path log = Files.createTempFile(dir, "lb-", ".log");
+            final LbRun run = new LbRun(testbed, log, testbed.start("lb", testbed.lbCommand(args), log));
+            run.awaitLog("backend .* up at", backends, Duration.ofSeconds(20));
+            return run;
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
+    }
+
+    /** Writes a config file and starts lb with it. */
+    static LbRun startWithConfig(final Testbed testbed, final Path dir, final String config, final int backends)
+    {
+        try
+        {
+            Files.createDirectories(dir);
+            final Path file = Files.createTempFile(dir, "lb-", ".conf");
+            Files.writeString(file, config);
+            return start(testbed, dir, List.of("--config", file.toString()), backends);
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
+    }
+
+    /** The testbed's standard interfaces and addresses, as config-file lines. */
+    static String baseConfig()
+    {
+        return "client-interface cli0\nserver-interface srv0\nclient-ip " + Testbed.LB_CLIENT_IP +
+            "\ngateway-ip " + Testbed.GATEWAY_IP + "\n";
+    }
+
+    String log()
+    {
+        try
+        {
+            return Files.readString(log);
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
+    }
+
+    /** Waits until {@code count} log lines match {@code regex}; fails with the log when lb exits or time runs out. */
+    void awaitLog(final String regex, final int count, final Duration timeout)
+    {
+        final Pattern pattern = Pattern.compile(regex);
+        final long deadline = System.nanoTime() + timeout.toNanos();
+        while (true)
+        {
+            final String text = log();
+            final long found = text.lines().filter(l -> pattern.matcher(l).find()).count();
+            if (found >= count)
+            {
+                return;
+            }
+            if (!process.isAlive())
+            {
+                throw new AssertionError("lb exited (" + process.exitValue() + ") before '" + regex + "' x" + count + ":\n" + text);
+            }
+            if (System.nanoTime() > deadline)
+            {
+                throw new AssertionError("no '" + regex + "' x" + count + " within " + timeout + ":\n" + text);
+            }
+            sleep(50);
+        }
+    }
+
+    /** Stops lb (SIGTERM) and returns the counters it printed. */
+    Map<String, Long> stop()
+    {
+        if (counters == null)
+        {
+            final int exit = testbed.stop(process);
+            final String text = log();
+            // SIGTERM ends a JVM with status 143 even after a clean shutdown; anything else is a failure.
+            if (exit != 0 && exit != 143)
+            {
+                throw new AssertionError("lb exited with " + exit + ":\n" + text);
+            }
+            counters = new TreeMap<>();
+            final Matcher m = COUNTER.matcher(text);
+            while (m.find())
+            {
+                counters.put(m.group(1), Long.parseLong(m.group(2)));
+            }
+            final Matcher f = FLOWS.matcher(text);
+            if (f.find())
+            {
+                counters.put("flows", Long.parseLong(f.group(1)));
+            }
+        }
+        return counters;
+    }
+
+    @Override
+    public void close()
+    {
+        if (counters == null && process.isAlive())
+        {
+            testbed.stop(process);
+        }
+    }
+
+    /**
+     * Runs {@code count} HTTP requests for /whoami to the VIP from a client namespace, one new
+     * connection each (bounded: 2 s per request), and counts the answers by backend; failures
+     * count under "FAIL".
+     */
+    static Map<String, Integer> requests(final Testbed testbed, final String role, final int count)
+    {
+        final String loop = "for i in $(seq " + count + "); do " +
+            "r=$(curl -s --max-time 2 http://" + Testbed.VIP + "/whoami) && echo \"$r\" || echo FAIL; done";
+        final Testbed.ExecResult result = testbed.exec(role, Duration.ofSeconds(10L + 3L * count), "bash", "-c", loop);
+        if (result.timedOut())
+        {
+            throw new AssertionError("request loop timed out: " + result);
+        }
+        final Map<String, Integer> answers = new TreeMap<>();
+        result.stdout().lines().map(String::trim).filter(l -> !l.isEmpty()).forEach(l -> answers.merge(l, 1, Integer::sum));
+        return answers;
+    }
+
+    static int total(final Map<String, Integer> answers)
+    {
+        return answers.values().stream().mapToInt(Integer::intValue).sum();
+    }
+
+    static List<String> args(final String... more)
+    {
+        return new ArrayList<>(List.of(more));
+    }
+
+    static void sleep(final long millis)
+    {
+        try
+        {
+            Thread.sleep(millis);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted", ex);
+        }
+    }
+}
