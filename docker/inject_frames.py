@@ -10,6 +10,7 @@ the VIP 198.18.0.100 from 198.18.0.11; nothing leaves the testbed.
 import socket
 import struct
 import sys
+import time
 
 iface, dst_mac, count = sys.argv[1], bytes.fromhex(sys.argv[2].replace(":", "")), int(sys.argv[3])
 sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
@@ -46,6 +47,8 @@ kinds = {
 }
 for kind, frame in kinds.items():
     sent = 0
-    for _ in range(count):
+    for i in range(count):
         sent += 1 if sock.send(frame) == len(frame) else 0
+        if i % 10 == 9:
+            time.sleep(0.001)  # a steady stream, not a burst: this checks classification, not ring depth
     print(kind, sent, flush=True)

@@ -254,8 +254,8 @@ do_up() {
     ip netns exec "$sw" sysctl -q -w net.bridge.bridge-nf-call-iptables=0 \
       net.bridge.bridge-nf-call-ip6tables=0 net.bridge.bridge-nf-call-arptables=0
   fi
-  ip -n "$sw" link add brc type bridge stp_state 0
-  ip -n "$sw" link add brs type bridge stp_state 0
+  ip -n "$sw" link add brc type bridge stp_state 0 mcast_snooping 0
+  ip -n "$sw" link add brs type bridge stp_state 0 mcast_snooping 0
 
   veth "$prefix-c1" eth0 "$sw" c1
   veth "$prefix-c2" eth0 "$sw" c2

@@ -131,7 +131,7 @@ public final class Appliance implements AutoCloseable
         final FrameSink toControl = (buffer, offset, length) -> events.write(Commands.ARP_FRAME, buffer, offset, length);
         pipeline = new PacketPipeline(services, flows, counters, new SocketSink(clientSocket, rx),
             new SocketSink(serverSocket, rx), toControl, clientMac, serverMac, config.clientIp(), config.gatewayIp());
-        final DataplaneAgent agent = new DataplaneAgent("lb-dataplane-0", pipeline, clientSocket, serverSocket, commands, rx);
+        final DataplaneAgent agent = new DataplaneAgent("lb-dataplane-0", pipeline, clientSocket, serverSocket, commands, rx, counters);
 
         control = new ControlAgent(events, commands, serverSender, serverMac, config.gatewayIp(), backendIps(),
             config.probe().interval().toNanos(), config.probe().timeout().toNanos());
@@ -152,7 +152,10 @@ public final class Appliance implements AutoCloseable
         final RingConfig.Builder b = RingConfig.builder()
             .version(config.rxRing().version() == lb.control.config.RingVersion.V3 ? RingConfig.Version.V3 : RingConfig.Version.V2)
             // Virtio-net headers let lb forward GSO super-frames and offloaded checksums as they are.
-            .vnetHeader(true);
+            .vnetHeader(true)
+            // The qdisc-bypass path (dev_direct_xmit) drops every frame the kernel must segment or
+            // checksum for a device without those offloads: GSO frames need the normal path.
+            .qdiscBypass(false);
         return b.build();
     }
 

@@ -41,6 +41,7 @@ public enum DropReason
     // Produced by the packet I/O.
     SNAPLEN_TRUNCATED("frame larger than the ring frame arrived truncated"),
     TX_RING_FULL("no free slot in the TX ring"),
+    RX_RING_OVERFLOW("the kernel dropped frames because the RX ring was full (read from PACKET_STATISTICS)"),
     CONTROL_RING_FULL("the ring to the control thread had no room for an ARP frame"),
     OVERSIZE_FRAME("frame larger than a TX ring slot or the egress MTU");
 

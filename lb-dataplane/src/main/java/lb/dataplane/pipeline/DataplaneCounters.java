@@ -65,6 +65,12 @@ public final class DataplaneCounters
         drops[reason.ordinal()].incrementRelease();
     }
 
+    /** Counts several dropped frames at once (drops the kernel reports in bulk). */
+    public void drop(final DropReason reason, final long count)
+    {
+        drops[reason.ordinal()].getAndAddRelease(count);
+    }
+
     /** Current count for one drop reason (any thread). */
     public long drops(final DropReason reason)
     {

@@ -50,9 +50,6 @@ public final class PacketPipeline implements FlowExpiry
     /** TTL of the echo replies lb sends for its own addresses. */
     private static final int REPLY_TTL = 64;
 
-    /** An age that makes any entry idle at its next visit by the expiry walk. */
-    private static final long EXPIRED_AGE = 1L << 60;
-
     private final ServiceTable services;
     private final FlowTable flows;
     private final DataplaneCounters counters;
@@ -505,38 +502,30 @@ public final class PacketPipeline implements FlowExpiry
 
     /**
      * An entry has been idle past its timeout. A flow goes only when both of its entries are idle
-     * (a one-way stream keeps it alive). The forward entry decides: it releases the backend's
-     * active count and marks its return entry for removal at its next visit, so no call here
-     * removes any entry but the one asked about (removal shifts entries under the walk).
+     * (a one-way stream keeps it alive); then whichever entry the walk reaches first takes the
+     * other with it and releases the backend's active count. The table re-finds the entry under
+     * examination by key when this removes another one, so removing the pair here is safe.
      */
     @Override
     public boolean onIdle(final FlowTable table, final int slot)
     {
-        if (table.isReturnDirection(slot))
+        final boolean isReturn = table.isReturnDirection(slot);
+        final int pair = isReturn ? forwardSlotOf(slot) : returnSlotOf(slot);
+        if (pair >= 0 && !isIdle(table, pair))
         {
-            final int fwd = forwardSlotOf(slot);
-            if (fwd < 0)
-            {
-                return true;
-            }
-            if (!isIdle(table, fwd))
-            {
-                table.setLastSeen(slot, table.lastSeen(fwd));
-            }
+            table.setLastSeen(slot, table.lastSeen(pair));
             return false;
         }
-        final int ret = returnSlotOf(slot);
-        if (ret >= 0 && !isIdle(table, ret))
+        final int forward = isReturn ? pair : slot;
+        if (forward >= 0)
         {
-            table.setLastSeen(slot, table.lastSeen(ret));
-            return false;
+            releaseFlow(forward);
+            counters.flowsExpired.incrementRelease();
         }
-        releaseFlow(slot);
-        if (ret >= 0)
+        if (pair >= 0)
         {
-            table.setLastSeen(ret, now - EXPIRED_AGE);
+            table.removeAt(pair);
         }
-        counters.flowsExpired.incrementRelease();
         return true;
     }
 
@@ -545,17 +534,20 @@ public final class PacketPipeline implements FlowExpiry
         return now - table.lastSeen(slot) > table.timeoutNanos(table.tcpState(slot));
     }
 
+    /** The table evicts this entry to make room (EVICT_STALEST policy): the whole flow goes. */
     @Override
     public void onEvict(final FlowTable table, final int slot)
     {
-        if (!table.isReturnDirection(slot))
+        final boolean isReturn = table.isReturnDirection(slot);
+        final int pair = isReturn ? forwardSlotOf(slot) : returnSlotOf(slot);
+        final int forward = isReturn ? pair : slot;
+        if (forward >= 0)
         {
-            releaseFlow(slot);
-            final int ret = returnSlotOf(slot);
-            if (ret >= 0)
-            {
-                table.setLastSeen(ret, now - EXPIRED_AGE);
-            }
+            releaseFlow(forward);
+        }
+        if (pair >= 0)
+        {
+            table.removeAt(pair);
         }
     }
 
