@@ -1,0 +1,414 @@
+package lb.control.socket;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+import lb.control.config.BackendConfig;
+import lb.control.config.ConfigDefaults;
+import lb.control.config.Ipv4;
+import lb.control.config.ServiceConfig;
+import lb.control.config.Values;
+import lb.control.config.Values.BackendAddress;
+import lb.control.config.Values.ServiceAddress;
+import lb.control.socket.CommandDispatcher.Output;
+import lb.control.socket.RuntimeApi.BackendLatency;
+import lb.control.socket.RuntimeApi.BackendStats;
+import lb.control.socket.RuntimeApi.DropCount;
+import lb.control.socket.RuntimeApi.FlowSample;
+import lb.control.socket.RuntimeApi.Info;
+import lb.control.socket.RuntimeApi.Latency;
+import lb.control.socket.RuntimeApi.MetricFamily;
+import lb.control.socket.RuntimeApi.Percentiles;
+import lb.control.socket.RuntimeApi.Sample;
+import lb.control.socket.RuntimeApi.ServiceStats;
+import lb.control.socket.RuntimeApi.Stats;
+import lb.dataplane.sched.AdminState;
+
+/**
+ * The commands of the runtime API, registered on a {@link CommandDispatcher} against a
+ * {@link RuntimeApi}: they check and convert the arguments, call the API and format its records.
+ * Every {@code show} command also answers in JSON with a trailing {@code json} word.
+ * <p>
+ * JSON keys are snake_case; times in JSON are whole nanoseconds ({@code *_ns}), addresses are
+ * dotted-quad strings with the port apart, and states are lower case.
+ */
+public final class RuntimeCommands
+{
+    /** Flows {@code show flows} lists when no count is given. */
+    public static final int DEFAULT_FLOWS = 100;
+    /** The most flows {@code show flows} lists. */
+    public static final int MAX_FLOWS = 100_000;
+
+    private final RuntimeApi api;
+
+    private RuntimeCommands(final RuntimeApi api)
+    {
+        this.api = api;
+    }
+
+    /**
+     * Registers every runtime command.
+     *
+     * @param dispatcher where to register them.
+     * @param api        what they read and change.
+     * @return the dispatcher.
+     */
+    public static CommandDispatcher register(final CommandDispatcher dispatcher, final RuntimeApi api)
+    {
+        final RuntimeCommands commands = new RuntimeCommands(api);
+        dispatcher
+            .register("show info", "", "version, uptime, workers, traffic totals, flow table use",
+                Output.TEXT_OR_JSON, arguments -> commands.showInfo())
+            .register("show stat", "", "per service and backend: state, weight, flows, packets, bytes, probe RTT",
+                Output.TEXT_OR_JSON, arguments -> commands.showStat())
+            .register("show drops", "", "dropped frames by reason",
+                Output.TEXT_OR_JSON, arguments -> commands.showDrops())
+            .register("show flows", "[N]", "a sample of up to N flows (default " + DEFAULT_FLOWS + ", at most " +
+                MAX_FLOWS + ")", Output.TEXT_OR_JSON, commands::showFlows)
+            .register("show latency", "", "packet processing time and probe RTT percentiles",
+                Output.TEXT_OR_JSON, arguments -> commands.showLatency())
+            .register("show metrics", "", "all metrics in the Prometheus text format 0.0.4",
+                Output.TEXT_OR_JSON, arguments -> commands.showMetrics())
+            .register("set weight", "SERVICE BACKEND WEIGHT", "set a backend's weight 0.." + BackendConfig.MAX_WEIGHT +
+                " (0: no new flows)", Output.TEXT, commands::setWeight)
+            .register("set state", "SERVICE BACKEND ready|drain|maint",
+                "ready: takes flows; drain: keeps its flows, takes no new ones; maint: out of service",
+                Output.TEXT, commands::setState)
+            .register("add backend", "SERVICE IP[:PORT] [WEIGHT]", "add a backend (port: the service's; weight: " +
+                ConfigDefaults.WEIGHT + ")", Output.TEXT, commands::addBackend)
+            .register("del backend", "SERVICE IP[:PORT]", "remove a backend; its flows end",
+                Output.TEXT, commands::delBackend)
+            .register("add service", "NAME VIP:PORT/PROTO [SCHEDULER]", "add a service without backends (scheduler: " +
+                String.join("|", ServiceConfig.SCHEDULERS) + ", default " + ConfigDefaults.SCHEDULER +
+                ")", Output.TEXT, commands::addService)
+            .register("del service", "NAME", "remove a service, its backends and flows",
+                Output.TEXT, commands::delService);
+        return dispatcher;
+    }
+
+    private Reply showInfo()
+    {
+        final Info info = api.info();
+        final Fields fields = new Fields()
+            .add("version", info.version())
+            .add("uptime", Table.cell(formatUptime(info.uptime()), info.uptime().toNanos()), "uptime_ns")
+            .add("workers", info.workers())
+            .add("rx_packets", info.rxPackets())
+            .add("rx_bytes", info.rxBytes())
+            .add("tx_packets", info.txPackets())
+            .add("tx_bytes", info.txBytes())
+            .add("dropped", info.dropped())
+            .add("flows", info.flowsUsed())
+            .add("flow_capacity", info.flowCapacity())
+            .add("flow_table_use", Table.cell(percent(info.flowsUsed(), info.flowCapacity()),
+                info.flowCapacity() == 0 ? 0.0 : (double)info.flowsUsed() / info.flowCapacity()));
+        return Reply.of(fields);
+    }
+
+    private Reply showStat()
+    {
+        final Stats stats = api.stats();
+        final Table table = new Table()
+            .column("service").column("backend").column("state").column("health")
+            .numberColumn("weight").numberColumn("active").numberColumn("new").numberColumn("packets")
+            .numberColumn("bytes").numberColumn("probe_rtt");
+        final List<Object> services = new ArrayList<>();
+        for (final ServiceStats service : stats.services())
+        {
+            table.row(service.name(), serviceKey(service), service.scheduler(), null, null,
+                service.activeFlows(), service.newFlows(), service.packets(), service.bytes(), null);
+            final List<Object> backends = new ArrayList<>();
+            for (final BackendStats backend : service.backends())
+            {
+                table.row(service.name(), Ipv4.format(backend.ip()) + ":" + backend.port(), lower(backend.adminState()),
+                    lower(backend.health()), backend.weight(), backend.activeFlows(), backend.newFlows(),
+                    backend.packets(), backend.bytes(),
+                    backend.lastProbeRttNanos() < 0 ? null : formatNanos(backend.lastProbeRttNanos()));
+
+                final Map<String, Object> json = new LinkedHashMap<>();
+                json.put("ip", Ipv4.format(backend.ip()));
+                json.put("port", backend.port());
+                json.put("state", lower(backend.adminState()));
+                json.put("health", lower(backend.health()));
+                json.put("weight", backend.weight());
+                json.put("active_flows", backend.activeFlows());
+                json.put("new_flows", backend.newFlows());
+                json.put("packets", backend.packets());
+                json.put("bytes", backend.bytes());
+                json.put("last_probe_rtt_ns", backend.lastProbeRttNanos() < 0 ? null : backend.lastProbeRttNanos());
+                backends.add(json);
+            }
+            final Map<String, Object> json = new LinkedHashMap<>();
+            json.put("name", service.name());
+            json.put("vip", Ipv4.format(service.vip()));
+            json.put("port", service.port());
+            json.put("protocol", service.protocol().configName());
+            json.put("scheduler", service.scheduler());
+            json.put("active_flows", service.activeFlows());
+            json.put("new_flows", service.newFlows());
+            json.put("packets", service.packets());
+            json.put("bytes", service.bytes());
+            json.put("backends", backends);
+            services.add(json);
+        }
+        final Map<String, Object> json = new LinkedHashMap<>();
+        json.put("sampled_at_ns", stats.sampledAtNanos());
+        json.put("services", services);
+        return Reply.of(table.text(), json);
+    }
+
+    private Reply showDrops()
+    {
+        final Table table = new Table().column("reason").numberColumn("count").column("description");
+        for (final DropCount drop : api.drops())
+        {
+            table.row(drop.name(), drop.count(), drop.description());
+        }
+        return Reply.of(table);
+    }
+
+    private Reply showFlows(final Arguments arguments)
+    {
+        final int max = arguments.has(0) ? arguments.parse(0, "N", text -> Values.integer(text, 1, MAX_FLOWS)) :
+            DEFAULT_FLOWS;
+        final Table table = new Table()
+            .column("protocol").column("client_ip").numberColumn("client_port").column("vip").numberColumn("vip_port")
+            .column("service").column("backend_ip").numberColumn("backend_port").column("state")
+            .numberColumn("age_ns").numberColumn("packets").numberColumn("bytes");
+        final List<FlowSample> flows = api.flows(max);
+        for (int i = 0; i < flows.size() && i < max; i++)
+        {
+            final FlowSample flow = flows.get(i);
+            table.row(flow.protocol().configName(), Ipv4.format(flow.clientIp()), flow.clientPort(),
+                Ipv4.format(flow.vip()), flow.vipPort(), flow.service(), Ipv4.format(flow.backendIp()),
+                flow.backendPort(), lower(flow.state()),
+                Table.cell(formatNanos(flow.age().toNanos()), flow.age().toNanos()), flow.packets(), flow.bytes());
+        }
+        // People read "client -> vip -> backend" more easily than six address columns.
+        final Table text = new Table()
+            .column("proto").column("client").column("vip").column("service").column("backend").column("state")
+            .numberColumn("age").numberColumn("packets").numberColumn("bytes");
+        for (int i = 0; i < flows.size() && i < max; i++)
+        {
+            final FlowSample flow = flows.get(i);
+            text.row(flow.protocol().configName(), Ipv4.format(flow.clientIp()) + ":" + flow.clientPort(),
+                Ipv4.format(flow.vip()) + ":" + flow.vipPort(), flow.service(),
+                Ipv4.format(flow.backendIp()) + ":" + flow.backendPort(), lower(flow.state()),
+                formatNanos(flow.age().toNanos()), flow.packets(), flow.bytes());
+        }
+        return Reply.of(text.text(), table.json());
+    }
+
+    private Reply showLatency()
+    {
+        final Latency latency = api.latency();
+        final Table table = new Table()
+            .column("of").numberColumn("count").numberColumn("p50").numberColumn("p90").numberColumn("p99")
+            .numberColumn("p99.9").numberColumn("max");
+        percentilesRow(table, "packet processing", latency.packetProcessing());
+        final List<Object> probes = new ArrayList<>();
+        for (final BackendLatency probe : latency.probes())
+        {
+            percentilesRow(table, "probe rtt " + probe.service() + " " + Ipv4.format(probe.ip()) + ":" + probe.port(),
+                probe.probeRtt());
+            final Map<String, Object> json = new LinkedHashMap<>();
+            json.put("service", probe.service());
+            json.put("ip", Ipv4.format(probe.ip()));
+            json.put("port", probe.port());
+            json.putAll(percentilesJson(probe.probeRtt()));
+            probes.add(json);
+        }
+        final Map<String, Object> json = new LinkedHashMap<>();
+        json.put("packet_processing", percentilesJson(latency.packetProcessing()));
+        json.put("probe_rtt", probes);
+        return Reply.of(table.text(), json);
+    }
+
+    private Reply showMetrics()
+    {
+        final List<MetricFamily> families = api.metrics();
+        final String text = PrometheusText.write(families);
+        final List<Object> json = new ArrayList<>();
+        for (final MetricFamily family : families)
+        {
+            final List<Object> samples = new ArrayList<>();
+            for (final Sample sample : family.samples())
+            {
+                final Map<String, Object> entry = new LinkedHashMap<>();
+                entry.put("labels", new LinkedHashMap<String, Object>(sample.labels()));
+                entry.put("value", sample.value());
+                samples.add(entry);
+            }
+            final Map<String, Object> entry = new LinkedHashMap<>();
+            entry.put("name", family.name());
+            entry.put("type", lower(family.type()));
+            entry.put("help", family.help());
+            entry.put("samples", samples);
+            json.add(entry);
+        }
+        return Reply.of(text, json);
+    }
+
+    private Reply setWeight(final Arguments arguments)
+    {
+        final String service = arguments.parse(0, "SERVICE", Values::serviceName);
+        final BackendAddress backend = arguments.parse(1, "BACKEND", Values::backendAddress);
+        final int weight = arguments.parse(2, "WEIGHT", Values::weight);
+        api.setWeight(service, backend, weight);
+        return Reply.message(service + " " + format(backend) + ": weight " + weight);
+    }
+
+    private Reply setState(final Arguments arguments)
+    {
+        final String service = arguments.parse(0, "SERVICE", Values::serviceName);
+        final BackendAddress backend = arguments.parse(1, "BACKEND", Values::backendAddress);
+        final AdminState state = arguments.parse(2, "STATE", RuntimeCommands::adminState);
+        api.setState(service, backend, state);
+        return Reply.message(service + " " + format(backend) + ": state " + lower(state));
+    }
+
+    private Reply addBackend(final Arguments arguments)
+    {
+        final String service = arguments.parse(0, "SERVICE", Values::serviceName);
+        final BackendAddress backend = arguments.parse(1, "IP[:PORT]", Values::backendAddress);
+        final int weight = arguments.has(2) ? arguments.parse(2, "WEIGHT", Values::weight) :
+            Values.weight(ConfigDefaults.WEIGHT);
+        api.addBackend(service, backend, weight);
+        return Reply.message(service + ": added backend " + format(backend) + " weight " + weight);
+    }
+
+    private Reply delBackend(final Arguments arguments)
+    {
+        final String service = arguments.parse(0, "SERVICE", Values::serviceName);
+        final BackendAddress backend = arguments.parse(1, "IP[:PORT]", Values::backendAddress);
+        api.delBackend(service, backend);
+        return Reply.message(service + ": removed backend " + format(backend));
+    }
+
+    private Reply addService(final Arguments arguments)
+    {
+        final String name = arguments.parse(0, "NAME", Values::serviceName);
+        final ServiceAddress address = arguments.parse(1, "VIP:PORT/PROTO", Values::serviceAddress);
+        final String scheduler = arguments.has(2) ? arguments.parse(2, "SCHEDULER", Values::scheduler) :
+            ConfigDefaults.SCHEDULER;
+        api.addService(name, address, scheduler);
+        return Reply.message("added service " + name + " " + Ipv4.format(address.vip()) + ":" + address.port() + "/" +
+            address.protocol().configName() + " scheduler " + scheduler);
+    }
+
+    private Reply delService(final Arguments arguments)
+    {
+        final String name = arguments.parse(0, "NAME", Values::serviceName);
+        api.delService(name);
+        return Reply.message("removed service " + name);
+    }
+
+    private static AdminState adminState(final String text)
+    {
+        for (final AdminState state : AdminState.values())
+        {
+            if (lower(state).equals(text))
+            {
+                return state;
+            }
+        }
+        throw new IllegalArgumentException("expected ready, drain or maint, got '" + text + "'");
+    }
+
+    private static void percentilesRow(final Table table, final String of, final Percentiles percentiles)
+    {
+        if (percentiles.count() == 0)
+        {
+            table.row(of, 0L, null, null, null, null, null);
+            return;
+        }
+        table.row(of, percentiles.count(), formatNanos(percentiles.p50Nanos()), formatNanos(percentiles.p90Nanos()),
+            formatNanos(percentiles.p99Nanos()), formatNanos(percentiles.p999Nanos()),
+            formatNanos(percentiles.maxNanos()));
+    }
+
+    private static Map<String, Object> percentilesJson(final Percentiles percentiles)
+    {
+        final Map<String, Object> json = new LinkedHashMap<>();
+        json.put("count", percentiles.count());
+        json.put("p50_ns", percentiles.p50Nanos());
+        json.put("p90_ns", percentiles.p90Nanos());
+        json.put("p99_ns", percentiles.p99Nanos());
+        json.put("p99_9_ns", percentiles.p999Nanos());
+        json.put("max_ns", percentiles.maxNanos());
+        return json;
+    }
+
+    private static String serviceKey(final ServiceStats service)
+    {
+        return Ipv4.format(service.vip()) + ":" + service.port() + "/" + service.protocol().configName();
+    }
+
+    private static String format(final BackendAddress backend)
+    {
+        return Ipv4.format(backend.ip()) + (backend.port() == BackendConfig.SAME_PORT ? "" : ":" + backend.port());
+    }
+
+    private static String lower(final Enum<?> value)
+    {
+        return value.name().toLowerCase(Locale.ROOT);
+    }
+
+    private static String percent(final long part, final long whole)
+    {
+        return whole == 0 ? "-" : String.format(Locale.ROOT, "%.1f%%", 100.0 * part / whole);
+    }
+
+    /**
+     * @param nanos a time in nanoseconds.
+     * @return it with a unit people read at a glance: {@code 850ns}, {@code 12.3us}, {@code 4.56ms}, {@code 1.23s}.
+     */
+    public static String formatNanos(final long nanos)
+    {
+        if (nanos < 1_000L)
+        {
+            return nanos + "ns";
+        }
+        if (nanos < 1_000_000L)
+        {
+            return String.format(Locale.ROOT, "%.1fus", nanos / 1e3);
+        }
+        if (nanos < 1_000_000_000L)
+        {
+            return String.format(Locale.ROOT, "%.2fms", nanos / 1e6);
+        }
+        return String.format(Locale.ROOT, "%.2fs", nanos / 1e9);
+    }
+
+    /**
+     * @param uptime a duration.
+     * @return for example {@code 3d 4h 5m 6s}, leading zero units left out.
+     */
+    public static String formatUptime(final Duration uptime)
+    {
+        long seconds = uptime.toSeconds();
+        final long days = seconds / 86_400;
+        seconds %= 86_400;
+        final long hours = seconds / 3_600;
+        seconds %= 3_600;
+        final long minutes = seconds / 60;
+        seconds %= 60;
+        if (days > 0)
+        {
+            return days + "d " + hours + "h " + minutes + "m " + seconds + "s";
+        }
+        if (hours > 0)
+        {
+            return hours + "h " + minutes + "m " + seconds + "s";
+        }
+        if (minutes > 0)
+        {
+            return minutes + "m " + seconds + "s";
+        }
+        return seconds + "s";
+    }
+}

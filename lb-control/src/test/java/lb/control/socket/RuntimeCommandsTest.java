@@ -1,0 +1,260 @@
+package lb.control.socket;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import lb.control.config.Ipv4;
+import lb.control.config.Protocol;
+import lb.control.socket.RuntimeApi.FlowSample;
+import lb.control.socket.RuntimeApi.FlowState;
+import lb.dataplane.sched.AdminState;
+import org.junit.jupiter.api.Test;
+
+class RuntimeCommandsTest
+{
+    private final InMemoryRuntime runtime = InMemoryRuntime.withWebService();
+    private final List<String> log = new ArrayList<>();
+    private final CommandDispatcher dispatcher = RuntimeCommands.register(new CommandDispatcher(log::add), runtime);
+
+    private String run(final String line)
+    {
+        return dispatcher.dispatch(line).text();
+    }
+
+    @SuppressWarnings("unchecked")
+    private <T> T json(final String line)
+    {
+        final String text = run(line);
+        assertFalse(text.startsWith("error:"), text);
+        assertEquals(1, text.split("\n").length, "JSON answers are one line: " + text);
+        return (T)Json.parse(text);
+    }
+
+    @Test
+    void helpListsEveryRuntimeCommand()
+    {
+        final String help = run("help");
+        for (final String usage : List.of("show info [json]", "show stat [json]", "show drops [json]",
+            "show flows [N] [json]", "show latency [json]", "show metrics [json]", "set weight SERVICE BACKEND WEIGHT",
+            "set state SERVICE BACKEND ready|drain|maint", "add backend SERVICE IP[:PORT] [WEIGHT]",
+            "del backend SERVICE IP[:PORT]", "add service NAME VIP:PORT/PROTO [SCHEDULER]", "del service NAME", "help",
+            "quit"))
+        {
+            assertTrue(help.contains(usage + "  "), usage + " in\n" + help);
+        }
+    }
+
+    @Test
+    void showInfoAsTextAndJson()
+    {
+        runtime.forward("web", "198.18.1.11:80", 3, 100, 20_000);
+        runtime.countDrop("truncated", 5);
+        runtime.advanceClock(Duration.ofSeconds(3_725));
+        final String text = run("show info");
+        assertTrue(text.startsWith("version:        0.1.0-test\nuptime:         1h 2m 6s\nworkers:        2\n"), text);
+        assertTrue(text.contains("\ndropped:        5\n"), text);
+        assertTrue(text.contains("\nflow_table_use: 0.0%\n"), text);
+
+        final Map<String, Object> info = json("show info json");
+        assertEquals("0.1.0-test", info.get("version"));
+        assertEquals(3_726_000_000_000L, info.get("uptime_ns"));
+        assertEquals(105L, info.get("rx_packets"));
+        assertEquals(100L, info.get("tx_packets"));
+        assertEquals(20_000L, info.get("tx_bytes"));
+        assertEquals(5L, info.get("dropped"));
+        assertEquals(1_048_576L, info.get("flow_capacity"));
+    }
+
+    @Test
+    void showStatListsServicesAndBackends()
+    {
+        runtime.forward("web", "198.18.1.11:80", 4, 400, 60_000);
+        runtime.probeAnswered("web", "198.18.1.11:80", 250_000);
+        final String text = run("show stat");
+        final String[] lines = text.split("\n");
+        assertEquals(4, lines.length, text);
+        assertTrue(lines[0].matches("SERVICE +BACKEND +STATE +HEALTH +WEIGHT +ACTIVE +NEW +PACKETS +BYTES +PROBE_RTT"),
+            lines[0]);
+        assertTrue(lines[1].matches("web +198\\.18\\.0\\.100:80/tcp +wrr +- +- +4 +4 +400 +60000 +-"), lines[1]);
+        assertTrue(lines[2].matches("web +198\\.18\\.1\\.11:80 +ready +up +3 +4 +4 +400 +60000 +250\\.0us"), lines[2]);
+        assertTrue(lines[3].matches("web +198\\.18\\.1\\.12:8080 +ready +unknown +1 +0 +0 +0 +0 +-"), lines[3]);
+        // Columns line up: every row is as wide as the header up to the last column.
+        assertEquals(lines[0].indexOf("PROBE_RTT") + "PROBE_RTT".length(), lines[2].length());
+
+        final Map<String, Object> stat = json("show stat json");
+        assertEquals(1_000_000_000L, stat.get("sampled_at_ns"));
+        @SuppressWarnings("unchecked")
+        final Map<String, Object> web = ((List<Map<String, Object>>)stat.get("services")).get(0);
+        assertEquals("web", web.get("name"));
+        assertEquals("198.18.0.100", web.get("vip"));
+        assertEquals("tcp", web.get("protocol"));
+        @SuppressWarnings("unchecked")
+        final List<Map<String, Object>> backends = (List<Map<String, Object>>)web.get("backends");
+        assertEquals(Map.of("ip", "198.18.1.11", "port", 80L, "state", "ready", "health", "up", "weight", 3L,
+            "active_flows", 4L, "new_flows", 4L, "packets", 400L, "bytes", 60_000L, "last_probe_rtt_ns", 250_000L),
+            backends.get(0));
+        assertNull(backends.get(1).get("last_probe_rtt_ns"));
+    }
+
+    @Test
+    void setWeightChangesTheBackend()
+    {
+        assertEquals("web 198.18.1.11: weight 7\n", run("set weight web 198.18.1.11 7"));
+        assertEquals(7, runtime.backend("web", "198.18.1.11:80").weight());
+        assertEquals("web 198.18.1.12:8080: weight 0\n", run("set weight web 198.18.1.12:8080 0"));
+        assertEquals(0, runtime.backend("web", "198.18.1.12:8080").weight());
+    }
+
+    @Test
+    void setStateTakesReadyDrainOrMaint()
+    {
+        assertEquals("web 198.18.1.11: state drain\n", run("set state web 198.18.1.11 drain"));
+        assertEquals(AdminState.DRAIN, runtime.backend("web", "198.18.1.11:80").state());
+        run("set state web 198.18.1.11 maint");
+        assertEquals(AdminState.MAINT, runtime.backend("web", "198.18.1.11:80").state());
+        run("set state web 198.18.1.11 ready");
+        assertEquals(AdminState.READY, runtime.backend("web", "198.18.1.11:80").state());
+        assertEquals("error: invalid STATE: expected ready, drain or maint, got 'down'\n",
+            run("set state web 198.18.1.11 down"));
+    }
+
+    @Test
+    void badArgumentsAreNamedInOneLine()
+    {
+        assertEquals("error: invalid WEIGHT: expected an integer 0..10000, got '10001'\n",
+            run("set weight web 198.18.1.11 10001"));
+        assertEquals("error: invalid WEIGHT: expected an integer 0..10000, got '-1'\n",
+            run("set weight web 198.18.1.11 -1"));
+        assertEquals("error: invalid BACKEND: expected an IPv4 address a.b.c.d, got '198.18.1' (3 parts, need 4)\n",
+            run("set weight web 198.18.1 5"));
+        assertEquals("error: invalid BACKEND: expected a port 1..65535, got '0'\n", run("set weight web 198.18.1.11:0 5"));
+        assertTrue(run("set weight \"we b\" 198.18.1.11 5").startsWith("error: invalid SERVICE: expected a name"));
+        assertEquals("error: invalid VIP:PORT/PROTO: expected tcp or udp, got 'sctp'\n",
+            run("add service dns 198.18.0.53:53/sctp"));
+        assertEquals("error: invalid SCHEDULER: unknown scheduler 'wlcc' (did you mean 'wlc'?), expected one of " +
+            "random, rr, wrr, lc, wlc, sh, maglev\n", run("add service dns 198.18.0.53:53/udp wlcc"));
+        assertEquals("error: invalid N: expected an integer 1..100000, got '0'\n", run("show flows 0"));
+        assertEquals("error: missing WEIGHT; usage: set weight SERVICE BACKEND WEIGHT\n",
+            run("set weight web 198.18.1.11"));
+        assertEquals(3, runtime.backend("web", "198.18.1.11:80").weight());
+    }
+
+    @Test
+    void refusalsOfTheApplianceAreErrors()
+    {
+        assertEquals("error: unknown service 'api'\n", run("set weight api 198.18.1.11 5"));
+        assertEquals("error: service web has no backend 198.18.1.99:80\n", run("set state web 198.18.1.99 drain"));
+        assertEquals("error: service web already has backend 198.18.1.11:80\n", run("add backend web 198.18.1.11:80"));
+        assertEquals("error: service web exists already\n", run("add service web 198.18.0.101:80/tcp"));
+    }
+
+    @Test
+    void backendsAndServicesComeAndGo()
+    {
+        assertEquals("added service dns 198.18.0.53:53/udp scheduler sh\n", run("add service dns 198.18.0.53:53/udp sh"));
+        assertEquals("dns: added backend 198.18.1.21 weight 1\n", run("add backend dns 198.18.1.21"));
+        assertEquals("dns: added backend 198.18.1.22:5353 weight 9\n", run("add backend dns 198.18.1.22:5353 9"));
+        assertEquals(1, runtime.backend("dns", "198.18.1.21:53").weight());
+        assertEquals(9, runtime.backend("dns", "198.18.1.22:5353").weight());
+        assertTrue(run("show stat").contains("dns      198.18.0.53:53/udp"), run("show stat"));
+
+        assertEquals("dns: removed backend 198.18.1.21\n", run("del backend dns 198.18.1.21"));
+        assertNull(runtime.backend("dns", "198.18.1.21:53"));
+        assertEquals("removed service dns\n", run("del service dns"));
+        assertFalse(runtime.hasService("dns"));
+        assertEquals("added service api 198.18.0.101:443/tcp scheduler wlc\n", run("add service api 198.18.0.101:443/tcp"));
+    }
+
+    @Test
+    void showFlowsListsUpToN()
+    {
+        for (int i = 0; i < 5; i++)
+        {
+            runtime.addFlow(new FlowSample(Protocol.TCP, Ipv4.parse("198.18.0.7"), 40_000 + i, Ipv4.parse("198.18.0.100"),
+                80, "web", Ipv4.parse("198.18.1.11"), 80, FlowState.ESTABLISHED, Duration.ofMillis(1_500 + i), 10 + i,
+                1_000 + i));
+        }
+        final String[] lines = run("show flows 3").split("\n");
+        assertEquals(4, lines.length);
+        assertTrue(lines[0].matches("PROTO +CLIENT +VIP +SERVICE +BACKEND +STATE +AGE +PACKETS +BYTES"), lines[0]);
+        assertTrue(lines[1].matches("tcp +198\\.18\\.0\\.7:40000 +198\\.18\\.0\\.100:80 +web +198\\.18\\.1\\.11:80 +" +
+            "established +1\\.50s +10 +1000"), lines[1]);
+        assertEquals(6, run("show flows").split("\n").length);
+
+        final List<Map<String, Object>> flows = json("show flows 2 json");
+        assertEquals(2, flows.size());
+        assertEquals(40_001L, flows.get(1).get("client_port"));
+        assertEquals(1_501_000_000L, flows.get(1).get("age_ns"));
+        assertEquals("established", flows.get(1).get("state"));
+    }
+
+    @Test
+    void showFlowsWithNoFlowsShowsTheHeader()
+    {
+        assertEquals("PROTO  CLIENT  VIP  SERVICE  BACKEND  STATE  AGE  PACKETS  BYTES\n", run("show flows"));
+        assertEquals("[]\n", run("show flows json"));
+    }
+
+    @Test
+    void showDropsListsEveryReason()
+    {
+        runtime.countDrop("bad_checksum", 12);
+        final String text = run("show drops");
+        assertTrue(text.contains("bad_checksum     12  IPv4 header checksum is wrong\n"), text);
+        final List<Map<String, Object>> drops = json("show drops json");
+        assertEquals(3, drops.size());
+        assertEquals(Map.of("reason", "bad_checksum", "count", 12L, "description", "IPv4 header checksum is wrong"),
+            drops.get(1));
+    }
+
+    @Test
+    void showLatencyGivesPercentiles()
+    {
+        for (int i = 1; i <= 100; i++)
+        {
+            runtime.packetProcessed(i * 1_000L);
+        }
+        runtime.probeAnswered("web", "198.18.1.11:80", 300_000);
+        final String text = run("show latency");
+        final String[] lines = text.split("\n");
+        assertTrue(lines[0].matches("OF +COUNT +P50 +P90 +P99 +P99\\.9 +MAX"), lines[0]);
+        assertTrue(lines[1].matches("packet processing +100 +50\\.0us +90\\.0us +99\\.0us +100\\.0us +100\\.0us"), lines[1]);
+        assertTrue(lines[2].matches("probe rtt web 198\\.18\\.1\\.11:80 +1 +300\\.0us( +300\\.0us){4}"), lines[2]);
+        assertTrue(lines[3].matches("probe rtt web 198\\.18\\.1\\.12:8080 +0( +-){5}"), lines[3]);
+
+        final Map<String, Object> latency = json("show latency json");
+        @SuppressWarnings("unchecked")
+        final Map<String, Object> processing = (Map<String, Object>)latency.get("packet_processing");
+        assertEquals(100L, processing.get("count"));
+        // HdrHistogram with 3 significant digits: values are exact to within 0.1%.
+        assertEquals(50_000.0, (Long)processing.get("p50_ns"), 50.0);
+        assertEquals(99_000.0, (Long)processing.get("p99_ns"), 99.0);
+        assertEquals(100_000.0, (Long)processing.get("max_ns"), 100.0);
+    }
+
+    @Test
+    void nothingWasLogged()
+    {
+        run("show stat");
+        run("set weight nope 198.18.1.11 1");
+        assertEquals(List.of(), log);
+    }
+
+    @Test
+    void formatsTimesForPeople()
+    {
+        assertEquals("850ns", RuntimeCommands.formatNanos(850));
+        assertEquals("12.3us", RuntimeCommands.formatNanos(12_345));
+        assertEquals("4.57ms", RuntimeCommands.formatNanos(4_567_000));
+        assertEquals("1.23s", RuntimeCommands.formatNanos(1_234_000_000));
+        assertEquals("0s", RuntimeCommands.formatUptime(Duration.ZERO));
+        assertEquals("2d 0h 0m 1s", RuntimeCommands.formatUptime(Duration.ofSeconds(172_801)));
+    }
+}
