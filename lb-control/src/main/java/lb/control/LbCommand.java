@@ -165,12 +165,13 @@ public final class LbCommand implements Callable<Integer>
 
     @Option(names = "--rx-frame-size", paramLabel = "BYTES", defaultValue = ConfigDefaults.RX_FRAME_SIZE,
         description = "Receive ring slot size, a power of two 256..65536, including the kernel's frame " +
-        "header; bigger packets are dropped as truncated. Default: ${DEFAULT-VALUE}.")
+        "header; bigger packets are dropped as truncated. Not used while GSO forwarding is on (always, in this " +
+        "build: slots are then 64 KiB). Default: ${DEFAULT-VALUE}.")
     private String rxFrameSize;
 
     @Option(names = "--rx-frame-count", paramLabel = "N", defaultValue = ConfigDefaults.RX_FRAME_COUNT,
         description = "Receive ring slots, a power of two 16..1048576: how large a burst is absorbed. " +
-        "Default: ${DEFAULT-VALUE}.")
+        "Not used while GSO forwarding is on (480 slots of 64 KiB). Default: ${DEFAULT-VALUE}.")
     private String rxFrameCount;
 
     @Option(names = "--workers", paramLabel = "N", defaultValue = ConfigDefaults.WORKERS,

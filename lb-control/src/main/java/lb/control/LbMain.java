@@ -33,6 +33,11 @@ public final class LbMain
             System.err.println("lb: " + ex.getMessage());
             return 1;
         }
+        catch (final IllegalArgumentException ex)
+        {
+            System.err.println("lb: " + ex.getMessage());
+            return 2;
+        }
         try (ShutdownSignalBarrier barrier = new ShutdownSignalBarrier())
         {
             barrier.await();

@@ -94,6 +94,11 @@ public final class Appliance implements AutoCloseable
      */
     public static Appliance start(final LbConfig config)
     {
+        if (config.workers() != 1)
+        {
+            throw new IllegalArgumentException("--workers " + config.workers() +
+                ": this build runs one dataplane worker; several (PACKET_FANOUT) are not implemented yet");
+        }
         final Appliance appliance = new Appliance(config);
         try
         {
@@ -116,6 +121,13 @@ public final class Appliance implements AutoCloseable
         final RawSender serverSender = keep(RawSender.open(config.serverInterface()));
         final long clientMac = clientSocket.interfaceInfo().mac();
         final long serverMac = serverSocket.interfaceInfo().mac();
+        if (config.rxRing().frameSize() != Integer.parseInt(lb.control.config.ConfigDefaults.RX_FRAME_SIZE) ||
+            config.rxRing().frameCount() != Integer.parseInt(lb.control.config.ConfigDefaults.RX_FRAME_COUNT))
+        {
+            Log.info("rx-ring frame-size/frame-count are not used: GSO forwarding needs " + ring.rxFrameSize() +
+                "-byte slots, " + ring.rxFrameCount() + " per ring");
+        }
+        Log.info("control socket " + config.controlSocket() + ": not served yet (the runtime API is still being wired)");
         Log.info("client side " + config.clientInterface() + " " + mac(clientMac) + " " + Ipv4.format(config.clientIp()) +
             ", server side " + config.serverInterface() + " " + mac(serverMac) + " " + Ipv4.format(config.gatewayIp()) +
             ", rings " + ring);
