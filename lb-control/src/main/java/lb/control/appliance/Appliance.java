@@ -13,6 +13,7 @@ import lb.control.config.Ipv4;
 import lb.control.config.LbConfig;
 import lb.control.config.ServiceConfig;
 import lb.dataplane.flow.FlowTable;
+import lb.dataplane.io.InterfaceInfo;
 import lb.dataplane.io.PacketSocket;
 import lb.dataplane.io.RawSender;
 import lb.dataplane.io.RingConfig;
@@ -128,8 +129,8 @@ public final class Appliance implements AutoCloseable
                 "-byte slots, " + ring.rxFrameCount() + " per ring");
         }
         Log.info("control socket " + config.controlSocket() + ": not served yet (the runtime API is still being wired)");
-        Log.info("client side " + config.clientInterface() + " " + mac(clientMac) + " " + Ipv4.format(config.clientIp()) +
-            ", server side " + config.serverInterface() + " " + mac(serverMac) + " " + Ipv4.format(config.gatewayIp()) +
+        Log.info("client side " + config.clientInterface() + " " + InterfaceInfo.formatMac(clientMac) + " " + Ipv4.format(config.clientIp()) +
+            ", server side " + config.serverInterface() + " " + InterfaceInfo.formatMac(serverMac) + " " + Ipv4.format(config.gatewayIp()) +
             ", rings " + ring);
 
         int id = 0;
@@ -292,15 +293,5 @@ public final class Appliance implements AutoCloseable
                     " new_flows=" + pool.newFlowsTotal(h) + " active_flows=" + pool.activeFlows(h));
             }
         });
-    }
-
-    static String mac(final long mac)
-    {
-        final StringBuilder sb = new StringBuilder();
-        for (int shift = 40; shift >= 0; shift -= 8)
-        {
-            sb.append(String.format("%02x", (mac >>> shift) & 0xFF)).append(shift > 0 ? ":" : "");
-        }
-        return sb.toString();
     }
 }

@@ -45,8 +45,7 @@ public final class Ipv4
      */
     public static String format(final int address)
     {
-        return ((address >>> 24) & 0xFF) + "." + ((address >>> 16) & 0xFF) + "." +
-            ((address >>> 8) & 0xFF) + "." + (address & 0xFF);
+        return lb.dataplane.packet.Ipv4Header.addressToString(address);
     }
 
     private static int parsePart(final String text, final String part)

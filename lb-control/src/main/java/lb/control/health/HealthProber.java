@@ -1,6 +1,8 @@
 package lb.control.health;
 
 import java.util.Arrays;
+import lb.control.config.Ipv4;
+import lb.dataplane.io.InterfaceInfo;
 import java.util.function.Consumer;
 
 /**
@@ -85,7 +87,7 @@ public final class HealthProber
                 if (up[i])
                 {
                     up[i] = false;
-                    log.accept("backend " + ipString(ips[i]) + " down: no ARP reply within " + timeoutNanos / 1_000_000 + " ms");
+                    log.accept("backend " + Ipv4.format(ips[i]) + " down: no ARP reply within " + timeoutNanos / 1_000_000 + " ms");
                     listener.onChange(ips[i], false, 0, -1);
                 }
                 work++;
@@ -144,7 +146,7 @@ public final class HealthProber
                 final boolean wasUp = up[i];
                 up[i] = true;
                 mac[i] = senderMac;
-                log.accept("backend " + ipString(ips[i]) + (wasUp ? " moved to " : " up at ") + macString(senderMac));
+                log.accept("backend " + Ipv4.format(ips[i]) + (wasUp ? " moved to " : " up at ") + InterfaceInfo.formatMac(senderMac));
                 listener.onChange(ips[i], true, senderMac, rtt);
             }
         }
@@ -174,25 +176,5 @@ public final class HealthProber
     public long lastRttNanos(final int i)
     {
         return lastRttNanos[i];
-    }
-
-    static String ipString(final int ip)
-    {
-        return ((ip >>> 24) & 0xFF) + "." + ((ip >>> 16) & 0xFF) + "." + ((ip >>> 8) & 0xFF) + "." + (ip & 0xFF);
-    }
-
-    static String macString(final long mac)
-    {
-        final StringBuilder sb = new StringBuilder(17);
-        for (int shift = 40; shift >= 0; shift -= 8)
-        {
-            final int b = (int)((mac >>> shift) & 0xFF);
-            sb.append(Character.forDigit(b >>> 4, 16)).append(Character.forDigit(b & 0xF, 16));
-            if (shift > 0)
-            {
-                sb.append(':');
-            }
-        }
-        return sb.toString();
     }
 }

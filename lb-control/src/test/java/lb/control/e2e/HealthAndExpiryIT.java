@@ -4,39 +4,15 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import lb.control.testbed.Testbed;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** ARP health probes take a dead backend out and bring it back; idle flows expire. */
-class HealthAndExpiryIT
+class HealthAndExpiryIT extends FreshTestbed
 {
-    Testbed testbed;
-
-    @TempDir
-    Path dir;
-
-    @BeforeEach
-    void up()
-    {
-        testbed = Testbed.up(true, 3);
-        testbed.startServers();
-    }
-
-    @AfterEach
-    void down()
-    {
-        if (testbed != null)
-        {
-            testbed.close();
-        }
-    }
-
     @Test
     void deadBackendIsMarkedDownWithinCyclePlusTimeoutAndComesBack()
     {

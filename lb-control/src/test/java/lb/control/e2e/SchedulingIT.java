@@ -13,10 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import lb.control.testbed.Testbed;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -26,29 +23,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * New connections through the VIP land on backends exactly as the schedulers promise. Each test
  * gets a fresh testbed, so no late packet of an earlier test's connections reaches its lb.
  */
-class SchedulingIT
+class SchedulingIT extends FreshTestbed
 {
-    Testbed testbed;
-
-    @TempDir
-    Path dir;
-
-    @BeforeEach
-    void up()
-    {
-        testbed = Testbed.up(true, 3);
-        testbed.startServers();
-    }
-
-    @AfterEach
-    void down()
-    {
-        if (testbed != null)
-        {
-            testbed.close();
-        }
-    }
-
     @Test
     void roundRobinSpreads300ConnectionsExactlyEvenly()
     {

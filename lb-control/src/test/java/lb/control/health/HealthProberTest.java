@@ -2,6 +2,8 @@ package lb.control.health;
 
 import java.util.ArrayList;
 import java.util.List;
+import lb.control.config.Ipv4;
+import lb.dataplane.io.InterfaceInfo;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -23,7 +25,7 @@ class HealthProberTest
     {
         return new HealthProber(new int[] {B1, B2, B3}, intervalMs * MS, timeoutMs * MS,
             ip -> probes.add(new long[] {clock, ip}),
-            (ip, up, mac, rtt) -> changes.add(HealthProber.ipString(ip) + (up ? " up " + HealthProber.macString(mac) : " down")),
+            (ip, up, mac, rtt) -> changes.add(Ipv4.format(ip) + (up ? " up " + InterfaceInfo.formatMac(mac) : " down")),
             line -> { });
     }
 

@@ -46,7 +46,7 @@ public enum SchedulerKind
     {
         public Scheduler create(final BackendPool pool)
         {
-            return new WeightedLeastConnectionsScheduler(pool);
+            return new LeastConnectionsScheduler(pool, true);
         }
     },
 

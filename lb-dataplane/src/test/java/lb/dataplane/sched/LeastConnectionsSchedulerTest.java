@@ -94,7 +94,7 @@ class LeastConnectionsSchedulerTest
     {
         final BackendPool pool = TestPools.readyPool(8, 2, 1, 1);
         final int[] handles = TestPools.handles(pool);
-        final Scheduler scheduler = new WeightedLeastConnectionsScheduler(pool);
+        final Scheduler scheduler = new LeastConnectionsScheduler(pool, true);
         setActive(pool, handles, 5, 0, 0);
 
         for (int i = 0; i < 10; i++)
@@ -108,7 +108,7 @@ class LeastConnectionsSchedulerTest
     {
         final BackendPool pool = TestPools.readyPool(8, 2, 1, 1);
         final int[] handles = TestPools.handles(pool);
-        final Scheduler scheduler = new WeightedLeastConnectionsScheduler(pool);
+        final Scheduler scheduler = new LeastConnectionsScheduler(pool, true);
         setActive(pool, handles, 5, 0, 0);
 
         // 5/2 is above 0/1 until both light backends reach 3 (3/1 > 5/2).
@@ -124,7 +124,7 @@ class LeastConnectionsSchedulerTest
     {
         final BackendPool pool = TestPools.readyPool(8, 2, 1, 1);
         final int[] handles = TestPools.handles(pool);
-        final Scheduler scheduler = new WeightedLeastConnectionsScheduler(pool);
+        final Scheduler scheduler = new LeastConnectionsScheduler(pool, true);
         setActive(pool, handles, 10, 3, 3);
 
         assertEquals(handles[1], scheduler.pick(0, 0), "10/2 > 3/1");
@@ -141,7 +141,7 @@ class LeastConnectionsSchedulerTest
     {
         final BackendPool pool = TestPools.readyPool(8, 3, 3, 7);
         final int[] handles = TestPools.handles(pool);
-        final Scheduler scheduler = new WeightedLeastConnectionsScheduler(pool);
+        final Scheduler scheduler = new LeastConnectionsScheduler(pool, true);
         // 5/3 and 4/3 are both 1 in integer division, 11/7 too; only 4/3 is the least.
         setActive(pool, handles, 5, 4, 11);
         for (int i = 0; i < 4; i++)

@@ -43,7 +43,7 @@ class SchedulerKindTest
         final BackendPool pool = TestPools.readyPool(16, 1, 2);
         final Class<?>[] expected = {
             RandomScheduler.class, RoundRobinScheduler.class, WeightedRoundRobinScheduler.class,
-            LeastConnectionsScheduler.class, WeightedLeastConnectionsScheduler.class, SourceHashScheduler.class,
+            LeastConnectionsScheduler.class, LeastConnectionsScheduler.class, SourceHashScheduler.class,
             MaglevScheduler.class };
         for (final SchedulerKind kind : SchedulerKind.values())
         {

@@ -1,0 +1,35 @@
+package lb.control.e2e;
+
+import java.nio.file.Path;
+import lb.control.testbed.Testbed;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A fresh testbed (offloads on, three servers running) for every test, so no late packet of an
+ * earlier test's connections reaches the next test's lb.
+ */
+abstract class FreshTestbed
+{
+    Testbed testbed;
+
+    @TempDir
+    Path dir;
+
+    @BeforeEach
+    void up()
+    {
+        testbed = Testbed.up(true, 3);
+        testbed.startServers();
+    }
+
+    @AfterEach
+    void down()
+    {
+        if (testbed != null)
+        {
+            testbed.close();
+        }
+    }
+}
