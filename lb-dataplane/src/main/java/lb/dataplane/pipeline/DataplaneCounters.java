@@ -31,6 +31,8 @@ public final class DataplaneCounters
     public final AtomicCounter flowsExpired;
     public final AtomicCounter flowsRepicked;
     public final AtomicCounter flowsClosed;
+    public final AtomicCounter commandsApplied;
+    public final AtomicCounter commandsRejected;
     private final AtomicCounter[] drops;
 
     public DataplaneCounters(final CountersManager manager, final int workerId)
@@ -51,6 +53,8 @@ public final class DataplaneCounters
         flowsExpired = manager.newCounter("flows_expired" + w, TYPE_FLOW);
         flowsRepicked = manager.newCounter("flows_repicked" + w, TYPE_FLOW);
         flowsClosed = manager.newCounter("flows_closed" + w, TYPE_FLOW);
+        commandsApplied = manager.newCounter("commands_applied" + w, TYPE_TRAFFIC);
+        commandsRejected = manager.newCounter("commands_rejected" + w, TYPE_TRAFFIC);
         final DropReason[] reasons = DropReason.values();
         drops = new AtomicCounter[reasons.length];
         for (final DropReason reason : reasons)

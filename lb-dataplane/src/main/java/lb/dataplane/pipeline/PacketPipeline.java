@@ -53,6 +53,7 @@ public final class PacketPipeline implements FlowExpiry
     private final ServiceTable services;
     private final FlowTable flows;
     private final DataplaneCounters counters;
+    private final BackendStats stats;
     private final FrameSink toClient;
     private final FrameSink toServer;
     private final FrameSink toControl;
@@ -76,6 +77,7 @@ public final class PacketPipeline implements FlowExpiry
         final ServiceTable services,
         final FlowTable flows,
         final DataplaneCounters counters,
+        final BackendStats stats,
         final FrameSink toClient,
         final FrameSink toServer,
         final FrameSink toControl,
@@ -87,6 +89,7 @@ public final class PacketPipeline implements FlowExpiry
         this.services = services;
         this.flows = flows;
         this.counters = counters;
+        this.stats = stats;
         this.toClient = toClient;
         this.toServer = toServer;
         this.toControl = toControl;
@@ -205,7 +208,10 @@ public final class PacketPipeline implements FlowExpiry
             counters.drop(p.dropReason);
             return;
         }
-        send(toServer, buffer, offset, length, counters.txServerFrames, counters.txServerBytes);
+        if (send(toServer, buffer, offset, length, counters.txServerFrames, counters.txServerBytes))
+        {
+            stats.countFrame(service.id(), backend, length);
+        }
     }
 
     /** Picks a backend and inserts both entries of a new flow; returns the forward slot or -1 (counted). */
@@ -254,6 +260,7 @@ public final class PacketPipeline implements FlowExpiry
         flows.setTcpState(fwd, state);
 
         pool.incrementActive(handle);
+        stats.flowStarted(service.id(), handle, pool.activeFlows(handle));
         counters.flowsCreated.incrementRelease();
         return fwd;
     }
@@ -277,9 +284,10 @@ public final class PacketPipeline implements FlowExpiry
         if (flows.tcpState(fwd) != FlowTable.TCP_CLOSING)
         {
             final Service service = services.byId(flows.serviceId(fwd));
-            if (service != null)
+            final int handle = flows.backendId(fwd);
+            if (service != null && service.pool().decrementActive(handle))
             {
-                service.pool().decrementActive(flows.backendId(fwd));
+                stats.flowEnded(service.id(), handle, service.pool().activeFlows(handle));
             }
         }
     }
@@ -403,7 +411,10 @@ public final class PacketPipeline implements FlowExpiry
             counters.drop(p.dropReason);
             return;
         }
-        send(toClient, buffer, offset, length, counters.txClientFrames, counters.txClientBytes);
+        if (send(toClient, buffer, offset, length, counters.txClientFrames, counters.txClientBytes))
+        {
+            stats.countFrame(service.id(), flows.backendId(ret), length);
+        }
     }
 
     // ---------------------------------------------------------------------------------------
@@ -482,18 +493,17 @@ public final class PacketPipeline implements FlowExpiry
         }
     }
 
-    private void send(final FrameSink out, final MutableDirectBuffer buffer, final int offset, final int length,
+    private boolean send(final FrameSink out, final MutableDirectBuffer buffer, final int offset, final int length,
         final org.agrona.concurrent.status.AtomicCounter frames, final org.agrona.concurrent.status.AtomicCounter bytes)
     {
         if (out.forward(buffer, offset, length))
         {
             frames.incrementRelease();
             bytes.getAndAddRelease(length);
+            return true;
         }
-        else
-        {
-            counters.drop(DropReason.TX_RING_FULL);
-        }
+        counters.drop(DropReason.TX_RING_FULL);
+        return false;
     }
 
     // ---------------------------------------------------------------------------------------

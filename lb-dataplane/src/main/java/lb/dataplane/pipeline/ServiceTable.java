@@ -11,7 +11,7 @@ import org.agrona.collections.Long2ObjectHashMap;
 public final class ServiceTable
 {
     /** Upper bound on services; ids index a plain array. */
-    public static final int MAX_SERVICES = 1024;
+    public static final int MAX_SERVICES = BackendStats.MAX_SERVICES;
 
     private final Service[] byId = new Service[MAX_SERVICES];
     private final Long2ObjectHashMap<Service> byKey = new Long2ObjectHashMap<>();

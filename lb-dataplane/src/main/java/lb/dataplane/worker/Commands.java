@@ -8,10 +8,14 @@ import org.agrona.MutableDirectBuffer;
  * Every message is a few fixed fields at named offsets, written and read in place: the worker
  * never allocates to read a command.
  *
- * <p>Control to worker (the command ring):
+ * <p>Control to worker (the command ring, many producers: the health prober and the control
+ * socket):
  * <ul>
  *   <li>{@link #BACKEND_HEALTH}: a backend address answered (or stopped answering) ARP probes.</li>
  *   <li>{@link #TIMEOUTS}: new idle timeouts for the flow table.</li>
+ *   <li>{@link #SET_WEIGHT}, {@link #SET_ADMIN_STATE}, {@link #ADD_BACKEND}, {@link #DEL_BACKEND}:
+ *       one backend of one service, by address and port.</li>
+ *   <li>{@link #ADD_SERVICE}, {@link #DEL_SERVICE}.</li>
  * </ul>
  * Worker to control (the event ring): {@link #ARP_FRAME}, a whole ARP frame as received on the
  * server side.
@@ -20,7 +24,32 @@ public final class Commands
 {
     public static final int BACKEND_HEALTH = 1;
     public static final int TIMEOUTS = 2;
+    public static final int SET_WEIGHT = 3;
+    public static final int SET_ADMIN_STATE = 4;
+    public static final int ADD_BACKEND = 5;
+    public static final int DEL_BACKEND = 6;
+    public static final int ADD_SERVICE = 7;
+    public static final int DEL_SERVICE = 8;
     public static final int ARP_FRAME = 100;
+
+    /** Backend commands: int service id, int ip, int port, int value (weight or AdminState ordinal). */
+    public static final int BACKEND_SERVICE_OFFSET = 0;
+    public static final int BACKEND_IP_OFFSET = 4;
+    public static final int BACKEND_PORT_OFFSET = 8;
+    public static final int BACKEND_VALUE_OFFSET = 12;
+    public static final int BACKEND_LENGTH = 16;
+
+    /**
+     * ADD_SERVICE: int service id, int vip, int port, int protocol, int SchedulerKind ordinal,
+     * int Maglev table size, then the name as a length-prefixed ASCII string. DEL_SERVICE: the id.
+     */
+    public static final int SERVICE_ID_OFFSET = 0;
+    public static final int SERVICE_VIP_OFFSET = 4;
+    public static final int SERVICE_PORT_OFFSET = 8;
+    public static final int SERVICE_PROTOCOL_OFFSET = 12;
+    public static final int SERVICE_SCHEDULER_OFFSET = 16;
+    public static final int SERVICE_TABLE_SIZE_OFFSET = 20;
+    public static final int SERVICE_NAME_OFFSET = 24;
 
     /** BACKEND_HEALTH: int ip, int up (0/1), long mac (48 bits; 0 when down). */
     public static final int HEALTH_IP_OFFSET = 0;
@@ -61,6 +90,28 @@ public final class Commands
     public static long healthMac(final DirectBuffer buffer, final int offset)
     {
         return buffer.getLong(offset + HEALTH_MAC_OFFSET);
+    }
+
+    public static int encodeBackend(final MutableDirectBuffer buffer, final int offset, final int serviceId,
+        final int ip, final int port, final int value)
+    {
+        buffer.putInt(offset + BACKEND_SERVICE_OFFSET, serviceId);
+        buffer.putInt(offset + BACKEND_IP_OFFSET, ip);
+        buffer.putInt(offset + BACKEND_PORT_OFFSET, port);
+        buffer.putInt(offset + BACKEND_VALUE_OFFSET, value);
+        return BACKEND_LENGTH;
+    }
+
+    public static int encodeService(final MutableDirectBuffer buffer, final int offset, final int serviceId,
+        final int vip, final int port, final int protocol, final int schedulerKind, final int tableSize, final String name)
+    {
+        buffer.putInt(offset + SERVICE_ID_OFFSET, serviceId);
+        buffer.putInt(offset + SERVICE_VIP_OFFSET, vip);
+        buffer.putInt(offset + SERVICE_PORT_OFFSET, port);
+        buffer.putInt(offset + SERVICE_PROTOCOL_OFFSET, protocol);
+        buffer.putInt(offset + SERVICE_SCHEDULER_OFFSET, schedulerKind);
+        buffer.putInt(offset + SERVICE_TABLE_SIZE_OFFSET, tableSize);
+        return SERVICE_NAME_OFFSET + buffer.putStringAscii(offset + SERVICE_NAME_OFFSET, name);
     }
 
     public static int encodeTimeouts(final MutableDirectBuffer buffer, final int offset, final long syn,

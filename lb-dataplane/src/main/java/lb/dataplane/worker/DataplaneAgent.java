@@ -7,9 +7,7 @@ import lb.dataplane.io.VnetHeader;
 import lb.dataplane.packet.DropReason;
 import lb.dataplane.pipeline.DataplaneCounters;
 import lb.dataplane.pipeline.PacketPipeline;
-import lb.dataplane.pipeline.Service;
-import lb.dataplane.pipeline.ServiceTable;
-import lb.dataplane.sched.BackendPool;
+import org.HdrHistogram.SingleWriterRecorder;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.MessageHandler;
@@ -45,15 +43,23 @@ public final class DataplaneAgent implements Agent
     private final FrameHandler serverHandler;
     private final RxFrameContext rx;
     private final MessageHandler commandHandler = this::onCommand;
+    /** Time one frame in 64 through the pipeline: two clock reads, so most frames pay nothing. */
+    static final int LATENCY_SAMPLE_MASK = 63;
+    /** Samples above this (a GC pause, a preempted thread) are clamped so the histogram never resizes. */
+    public static final long LATENCY_MAX_NANOS = 10_000_000_000L;
+
     /** How often the kernel's ring statistics are read: a syscall, so not every duty cycle. */
     static final long KERNEL_STATS_INTERVAL_NANOS = 100_000_000L;
 
     private final DataplaneCounters counters;
+    private final CommandApplier applier;
+    /** Per-packet processing time of one frame in {@link #LATENCY_SAMPLE_MASK} + 1, in nanoseconds. */
+    private final SingleWriterRecorder latency;
+    private int frameCount;
     private long now;
     private long lastExpiry;
     private long lastKernelStats;
     private long reportedKernelDrops;
-    private boolean poolsChanged;
 
     /**
      * @param pipeline built with {@link SocketSink}s on these sockets sharing {@code rx}, so that
@@ -61,19 +67,43 @@ public final class DataplaneAgent implements Agent
      */
     public DataplaneAgent(final String name, final PacketPipeline pipeline, final PacketSocket clientSocket,
         final PacketSocket serverSocket, final RingBuffer commands, final RxFrameContext rx,
-        final DataplaneCounters counters)
+        final DataplaneCounters counters, final CommandApplier applier, final SingleWriterRecorder latency)
     {
         this.rx = rx;
         this.counters = counters;
+        this.applier = applier;
+        this.latency = latency;
         this.name = name;
         this.pipeline = pipeline;
         this.clientSocket = clientSocket;
         this.serverSocket = serverSocket;
         this.commands = commands;
         this.clientHandler = (buffer, offset, length, flags) ->
-            pipeline.onClientFrame(buffer, offset, length, begin(buffer, offset, flags), now);
+        {
+            if ((++frameCount & LATENCY_SAMPLE_MASK) != 0)
+            {
+                pipeline.onClientFrame(buffer, offset, length, begin(buffer, offset, flags), now);
+            }
+            else
+            {
+                final long start = System.nanoTime();
+                pipeline.onClientFrame(buffer, offset, length, begin(buffer, offset, flags), now);
+                latency.recordValue(Math.min(System.nanoTime() - start, LATENCY_MAX_NANOS));
+            }
+        };
         this.serverHandler = (buffer, offset, length, flags) ->
-            pipeline.onServerFrame(buffer, offset, length, begin(buffer, offset, flags), now);
+        {
+            if ((++frameCount & LATENCY_SAMPLE_MASK) != 0)
+            {
+                pipeline.onServerFrame(buffer, offset, length, begin(buffer, offset, flags), now);
+            }
+            else
+            {
+                final long start = System.nanoTime();
+                pipeline.onServerFrame(buffer, offset, length, begin(buffer, offset, flags), now);
+                latency.recordValue(Math.min(System.nanoTime() - start, LATENCY_MAX_NANOS));
+            }
+        };
     }
 
     /** Notes the frame's RX metadata and turns the socket's flags into the pipeline's. */
@@ -114,9 +144,9 @@ public final class DataplaneAgent implements Agent
         clientSocket.flush();
 
         work += commands.read(commandHandler, COMMAND_BATCH);
-        if (poolsChanged)
+        if (applier.poolsChanged())
         {
-            poolsChanged = false;
+            // Rebuilds (a Maglev table) happen here, between batches, not on the next packet.
             pipeline.services().forEach(s -> s.scheduler().refresh());
         }
 
@@ -158,50 +188,7 @@ public final class DataplaneAgent implements Agent
 
     private void onCommand(final int msgTypeId, final DirectBuffer buffer, final int index, final int length)
     {
-        switch (msgTypeId)
-        {
-            case Commands.BACKEND_HEALTH:
-                applyHealth(Commands.healthIp(buffer, index), Commands.healthUp(buffer, index),
-                    Commands.healthMac(buffer, index));
-                break;
-            case Commands.TIMEOUTS:
-                pipeline.flows().setTimeouts(
-                    buffer.getLong(index + Commands.TIMEOUT_SYN_OFFSET),
-                    buffer.getLong(index + Commands.TIMEOUT_ESTABLISHED_OFFSET),
-                    buffer.getLong(index + Commands.TIMEOUT_CLOSING_OFFSET),
-                    buffer.getLong(index + Commands.TIMEOUT_UDP_OFFSET));
-                break;
-            default:
-                break;
-        }
-    }
-
-    /** A backend address answered probes (at this MAC) or stopped answering: every pool that has it. */
-    private void applyHealth(final int ip, final boolean up, final long mac)
-    {
-        final ServiceTable services = pipeline.services();
-        for (int id = 0; id < ServiceTable.MAX_SERVICES; id++)
-        {
-            final Service service = services.byId(id);
-            if (service == null)
-            {
-                continue;
-            }
-            final BackendPool pool = service.pool();
-            for (int slot = 0; slot < pool.capacity(); slot++)
-            {
-                final int handle = pool.handleAt(slot);
-                if (handle != BackendPool.NO_HANDLE && pool.isLive(handle) && pool.ip(handle) == ip)
-                {
-                    pool.setHealthy(handle, up);
-                    if (up)
-                    {
-                        pool.setMac(handle, mac);
-                    }
-                    poolsChanged = true;
-                }
-            }
-        }
+        applier.apply(msgTypeId, buffer, index);
     }
 
     @Override

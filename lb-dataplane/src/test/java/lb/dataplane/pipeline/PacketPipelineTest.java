@@ -51,6 +51,7 @@ class PacketPipelineTest
         new UnsafeBuffer(ByteBuffer.allocateDirect(1 << 20)), new UnsafeBuffer(ByteBuffer.allocateDirect(1 << 16)));
     final DataplaneCounters counters = new DataplaneCounters(countersManager, 0);
     final ServiceTable services = new ServiceTable();
+    final BackendStats stats = new BackendStats();
     final FlowTable flows = new FlowTable(1024);
     final BackendPool pool = new BackendPool(16);
     final int[] handles = new int[3];
@@ -69,7 +70,7 @@ class PacketPipelineTest
         final BackendPool udpPool = new BackendPool(16);
         udpPool.setMac(udpPool.add(BACKEND_IPS[0], 5353, 1), BACKEND_MACS[0]);
         services.add(new Service(1, "dns", VIP, 53, 17, udpPool, SchedulerKind.ROUND_ROBIN.create(udpPool)));
-        pipeline = new PacketPipeline(services, flows, counters, capture(toClient), capture(toServer), capture(toControl),
+        pipeline = new PacketPipeline(services, flows, counters, stats, capture(toClient), capture(toServer), capture(toControl),
             CLIENT_SIDE_MAC, SERVER_SIDE_MAC, LB_CLIENT_IP, GATEWAY_IP);
     }
 
@@ -240,6 +241,13 @@ class PacketPipelineTest
         assertEquals(Map.of(BACKEND_IPS[0], 100, BACKEND_IPS[1], 100, BACKEND_IPS[2], 100), perBackend);
         assertEquals(300, pipeline.flowCount());
         assertEquals(300, counters.flowsCreated.get());
+        for (final int h : handles)
+        {
+            final int slot = BackendPool.slotOf(h);
+            assertEquals(100, stats.newFlows(0, slot), "published new flows");
+            assertEquals(100, stats.activeFlows(0, slot), "published active flows");
+            assertEquals(100, stats.packets(0, slot), "one SYN each");
+        }
     }
 
     @Test

@@ -1,0 +1,205 @@
+package lb.dataplane.worker;
+
+import lb.dataplane.flow.FlowTable;
+import lb.dataplane.pipeline.BackendStats;
+import lb.dataplane.pipeline.Service;
+import lb.dataplane.pipeline.ServiceTable;
+import lb.dataplane.sched.AdminState;
+import lb.dataplane.sched.BackendPool;
+import lb.dataplane.sched.MaglevScheduler;
+import lb.dataplane.sched.SchedulerKind;
+import org.agrona.DirectBuffer;
+import org.agrona.collections.Long2LongHashMap;
+import org.agrona.concurrent.status.AtomicCounter;
+
+/**
+ * Applies the control side's commands to the worker's own state: services, backend pools, flow
+ * timeouts. Runs on the worker thread between packet batches, so the packet path needs no locks.
+ * After every change the backend's published {@link BackendStats} slot is rewritten, and the
+ * caller refreshes the schedulers ({@link #poolsChanged()}). Established flows are never dropped
+ * by a change: a drained backend keeps its flows; only MAINT, removal or health loss moves them.
+ */
+public final class CommandApplier
+{
+    private static final AdminState[] ADMIN_STATES = AdminState.values();
+    private static final SchedulerKind[] KINDS = SchedulerKind.values();
+
+    private final ServiceTable services;
+    private final FlowTable flows;
+    private final BackendStats stats;
+    private final AtomicCounter applied;
+    private final AtomicCounter rejected;
+    /** MACs learned by the health probes, so a backend added later on a known address is usable at once. */
+    private final Long2LongHashMap macByIp = new Long2LongHashMap(0);
+    private boolean poolsChanged;
+
+    public CommandApplier(final ServiceTable services, final FlowTable flows, final BackendStats stats,
+        final AtomicCounter applied, final AtomicCounter rejected)
+    {
+        this.services = services;
+        this.flows = flows;
+        this.stats = stats;
+        this.applied = applied;
+        this.rejected = rejected;
+    }
+
+    /** True once since the last call if any pool changed: the schedulers must refresh. */
+    public boolean poolsChanged()
+    {
+        final boolean changed = poolsChanged;
+        poolsChanged = false;
+        return changed;
+    }
+
+    /** Applies one command; one the worker cannot carry out is counted as rejected. */
+    public void apply(final int msgTypeId, final DirectBuffer buffer, final int index)
+    {
+        final boolean ok;
+        switch (msgTypeId)
+        {
+            case Commands.BACKEND_HEALTH:
+                ok = health(Commands.healthIp(buffer, index), Commands.healthUp(buffer, index), Commands.healthMac(buffer, index));
+                break;
+            case Commands.TIMEOUTS:
+                flows.setTimeouts(
+                    buffer.getLong(index + Commands.TIMEOUT_SYN_OFFSET),
+                    buffer.getLong(index + Commands.TIMEOUT_ESTABLISHED_OFFSET),
+                    buffer.getLong(index + Commands.TIMEOUT_CLOSING_OFFSET),
+                    buffer.getLong(index + Commands.TIMEOUT_UDP_OFFSET));
+                ok = true;
+                break;
+            case Commands.SET_WEIGHT:
+            case Commands.SET_ADMIN_STATE:
+            case Commands.ADD_BACKEND:
+            case Commands.DEL_BACKEND:
+                ok = backend(msgTypeId, buffer.getInt(index + Commands.BACKEND_SERVICE_OFFSET),
+                    buffer.getInt(index + Commands.BACKEND_IP_OFFSET), buffer.getInt(index + Commands.BACKEND_PORT_OFFSET),
+                    buffer.getInt(index + Commands.BACKEND_VALUE_OFFSET));
+                break;
+            case Commands.ADD_SERVICE:
+                ok = addService(buffer, index);
+                break;
+            case Commands.DEL_SERVICE:
+                ok = services.remove(buffer.getInt(index + Commands.SERVICE_ID_OFFSET)) != null;
+                if (ok)
+                {
+                    stats.clearService(buffer.getInt(index + Commands.SERVICE_ID_OFFSET));
+                }
+                break;
+            default:
+                ok = false;
+        }
+        (ok ? applied : rejected).incrementRelease();
+    }
+
+    private boolean health(final int ip, final boolean up, final long mac)
+    {
+        if (up)
+        {
+            macByIp.put(ip, mac);
+        }
+        for (int id = 0; id < ServiceTable.MAX_SERVICES; id++)
+        {
+            final Service service = services.byId(id);
+            if (service == null)
+            {
+                continue;
+            }
+            final BackendPool pool = service.pool();
+            for (int slot = 0; slot < pool.capacity(); slot++)
+            {
+                final int handle = pool.handleAt(slot);
+                if (handle != BackendPool.NO_HANDLE && pool.ip(handle) == ip)
+                {
+                    pool.setHealthy(handle, up);
+                    if (up)
+                    {
+                        pool.setMac(handle, mac);
+                    }
+                    stats.publish(id, pool, handle);
+                    poolsChanged = true;
+                }
+            }
+        }
+        return true;
+    }
+
+    private boolean backend(final int type, final int serviceId, final int ip, final int port, final int value)
+    {
+        final Service service = services.byId(serviceId);
+        if (service == null)
+        {
+            return false;
+        }
+        final BackendPool pool = service.pool();
+        if (type == Commands.ADD_BACKEND)
+        {
+            final int handle = pool.add(ip, port, value);
+            if (handle == BackendPool.NO_HANDLE)
+            {
+                return false;
+            }
+            final long mac = macByIp.get(ip);
+            if (mac != 0)
+            {
+                pool.setMac(handle, mac);
+            }
+            stats.publish(serviceId, pool, handle);
+            poolsChanged = true;
+            return true;
+        }
+        final int handle = pool.find(ip, port);
+        if (handle == BackendPool.NO_HANDLE)
+        {
+            return false;
+        }
+        switch (type)
+        {
+            case Commands.SET_WEIGHT:
+                pool.setWeight(handle, value);
+                break;
+            case Commands.SET_ADMIN_STATE:
+                pool.setAdminState(handle, ADMIN_STATES[value]);
+                break;
+            default:
+                pool.remove(handle);
+                stats.remove(serviceId, handle);
+                poolsChanged = true;
+                return true;
+        }
+        stats.publish(serviceId, pool, handle);
+        poolsChanged = true;
+        return true;
+    }
+
+    private boolean addService(final DirectBuffer buffer, final int index)
+    {
+        final int id = buffer.getInt(index + Commands.SERVICE_ID_OFFSET);
+        final int vip = buffer.getInt(index + Commands.SERVICE_VIP_OFFSET);
+        final int port = buffer.getInt(index + Commands.SERVICE_PORT_OFFSET);
+        final int protocol = buffer.getInt(index + Commands.SERVICE_PROTOCOL_OFFSET);
+        final SchedulerKind kind = KINDS[buffer.getInt(index + Commands.SERVICE_SCHEDULER_OFFSET)];
+        final int tableSize = buffer.getInt(index + Commands.SERVICE_TABLE_SIZE_OFFSET);
+        final String name = buffer.getStringAscii(index + Commands.SERVICE_NAME_OFFSET);
+        if (services.byId(id) != null || services.find(vip, port, protocol) != null)
+        {
+            return false;
+        }
+        services.add(newService(id, name, vip, port, protocol, kind, tableSize));
+        stats.clearService(id);
+        return true;
+    }
+
+    /** Builds a service with an empty pool; its backends come with ADD_BACKEND (or at start, from the config). */
+    public static Service newService(final int id, final String name, final int vip, final int port, final int protocol,
+        final SchedulerKind kind, final int maglevTableSize)
+    {
+        final boolean maglev = kind == SchedulerKind.MAGLEV;
+        final int capacity = maglev ?
+            Math.max(1, Math.min(BackendStats.MAX_BACKENDS, maglevTableSize / MaglevScheduler.MIN_POSITIONS_PER_BACKEND)) :
+            BackendStats.MAX_BACKENDS;
+        final BackendPool pool = new BackendPool(capacity);
+        return new Service(id, name, vip, port, protocol, pool,
+            maglev ? new MaglevScheduler(pool, maglevTableSize) : kind.create(pool));
+    }
+}

@@ -1,0 +1,150 @@
+package lb.dataplane.worker;
+
+import java.nio.ByteBuffer;
+import lb.dataplane.flow.FlowTable;
+import lb.dataplane.pipeline.BackendStats;
+import lb.dataplane.pipeline.DataplaneCounters;
+import lb.dataplane.pipeline.Service;
+import lb.dataplane.pipeline.ServiceTable;
+import lb.dataplane.sched.AdminState;
+import lb.dataplane.sched.BackendPool;
+import lb.dataplane.sched.SchedulerKind;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.status.CountersManager;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Commands encoded as the control side writes them, applied as the worker applies them. */
+class CommandApplierTest
+{
+    static final int VIP = 0xC612_0064;
+    static final int B1 = 0xC612_010B;
+    static final int B2 = 0xC612_010C;
+
+    final ServiceTable services = new ServiceTable();
+    final FlowTable flows = new FlowTable(1024);
+    final BackendStats stats = new BackendStats();
+    final DataplaneCounters counters = new DataplaneCounters(new CountersManager(
+        new UnsafeBuffer(ByteBuffer.allocateDirect(1 << 20)), new UnsafeBuffer(ByteBuffer.allocateDirect(1 << 16))), 0);
+    final CommandApplier applier = new CommandApplier(services, flows, stats, counters.commandsApplied, counters.commandsRejected);
+    final UnsafeBuffer message = new UnsafeBuffer(new byte[256]);
+
+    void service(final int id, final String name, final int port, final SchedulerKind kind)
+    {
+        Commands.encodeService(message, 0, id, VIP, port, 6, kind.ordinal(), 65537, name);
+        applier.apply(Commands.ADD_SERVICE, message, 0);
+    }
+
+    void backend(final int type, final int id, final int ip, final int port, final int value)
+    {
+        Commands.encodeBackend(message, 0, id, ip, port, value);
+        applier.apply(type, message, 0);
+    }
+
+    int slotOf(final int id, final int ip)
+    {
+        final BackendPool pool = services.byId(id).pool();
+        return BackendPool.slotOf(pool.find(ip, 0));
+    }
+
+    @Test
+    void addsServicesAndBackendsAndPublishesThem()
+    {
+        service(3, "web", 80, SchedulerKind.WEIGHTED_ROUND_ROBIN);
+        final Service web = services.byId(3);
+        assertNotNull(web);
+        assertEquals("web", web.name());
+        assertEquals(web, services.find(VIP, 80, 6));
+
+        backend(Commands.ADD_BACKEND, 3, B1, 0, 5);
+        final int slot = slotOf(3, B1);
+        assertTrue(stats.handle(3, slot) != 0);
+        assertEquals(B1, stats.ip(3, slot));
+        assertEquals(5, stats.weight(3, slot));
+        assertEquals(AdminState.READY, stats.adminState(3, slot));
+        assertEquals(0, stats.mac(3, slot), "MAC not learned yet");
+        assertTrue(applier.poolsChanged());
+        assertFalse(applier.poolsChanged(), "reported once");
+        assertEquals(2, counters.commandsApplied.get());
+    }
+
+    @Test
+    void healthReachesEveryPoolWithTheAddressAndLaterBackendsInheritTheMac()
+    {
+        service(0, "web", 80, SchedulerKind.ROUND_ROBIN);
+        service(1, "alt", 8080, SchedulerKind.ROUND_ROBIN);
+        backend(Commands.ADD_BACKEND, 0, B1, 0, 1);
+        backend(Commands.ADD_BACKEND, 1, B1, 0, 1);
+        Commands.encodeHealth(message, 0, B1, true, 0x02AABBCCDDEEL);
+        applier.apply(Commands.BACKEND_HEALTH, message, 0);
+        for (int id = 0; id < 2; id++)
+        {
+            final BackendPool pool = services.byId(id).pool();
+            assertTrue(pool.canTakeNewFlows(pool.find(B1, 0)));
+            assertEquals(0x02AABBCCDDEEL, stats.mac(id, slotOf(id, B1)));
+        }
+        service(2, "late", 8443, SchedulerKind.ROUND_ROBIN);
+        backend(Commands.ADD_BACKEND, 2, B1, 0, 1);
+        final BackendPool late = services.byId(2).pool();
+        assertTrue(late.canTakeNewFlows(late.find(B1, 0)), "a known address is usable at once");
+
+        Commands.encodeHealth(message, 0, B1, false, 0);
+        applier.apply(Commands.BACKEND_HEALTH, message, 0);
+        assertFalse(stats.healthy(0, slotOf(0, B1)));
+        assertFalse(late.canTakeNewFlows(late.find(B1, 0)));
+    }
+
+    @Test
+    void weightStateAndRemoval()
+    {
+        service(0, "web", 80, SchedulerKind.ROUND_ROBIN);
+        backend(Commands.ADD_BACKEND, 0, B1, 0, 1);
+        backend(Commands.ADD_BACKEND, 0, B2, 0, 1);
+        backend(Commands.SET_WEIGHT, 0, B2, 0, 7);
+        assertEquals(7, stats.weight(0, slotOf(0, B2)));
+        backend(Commands.SET_ADMIN_STATE, 0, B2, 0, AdminState.DRAIN.ordinal());
+        assertEquals(AdminState.DRAIN, services.byId(0).pool().adminState(services.byId(0).pool().find(B2, 0)));
+        assertEquals(AdminState.DRAIN, stats.adminState(0, slotOf(0, B2)));
+        final int slot = slotOf(0, B2);
+        backend(Commands.DEL_BACKEND, 0, B2, 0, 0);
+        assertEquals(BackendPool.NO_HANDLE, services.byId(0).pool().find(B2, 0));
+        assertEquals(0, stats.handle(0, slot));
+        assertEquals(6, counters.commandsApplied.get(), "service, 2 backends, weight, state, removal");
+    }
+
+    @Test
+    void commandsTheWorkerCannotCarryOutAreCountedAsRejected()
+    {
+        service(0, "web", 80, SchedulerKind.ROUND_ROBIN);
+        service(1, "clash", 80, SchedulerKind.ROUND_ROBIN);          // same VIP:port/proto
+        backend(Commands.SET_WEIGHT, 0, B1, 0, 3);                   // no such backend
+        backend(Commands.ADD_BACKEND, 9, B1, 0, 1);                  // no such service
+        backend(Commands.ADD_BACKEND, 0, B1, 0, 1);
+        backend(Commands.ADD_BACKEND, 0, B1, 0, 1);                  // duplicate
+        Commands.encodeBackend(message, 0, 5, 0, 0, 0);
+        applier.apply(Commands.DEL_SERVICE, message, 0);             // id 5 does not exist
+        assertNull(services.byId(1));
+        assertEquals(5, counters.commandsRejected.get());
+        assertEquals(2, counters.commandsApplied.get());
+    }
+
+    @Test
+    void deletingAServiceFreesItsIdAndItsStats()
+    {
+        service(0, "web", 80, SchedulerKind.MAGLEV);
+        backend(Commands.ADD_BACKEND, 0, B1, 0, 1);
+        final int slot = slotOf(0, B1);
+        message.putInt(Commands.SERVICE_ID_OFFSET, 0);
+        applier.apply(Commands.DEL_SERVICE, message, 0);
+        assertNull(services.byId(0));
+        assertNull(services.find(VIP, 80, 6));
+        assertEquals(0, stats.handle(0, slot));
+        service(0, "web2", 80, SchedulerKind.ROUND_ROBIN);
+        assertEquals("web2", services.byId(0).name());
+    }
+}
