@@ -1,6 +1,5 @@
 package lb.control.health;
 
-import java.util.Arrays;
 import lb.control.config.Ipv4;
 import lb.dataplane.io.InterfaceInfo;
 import java.util.function.Consumer;
@@ -15,6 +14,10 @@ import java.util.function.Consumer;
  * instead of waiting a cycle. Then backend {@code i} of {@code n} is probed at
  * {@code start + k * interval + i * interval / n}. Detection of a dead backend therefore takes at
  * most one interval plus the timeout.
+ *
+ * <p>The set of addresses can change at run time ({@link #setBackends}); addresses that stay keep
+ * their state, and every address that is up is announced again so a backend just added on a known
+ * address is usable at once.
  *
  * <p>Runs on the control thread only; time is passed in, so tests drive it without sleeping.
  */
@@ -34,70 +37,123 @@ public final class HealthProber
         void onChange(int ip, boolean up, long mac, long rttNanos);
     }
 
-    private final int[] ips;
-    private final boolean[] up;
-    private final long[] mac;
-    private final long[] probeSentAt;
-    private final boolean[] awaiting;
-    private final long[] lastRttNanos;
+    /** Hears every answered probe's round-trip time. */
+    @FunctionalInterface
+    public interface RttListener
+    {
+        void onRtt(int ip, long rttNanos);
+    }
+
+    /** One probed address. */
+    private static final class Probe
+    {
+        final int ip;
+        boolean up;
+        long mac;
+        long sentAt;
+        boolean awaiting;
+        long lastRttNanos = -1;
+
+        Probe(final int ip)
+        {
+            this.ip = ip;
+        }
+    }
+
     private final long intervalNanos;
     private final long timeoutNanos;
     private final ProbeSender sender;
     private final Listener listener;
+    private final RttListener rttListener;
     private final Consumer<String> log;
+    private Probe[] probes;
     private long cycleStart = Long.MIN_VALUE;
     private int nextIndex;
 
     public HealthProber(final int[] backendIps, final long intervalNanos, final long timeoutNanos,
         final ProbeSender sender, final Listener listener, final Consumer<String> log)
     {
-        this.ips = backendIps.clone();
-        this.up = new boolean[ips.length];
-        this.mac = new long[ips.length];
-        this.probeSentAt = new long[ips.length];
-        this.awaiting = new boolean[ips.length];
-        this.lastRttNanos = new long[ips.length];
-        Arrays.fill(lastRttNanos, -1);
+        this(backendIps, intervalNanos, timeoutNanos, sender, listener, (ip, rtt) -> { }, log);
+    }
+
+    public HealthProber(final int[] backendIps, final long intervalNanos, final long timeoutNanos,
+        final ProbeSender sender, final Listener listener, final RttListener rttListener, final Consumer<String> log)
+    {
         this.intervalNanos = intervalNanos;
         this.timeoutNanos = timeoutNanos;
         this.sender = sender;
         this.listener = listener;
+        this.rttListener = rttListener;
         this.log = log;
+        this.probes = new Probe[0];
+        setBackends(backendIps, Long.MIN_VALUE);
+    }
+
+    /**
+     * Probes exactly these addresses from now on. New ones are probed at once; those that stay
+     * keep their state and, when up, are announced to the listener again.
+     */
+    public void setBackends(final int[] backendIps, final long now)
+    {
+        final Probe[] next = new Probe[backendIps.length];
+        for (int i = 0; i < backendIps.length; i++)
+        {
+            Probe kept = null;
+            for (final Probe p : probes)
+            {
+                if (p.ip == backendIps[i])
+                {
+                    kept = p;
+                }
+            }
+            next[i] = kept != null ? kept : new Probe(backendIps[i]);
+            if (kept == null && cycleStart != Long.MIN_VALUE)
+            {
+                probe(next[i], now);
+            }
+            else if (kept != null && kept.up)
+            {
+                listener.onChange(kept.ip, true, kept.mac, kept.lastRttNanos);
+            }
+        }
+        probes = next;
+        nextIndex = 0;
     }
 
     /** Sends the probes that are due and marks down the backends whose reply is overdue. Returns work done. */
     public int doWork(final long now)
     {
-        int work = 0;
+        final Probe[] probes = this.probes;
         if (cycleStart == Long.MIN_VALUE)
         {
-            for (int i = 0; i < ips.length; i++)
+            for (final Probe p : probes)
             {
-                probe(i, now);
+                probe(p, now);
             }
             cycleStart = now;
             nextIndex = 0;
-            return ips.length;
+            return probes.length;
         }
-        for (int i = 0; i < ips.length; i++)
+        int work = 0;
+        for (final Probe p : probes)
         {
-            if (awaiting[i] && now - probeSentAt[i] > timeoutNanos)
+            if (p.awaiting && now - p.sentAt > timeoutNanos)
             {
-                awaiting[i] = false;
-                if (up[i])
+                p.awaiting = false;
+                if (p.up)
                 {
-                    up[i] = false;
-                    log.accept("backend " + Ipv4.format(ips[i]) + " down: no ARP reply within " + timeoutNanos / 1_000_000 + " ms");
-                    listener.onChange(ips[i], false, 0, -1);
+                    p.up = false;
+                    log.accept("backend " + Ipv4.format(p.ip) + " down: no ARP reply within " + timeoutNanos / 1_000_000 + " ms");
+                    listener.onChange(p.ip, false, 0, -1);
                 }
                 work++;
             }
         }
-        while (ips.length > 0 && now - dueAt(nextIndex) >= 0)
+        while (probes.length > 0 && now - dueAt(nextIndex, probes.length) >= 0)
         {
-            probe(nextIndex, now);
+            probe(probes[nextIndex], now);
             work++;
-            if (++nextIndex == ips.length)
+            if (++nextIndex == probes.length)
             {
                 nextIndex = 0;
                 cycleStart += intervalNanos;
@@ -110,71 +166,72 @@ public final class HealthProber
         return work;
     }
 
-    private long dueAt(final int index)
+    private long dueAt(final int index, final int count)
     {
-        return cycleStart + intervalNanos + index * (intervalNanos / ips.length);
+        return cycleStart + intervalNanos + index * (intervalNanos / count);
     }
 
-    private void probe(final int i, final long now)
+    private void probe(final Probe p, final long now)
     {
-        if (!awaiting[i])
+        if (!p.awaiting)
         {
-            probeSentAt[i] = now;
-            awaiting[i] = true;
+            p.sentAt = now;
+            p.awaiting = true;
         }
-        sender.sendProbe(ips[i]);
+        sender.sendProbe(p.ip);
     }
 
     /** An ARP frame (reply or request) from {@code senderIp}: the backend is alive at that MAC. */
     public void onArp(final int senderIp, final long senderMac, final long now)
     {
-        for (int i = 0; i < ips.length; i++)
+        for (final Probe p : probes)
         {
-            if (ips[i] != senderIp || senderMac == 0)
+            if (p.ip != senderIp || senderMac == 0)
             {
                 continue;
             }
             long rtt = -1;
-            if (awaiting[i])
+            if (p.awaiting)
             {
-                rtt = now - probeSentAt[i];
-                lastRttNanos[i] = rtt;
-                awaiting[i] = false;
+                rtt = now - p.sentAt;
+                p.lastRttNanos = rtt;
+                p.awaiting = false;
+                rttListener.onRtt(p.ip, rtt);
             }
-            if (!up[i] || mac[i] != senderMac)
+            if (!p.up || p.mac != senderMac)
             {
-                final boolean wasUp = up[i];
-                up[i] = true;
-                mac[i] = senderMac;
-                log.accept("backend " + Ipv4.format(ips[i]) + (wasUp ? " moved to " : " up at ") + InterfaceInfo.formatMac(senderMac));
-                listener.onChange(ips[i], true, senderMac, rtt);
+                final boolean wasUp = p.up;
+                p.up = true;
+                p.mac = senderMac;
+                log.accept("backend " + Ipv4.format(p.ip) + (wasUp ? " moved to " : " up at ") + InterfaceInfo.formatMac(senderMac));
+                listener.onChange(p.ip, true, senderMac, rtt);
             }
         }
     }
 
     public int backendCount()
     {
-        return ips.length;
+        return probes.length;
     }
 
     public int ip(final int i)
     {
-        return ips[i];
+        return probes[i].ip;
     }
 
     public boolean isUp(final int i)
     {
-        return up[i];
+        return probes[i].up;
     }
 
     public long mac(final int i)
     {
-        return mac[i];
+        return probes[i].mac;
     }
 
     /** Round-trip time of the last answered probe, or -1. */
     public long lastRttNanos(final int i)
     {
-        return lastRttNanos[i];
+        return probes[i].lastRttNanos;
     }
 }
