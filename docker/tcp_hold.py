@@ -3,7 +3,9 @@
 
 usage: tcp_hold.py HOST PORT COUNT SECONDS
 Opens COUNT connections to HOST:PORT and prints "open <local port>" for each, then reads
-commands from standard input: "close <local port>" closes one, "quit" closes all. It exits by
+commands from standard input: "close <local port>" closes one; "get <local port>" sends an HTTP
+request for /whoami on it and prints "got <local port> <status> <body>" (or "failed <local port>
+<reason>"); "quit" closes all. It exits by
 itself after SECONDS whatever happens, so no test can leave it running.
 """
 import os
@@ -23,6 +25,22 @@ for line in iter(sys.stdin.readline, ""):
     words = line.split()
     if words == ["quit"]:
         break
+    if len(words) == 2 and words[0] == "get" and int(words[1]) in conns:
+        s = conns[int(words[1])]
+        try:
+            s.settimeout(3)
+            s.sendall(("GET /whoami HTTP/1.0\r\nHost: %s\r\n\r\n" % host).encode())
+            data = b""
+            while True:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+            head, _, body = data.partition(b"\r\n\r\n")
+            print("got", words[1], head.split(b" ")[1].decode(), body.decode().strip(), flush=True)
+        except Exception as e:
+            print("failed", words[1], type(e).__name__, flush=True)
+        continue
     if len(words) == 2 and words[0] == "close" and int(words[1]) in conns:
         conns.pop(int(words[1])).close()
         print("closed", words[1], flush=True)

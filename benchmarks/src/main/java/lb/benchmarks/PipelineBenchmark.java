@@ -112,7 +112,7 @@ public class PipelineBenchmark
         services.add(new Service(1, "bench", VIP, SERVICE_PORT, 6, pool, scheduler));
 
         toServer = new CountingSink();
-        pipeline = new PacketPipeline(services, new FlowTable(2 * flows), counters, new CountingSink(), toServer,
+        pipeline = new PacketPipeline(services, new FlowTable(2 * flows), counters, new lb.dataplane.pipeline.BackendStatsTable(), new CountingSink(), toServer,
             new CountingSink(), LB_CLIENT_MAC, LB_SERVER_MAC, LB_CLIENT_IP, GATEWAY_IP);
         now = System.nanoTime();
 

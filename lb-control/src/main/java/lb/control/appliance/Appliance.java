@@ -1,6 +1,18 @@
 package lb.control.appliance;
 
+import java.io.IOException;
 import java.io.PrintStream;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import lb.control.socket.CommandDispatcher;
+import lb.control.socket.ControlServer;
+import lb.control.socket.ControlSocketOptions;
+import lb.control.socket.RuntimeCommands;
+import lb.dataplane.pipeline.BackendStatsTable;
+import lb.dataplane.worker.CommandApplier;
+import org.HdrHistogram.SingleWriterRecorder;
+import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -24,8 +36,6 @@ import lb.dataplane.pipeline.PacketPipeline;
 import lb.dataplane.pipeline.Service;
 import lb.dataplane.pipeline.ServiceTable;
 import lb.dataplane.sched.BackendPool;
-import lb.dataplane.sched.MaglevScheduler;
-import lb.dataplane.sched.Scheduler;
 import lb.dataplane.sched.SchedulerKind;
 import lb.dataplane.worker.Commands;
 import lb.dataplane.worker.DataplaneAgent;
@@ -63,8 +73,18 @@ public final class Appliance implements AutoCloseable
     private final DataplaneCounters counters;
     private final ServiceTable services = new ServiceTable();
     private final FlowTable flows;
-    private final OneToOneRingBuffer commands = ring();
+    /** Control to worker: many producers (the health prober and the control socket). */
+    private final ManyToOneRingBuffer commands =
+        new ManyToOneRingBuffer(new UnsafeBuffer(ByteBuffer.allocateDirect(RING_BYTES)));
+    /** Worker to control: ARP frames from the server side. */
     private final OneToOneRingBuffer events = ring();
+    private final AtomicLong commandsWritten = new AtomicLong();
+    private final BackendStatsTable backendStats = new BackendStatsTable();
+    private final SingleWriterRecorder packetLatency = new SingleWriterRecorder(1, DataplaneAgent.LATENCY_MAX_NANOS, 2);
+    private final Map<Integer, ApplianceRuntime.ProbeRtt> probeRtts = ApplianceRuntime.newProbeRttMap();
+    private final AtomicReference<int[]> probedBackends = new AtomicReference<>();
+    private ApplianceRuntime runtime;
+    private ControlServer controlServer;
     private final List<AutoCloseable> resources = new ArrayList<>();
     private PacketPipeline pipeline;
     private ControlAgent control;
@@ -128,7 +148,6 @@ public final class Appliance implements AutoCloseable
             Log.info("rx-ring frame-size/frame-count are not used: GSO forwarding needs " + ring.rxFrameSize() +
                 "-byte slots, " + ring.rxFrameCount() + " per ring");
         }
-        Log.info("control socket " + config.controlSocket() + ": not served yet (the runtime API is still being wired)");
         Log.info("client side " + config.clientInterface() + " " + InterfaceInfo.formatMac(clientMac) + " " + Ipv4.format(config.clientIp()) +
             ", server side " + config.serverInterface() + " " + InterfaceInfo.formatMac(serverMac) + " " + Ipv4.format(config.gatewayIp()) +
             ", rings " + ring);
@@ -139,15 +158,19 @@ public final class Appliance implements AutoCloseable
             services.add(buildService(id++, sc));
             Log.info("service " + sc);
         }
+        probedBackends.set(backendIps());
 
         final RxFrameContext rx = new RxFrameContext();
         final FrameSink toControl = (buffer, offset, length) -> events.write(Commands.ARP_FRAME, buffer, offset, length);
-        pipeline = new PacketPipeline(services, flows, counters, new SocketSink(clientSocket, rx),
+        pipeline = new PacketPipeline(services, flows, counters, backendStats, new SocketSink(clientSocket, rx),
             new SocketSink(serverSocket, rx), toControl, clientMac, serverMac, config.clientIp(), config.gatewayIp());
-        final DataplaneAgent agent = new DataplaneAgent("lb-dataplane-0", pipeline, clientSocket, serverSocket, commands, rx, counters);
+        final DataplaneAgent agent = new DataplaneAgent("lb-dataplane-0", pipeline, clientSocket, serverSocket, commands, rx, counters,
+            new CommandApplier(services, flows, backendStats, counters.commandsApplied, counters.commandsRejected), packetLatency);
 
-        control = new ControlAgent(events, commands, serverSender, serverMac, config.gatewayIp(), backendIps(),
-            config.probe().interval().toNanos(), config.probe().timeout().toNanos());
+        control = new ControlAgent(events, commands, commandsWritten, serverSender, serverMac, config.gatewayIp(),
+            probedBackends, probeRtts, config.probe().interval().toNanos(), config.probe().timeout().toNanos());
+        runtime = new ApplianceRuntime(version(), config.services(), backendStats, counters, flows, config.flowCapacity(),
+            commands, commandsWritten, probedBackends, probeRtts, packetLatency);
 
         announce(clientSender, clientMac);
         dataplaneRunner = new AgentRunner(idleStrategy(config.idleStrategy(), clientSocket, serverSocket),
@@ -156,6 +179,16 @@ public final class Appliance implements AutoCloseable
             ex -> Log.info("control error: " + ex), null, control);
         AgentRunner.startOnThread(dataplaneRunner);
         AgentRunner.startOnThread(controlRunner);
+        try
+        {
+            controlServer = ControlServer.start(ControlSocketOptions.at(config.controlSocket()),
+                RuntimeCommands.register(new CommandDispatcher(Log::info), runtime), Log::info);
+        }
+        catch (final IOException ex)
+        {
+            throw new IllegalArgumentException("control socket " + config.controlSocket() + ": " + ex.getMessage(), ex);
+        }
+        Log.info("control socket " + controlServer.path() + " (mode 0600): try 'bin/lbctl show stat'");
         Log.info("running: " + services.count() + " service(s), flow capacity " + config.flowCapacity() +
             " (" + flows.memoryBytes() / (1 << 20) + " MiB), idle strategy " + config.idleStrategy().configName());
     }
@@ -185,19 +218,24 @@ public final class Appliance implements AutoCloseable
         }
     }
 
+    /** A service from the config, its backends added and published as ADD_BACKEND would. */
     private Service buildService(final int id, final ServiceConfig sc)
     {
-        final SchedulerKind kind = SchedulerKind.parse(sc.scheduler());
-        final int capacity = kind == SchedulerKind.MAGLEV ?
-            Math.max(1, Math.min(BackendPool.DEFAULT_CAPACITY, sc.maglevTableSize() / MaglevScheduler.MIN_POSITIONS_PER_BACKEND)) :
-            BackendPool.DEFAULT_CAPACITY;
-        final BackendPool pool = new BackendPool(capacity);
+        final Service service = CommandApplier.newService(id, sc.name(), sc.vip(), sc.port(),
+            sc.protocol().ipProtocolNumber(), SchedulerKind.parse(sc.scheduler()), sc.maglevTableSize());
+        final BackendPool pool = service.pool();
         for (final BackendConfig b : sc.backends())
         {
-            pool.add(b.ip(), b.port(), b.weight());
+            backendStats.publish(id, pool, pool.add(b.ip(), b.port(), b.weight()));
         }
-        final Scheduler scheduler = kind == SchedulerKind.MAGLEV ? new MaglevScheduler(pool, sc.maglevTableSize()) : kind.create(pool);
-        return new Service(id, sc.name(), sc.vip(), sc.port(), sc.protocol().ipProtocolNumber(), pool, scheduler);
+        service.scheduler().refresh();
+        return service;
+    }
+
+    static String version()
+    {
+        final String v = Appliance.class.getPackage().getImplementationVersion();
+        return v == null ? "dev" : v;
     }
 
     private int[] backendIps()
@@ -251,6 +289,8 @@ public final class Appliance implements AutoCloseable
     @Override
     public void close()
     {
+        CloseHelper.quietClose(controlServer);
+        controlServer = null;
         CloseHelper.quietCloseAll(controlRunner, dataplaneRunner);
         controlRunner = null;
         dataplaneRunner = null;

@@ -19,7 +19,7 @@ import lb.control.socket.CommandException;
 import lb.control.socket.RuntimeApi;
 import lb.dataplane.flow.FlowTable;
 import lb.dataplane.packet.DropReason;
-import lb.dataplane.pipeline.BackendStats;
+import lb.dataplane.pipeline.BackendStatsTable;
 import lb.dataplane.pipeline.DataplaneCounters;
 import lb.dataplane.sched.AdminState;
 import lb.dataplane.sched.MaglevScheduler;
@@ -33,7 +33,7 @@ import org.agrona.concurrent.ringbuffer.RingBuffer;
 /**
  * The runtime API of a running appliance, called on the control-socket thread only.
  *
- * <p>It reads what the worker publishes (counters, {@link BackendStats}, the flow table) and never
+ * <p>It reads what the worker publishes (counters, {@link BackendStatsTable}, the flow table) and never
  * touches the worker's objects. A change is validated here against the control side's model of
  * the services, written to the command ring, and answered only once the worker has applied it
  * (the worker counts every command it takes; this waits, bounded, until the count passes its own),
@@ -65,7 +65,7 @@ final class ApplianceRuntime implements RuntimeApi
     private final String version;
     private final long startedNanos = System.nanoTime();
     private final List<ServiceEntry> services = new ArrayList<>();
-    private final BackendStats stats;
+    private final BackendStatsTable stats;
     private final DataplaneCounters counters;
     private final FlowTable flows;
     private final int flowCapacity;
@@ -77,7 +77,7 @@ final class ApplianceRuntime implements RuntimeApi
     private final Histogram packetLatencyTotal = new Histogram(1, 10_000_000_000L, 2);
     private final UnsafeBuffer message = new UnsafeBuffer(new byte[256]);
 
-    ApplianceRuntime(final String version, final List<ServiceConfig> initial, final BackendStats stats,
+    ApplianceRuntime(final String version, final List<ServiceConfig> initial, final BackendStatsTable stats,
         final DataplaneCounters counters, final FlowTable flows, final int flowCapacity, final RingBuffer commands,
         final AtomicLong commandsWritten, final AtomicReference<int[]> probedBackends,
         final Map<Integer, ProbeRtt> probeRtts, final SingleWriterRecorder packetLatency)
@@ -128,7 +128,7 @@ final class ApplianceRuntime implements RuntimeApi
             long created = 0;
             long packets = 0;
             long bytes = 0;
-            for (int slot = 0; slot < lb.dataplane.pipeline.BackendStats.MAX_BACKENDS; slot++)
+            for (int slot = 0; slot < BackendStatsTable.MAX_BACKENDS; slot++)
             {
                 if (stats.handle(s.id(), slot) == 0)
                 {
@@ -138,7 +138,8 @@ final class ApplianceRuntime implements RuntimeApi
                 final boolean healthy = stats.healthy(s.id(), slot);
                 final Health health = !healthy ? Health.DOWN : stats.mac(s.id(), slot) == 0 ? Health.UNKNOWN : Health.UP;
                 final ProbeRtt rtt = probeRtts.get(ip);
-                final BackendStats b = new BackendStats(ip, stats.port(s.id(), slot), stats.adminState(s.id(), slot), health,
+                final int port = stats.port(s.id(), slot) == BackendConfig.SAME_PORT ? s.port() : stats.port(s.id(), slot);
+                final BackendStats b = new BackendStats(ip, port, stats.adminState(s.id(), slot), health,
                     stats.weight(s.id(), slot), stats.activeFlows(s.id(), slot), stats.newFlows(s.id(), slot),
                     stats.packets(s.id(), slot), stats.bytes(s.id(), slot), rtt == null ? -1 : rtt.lastNanos);
                 backends.add(b);
@@ -234,7 +235,8 @@ final class ApplianceRuntime implements RuntimeApi
     {
         final ServiceEntry s = service(service);
         requireBackend(s, backend);
-        send(Commands.SET_WEIGHT, Commands.encodeBackend(message, 0, s.id(), backend.ip(), backend.port(), weight));
+        final BackendAddress b = stored(s, backend);
+        send(Commands.SET_WEIGHT, Commands.encodeBackend(message, 0, s.id(), b.ip(), b.port(), weight));
     }
 
     @Override
@@ -242,7 +244,8 @@ final class ApplianceRuntime implements RuntimeApi
     {
         final ServiceEntry s = service(service);
         requireBackend(s, backend);
-        send(Commands.SET_ADMIN_STATE, Commands.encodeBackend(message, 0, s.id(), backend.ip(), backend.port(), state.ordinal()));
+        final BackendAddress b = stored(s, backend);
+        send(Commands.SET_ADMIN_STATE, Commands.encodeBackend(message, 0, s.id(), b.ip(), b.port(), state.ordinal()));
     }
 
     @Override
@@ -257,7 +260,7 @@ final class ApplianceRuntime implements RuntimeApi
         if (findBackend(s, backend) < 0)
         {
             throw new CommandException("service '" + service + "' has no room for another backend (at most " +
-                lb.dataplane.pipeline.BackendStats.MAX_BACKENDS + ")");
+                BackendStatsTable.MAX_BACKENDS + ")");
         }
         probeAllBackends();
     }
@@ -267,7 +270,8 @@ final class ApplianceRuntime implements RuntimeApi
     {
         final ServiceEntry s = service(service);
         requireBackend(s, backend);
-        send(Commands.DEL_BACKEND, Commands.encodeBackend(message, 0, s.id(), backend.ip(), backend.port(), 0));
+        final BackendAddress b = stored(s, backend);
+        send(Commands.DEL_BACKEND, Commands.encodeBackend(message, 0, s.id(), b.ip(), b.port(), 0));
         probeAllBackends();
     }
 
@@ -340,7 +344,7 @@ final class ApplianceRuntime implements RuntimeApi
         final Set<Integer> ips = new LinkedHashSet<>();
         for (final ServiceEntry s : services)
         {
-            for (int slot = 0; slot < lb.dataplane.pipeline.BackendStats.MAX_BACKENDS; slot++)
+            for (int slot = 0; slot < BackendStatsTable.MAX_BACKENDS; slot++)
             {
                 if (stats.handle(s.id(), slot) != 0)
                 {
@@ -377,27 +381,40 @@ final class ApplianceRuntime implements RuntimeApi
 
     private int freeId()
     {
-        for (int id = 0; id < lb.dataplane.pipeline.BackendStats.MAX_SERVICES; id++)
+        for (int id = 0; id < BackendStatsTable.MAX_SERVICES; id++)
         {
             if (byId(id) == null)
             {
                 return id;
             }
         }
-        throw new CommandException("at most " + lb.dataplane.pipeline.BackendStats.MAX_SERVICES + " services");
+        throw new CommandException("at most " + BackendStatsTable.MAX_SERVICES + " services");
     }
 
+    /** The backend's slot, or -1. A port of 0 and the service's own port name the same backend. */
     private int findBackend(final ServiceEntry s, final BackendAddress backend)
     {
-        for (int slot = 0; slot < lb.dataplane.pipeline.BackendStats.MAX_BACKENDS; slot++)
+        for (int slot = 0; slot < BackendStatsTable.MAX_BACKENDS; slot++)
         {
             if (stats.handle(s.id(), slot) != 0 && stats.ip(s.id(), slot) == backend.ip() &&
-                stats.port(s.id(), slot) == backend.port())
+                effectivePort(s, stats.port(s.id(), slot)) == effectivePort(s, backend.port()))
             {
                 return slot;
             }
         }
         return -1;
+    }
+
+    private static int effectivePort(final ServiceEntry s, final int port)
+    {
+        return port == BackendConfig.SAME_PORT ? s.port() : port;
+    }
+
+    /** The address the worker's pool knows the backend by (as it was added). */
+    private BackendAddress stored(final ServiceEntry s, final BackendAddress backend)
+    {
+        final int slot = findBackend(s, backend);
+        return new BackendAddress(backend.ip(), slot < 0 ? backend.port() : stats.port(s.id(), slot));
     }
 
     private void requireBackend(final ServiceEntry s, final BackendAddress backend)

@@ -1,5 +1,8 @@
 package lb.control.appliance;
 
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import lb.control.Log;
 import lb.control.health.HealthProber;
 import lb.dataplane.io.RawSender;
@@ -27,6 +30,9 @@ final class ControlAgent implements Agent
     private final long serverMac;
     private final int gatewayIp;
     private final HealthProber prober;
+    private final AtomicLong commandsWritten;
+    private final AtomicReference<int[]> probedBackends;
+    private int[] probing;
     private final UnsafeBuffer probeFrame = new UnsafeBuffer(new byte[ArpPacket.FRAME_LENGTH]);
     private final UnsafeBuffer command = new UnsafeBuffer(new byte[64]);
     private final ParsedFrame parsed = new ParsedFrame();
@@ -34,16 +40,26 @@ final class ControlAgent implements Agent
     private long now;
     private long probeSendFailures;
 
-    ControlAgent(final RingBuffer events, final RingBuffer commands, final RawSender serverSender, final long serverMac,
-        final int gatewayIp, final int[] backendIps, final long probeIntervalNanos, final long probeTimeoutNanos)
+    /**
+     * @param commandsWritten counts every command written to the worker's ring, by any producer
+     * @param probedBackends  the addresses to probe, replaced by the runtime API when backends change
+     * @param probeRtts       where each answered probe's round-trip time is recorded
+     */
+    ControlAgent(final RingBuffer events, final RingBuffer commands, final AtomicLong commandsWritten,
+        final RawSender serverSender, final long serverMac, final int gatewayIp,
+        final AtomicReference<int[]> probedBackends, final Map<Integer, ApplianceRuntime.ProbeRtt> probeRtts,
+        final long probeIntervalNanos, final long probeTimeoutNanos)
     {
         this.events = events;
         this.commands = commands;
+        this.commandsWritten = commandsWritten;
         this.serverSender = serverSender;
         this.serverMac = serverMac;
         this.gatewayIp = gatewayIp;
-        this.prober = new HealthProber(backendIps, probeIntervalNanos, probeTimeoutNanos, this::sendProbe,
-            this::onHealthChange, Log::info);
+        this.probedBackends = probedBackends;
+        this.probing = probedBackends.get();
+        this.prober = new HealthProber(probing, probeIntervalNanos, probeTimeoutNanos, this::sendProbe,
+            this::onHealthChange, (ip, rtt) -> ApplianceRuntime.probeRtt(probeRtts, ip).record(rtt), Log::info);
     }
 
     HealthProber prober()
@@ -55,6 +71,12 @@ final class ControlAgent implements Agent
     public int doWork()
     {
         now = System.nanoTime();
+        final int[] wanted = probedBackends.get();
+        if (wanted != probing)
+        {
+            probing = wanted;
+            prober.setBackends(wanted, now);
+        }
         int work = events.read(eventHandler, 64);
         work += prober.doWork(now);
         return work;
@@ -81,7 +103,11 @@ final class ControlAgent implements Agent
     private void onHealthChange(final int ip, final boolean up, final long mac, final long rttNanos)
     {
         final int length = Commands.encodeHealth(command, 0, ip, up, mac);
-        if (!commands.write(Commands.BACKEND_HEALTH, command, 0, length))
+        if (commands.write(Commands.BACKEND_HEALTH, command, 0, length))
+        {
+            commandsWritten.incrementAndGet();
+        }
+        else
         {
             Log.info("command ring full: health change of a backend not delivered");
         }

@@ -43,6 +43,7 @@ final class LbRun implements AutoCloseable
             Files.createDirectories(dir);
             final Path log = Files.createTempFile(dir, "lb-", ".log");
             final LbRun run = new LbRun(testbed, log, testbed.start("lb", testbed.lbCommand(args), log));
+            run.awaitLog("lb: running: ", 1, Duration.ofSeconds(20)); // logged once the control socket is up
             run.awaitLog("backend .* up at", backends, Duration.ofSeconds(20));
             return run;
         }
@@ -165,6 +166,47 @@ final class LbRun implements AutoCloseable
         final Map<String, Integer> answers = new TreeMap<>();
         result.stdout().lines().map(String::trim).filter(l -> !l.isEmpty()).forEach(l -> answers.merge(l, 1, Integer::sum));
         return answers;
+    }
+
+    /** Runs {@code bin/lbctl} against a control socket (unix sockets are files: no namespace needed). */
+    static Testbed.ExecResult lbctl(final Testbed testbed, final Path socket, final String... args)
+    {
+        final List<String> cmd = new ArrayList<>(List.of(testbed.repoRoot().resolve("bin/lbctl").toString(), "-s", socket.toString()));
+        cmd.addAll(List.of(args));
+        try
+        {
+            final Process p = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+            final java.util.concurrent.CompletableFuture<String> err =
+                java.util.concurrent.CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
+            final String out = read(p.getInputStream());
+            if (!p.waitFor(20, java.util.concurrent.TimeUnit.SECONDS))
+            {
+                p.destroyForcibly();
+                return new Testbed.ExecResult(-1, out, err.join(), true);
+            }
+            return new Testbed.ExecResult(p.exitValue(), out, err.join(), false);
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(ex);
+        }
+    }
+
+    private static String read(final java.io.InputStream in)
+    {
+        try
+        {
+            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
     }
 
     static int total(final Map<String, Integer> answers)

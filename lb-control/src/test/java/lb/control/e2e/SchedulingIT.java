@@ -1,17 +1,9 @@
 package lb.control.e2e;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.io.OutputStreamWriter;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import lb.control.testbed.Testbed;
 import org.junit.jupiter.api.Test;
 
@@ -56,66 +48,27 @@ class SchedulingIT extends FreshTestbed
     {
         final List<String> args = new ArrayList<>(testbed.lbArgs());
         args.set(args.indexOf("rr"), "lc");
-        try (LbRun lb = LbRun.start(testbed, dir, args, 3))
+        try (LbRun lb = LbRun.start(testbed, dir, args, 3); ConnectionHolder holder = new ConnectionHolder(testbed, "c1", 6))
         {
-            final Process holder = new ProcessBuilder("ip", "netns", "exec", testbed.ns("c1"), "/usr/bin/python3",
-                testbed.repoRoot().resolve("docker/tcp_hold.py").toString(), Testbed.VIP, "80", "6", "60")
-                .redirectErrorStream(true).start();
-            try
-            {
-                final BufferedReader out = new BufferedReader(new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8));
-                final List<Integer> ports = new ArrayList<>();
-                for (int i = 0; i < 6; i++)
-                {
-                    final String line = out.readLine();
-                    assertTrue(line != null && line.startsWith("open "), "holder: " + line);
-                    ports.add(Integer.parseInt(line.substring(5)));
-                }
-                // Which backend holds which connection: ask each server's kernel.
-                final Map<Integer, String> serverOfPort = new HashMap<>();
-                for (int s = 1; s <= 3; s++)
-                {
-                    final String ss = testbed.exec("s" + s, Duration.ofSeconds(5), "ss", "-Htn", "state", "established",
-                        "( sport = :80 )").stdout();
-                    for (final int port : ports)
-                    {
-                        if (ss.contains(Testbed.clientIp("c1") + ":" + port))
-                        {
-                            serverOfPort.put(port, Testbed.serverIp(s));
-                        }
-                    }
-                }
-                assertEquals(6, serverOfPort.size(), serverOfPort.toString());
-                assertEquals(2, serverOfPort.values().stream().filter("198.18.1.11"::equals).count(),
-                    "least connections spreads 6 held connections 2/2/2: " + serverOfPort);
+            final Map<Integer, String> serverOfPort = holder.serverOfPort(testbed, "c1");
+            assertEquals(6, serverOfPort.size(), serverOfPort.toString());
+            assertEquals(2, serverOfPort.values().stream().filter("198.18.1.11"::equals).count(),
+                "least connections spreads 6 held connections 2/2/2: " + serverOfPort);
 
-                // Keep the two on backend 1, close the rest: backend 1 is now the busy one.
-                final Writer in = new OutputStreamWriter(holder.getOutputStream(), StandardCharsets.UTF_8);
-                for (final int port : ports)
-                {
-                    if (!serverOfPort.get(port).equals("198.18.1.11"))
-                    {
-                        in.write("close " + port + "\n");
-                    }
-                }
-                in.flush();
-                for (int i = 0; i < 4; i++)
-                {
-                    assertTrue(out.readLine().startsWith("closed "));
-                }
-                LbRun.sleep(200); // the FIN exchanges reach lb
-
-                final Map<String, Integer> answers = LbRun.requests(testbed, "c2", 12);
-                assertNull(answers.get("198.18.1.11"), "no new connection to the backend holding two: " + answers);
-                assertEquals(12, answers.getOrDefault("198.18.1.12", 0) + answers.getOrDefault("198.18.1.13", 0), answers.toString());
-                assertTrue(answers.getOrDefault("198.18.1.12", 0) >= 5 && answers.getOrDefault("198.18.1.13", 0) >= 5, answers.toString());
-            }
-            finally
+            // Keep the two on backend 1, close the rest: backend 1 is now the busy one.
+            for (final int port : holder.ports)
             {
-                holder.destroy();
-                holder.waitFor(5, TimeUnit.SECONDS);
-                holder.destroyForcibly();
+                if (!serverOfPort.get(port).equals("198.18.1.11"))
+                {
+                    assertTrue(holder.command("close " + port).startsWith("closed "));
+                }
             }
+            LbRun.sleep(200); // the FIN exchanges reach lb
+
+            final Map<String, Integer> answers = LbRun.requests(testbed, "c2", 12);
+            assertNull(answers.get("198.18.1.11"), "no new connection to the backend holding two: " + answers);
+            assertEquals(12, answers.getOrDefault("198.18.1.12", 0) + answers.getOrDefault("198.18.1.13", 0), answers.toString());
+            assertTrue(answers.getOrDefault("198.18.1.12", 0) >= 5 && answers.getOrDefault("198.18.1.13", 0) >= 5, answers.toString());
         }
     }
 }

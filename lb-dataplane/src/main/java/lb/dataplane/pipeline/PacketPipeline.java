@@ -53,7 +53,7 @@ public final class PacketPipeline implements FlowExpiry
     private final ServiceTable services;
     private final FlowTable flows;
     private final DataplaneCounters counters;
-    private final BackendStats stats;
+    private final BackendStatsTable stats;
     private final FrameSink toClient;
     private final FrameSink toServer;
     private final FrameSink toControl;
@@ -77,7 +77,7 @@ public final class PacketPipeline implements FlowExpiry
         final ServiceTable services,
         final FlowTable flows,
         final DataplaneCounters counters,
-        final BackendStats stats,
+        final BackendStatsTable stats,
         final FrameSink toClient,
         final FrameSink toServer,
         final FrameSink toControl,

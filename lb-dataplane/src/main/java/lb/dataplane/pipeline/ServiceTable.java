@@ -11,7 +11,7 @@ import org.agrona.collections.Long2ObjectHashMap;
 public final class ServiceTable
 {
     /** Upper bound on services; ids index a plain array. */
-    public static final int MAX_SERVICES = BackendStats.MAX_SERVICES;
+    public static final int MAX_SERVICES = BackendStatsTable.MAX_SERVICES;
 
     private final Service[] byId = new Service[MAX_SERVICES];
     private final Long2ObjectHashMap<Service> byKey = new Long2ObjectHashMap<>();

@@ -1,7 +1,7 @@
 package lb.dataplane.worker;
 
 import lb.dataplane.flow.FlowTable;
-import lb.dataplane.pipeline.BackendStats;
+import lb.dataplane.pipeline.BackendStatsTable;
 import lb.dataplane.pipeline.Service;
 import lb.dataplane.pipeline.ServiceTable;
 import lb.dataplane.sched.AdminState;
@@ -15,9 +15,11 @@ import org.agrona.concurrent.status.AtomicCounter;
 /**
  * Applies the control side's commands to the worker's own state: services, backend pools, flow
  * timeouts. Runs on the worker thread between packet batches, so the packet path needs no locks.
- * After every change the backend's published {@link BackendStats} slot is rewritten, and the
+ * After every change the backend's published {@link BackendStatsTable} slot is rewritten, and the
  * caller refreshes the schedulers ({@link #poolsChanged()}). Established flows are never dropped
- * by a change: a drained backend keeps its flows; only MAINT, removal or health loss moves them.
+ * by a change: a drained backend keeps its flows, and so does a deleted one, the way IPVS keeps a
+ * deleted real server's connections: it takes no new flow at once and leaves the pool when its
+ * last active flow ends ({@link #reapRemoved()}). Only MAINT and health loss move flows.
  */
 public final class CommandApplier
 {
@@ -26,14 +28,16 @@ public final class CommandApplier
 
     private final ServiceTable services;
     private final FlowTable flows;
-    private final BackendStats stats;
+    private final BackendStatsTable stats;
     private final AtomicCounter applied;
     private final AtomicCounter rejected;
     /** MACs learned by the health probes, so a backend added later on a known address is usable at once. */
     private final Long2LongHashMap macByIp = new Long2LongHashMap(0);
     private boolean poolsChanged;
+    /** Deleted backends that still carry flows, as (service id << 32 | handle). */
+    private final org.agrona.collections.LongArrayList removing = new org.agrona.collections.LongArrayList();
 
-    public CommandApplier(final ServiceTable services, final FlowTable flows, final BackendStats stats,
+    public CommandApplier(final ServiceTable services, final FlowTable flows, final BackendStatsTable stats,
         final AtomicCounter applied, final AtomicCounter rejected)
     {
         this.services = services;
@@ -134,6 +138,16 @@ public final class CommandApplier
         final BackendPool pool = service.pool();
         if (type == Commands.ADD_BACKEND)
         {
+            final int existing = pool.find(ip, port);
+            if (existing != BackendPool.NO_HANDLE && removing.removeLong(key(serviceId, existing)))
+            {
+                // Deleted but still carrying flows: it comes back as it is, with the new weight.
+                pool.setAdminState(existing, AdminState.READY);
+                pool.setWeight(existing, value);
+                stats.publish(serviceId, pool, existing);
+                poolsChanged = true;
+                return true;
+            }
             final int handle = pool.add(ip, port, value);
             if (handle == BackendPool.NO_HANDLE)
             {
@@ -149,7 +163,7 @@ public final class CommandApplier
             return true;
         }
         final int handle = pool.find(ip, port);
-        if (handle == BackendPool.NO_HANDLE)
+        if (handle == BackendPool.NO_HANDLE || removing.containsLong(key(serviceId, handle)))
         {
             return false;
         }
@@ -162,14 +176,57 @@ public final class CommandApplier
                 pool.setAdminState(handle, ADMIN_STATES[value]);
                 break;
             default:
-                pool.remove(handle);
                 stats.remove(serviceId, handle);
                 poolsChanged = true;
+                if (pool.activeFlows(handle) == 0)
+                {
+                    pool.remove(handle);
+                }
+                else
+                {
+                    pool.setAdminState(handle, AdminState.DRAIN);
+                    removing.addLong(key(serviceId, handle));
+                }
                 return true;
         }
         stats.publish(serviceId, pool, handle);
         poolsChanged = true;
         return true;
+    }
+
+    private static long key(final int serviceId, final int handle)
+    {
+        return ((long)serviceId << 32) | (handle & 0xFFFF_FFFFL);
+    }
+
+    /**
+     * Frees deleted backends whose last active flow has ended. Called every duty cycle: nothing
+     * to do (an empty list) almost always.
+     */
+    public void reapRemoved()
+    {
+        for (int i = removing.size() - 1; i >= 0; i--)
+        {
+            final long key = removing.getLong(i);
+            final Service service = services.byId((int)(key >>> 32));
+            final int handle = (int)key;
+            if (service == null || !service.pool().isLive(handle))
+            {
+                removing.fastUnorderedRemove(i);
+            }
+            else if (service.pool().activeFlows(handle) == 0)
+            {
+                service.pool().remove(handle);
+                removing.fastUnorderedRemove(i);
+                poolsChanged = true;
+            }
+        }
+    }
+
+    /** Deleted backends still carrying flows. */
+    public int removingCount()
+    {
+        return removing.size();
     }
 
     private boolean addService(final DirectBuffer buffer, final int index)
@@ -196,8 +253,8 @@ public final class CommandApplier
     {
         final boolean maglev = kind == SchedulerKind.MAGLEV;
         final int capacity = maglev ?
-            Math.max(1, Math.min(BackendStats.MAX_BACKENDS, maglevTableSize / MaglevScheduler.MIN_POSITIONS_PER_BACKEND)) :
-            BackendStats.MAX_BACKENDS;
+            Math.max(1, Math.min(BackendStatsTable.MAX_BACKENDS, maglevTableSize / MaglevScheduler.MIN_POSITIONS_PER_BACKEND)) :
+            BackendStatsTable.MAX_BACKENDS;
         final BackendPool pool = new BackendPool(capacity);
         return new Service(id, name, vip, port, protocol, pool,
             maglev ? new MaglevScheduler(pool, maglevTableSize) : kind.create(pool));

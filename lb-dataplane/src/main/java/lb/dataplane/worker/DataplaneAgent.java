@@ -144,6 +144,10 @@ public final class DataplaneAgent implements Agent
         clientSocket.flush();
 
         work += commands.read(commandHandler, COMMAND_BATCH);
+        if (applier.removingCount() > 0)
+        {
+            applier.reapRemoved();
+        }
         if (applier.poolsChanged())
         {
             // Rebuilds (a Maglev table) happen here, between batches, not on the next packet.

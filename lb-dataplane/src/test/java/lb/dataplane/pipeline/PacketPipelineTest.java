@@ -51,7 +51,7 @@ class PacketPipelineTest
         new UnsafeBuffer(ByteBuffer.allocateDirect(1 << 20)), new UnsafeBuffer(ByteBuffer.allocateDirect(1 << 16)));
     final DataplaneCounters counters = new DataplaneCounters(countersManager, 0);
     final ServiceTable services = new ServiceTable();
-    final BackendStats stats = new BackendStats();
+    final BackendStatsTable stats = new BackendStatsTable();
     final FlowTable flows = new FlowTable(1024);
     final BackendPool pool = new BackendPool(16);
     final int[] handles = new int[3];

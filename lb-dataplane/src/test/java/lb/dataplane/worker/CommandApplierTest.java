@@ -2,7 +2,7 @@ package lb.dataplane.worker;
 
 import java.nio.ByteBuffer;
 import lb.dataplane.flow.FlowTable;
-import lb.dataplane.pipeline.BackendStats;
+import lb.dataplane.pipeline.BackendStatsTable;
 import lb.dataplane.pipeline.DataplaneCounters;
 import lb.dataplane.pipeline.Service;
 import lb.dataplane.pipeline.ServiceTable;
@@ -28,7 +28,7 @@ class CommandApplierTest
 
     final ServiceTable services = new ServiceTable();
     final FlowTable flows = new FlowTable(1024);
-    final BackendStats stats = new BackendStats();
+    final BackendStatsTable stats = new BackendStatsTable();
     final DataplaneCounters counters = new DataplaneCounters(new CountersManager(
         new UnsafeBuffer(ByteBuffer.allocateDirect(1 << 20)), new UnsafeBuffer(ByteBuffer.allocateDirect(1 << 16))), 0);
     final CommandApplier applier = new CommandApplier(services, flows, stats, counters.commandsApplied, counters.commandsRejected);
@@ -146,5 +146,34 @@ class CommandApplierTest
         assertEquals(0, stats.handle(0, slot));
         service(0, "web2", 80, SchedulerKind.ROUND_ROBIN);
         assertEquals("web2", services.byId(0).name());
+    }
+
+    @Test
+    void deletedBackendKeepsItsFlowsUntilTheyEndAndCanComeBack()
+    {
+        service(0, "web", 80, SchedulerKind.ROUND_ROBIN);
+        backend(Commands.ADD_BACKEND, 0, B1, 0, 1);
+        final BackendPool pool = services.byId(0).pool();
+        final int handle = pool.find(B1, 0);
+        pool.incrementActive(handle);                                 // one established flow
+        backend(Commands.DEL_BACKEND, 0, B1, 0, 0);
+        assertTrue(pool.isLive(handle), "still carries its flow");
+        assertFalse(pool.canTakeNewFlows(handle), "but takes no new one");
+        assertEquals(0, stats.handle(0, BackendPool.slotOf(handle)), "gone from show stat");
+        applier.reapRemoved();
+        assertTrue(pool.isLive(handle));
+
+        backend(Commands.ADD_BACKEND, 0, B1, 0, 4);                   // back before its flow ended
+        assertEquals(handle, pool.find(B1, 0));
+        assertEquals(AdminState.READY, pool.adminState(handle));
+        assertEquals(4, pool.weight(handle));
+        assertEquals(0, applier.removingCount());
+
+        backend(Commands.DEL_BACKEND, 0, B1, 0, 0);
+        pool.decrementActive(handle);                                 // the flow ends
+        applier.reapRemoved();
+        assertFalse(pool.isLive(handle));
+        assertEquals(BackendPool.NO_HANDLE, pool.find(B1, 0));
+        assertEquals(0, applier.removingCount());
     }
 }

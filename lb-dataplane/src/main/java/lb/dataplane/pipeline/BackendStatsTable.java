@@ -21,7 +21,7 @@ import org.agrona.concurrent.UnsafeBuffer;
  *  48  long packets (both directions)            56 long bytes (both directions)
  * </pre>
  */
-public final class BackendStats
+public final class BackendStatsTable
 {
     public static final int MAX_SERVICES = 256;
     public static final int MAX_BACKENDS = BackendPool.DEFAULT_CAPACITY;
