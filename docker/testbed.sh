@@ -549,8 +549,9 @@ do_demo() {
     lb_cmd=(java --add-opens java.base/jdk.internal.misc=ALL-UNNAMED --add-opens java.base/java.nio=ALL-UNNAMED
       -Djnr.ffi.x86asm.enabled=false -jar "$REPO_ROOT/lb-control/target/lb.jar")
   fi
+  local control_socket="$STATE_DIR/$prefix.sock"
   lb_cmd+=(--client-if cli0 --server-if srv0 --client-ip "$LB_CLIENT_IP" --gateway-ip "$LB_GATEWAY_IP"
-    --vip "$VIP:80/tcp" --backends "$backend_list" --scheduler rr)
+    --vip "$VIP:80/tcp" --backends "$backend_list" --scheduler rr --control-socket "$control_socket")
   log "demo: starting lb in $prefix-lb: ${lb_cmd[*]}"
   # setsid: lb leads its own process group, so a Ctrl-C here reaches only this script, which
   # then stops lb by PID.
@@ -605,6 +606,10 @@ do_demo() {
     ok=$((ok + count))
   done
 
+  if [ -x "$REPO_ROOT/bin/lbctl" ]; then
+    echo "lbctl show stat (from the running appliance):"
+    "$REPO_ROOT/bin/lbctl" --socket "$control_socket" show stat || log "demo: lbctl show stat failed"
+  fi
   demo_stop_lb >/dev/null
   echo "lb counters:"
   cat "$logs/lb.out"
