@@ -39,6 +39,10 @@ public class FlowTableBenchmark
     @Param({ "1000", "100000", "1000000" })
     public int flows;
 
+    /** Flow table in transparent huge pages (madvised mmap) or in a plain direct buffer. */
+    @Param({"false", "true"})
+    boolean hugePages;
+
     private FlowTable table;
 
     // Keys present in the table, in random order, repeated to fill a power-of-two array.
@@ -63,7 +67,7 @@ public class FlowTableBenchmark
     public void setUp()
     {
         final SplittableRandom random = new SplittableRandom(0x5EED_F10EL);
-        table = new FlowTable(flows);
+        table = new FlowTable(flows, lb.dataplane.flow.FullPolicy.REFUSE, hugePages ? lb.dataplane.io.HugePageMemory::allocate : null);
         now = System.nanoTime();
 
         // A power of two of at least twice the table size: the keys not in the table supply new ones.

@@ -20,6 +20,7 @@ import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
@@ -69,6 +70,10 @@ public class PipelineBenchmark
     @Param({ "10000", "1000000" })
     public int flows;
 
+    /** Flow table in transparent huge pages (madvised mmap) or in a plain direct buffer. */
+    @Param({"false", "true"})
+    boolean hugePages;
+
     private PacketPipeline pipeline;
     private DataplaneCounters counters;
     private CountingSink toServer;
@@ -112,7 +117,7 @@ public class PipelineBenchmark
         services.add(new Service(1, "bench", VIP, SERVICE_PORT, 6, pool, scheduler));
 
         toServer = new CountingSink();
-        pipeline = new PacketPipeline(services, new FlowTable(2 * flows), counters, new lb.dataplane.pipeline.BackendStatsTable(), new CountingSink(), toServer,
+        pipeline = new PacketPipeline(services, new FlowTable(2 * flows, lb.dataplane.flow.FullPolicy.REFUSE, hugePages ? lb.dataplane.io.HugePageMemory::allocate : null), counters, new lb.dataplane.pipeline.BackendStatsTable(), new CountingSink(), toServer,
             new CountingSink(), LB_CLIENT_MAC, LB_SERVER_MAC, LB_CLIENT_IP, GATEWAY_IP);
         now = System.nanoTime();
 
@@ -174,6 +179,61 @@ public class PipelineBenchmark
         cursor = next == limit ? 0 : next;
         TcpFrames.restore64(frames, offset, pristine, offset);
         pipeline.onClientFrame(frames, offset, FRAME_LENGTH, 0, now);
+    }
+
+    /** Frames per batch in the batched benchmarks: about what one RX ring poll hands over under load. */
+    static final int BATCH = 32;
+
+    /**
+     * A batch as the worker handles it: restore the frames, start each frame's flow-table load
+     * ({@link PacketPipeline#prefetch}), then run them through the pipeline. Per frame.
+     */
+    @Benchmark
+    @OperationsPerInvocation(BATCH)
+    public void establishedBatched()
+    {
+        final int start = cursor;
+        int offset = start;
+        for (int i = 0; i < BATCH; i++)
+        {
+            TcpFrames.restore64(frames, offset, pristine, offset);
+            pipeline.prefetch(frames, offset, FRAME_LENGTH);
+            offset = advance(offset);
+        }
+        offset = start;
+        for (int i = 0; i < BATCH; i++)
+        {
+            pipeline.onClientFrame(frames, offset, FRAME_LENGTH, 0, now);
+            offset = advance(offset);
+        }
+        cursor = offset;
+    }
+
+    /** The same batch loop without the prefetch pass: the fair baseline for {@link #establishedBatched()}. Per frame. */
+    @Benchmark
+    @OperationsPerInvocation(BATCH)
+    public void establishedUnbatched()
+    {
+        final int start = cursor;
+        int offset = start;
+        for (int i = 0; i < BATCH; i++)
+        {
+            TcpFrames.restore64(frames, offset, pristine, offset);
+            offset = advance(offset);
+        }
+        offset = start;
+        for (int i = 0; i < BATCH; i++)
+        {
+            pipeline.onClientFrame(frames, offset, FRAME_LENGTH, 0, now);
+            offset = advance(offset);
+        }
+        cursor = offset;
+    }
+
+    private int advance(final int offset)
+    {
+        final int next = offset + FRAME_LENGTH;
+        return next == limit ? 0 : next;
     }
 
     private void writeFrame(final UnsafeBuffer buffer, final int offset, final int flow, final int tcpFlags)

@@ -25,6 +25,8 @@ import lb.control.config.Ipv4;
 import lb.control.config.LbConfig;
 import lb.control.config.ServiceConfig;
 import lb.dataplane.flow.FlowTable;
+import lb.dataplane.flow.FullPolicy;
+import lb.dataplane.io.HugePageMemory;
 import lb.dataplane.io.InterfaceInfo;
 import lb.dataplane.io.PacketSocket;
 import lb.dataplane.io.RawSender;
@@ -98,7 +100,8 @@ public final class Appliance implements AutoCloseable
         this.countersManager = new CountersManager(
             new UnsafeBuffer(ByteBuffer.allocateDirect(1 << 20)), new UnsafeBuffer(ByteBuffer.allocateDirect(1 << 16)));
         this.counters = new DataplaneCounters(countersManager, 0);
-        this.flows = new FlowTable(2 * config.flowCapacity());
+        // Huge pages: the table is far bigger than the caches, so each lookup would otherwise also miss the TLB.
+        this.flows = new FlowTable(2 * config.flowCapacity(), FullPolicy.REFUSE, HugePageMemory::allocate);
         final var t = config.timeouts();
         flows.setTimeouts(t.tcpSyn().toNanos(), t.tcpEstablished().toNanos(), t.tcpClosing().toNanos(), t.udp().toNanos());
     }
@@ -190,7 +193,7 @@ public final class Appliance implements AutoCloseable
         }
         Log.info("control socket " + controlServer.path() + " (mode 0600): try 'bin/lbctl show stat'");
         Log.info("running: " + services.count() + " service(s), flow capacity " + config.flowCapacity() +
-            " (" + flows.memoryBytes() / (1 << 20) + " MiB), idle strategy " + config.idleStrategy().configName());
+             " (" + flows.memoryBytes() / (1 << 20) + " MiB, huge pages advised), idle strategy " + config.idleStrategy().configName());
     }
 
     static RingConfig ringConfig(final LbConfig config)

@@ -222,6 +222,21 @@ public final class FlowTable
      */
     public FlowTable(final int capacity, final FullPolicy fullPolicy)
     {
+        this(capacity, fullPolicy, null);
+    }
+
+    /**
+     * A table for up to {@code capacity} flows in memory from {@code allocator} (for example
+     * memory backed by huge pages), which must return zeroed, 64-byte aligned memory of the size
+     * asked, or null to fall back to a plain direct buffer.
+     *
+     * @param capacity   maximum number of entries, 1 to {@link #MAX_CAPACITY}.
+     * @param fullPolicy what to do when a new key does not fit.
+     * @param allocator  bytes to memory, or null for a plain direct buffer.
+     */
+    public FlowTable(final int capacity, final FullPolicy fullPolicy,
+        final java.util.function.LongFunction<UnsafeBuffer> allocator)
+    {
         if (capacity < 1 || capacity > MAX_CAPACITY)
         {
             throw new IllegalArgumentException("capacity must be 1.." + MAX_CAPACITY + ": " + capacity);
@@ -235,7 +250,9 @@ public final class FlowTable
         this.fullPolicy = fullPolicy;
         this.homeSlots = (int)((capacity * 4L + 2) / 3);
         this.slotCount = homeSlots + PROBE_WINDOW;
-        this.buffer = new UnsafeBuffer(BufferUtil.allocateDirectAligned(slotCount * SLOT_LENGTH, ALIGNMENT));
+        final UnsafeBuffer given = allocator == null ? null : allocator.apply((long)slotCount * SLOT_LENGTH);
+        this.buffer = given != null ? given :
+            new UnsafeBuffer(BufferUtil.allocateDirectAligned(slotCount * SLOT_LENGTH, ALIGNMENT));
         setTimeouts(
             DEFAULT_SYN_TIMEOUT_NANOS,
             DEFAULT_ESTABLISHED_TIMEOUT_NANOS,
@@ -349,6 +366,19 @@ public final class FlowTable
      * @param protocol IP protocol number.
      * @return the entry's slot, or {@link #MISSING}.
      */
+    /**
+     * Loads the first word of a key's home slot and returns it: Java's stand-in for a software
+     * prefetch. Touching the slots of a whole batch of frames before looking any of them up lets
+     * their cache misses overlap instead of queueing one after another. The caller must use the
+     * result (fold it into a field), or the JIT may drop the load.
+     */
+    public long prefetch(final int srcIp, final int dstIp, final int srcPort, final int dstPort, final int protocol)
+    {
+        final long addressWord = addressWord(srcIp, dstIp);
+        final long portsWord = portsWord(srcPort, dstPort, protocol);
+        return buffer.getLong((homeSlot(hashWords(addressWord, portsWord)) << SLOT_SHIFT) + SRC_PORT_OFFSET, ORDER);
+    }
+
     public int find(final int srcIp, final int dstIp, final int srcPort, final int dstPort, final int protocol)
     {
         final long addressWord = addressWord(srcIp, dstIp);

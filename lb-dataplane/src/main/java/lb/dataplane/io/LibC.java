@@ -46,6 +46,10 @@ public interface LibC
     @SaveError
     long mmap(Pointer address, long length, int protection, int flags, int fd, long offset);
 
+    /** {@code int madvise(void *addr, size_t len, int advice)}. */
+    @SaveError
+    int madvise(long address, long length, int advice);
+
     /** {@code int munmap(void *addr, size_t len)}. */
     @SaveError
     int munmap(long address, long length);

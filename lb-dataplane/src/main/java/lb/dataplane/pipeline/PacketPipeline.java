@@ -12,6 +12,7 @@ import lb.dataplane.packet.ParsedFrame;
 import lb.dataplane.rewrite.ForwardNat;
 import lb.dataplane.rewrite.ReturnNat;
 import lb.dataplane.sched.BackendPool;
+import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
 /**
@@ -114,6 +115,49 @@ public final class PacketPipeline implements FlowExpiry
     public int flowCount()
     {
         return flows.size() / 2;
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Batch prefetch
+    // ---------------------------------------------------------------------------------------
+
+    private static final int PREFETCH_MIN_LENGTH = 14 + 20 + 4;
+    private long prefetchSink;
+
+    /**
+     * First pass over a batch: starts loading the flow-table slot of an untagged IPv4 TCP/UDP
+     * frame, so that when {@link #onClientFrame}/{@link #onServerFrame} later look it up, the
+     * cache miss has already been paid in parallel with the other frames' misses. The key is the
+     * frame's own 5-tuple on both sides (forward entries are keyed client to VIP, return entries
+     * backend to client). Only reads, and only inside {@code [offset, offset + length)}; any frame
+     * it does not understand is simply skipped.
+     */
+    public void prefetch(final DirectBuffer buffer, final int offset, final int length)
+    {
+        if (length < PREFETCH_MIN_LENGTH ||
+            buffer.getShort(offset + EthernetHeader.ETHER_TYPE_OFFSET, java.nio.ByteOrder.BIG_ENDIAN) != EthernetHeader.ETHER_TYPE_IPV4)
+        {
+            return;
+        }
+        final int ip = offset + EthernetHeader.HEADER_LENGTH;
+        final int headerLength = (buffer.getByte(ip) & 0x0F) << 2;
+        final int protocol = buffer.getByte(ip + 9) & 0xFF;
+        if ((protocol != PROTO_TCP && protocol != PROTO_UDP) || headerLength < 20 ||
+            EthernetHeader.HEADER_LENGTH + headerLength + 4 > length)
+        {
+            return;
+        }
+        final int l4 = ip + headerLength;
+        prefetchSink += flows.prefetch(
+            buffer.getInt(ip + 12, java.nio.ByteOrder.BIG_ENDIAN), buffer.getInt(ip + 16, java.nio.ByteOrder.BIG_ENDIAN),
+            buffer.getShort(l4, java.nio.ByteOrder.BIG_ENDIAN) & 0xFFFF, buffer.getShort(l4 + 2, java.nio.ByteOrder.BIG_ENDIAN) & 0xFFFF,
+            protocol);
+    }
+
+    /** What the prefetch loads added up to; only so the JIT keeps them. */
+    public long prefetchSink()
+    {
+        return prefetchSink;
     }
 
     // ---------------------------------------------------------------------------------------

@@ -210,6 +210,49 @@ class PacketSocketTest
     }
 
     @Test
+    void peekShowsTheNextFramesWithoutTakingThem()
+    {
+        final int[] sizes = new int[40];
+        java.util.Arrays.fill(sizes, 100);
+        final List<byte[]> frames = frames(MAC_B, MAC_A, sizes, 7);
+        try (PacketSocket rx = NetNs.call(nsB, () -> PacketSocket.open("b0", RingConfig.builder().build()));
+            RawSender tx = NetNs.call(nsA, () -> RawSender.open("a0")))
+        {
+            for (final byte[] frame : frames)
+            {
+                assertTrue(tx.send(new UnsafeBuffer(frame), 0, frame.length), () -> "errno " + tx.lastErrno());
+            }
+            final long deadline = System.currentTimeMillis() + WAIT_MS;
+            final Collector peeked = new Collector(MAC_A);
+            while (System.currentTimeMillis() < deadline)
+            {
+                peeked.frames.clear();
+                rx.peek(peeked, 1000);
+                if (peeked.frames.size() >= frames.size())
+                {
+                    break;
+                }
+                sleep(5);
+            }
+            final Collector again = new Collector(MAC_A);
+            rx.peek(again, 1000);
+            assertEquals(peeked.frames.size(), again.frames.size(), "peeking twice shows the same frames");
+
+            final Collector received = new Collector(MAC_A);
+            received.collect(rx, frames.size());
+            assertEquals(frames.size(), received.frames.size(), "peek gave nothing back to the kernel");
+            for (int i = 0; i < frames.size(); i++)
+            {
+                assertArrayEquals(frames.get(i), peeked.frames.get(i), "peeked frame " + i);
+                assertArrayEquals(frames.get(i), received.frames.get(i), "received frame " + i);
+            }
+            final Collector after = new Collector(MAC_A);
+            rx.peek(after, 1000);
+            assertEquals(0, after.frames.size(), "received frames are gone");
+        }
+    }
+
+    @Test
     void framesBiggerThanTheRingFrameAreFlaggedTruncated()
     {
         final RingConfig config = RingConfig.builder().rxFrameSize(256).rxBlockSize(4096).rxBlockCount(4).build();

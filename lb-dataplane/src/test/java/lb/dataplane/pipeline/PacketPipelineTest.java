@@ -495,4 +495,34 @@ class PacketPipelineTest
         assertEquals(0, pool.activeFlows(handles[0]));
         assertEquals(BACKEND_IPS[0], int32(connect(44000), 30));
     }
+
+    @Test
+    void prefetchReadsOnlyInsideTheFrameAndChangesNothing()
+    {
+        connect(45000);
+        final int length = tcp(CLIENT_SIDE_MAC, CLIENT_MAC, CLIENT_IP, VIP, 45000, 80, TcpHeader.ACK, 30);
+        final byte[] whole = new byte[length];
+        frame.getBytes(0, whole);
+        final java.util.Random random = new java.util.Random(7);
+        for (int cut = 0; cut <= length; cut++)
+        {
+            // A buffer that ends exactly at the frame: Agrona's bounds checks (on in tests) catch any read beyond.
+            final UnsafeBuffer exact = new UnsafeBuffer(java.util.Arrays.copyOf(whole, cut));
+            pipeline.prefetch(exact, 0, cut);
+            final byte[] garbage = new byte[cut];
+            random.nextBytes(garbage);
+            if (cut > 13)
+            {
+                garbage[12] = 0x08;
+                garbage[13] = 0x00;
+            }
+            pipeline.prefetch(new UnsafeBuffer(garbage), 0, cut);
+        }
+        final int entries = flows.size();
+        pipeline.prefetch(frame, 0, length);
+        assertEquals(entries, flows.size());
+        fromClient(length);
+        assertEquals(2, toServer.size(), "the prefetched frame is handled as before");
+        assertEquals(0, counters.totalDrops());
+    }
 }
