@@ -2,32 +2,27 @@ package lb.control.appliance;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.util.Map;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
-import lb.control.socket.CommandDispatcher;
-import lb.control.socket.ControlServer;
-import lb.control.socket.ControlSocketOptions;
-import lb.control.socket.RuntimeCommands;
-import lb.dataplane.pipeline.BackendStatsTable;
-import lb.dataplane.worker.CommandApplier;
-import org.HdrHistogram.SingleWriterRecorder;
-import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
 import lb.control.Log;
 import lb.control.config.BackendConfig;
 import lb.control.config.IdleStrategyKind;
 import lb.control.config.Ipv4;
 import lb.control.config.LbConfig;
 import lb.control.config.ServiceConfig;
-import lb.dataplane.flow.FlowTable;
-import lb.dataplane.flow.FullPolicy;
-import lb.dataplane.io.HugePageMemory;
+import lb.control.socket.CommandDispatcher;
+import lb.control.socket.ControlServer;
+import lb.control.socket.ControlSocketOptions;
+import lb.control.socket.RuntimeCommands;
+import lb.dataplane.io.FanoutProgram;
 import lb.dataplane.io.InterfaceInfo;
+import lb.dataplane.io.PacketConstants;
 import lb.dataplane.io.PacketSocket;
 import lb.dataplane.io.RawSender;
 import lb.dataplane.io.RingConfig;
@@ -36,9 +31,9 @@ import lb.dataplane.pipeline.DataplaneCounters;
 import lb.dataplane.pipeline.FrameSink;
 import lb.dataplane.pipeline.PacketPipeline;
 import lb.dataplane.pipeline.Service;
-import lb.dataplane.pipeline.ServiceTable;
 import lb.dataplane.sched.BackendPool;
 import lb.dataplane.sched.SchedulerKind;
+import lb.dataplane.worker.CommandApplier;
 import lb.dataplane.worker.Commands;
 import lb.dataplane.worker.DataplaneAgent;
 import lb.dataplane.worker.PollIdleStrategy;
@@ -57,53 +52,57 @@ import org.agrona.concurrent.status.CountersManager;
 import org.agrona.concurrent.status.CountersReader;
 
 /**
- * The running appliance: one dataplane worker thread and one control thread, built from a
- * validated {@link LbConfig}.
+ * The running appliance: {@code workers} dataplane worker threads and one control thread, built
+ * from a validated {@link LbConfig}.
  *
- * <p>The worker owns the packet sockets of both interfaces, the flow table, the services with
- * their backend pools and schedulers, and its counters. The control thread owns the ARP probes.
- * They talk through two single-producer rings: commands (control to worker) and events (worker
- * to control: ARP frames seen on the server side). The counters live in an Agrona
- * {@link CountersManager} that any thread may read while the worker writes.
+ * <p>Each worker owns a packet socket on each interface, its own flow table, services with backend
+ * pools and schedulers, and counters ({@link DataplaneWorker}). With several workers the sockets of
+ * each interface form one PACKET_FANOUT_CBPF group whose {@link FanoutProgram} hashes the client's
+ * endpoint (the source on the client side, the destination on the server side), so both
+ * directions of a flow reach the same worker; ARP, ICMP and anything else go to worker 0. The
+ * control thread owns the ARP probes. They talk through rings: commands (control to every worker,
+ * {@link CommandRings}) and events (worker 0 to control: ARP frames seen on the server side). The
+ * counters live in one Agrona {@link CountersManager} that any thread may read while the workers
+ * write.
  */
 public final class Appliance implements AutoCloseable
 {
     static final int RING_BYTES = (1 << 20) + RingBufferDescriptor.TRAILER_LENGTH;
+    /** Counter slots reserved per worker: more than {@link DataplaneCounters} allocates. */
+    private static final int COUNTERS_PER_WORKER = 128;
 
     private final LbConfig config;
     private final CountersManager countersManager;
-    private final DataplaneCounters counters;
-    private final ServiceTable services = new ServiceTable();
-    private final FlowTable flows;
-    /** Control to worker: many producers (the health prober and the control socket). */
-    private final ManyToOneRingBuffer commands =
-        new ManyToOneRingBuffer(new UnsafeBuffer(ByteBuffer.allocateDirect(RING_BYTES)));
-    /** Worker to control: ARP frames from the server side. */
+    private final List<DataplaneWorker> workers = new ArrayList<>();
+    private final CommandRings commands;
+    /** Worker 0 to control: ARP frames from the server side. */
     private final OneToOneRingBuffer events = ring();
-    private final AtomicLong commandsWritten = new AtomicLong();
-    private final BackendStatsTable backendStats = new BackendStatsTable();
-    private final SingleWriterRecorder packetLatency = new SingleWriterRecorder(1, DataplaneAgent.LATENCY_MAX_NANOS, 2);
     private final Map<Integer, ApplianceRuntime.ProbeRtt> probeRtts = ApplianceRuntime.newProbeRttMap();
     private final AtomicReference<int[]> probedBackends = new AtomicReference<>();
     private ApplianceRuntime runtime;
     private ControlServer controlServer;
     private final List<AutoCloseable> resources = new ArrayList<>();
-    private PacketPipeline pipeline;
     private ControlAgent control;
-    private AgentRunner dataplaneRunner;
+    private final List<AgentRunner> dataplaneRunners = new ArrayList<>();
     private AgentRunner controlRunner;
     private final long startedAtMillis = System.currentTimeMillis();
 
     private Appliance(final LbConfig config)
     {
         this.config = config;
+        final int values = Math.max(1 << 16, config.workers() * COUNTERS_PER_WORKER * CountersReader.COUNTER_LENGTH);
         this.countersManager = new CountersManager(
-            new UnsafeBuffer(ByteBuffer.allocateDirect(1 << 20)), new UnsafeBuffer(ByteBuffer.allocateDirect(1 << 16)));
-        this.counters = new DataplaneCounters(countersManager, 0);
-        // Huge pages: the table is far bigger than the caches, so each lookup would otherwise also miss the TLB.
-        this.flows = new FlowTable(2 * config.flowCapacity(), FullPolicy.REFUSE, HugePageMemory::allocate);
+            new UnsafeBuffer(ByteBuffer.allocateDirect(values * (CountersReader.METADATA_LENGTH / CountersReader.COUNTER_LENGTH))),
+            new UnsafeBuffer(ByteBuffer.allocateDirect(values)));
+        final int flowsPerWorker = DataplaneWorker.flowCapacity(config.flowCapacity(), config.workers());
         final var t = config.timeouts();
-        flows.setTimeouts(t.tcpSyn().toNanos(), t.tcpEstablished().toNanos(), t.tcpClosing().toNanos(), t.udp().toNanos());
+        for (int i = 0; i < config.workers(); i++)
+        {
+            final DataplaneWorker worker = new DataplaneWorker(i, countersManager, flowsPerWorker);
+            worker.flows.setTimeouts(t.tcpSyn().toNanos(), t.tcpEstablished().toNanos(), t.tcpClosing().toNanos(), t.udp().toNanos());
+            workers.add(worker);
+        }
+        this.commands = new CommandRings(workers);
     }
 
     private static OneToOneRingBuffer ring()
@@ -118,11 +117,6 @@ public final class Appliance implements AutoCloseable
      */
     public static Appliance start(final LbConfig config)
     {
-        if (config.workers() != 1)
-        {
-            throw new IllegalArgumentException("--workers " + config.workers() +
-                ": this build runs one dataplane worker; several (PACKET_FANOUT) are not implemented yet");
-        }
         final Appliance appliance = new Appliance(config);
         try
         {
@@ -138,49 +132,79 @@ public final class Appliance implements AutoCloseable
 
     private void open()
     {
-        final RingConfig ring = ringConfig(config);
-        final PacketSocket clientSocket = keep(PacketSocket.open(config.clientInterface(), ring));
-        final PacketSocket serverSocket = keep(PacketSocket.open(config.serverInterface(), ring));
+        final int n = config.workers();
+        // Fanout group ids are per network namespace: derived from the pid, unique among the lb
+        // processes of one namespace (two pids 32768 apart would collide; the join then fails).
+        final int clientGroup = (int)((ProcessHandle.current().pid() * 2) & 0xFFFF);
+        final int serverGroup = clientGroup + 1;
+        final RingConfig clientRing = ringConfig(config, clientGroup, FanoutProgram.Side.CLIENT);
+        final RingConfig serverRing = ringConfig(config, serverGroup, FanoutProgram.Side.SERVER);
+        // Sockets join their group in worker order: the program's result i is worker i's socket.
+        final PacketSocket[] clientSockets = new PacketSocket[n];
+        final PacketSocket[] serverSockets = new PacketSocket[n];
+        for (int i = 0; i < n; i++)
+        {
+            clientSockets[i] = keep(PacketSocket.open(config.clientInterface(), clientRing));
+            serverSockets[i] = keep(PacketSocket.open(config.serverInterface(), serverRing));
+        }
         final RawSender clientSender = keep(RawSender.open(config.clientInterface()));
         final RawSender serverSender = keep(RawSender.open(config.serverInterface()));
-        final long clientMac = clientSocket.interfaceInfo().mac();
-        final long serverMac = serverSocket.interfaceInfo().mac();
+        final long clientMac = clientSockets[0].interfaceInfo().mac();
+        final long serverMac = serverSockets[0].interfaceInfo().mac();
         if (config.rxRing().frameSize() != Integer.parseInt(lb.control.config.ConfigDefaults.RX_FRAME_SIZE) ||
             config.rxRing().frameCount() != Integer.parseInt(lb.control.config.ConfigDefaults.RX_FRAME_COUNT))
         {
-            Log.info("rx-ring frame-size/frame-count are not used: GSO forwarding needs " + ring.rxFrameSize() +
-                "-byte slots, " + ring.rxFrameCount() + " per ring");
+            Log.info("rx-ring frame-size/frame-count are not used: GSO forwarding needs " + clientRing.rxFrameSize() +
+                "-byte slots, " + clientRing.rxFrameCount() + " per ring");
         }
         Log.info("client side " + config.clientInterface() + " " + InterfaceInfo.formatMac(clientMac) + " " + Ipv4.format(config.clientIp()) +
             ", server side " + config.serverInterface() + " " + InterfaceInfo.formatMac(serverMac) + " " + Ipv4.format(config.gatewayIp()) +
-            ", rings " + ring);
+            ", rings " + clientRing + (n > 1 ? ", server-side fanout group " + serverGroup : ""));
 
-        int id = 0;
         for (final ServiceConfig sc : config.services())
         {
-            services.add(buildService(id++, sc));
             Log.info("service " + sc);
+        }
+        for (final DataplaneWorker w : workers)
+        {
+            int id = 0;
+            for (final ServiceConfig sc : config.services())
+            {
+                w.services.add(buildService(w, id++, sc));
+            }
         }
         probedBackends.set(backendIps());
 
-        final RxFrameContext rx = new RxFrameContext();
-        final FrameSink toControl = (buffer, offset, length) -> events.write(Commands.ARP_FRAME, buffer, offset, length);
-        pipeline = new PacketPipeline(services, flows, counters, backendStats, new SocketSink(clientSocket, rx),
-            new SocketSink(serverSocket, rx), toControl, clientMac, serverMac, config.clientIp(), config.gatewayIp());
-        final DataplaneAgent agent = new DataplaneAgent("lb-dataplane-0", pipeline, clientSocket, serverSocket, commands, rx, counters,
-            new CommandApplier(services, flows, backendStats, counters.commandsApplied, counters.commandsRejected), packetLatency);
+        final List<DataplaneAgent> agents = new ArrayList<>();
+        for (final DataplaneWorker w : workers)
+        {
+            final PacketSocket clientSocket = clientSockets[w.index];
+            final PacketSocket serverSocket = serverSockets[w.index];
+            final RxFrameContext rx = new RxFrameContext();
+            // All ARP is steered to worker 0, the events ring's one producer; no other worker sees any.
+            final FrameSink toControl = w.index == 0 ?
+                (buffer, offset, length) -> events.write(Commands.ARP_FRAME, buffer, offset, length) :
+                (buffer, offset, length) -> false;
+            w.pipeline = new PacketPipeline(w.services, w.flows, w.counters, w.backendStats, new SocketSink(clientSocket, rx),
+                new SocketSink(serverSocket, rx), toControl, clientMac, serverMac, config.clientIp(), config.gatewayIp());
+            agents.add(new DataplaneAgent(w.name, w.pipeline, clientSocket, serverSocket, w.commands, rx, w.counters,
+                new CommandApplier(w.services, w.flows, w.backendStats, w.counters.commandsApplied, w.counters.commandsRejected),
+                w.packetLatency));
+            dataplaneRunners.add(new AgentRunner(idleStrategy(config.idleStrategy(), clientSocket, serverSocket),
+                ex -> Log.info(w.name + " error: " + ex), null, agents.get(w.index)));
+        }
 
-        control = new ControlAgent(events, commands, commandsWritten, serverSender, serverMac, config.gatewayIp(),
+        control = new ControlAgent(events, commands, serverSender, serverMac, config.gatewayIp(),
             probedBackends, probeRtts, config.probe().interval().toNanos(), config.probe().timeout().toNanos());
-        runtime = new ApplianceRuntime(version(), config.services(), backendStats, counters, flows, config.flowCapacity(),
-            commands, commandsWritten, probedBackends, probeRtts, packetLatency);
+        runtime = new ApplianceRuntime(version(), config.services(), workers, commands, probedBackends, probeRtts);
 
         announce(clientSender, clientMac);
-        dataplaneRunner = new AgentRunner(idleStrategy(config.idleStrategy(), clientSocket, serverSocket),
-            ex -> Log.info("dataplane error: " + ex), null, agent);
         controlRunner = new AgentRunner(new BackoffIdleStrategy(1, 1, 100_000, 1_000_000),
             ex -> Log.info("control error: " + ex), null, control);
-        AgentRunner.startOnThread(dataplaneRunner);
+        for (final AgentRunner runner : dataplaneRunners)
+        {
+            AgentRunner.startOnThread(runner);
+        }
         AgentRunner.startOnThread(controlRunner);
         try
         {
@@ -192,20 +216,41 @@ public final class Appliance implements AutoCloseable
             throw new IllegalArgumentException("control socket " + config.controlSocket() + ": " + ex.getMessage(), ex);
         }
         Log.info("control socket " + controlServer.path() + " (mode 0600): try 'bin/lbctl show stat'");
-        Log.info("running: " + services.count() + " service(s), flow capacity " + config.flowCapacity() +
-             " (" + flows.memoryBytes() / (1 << 20) + " MiB, huge pages advised), idle strategy " + config.idleStrategy().configName());
+        long flowBytes = 0;
+        for (final DataplaneWorker w : workers)
+        {
+            flowBytes += w.flows.memoryBytes();
+        }
+        Log.info("running: " + workers.get(0).services.count() + " service(s), " + n + " worker(s), flow capacity " +
+            config.flowCapacity() + (n > 1 ? " (" + DataplaneWorker.flowCapacity(config.flowCapacity(), n) + " per worker)" : "") +
+            " (" + flowBytes / (1 << 20) + " MiB, huge pages advised), idle strategy " + config.idleStrategy().configName());
     }
 
-    static RingConfig ringConfig(final LbConfig config)
+    /**
+     * The ring settings of one side's sockets: with several workers they join that side's
+     * PACKET_FANOUT_CBPF group with its steering program and PACKET_FANOUT_FLAG_IGNORE_OUTGOING
+     * (the socket adds it: a fanout member ignores PACKET_IGNORE_OUTGOING).
+     */
+    static RingConfig ringConfig(final LbConfig config, final int fanoutGroup, final FanoutProgram.Side side)
     {
-        final RingConfig.Builder b = RingConfig.builder()
+        final RingConfig.Builder b = ringBuilder(config);
+        if (config.workers() > 1)
+        {
+            b.fanout(fanoutGroup, PacketConstants.PACKET_FANOUT_CBPF, 0)
+                .fanoutProgram(FanoutProgram.of(side, config.workers()));
+        }
+        return b.build();
+    }
+
+    static RingConfig.Builder ringBuilder(final LbConfig config)
+    {
+        return RingConfig.builder()
             .version(config.rxRing().version() == lb.control.config.RingVersion.V3 ? RingConfig.Version.V3 : RingConfig.Version.V2)
             // Virtio-net headers let lb forward GSO super-frames and offloaded checksums as they are.
             .vnetHeader(true)
             // The qdisc-bypass path (dev_direct_xmit) drops every frame the kernel must segment or
             // checksum for a device without those offloads: GSO frames need the normal path.
             .qdiscBypass(false);
-        return b.build();
     }
 
     private static IdleStrategy idleStrategy(final IdleStrategyKind kind, final PacketSocket... sockets)
@@ -221,15 +266,15 @@ public final class Appliance implements AutoCloseable
         }
     }
 
-    /** A service from the config, its backends added and published as ADD_BACKEND would. */
-    private Service buildService(final int id, final ServiceConfig sc)
+    /** A worker's copy of a service from the config, its backends added and published as ADD_BACKEND would. */
+    private static Service buildService(final DataplaneWorker worker, final int id, final ServiceConfig sc)
     {
         final Service service = CommandApplier.newService(id, sc.name(), sc.vip(), sc.port(),
             sc.protocol().ipProtocolNumber(), SchedulerKind.parse(sc.scheduler()), sc.maglevTableSize());
         final BackendPool pool = service.pool();
         for (final BackendConfig b : sc.backends())
         {
-            backendStats.publish(id, pool, pool.add(b.ip(), b.port(), b.weight()));
+            worker.backendStats.publish(id, pool, pool.add(b.ip(), b.port(), b.weight()));
         }
         service.scheduler().refresh();
         return service;
@@ -278,9 +323,16 @@ public final class Appliance implements AutoCloseable
         return countersManager;
     }
 
-    public DataplaneCounters dataplaneCounters()
+    /** @return worker {@code index}'s counters */
+    public DataplaneCounters dataplaneCounters(final int index)
     {
-        return counters;
+        return workers.get(index).counters;
+    }
+
+    /** @return the number of dataplane workers */
+    public int workerCount()
+    {
+        return workers.size();
     }
 
     public long uptimeMillis()
@@ -288,15 +340,16 @@ public final class Appliance implements AutoCloseable
         return System.currentTimeMillis() - startedAtMillis;
     }
 
-    /** Stops both threads (waiting for them), then closes the sockets. Idempotent. */
+    /** Stops the threads (waiting for them), then closes the sockets. Idempotent. */
     @Override
     public void close()
     {
         CloseHelper.quietClose(controlServer);
         controlServer = null;
-        CloseHelper.quietCloseAll(controlRunner, dataplaneRunner);
+        CloseHelper.quietClose(controlRunner);
         controlRunner = null;
-        dataplaneRunner = null;
+        CloseHelper.quietCloseAll(dataplaneRunners);
+        dataplaneRunners.clear();
         for (int i = resources.size() - 1; i >= 0; i--)
         {
             CloseHelper.quietClose(resources.get(i));
@@ -306,21 +359,47 @@ public final class Appliance implements AutoCloseable
 
     /**
      * Prints the counters and the backends' state: after {@link #close()}, so it reads state the
-     * worker no longer writes.
+     * workers no longer write. {@code counter NAME VALUE} lines are totals over the workers (drop
+     * counters only when not zero); with several workers, {@code worker I NAME VALUE} lines follow
+     * with each worker's non-zero counters. Backend lines show worker 0's configuration and flow
+     * counts summed over the workers.
      */
     public void printSummary(final PrintStream out)
     {
+        final Map<String, long[]> totals = new LinkedHashMap<>();
+        final List<String> perWorker = new ArrayList<>();
         countersManager.forEach((counterId, typeId, keyBuffer, label) ->
         {
             final long value = countersManager.getCounterValue(counterId);
-            if (typeId != DataplaneCounters.TYPE_DROP || value != 0)
+            final int at = label.lastIndexOf(" worker=");
+            final String name = at < 0 ? label : label.substring(0, at);
+            totals.computeIfAbsent(name, k -> new long[] {typeId, 0})[1] += value;
+            if (at >= 0 && value != 0)
             {
-                out.println("counter " + label.replace(" worker=0", "") + " " + value);
+                perWorker.add("worker " + label.substring(at + " worker=".length()) + " " + name + " " + value);
             }
         });
-        out.println("counter drops_total " + counters.totalDrops());
-        out.println("flows " + (pipeline == null ? 0 : pipeline.flowCount()));
-        services.forEach(s ->
+        totals.forEach((name, typeAndValue) ->
+        {
+            if (typeAndValue[0] != DataplaneCounters.TYPE_DROP || typeAndValue[1] != 0)
+            {
+                out.println("counter " + name + " " + typeAndValue[1]);
+            }
+        });
+        long drops = 0;
+        long flows = 0;
+        for (final DataplaneWorker w : workers)
+        {
+            drops += w.counters.totalDrops();
+            flows += w.pipeline == null ? 0 : w.pipeline.flowCount();
+        }
+        out.println("counter drops_total " + drops);
+        out.println("flows " + flows);
+        if (workers.size() > 1)
+        {
+            perWorker.forEach(out::println);
+        }
+        workers.get(0).services.forEach(s ->
         {
             final BackendPool pool = s.pool();
             for (int slot = 0; slot < pool.capacity(); slot++)
@@ -330,10 +409,22 @@ public final class Appliance implements AutoCloseable
                 {
                     continue;
                 }
+                long newFlows = 0;
+                long activeFlows = 0;
+                for (final DataplaneWorker w : workers)
+                {
+                    final Service copy = w.services.byId(s.id());
+                    final int handle = copy == null ? BackendPool.NO_HANDLE : copy.pool().find(pool.ip(h), pool.port(h));
+                    if (handle != BackendPool.NO_HANDLE)
+                    {
+                        newFlows += copy.pool().newFlowsTotal(handle);
+                        activeFlows += copy.pool().activeFlows(handle);
+                    }
+                }
                 out.println("backend " + s.name() + " " + Ipv4.format(pool.ip(h)) + ":" + s.backendPort(h) +
                     " health=" + (pool.isHealthy(h) && pool.mac(h) != 0 ? "up" : "down") +
                     " state=" + pool.adminState(h).name().toLowerCase() + " weight=" + pool.weight(h) +
-                    " new_flows=" + pool.newFlowsTotal(h) + " active_flows=" + pool.activeFlows(h));
+                    " new_flows=" + newFlows + " active_flows=" + activeFlows);
             }
         });
     }

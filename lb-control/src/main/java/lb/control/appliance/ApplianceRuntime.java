@@ -7,7 +7,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import lb.control.config.BackendConfig;
 import lb.control.config.Ipv4;
@@ -28,16 +27,20 @@ import lb.dataplane.worker.Commands;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.SingleWriterRecorder;
 import org.agrona.concurrent.UnsafeBuffer;
-import org.agrona.concurrent.ringbuffer.RingBuffer;
 
 /**
  * The runtime API of a running appliance, called on the control-socket thread only.
  *
- * <p>It reads what the worker publishes (counters, {@link BackendStatsTable}, the flow table) and never
- * touches the worker's objects. A change is validated here against the control side's model of
- * the services, written to the command ring, and answered only once the worker has applied it
- * (the worker counts every command it takes; this waits, bounded, until the count passes its own),
- * so "ok" means the change is in force.
+ * <p>It reads what the workers publish (counters, {@link BackendStatsTable}s, the flow tables) and
+ * never touches the workers' objects; every read adds up over the workers. A change is validated
+ * here against the control side's model of the services, written to every worker's command ring,
+ * and answered only once every worker has applied it (each worker counts every command it takes;
+ * this waits, bounded, until each count passes its own), so "ok" means the change is in force.
+ *
+ * <p>Per-backend figures: the backend list and its configuration (address, weight, state,
+ * health) come from worker 0's table, which holds the same backends as every other worker's;
+ * active and new flows, packets and bytes are summed over the workers' tables, matched by address
+ * and port (a backend's pool slot may differ between workers).
  */
 final class ApplianceRuntime implements RuntimeApi
 {
@@ -65,33 +68,24 @@ final class ApplianceRuntime implements RuntimeApi
     private final String version;
     private final long startedNanos = System.nanoTime();
     private final List<ServiceEntry> services = new ArrayList<>();
+    /** Worker 0's table: the backend list and its configuration. */
     private final BackendStatsTable stats;
-    private final DataplaneCounters counters;
-    private final FlowTable flows;
-    private final int flowCapacity;
-    private final RingBuffer commands;
-    private final AtomicLong commandsWritten;
+    private final List<DataplaneWorker> workers;
+    private final CommandRings commands;
     private final AtomicReference<int[]> probedBackends;
     private final Map<Integer, ProbeRtt> probeRtts;
-    private final SingleWriterRecorder packetLatency;
     private final Histogram packetLatencyTotal = new Histogram(1, 10_000_000_000L, 2);
     private final UnsafeBuffer message = new UnsafeBuffer(new byte[256]);
 
-    ApplianceRuntime(final String version, final List<ServiceConfig> initial, final BackendStatsTable stats,
-        final DataplaneCounters counters, final FlowTable flows, final int flowCapacity, final RingBuffer commands,
-        final AtomicLong commandsWritten, final AtomicReference<int[]> probedBackends,
-        final Map<Integer, ProbeRtt> probeRtts, final SingleWriterRecorder packetLatency)
+    ApplianceRuntime(final String version, final List<ServiceConfig> initial, final List<DataplaneWorker> workers,
+        final CommandRings commands, final AtomicReference<int[]> probedBackends, final Map<Integer, ProbeRtt> probeRtts)
     {
         this.version = version;
-        this.stats = stats;
-        this.counters = counters;
-        this.flows = flows;
-        this.flowCapacity = flowCapacity;
+        this.workers = List.copyOf(workers);
+        this.stats = workers.get(0).backendStats;
         this.commands = commands;
-        this.commandsWritten = commandsWritten;
         this.probedBackends = probedBackends;
         this.probeRtts = probeRtts;
-        this.packetLatency = packetLatency;
         int id = 0;
         for (final ServiceConfig sc : initial)
         {
@@ -109,12 +103,43 @@ final class ApplianceRuntime implements RuntimeApi
     @Override
     public Info info()
     {
-        final long rxFrames = counters.rxClientFrames.get() + counters.rxServerFrames.get();
-        final long rxBytes = counters.rxClientBytes.get() + counters.rxServerBytes.get();
-        final long txFrames = counters.txClientFrames.get() + counters.txServerFrames.get();
-        final long txBytes = counters.txClientBytes.get() + counters.txServerBytes.get();
-        return new Info(version, Duration.ofNanos(System.nanoTime() - startedNanos), 1, rxFrames, rxBytes, txFrames,
-            txBytes, counters.totalDrops(), flows.size() / 2, flowCapacity);
+        long rxFrames = 0;
+        long rxBytes = 0;
+        long txFrames = 0;
+        long txBytes = 0;
+        long drops = 0;
+        long flowsUsed = 0;
+        long flowCapacity = 0;
+        for (final DataplaneWorker w : workers)
+        {
+            final DataplaneCounters c = w.counters;
+            rxFrames += c.rxClientFrames.get() + c.rxServerFrames.get();
+            rxBytes += c.rxClientBytes.get() + c.rxServerBytes.get();
+            txFrames += c.txClientFrames.get() + c.txServerFrames.get();
+            txBytes += c.txClientBytes.get() + c.txServerBytes.get();
+            drops += c.totalDrops();
+            flowsUsed += w.flows.size() / 2;
+            flowCapacity += w.flows.capacity() / 2;
+        }
+        return new Info(version, Duration.ofNanos(System.nanoTime() - startedNanos), workers.size(), rxFrames, rxBytes,
+            txFrames, txBytes, drops, flowsUsed, flowCapacity);
+    }
+
+    /** A backend's slot in one worker's table (by address and port), or -1. */
+    private static int slotIn(final BackendStatsTable table, final int serviceId, final int ip, final int port, final int hint)
+    {
+        if (table.handle(serviceId, hint) != 0 && table.ip(serviceId, hint) == ip && table.port(serviceId, hint) == port)
+        {
+            return hint;
+        }
+        for (int slot = 0; slot < BackendStatsTable.MAX_BACKENDS; slot++)
+        {
+            if (table.handle(serviceId, slot) != 0 && table.ip(serviceId, slot) == ip && table.port(serviceId, slot) == port)
+            {
+                return slot;
+            }
+        }
+        return -1;
     }
 
     @Override
@@ -138,10 +163,27 @@ final class ApplianceRuntime implements RuntimeApi
                 final boolean healthy = stats.healthy(s.id(), slot);
                 final Health health = !healthy ? Health.DOWN : stats.mac(s.id(), slot) == 0 ? Health.UNKNOWN : Health.UP;
                 final ProbeRtt rtt = probeRtts.get(ip);
-                final int port = stats.port(s.id(), slot) == BackendConfig.SAME_PORT ? s.port() : stats.port(s.id(), slot);
+                final int storedPort = stats.port(s.id(), slot);
+                final int port = storedPort == BackendConfig.SAME_PORT ? s.port() : storedPort;
+                long backendActive = 0;
+                long backendNew = 0;
+                long backendPackets = 0;
+                long backendBytes = 0;
+                for (final DataplaneWorker w : workers)
+                {
+                    final BackendStatsTable table = w.backendStats;
+                    final int at = slotIn(table, s.id(), ip, storedPort, slot);
+                    if (at >= 0)
+                    {
+                        backendActive += table.activeFlows(s.id(), at);
+                        backendNew += table.newFlows(s.id(), at);
+                        backendPackets += table.packets(s.id(), at);
+                        backendBytes += table.bytes(s.id(), at);
+                    }
+                }
                 final BackendStats b = new BackendStats(ip, port, stats.adminState(s.id(), slot), health,
-                    stats.weight(s.id(), slot), stats.activeFlows(s.id(), slot), stats.newFlows(s.id(), slot),
-                    stats.packets(s.id(), slot), stats.bytes(s.id(), slot), rtt == null ? -1 : rtt.lastNanos);
+                    stats.weight(s.id(), slot), backendActive, backendNew, backendPackets, backendBytes,
+                    rtt == null ? -1 : rtt.lastNanos);
                 backends.add(b);
                 active += b.activeFlows();
                 created += b.newFlows();
@@ -160,21 +202,37 @@ final class ApplianceRuntime implements RuntimeApi
         final List<DropCount> result = new ArrayList<>();
         for (final DropReason reason : DropReason.values())
         {
-            result.add(new DropCount(reason.metricName(), counters.drops(reason), reason.description()));
+            long count = 0;
+            for (final DataplaneWorker w : workers)
+            {
+                count += w.counters.drops(reason);
+            }
+            result.add(new DropCount(reason.metricName(), count, reason.description()));
         }
         return result;
     }
 
     /**
-     * A sample of forward entries, read while the worker runs: an entry being rewritten at that
-     * moment may show fields of two flows. Good enough to look at; never used for decisions.
+     * A sample of forward entries, read while the workers run: an entry being rewritten at that
+     * moment may show fields of two flows. Good enough to look at; never used for decisions. With
+     * several workers each contributes up to an even share of {@code max}, in worker order.
      */
     @Override
     public List<FlowSample> flows(final int max)
     {
         final List<FlowSample> result = new ArrayList<>();
+        final int share = Math.max(1, (max + workers.size() - 1) / workers.size());
+        for (final DataplaneWorker w : workers)
+        {
+            sampleFlows(w.flows, Math.min(max, result.size() + share), result);
+        }
+        return result;
+    }
+
+    private void sampleFlows(final FlowTable flows, final int upTo, final List<FlowSample> result)
+    {
         final long now = System.nanoTime();
-        for (int slot = flows.nextOccupied(0); slot != FlowTable.MISSING && result.size() < max;
+        for (int slot = flows.nextOccupied(0); slot != FlowTable.MISSING && result.size() < upTo;
             slot = flows.nextOccupied(slot + 1))
         {
             if (flows.isReturnDirection(slot))
@@ -192,13 +250,15 @@ final class ApplianceRuntime implements RuntimeApi
                 service == null ? "?" : service.name(), flows.natIp(slot), flows.natPort(slot), flowState,
                 Duration.ofNanos(Math.max(0, now - flows.lastSeen(slot))), flows.packets(slot), flows.bytes(slot)));
         }
-        return result;
     }
 
     @Override
     public Latency latency()
     {
-        packetLatencyTotal.add(packetLatency.getIntervalHistogram());
+        for (final DataplaneWorker w : workers)
+        {
+            packetLatencyTotal.add(w.packetLatency.getIntervalHistogram());
+        }
         final List<BackendLatency> probes = new ArrayList<>();
         for (final ServiceStats s : stats().services())
         {
@@ -319,22 +379,34 @@ final class ApplianceRuntime implements RuntimeApi
         probeAllBackends();
     }
 
+    /**
+     * Sends the command to every worker and waits until each has taken it. A command some workers
+     * reject and others apply (their pools differ: a deleted backend still carries flows in some)
+     * is reported as an error naming how many rejected it.
+     */
     private void send(final int type, final int length)
     {
-        if (!commands.write(type, message, 0, length))
+        final long rejectedBefore = commands.rejected();
+        final long[] target = commands.write(type, message, 0, length);
+        if (target == null)
         {
-            throw new CommandException("the worker's command ring is full; try again");
+            throw new CommandException("a worker's command ring is full; try again");
         }
-        final long target = commandsWritten.incrementAndGet();
         final long deadline = System.nanoTime() + APPLY_TIMEOUT.toNanos();
-        while (counters.commandsApplied.get() + counters.commandsRejected.get() < target)
+        while (!commands.taken(target))
         {
             if (System.nanoTime() > deadline)
             {
-                throw new CommandException("the worker has not applied the change within " + APPLY_TIMEOUT.toMillis() + " ms");
+                throw new CommandException("the workers have not applied the change within " + APPLY_TIMEOUT.toMillis() + " ms");
             }
             Thread.onSpinWait();
             Thread.yield();
+        }
+        final long rejected = commands.rejected() - rejectedBefore;
+        if (rejected > 0 && rejected < commands.workers())
+        {
+            throw new CommandException("the change was rejected by " + rejected + " of " + commands.workers() +
+                " workers and applied by the others");
         }
     }
 

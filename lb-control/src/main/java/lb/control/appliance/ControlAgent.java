@@ -1,7 +1,6 @@
 package lb.control.appliance;
 
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import lb.control.Log;
 import lb.control.health.HealthProber;
@@ -19,18 +18,18 @@ import org.agrona.concurrent.ringbuffer.RingBuffer;
 
 /**
  * The control thread's duty cycle: read the ARP frames the worker passed up (they tell which
- * backends are alive and at which MAC), send the ARP probes that are due, and turn health changes
- * into commands on the worker's ring. It never touches dataplane state itself.
+ * backends are alive and at which MAC; worker 0 passes them, as all ARP is steered to it), send
+ * the ARP probes that are due, and turn health changes into commands on every worker's ring. It
+ * never touches dataplane state itself.
  */
 final class ControlAgent implements Agent
 {
     private final RingBuffer events;
-    private final RingBuffer commands;
+    private final CommandRings commands;
     private final RawSender serverSender;
     private final long serverMac;
     private final int gatewayIp;
     private final HealthProber prober;
-    private final AtomicLong commandsWritten;
     private final AtomicReference<int[]> probedBackends;
     private int[] probing;
     private final UnsafeBuffer probeFrame = new UnsafeBuffer(new byte[ArpPacket.FRAME_LENGTH]);
@@ -41,18 +40,18 @@ final class ControlAgent implements Agent
     private long probeSendFailures;
 
     /**
-     * @param commandsWritten counts every command written to the worker's ring, by any producer
+     * @param events          ARP frames from worker 0
+     * @param commands        the workers' command rings
      * @param probedBackends  the addresses to probe, replaced by the runtime API when backends change
      * @param probeRtts       where each answered probe's round-trip time is recorded
      */
-    ControlAgent(final RingBuffer events, final RingBuffer commands, final AtomicLong commandsWritten,
+    ControlAgent(final RingBuffer events, final CommandRings commands,
         final RawSender serverSender, final long serverMac, final int gatewayIp,
         final AtomicReference<int[]> probedBackends, final Map<Integer, ApplianceRuntime.ProbeRtt> probeRtts,
         final long probeIntervalNanos, final long probeTimeoutNanos)
     {
         this.events = events;
         this.commands = commands;
-        this.commandsWritten = commandsWritten;
         this.serverSender = serverSender;
         this.serverMac = serverMac;
         this.gatewayIp = gatewayIp;
@@ -103,11 +102,7 @@ final class ControlAgent implements Agent
     private void onHealthChange(final int ip, final boolean up, final long mac, final long rttNanos)
     {
         final int length = Commands.encodeHealth(command, 0, ip, up, mac);
-        if (commands.write(Commands.BACKEND_HEALTH, command, 0, length))
-        {
-            commandsWritten.incrementAndGet();
-        }
-        else
+        if (commands.write(Commands.BACKEND_HEALTH, command, 0, length) == null)
         {
             Log.info("command ring full: health change of a backend not delivered");
         }

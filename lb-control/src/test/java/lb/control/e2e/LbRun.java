@@ -22,11 +22,13 @@ final class LbRun implements AutoCloseable
 {
     private static final Pattern COUNTER = Pattern.compile("^counter (\\S+) (\\d+)$", Pattern.MULTILINE);
     private static final Pattern FLOWS = Pattern.compile("^flows (\\d+)$", Pattern.MULTILINE);
+    private static final Pattern WORKER_COUNTER = Pattern.compile("^worker (\\d+) (\\S+) (\\d+)$", Pattern.MULTILINE);
 
     private final Testbed testbed;
     private final Path log;
     private final Process process;
     private Map<String, Long> counters;
+    private final Map<Integer, Map<String, Long>> workerCounters = new TreeMap<>();
 
     private LbRun(final Testbed testbed, final Path log, final Process process)
     {
@@ -131,6 +133,12 @@ final class LbRun implements AutoCloseable
             {
                 counters.put(m.group(1), Long.parseLong(m.group(2)));
             }
+            final Matcher w = WORKER_COUNTER.matcher(text);
+            while (w.find())
+            {
+                workerCounters.computeIfAbsent(Integer.parseInt(w.group(1)), k -> new TreeMap<>())
+                    .put(w.group(2), Long.parseLong(w.group(3)));
+            }
             final Matcher f = FLOWS.matcher(text);
             if (f.find())
             {
@@ -138,6 +146,19 @@ final class LbRun implements AutoCloseable
             }
         }
         return counters;
+    }
+
+    /**
+     * The non-zero counters of each worker, printed at exit when lb ran several workers (a counter
+     * missing from a worker's map was zero); call after {@link #stop()}.
+     */
+    Map<Integer, Map<String, Long>> workerCounters()
+    {
+        if (counters == null)
+        {
+            throw new IllegalStateException("stop() first");
+        }
+        return workerCounters;
     }
 
     @Override

@@ -43,6 +43,8 @@ public final class PacketConstants
     public static final int PACKET_VNET_HDR = 15;
     public static final int PACKET_FANOUT = 18;
     public static final int PACKET_QDISC_BYPASS = 20;
+    /** Attaches the steering program of a PACKET_FANOUT_CBPF/EBPF group (Linux 4.3+); needs the join first. */
+    public static final int PACKET_FANOUT_DATA = 22;
     public static final int PACKET_IGNORE_OUTGOING = 23;
 
     // TPACKET versions (values of PACKET_VERSION).
@@ -72,11 +74,19 @@ public final class PacketConstants
     public static final int PACKET_FANOUT_ROLLOVER = 3;
     public static final int PACKET_FANOUT_RND = 4;
     public static final int PACKET_FANOUT_QM = 5;
+    /** A classic-BPF program, set with PACKET_FANOUT_DATA, returns the socket's index in the group. */
+    public static final int PACKET_FANOUT_CBPF = 6;
+    public static final int PACKET_FANOUT_EBPF = 7;
     public static final int PACKET_FANOUT_FLAG_ROLLOVER = 0x1000;
     public static final int PACKET_FANOUT_FLAG_UNIQUEID = 0x2000;
     /** Linux 6.2+: a fanout member does not see its own transmissions (missing from older headers). */
     public static final int PACKET_FANOUT_FLAG_IGNORE_OUTGOING = 0x4000;
     public static final int PACKET_FANOUT_FLAG_DEFRAG = 0x8000;
+
+    // struct sock_fprog (16 bytes): u16 len, then the struct sock_filter pointer at 8.
+    public static final int SOCK_FPROG_LENGTH = 16;
+    public static final int SOCK_FPROG_LEN_OFFSET = 0;
+    public static final int SOCK_FPROG_FILTER_OFFSET = 8;
 
     // mmap and send flags.
     public static final int PROT_READ = 1;

@@ -15,7 +15,8 @@ import static lb.dataplane.io.PacketConstants.*;
  * Setup order (the one that works on Linux 6.x): socket with protocol 0 (nothing is queued before
  * bind), PACKET_VERSION, PACKET_VNET_HDR, PACKET_LOSS, PACKET_QDISC_BYPASS, PACKET_RX_RING,
  * PACKET_TX_RING, one mmap of RX then TX, bind with ETH_P_ALL, then PACKET_FANOUT (needs the bind)
- * or PACKET_IGNORE_OUTGOING.
+ * and, for a PACKET_FANOUT_CBPF group, PACKET_FANOUT_DATA with its program (needs the join), or
+ * PACKET_IGNORE_OUTGOING.
  * <p>
  * Threading: {@link #receive}, {@link #send}, {@link #flush}, {@link #waitForInput} and
  * {@link #close} belong to one owner thread. The counter getters may be called from any thread;
@@ -184,6 +185,10 @@ public final class PacketSocket implements AutoCloseable
                 setIntOption(fd, option, PACKET_FANOUT, value, interfaceName,
                     "PACKET_FANOUT group " + config.fanoutGroup() + " mode " + config.fanoutMode() +
                     " flags 0x" + Integer.toHexString(flags));
+                if (null != config.fanoutProgram())
+                {
+                    setFanoutProgram(fd, config.fanoutProgram(), interfaceName, config.fanoutGroup());
+                }
             }
             else if (config.ignoreOutgoing())
             {
@@ -228,6 +233,28 @@ public final class PacketSocket implements AutoCloseable
         if (Native.LIBC.setsockopt(fd, SOL_PACKET, name, option.pointer, 4) < 0)
         {
             throw PacketIoException.ofErrno("interface '" + interfaceName + "': " + what, Native.errno());
+        }
+    }
+
+    /**
+     * Attaches a classic-BPF steering program to the socket's fanout group (PACKET_FANOUT_DATA with a
+     * {@code struct sock_fprog}). The kernel takes it only after the join and applies it to the group.
+     */
+    private static void setFanoutProgram(
+        final int fd, final FanoutProgram program, final String interfaceName, final int group)
+    {
+        final Native.Scratch filter = new Native.Scratch(program.length() * FanoutProgram.SOCK_FILTER_LENGTH);
+        program.writeTo(filter.buffer, 0);
+        final Native.Scratch fprog = new Native.Scratch(SOCK_FPROG_LENGTH);
+        fprog.buffer.putShort(SOCK_FPROG_LEN_OFFSET, (short)program.length());
+        fprog.buffer.putLong(SOCK_FPROG_FILTER_OFFSET, filter.buffer.addressOffset());
+        final int result = Native.LIBC.setsockopt(fd, SOL_PACKET, PACKET_FANOUT_DATA, fprog.pointer, SOCK_FPROG_LENGTH);
+        // The filter memory must stay reachable until the call has copied it.
+        java.lang.ref.Reference.reachabilityFence(filter);
+        if (result < 0)
+        {
+            throw PacketIoException.ofErrno("interface '" + interfaceName + "': PACKET_FANOUT_DATA (" + program +
+                ") for fanout group " + group, Native.errno());
         }
     }
 

@@ -59,6 +59,7 @@ public final class RingConfig
     private final int fanoutGroup;
     private final int fanoutMode;
     private final int fanoutFlags;
+    private final FanoutProgram fanoutProgram;
 
     private RingConfig(final Builder b)
     {
@@ -76,6 +77,7 @@ public final class RingConfig
         fanoutGroup = b.fanoutGroup;
         fanoutMode = b.fanoutMode;
         fanoutFlags = b.fanoutFlags;
+        fanoutProgram = b.fanoutProgram;
     }
 
     /** @return a builder with the defaults: V2, no vnet header, 2 KiB frames, 8 MiB RX and 2 MiB TX. */
@@ -216,6 +218,12 @@ public final class RingConfig
         return fanoutFlags;
     }
 
+    /** @return the steering program of a {@link PacketConstants#PACKET_FANOUT_CBPF} group, or null. */
+    public FanoutProgram fanoutProgram()
+    {
+        return fanoutProgram;
+    }
+
     /**
      * Bytes of TX frame data (Ethernet frame, without the vnet header) one TX frame can hold.
      *
@@ -250,6 +258,7 @@ public final class RingConfig
             " tx=" + txBlockCount + "x" + txBlockSize + "B/" + txFrameSize + "B frames" +
             (version == Version.V3 ? " tov=" + blockTimeoutMs + "ms" : "") +
             (hasFanout() ? " fanout=" + fanoutGroup + "/" + fanoutMode + "/0x" + Integer.toHexString(fanoutFlags) : "") +
+            (null != fanoutProgram ? " " + fanoutProgram : "") +
             "}";
     }
 
@@ -270,6 +279,7 @@ public final class RingConfig
         private int fanoutGroup = -1;
         private int fanoutMode;
         private int fanoutFlags;
+        private FanoutProgram fanoutProgram;
 
         private Builder()
         {
@@ -370,6 +380,20 @@ public final class RingConfig
         }
 
         /**
+         * The program that picks the socket in a {@link PacketConstants#PACKET_FANOUT_CBPF} group. Every
+         * member sets it after joining (PACKET_FANOUT_DATA); it applies to the whole group, so each
+         * later member replaces it with the same program.
+         *
+         * @param program the program, or null for none.
+         * @return this.
+         */
+        public Builder fanoutProgram(final FanoutProgram program)
+        {
+            this.fanoutProgram = program;
+            return this;
+        }
+
+        /**
          * Fill defaults and validate.
          *
          * @return the config.
@@ -424,6 +448,12 @@ public final class RingConfig
             else if (fanoutGroup != -1)
             {
                 throw new IllegalArgumentException("fanout group " + fanoutGroup + ": must be 0..65535");
+            }
+            if ((null != fanoutProgram) != (fanoutGroup >= 0 && fanoutMode == PACKET_FANOUT_CBPF))
+            {
+                throw new IllegalArgumentException("a fanout program goes with fanout mode PACKET_FANOUT_CBPF (" +
+                    PACKET_FANOUT_CBPF + ") and that mode needs one: mode " + fanoutMode +
+                    (null == fanoutProgram ? ", no program" : ", with a program"));
             }
 
             return new RingConfig(this);

@@ -25,6 +25,15 @@
  *   kernel's own length check) would block the TX ring for good, so
  *   {@link lb.dataplane.io.PacketSocket#send} refuses such frames. PACKET_LOSS makes the kernel skip
  *   frames it rejects itself instead of stopping the ring at a WRONG_FORMAT frame.</li>
+ *   <li>A PACKET_FANOUT_CBPF group takes its program with PACKET_FANOUT_DATA ({@code struct
+ *   sock_fprog}) only after the socket has joined (EINVAL before); the program is the group's, so
+ *   any member sets it, and without one every frame goes to the first member. The program runs on
+ *   the skb as it arrives, with {@code skb->data} at the IP header (link-layer header pulled) and a
+ *   VLAN tag already taken out: {@link lb.dataplane.io.FanoutProgram} therefore reads through
+ *   {@code SKF_NET_OFF} and the protocol ancillary load. Its result modulo the group's size picks
+ *   the member, in join order. All members must pass the same flags (else EINVAL). (Join order,
+ *   data offset and VLAN handling are checked by FanoutSteeringTest; the rest is read from
+ *   net/packet/af_packet.c.)</li>
  *   <li>The kernel truncates an RX frame that does not fit (V2: the frame slot minus 66 bytes of
  *   headers, 76 with vnet; V3: the block) and reports it with snaplen below len.</li>
  * </ul>

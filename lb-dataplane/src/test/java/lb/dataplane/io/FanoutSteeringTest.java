@@ -1,0 +1,223 @@
+package lb.dataplane.io;
+
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import static lb.dataplane.io.SteeringFrames.*;
+import static lb.dataplane.io.TestFrames.mac;
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The kernel runs the steering programs: on a veth end, one PACKET_FANOUT_CBPF group with the
+ * client-side program and another with the server-side program, each of {@code workers} packet
+ * sockets joined in order. Frames from many client endpoints land in exactly the socket
+ * {@link FanoutProgram#workerOf} predicts, their return twins (the client endpoint as destination)
+ * in the same socket of the other group, and ARP, ICMP and fragments in socket 0.
+ */
+class FanoutSteeringTest
+{
+    private static final String MAC_A_TEXT = "02:00:00:00:0a:01";
+    private static final String MAC_B_TEXT = "02:00:00:00:0b:01";
+    private static final long MAC_A = mac(MAC_A_TEXT);
+    private static final long MAC_B = mac(MAC_B_TEXT);
+    private static final long WAIT_MS = 5_000;
+    private static final int VIP = 0xC6120064;      // 198.18.0.100
+    private static final int BACKEND = 0xC612010B;  // 198.18.1.11
+    private static final int[] CLIENTS = {0xC612000B, 0xC612000C, 0xC612020B};
+    private static final int PORTS_PER_CLIENT = 150;
+    private static final int FIRST_PORT = 40000;
+    /** A port no TCP/UDP test frame uses: marks the frames that must go to socket 0. */
+    private static final int CONTROL_MARK = 7;
+
+    private static TestNetwork net;
+    private static String nsA;
+    private static String nsB;
+
+    @BeforeAll
+    static void createNetwork()
+    {
+        net = TestNetwork.create();
+        nsA = net.namespace("a");
+        nsB = net.namespace("b");
+        net.veth(nsA, "a0", MAC_A_TEXT, nsB, "b0", MAC_B_TEXT);
+    }
+
+    @AfterAll
+    static void deleteNetwork()
+    {
+        if (null != net)
+        {
+            net.close();
+        }
+    }
+
+    /** Where each test frame landed: its key to the index of the socket that received it. */
+    private static final class Landing
+    {
+        final Map<String, Integer> socketOf = new HashMap<>();
+        final List<String> duplicates = new ArrayList<>();
+
+        void receive(final List<PacketSocket> group, final int expected)
+        {
+            final long deadline = System.currentTimeMillis() + WAIT_MS;
+            while (socketOf.size() + duplicates.size() < expected && System.currentTimeMillis() < deadline)
+            {
+                int work = 0;
+                for (int i = 0; i < group.size(); i++)
+                {
+                    final int index = i;
+                    work += group.get(i).receive((buffer, offset, length, flags) -> note(buffer, offset, length, index), 64);
+                }
+                if (0 == work)
+                {
+                    group.get(0).waitForInput(5);
+                }
+            }
+        }
+
+        private void note(final UnsafeBuffer buffer, final int offset, final int length, final int socket)
+        {
+            final String key = key(buffer, offset, length);
+            if (key != null && socketOf.put(key, socket) != null)
+            {
+                duplicates.add(key);
+            }
+        }
+    }
+
+    /** A frame's identity: "arp n", "icmp n", "frag n", or "tcp|udp fwd|ret ip port" of its client endpoint. */
+    private static String key(final UnsafeBuffer b, final int offset, final int length)
+    {
+        if (length < 42 || TestFrames.getMac(b, offset + 6) != MAC_A)
+        {
+            return null;
+        }
+        final int etherType = b.getShort(offset + 12, ByteOrder.BIG_ENDIAN) & 0xFFFF;
+        if (etherType == 0x0806)
+        {
+            return "arp " + Integer.toHexString(b.getInt(offset + 38, ByteOrder.BIG_ENDIAN));
+        }
+        if (etherType != 0x0800)
+        {
+            return null;
+        }
+        final int ip = offset + 14;
+        final int l4 = ip + ((b.getByte(ip) & 0xF) << 2);
+        final int protocol = b.getByte(ip + 9) & 0xFF;
+        final int src = b.getInt(ip + 12, ByteOrder.BIG_ENDIAN);
+        final int dst = b.getInt(ip + 16, ByteOrder.BIG_ENDIAN);
+        final int srcPort = b.getShort(l4, ByteOrder.BIG_ENDIAN) & 0xFFFF;
+        final int dstPort = b.getShort(l4 + 2, ByteOrder.BIG_ENDIAN) & 0xFFFF;
+        if ((b.getShort(ip + 6, ByteOrder.BIG_ENDIAN) & 0x3FFF) != 0)
+        {
+            return "frag " + srcPort;
+        }
+        if (protocol == ICMP)
+        {
+            return "icmp " + srcPort;
+        }
+        final String p = protocol == TCP ? "tcp" : "udp";
+        return dst == VIP ? p + " fwd " + Integer.toHexString(src) + " " + srcPort :
+            p + " ret " + Integer.toHexString(dst) + " " + dstPort;
+    }
+
+    @ParameterizedTest(name = "{0} workers")
+    @ValueSource(ints = {2, 3})
+    void eachFrameLandsInTheSocketTheModelPicksAndAFlowsTwoDirectionsMeet(final int workers)
+    {
+        final int clientGroup = 0x4C00 + workers;
+        final int serverGroup = 0x4C10 + workers;
+        final List<PacketSocket> clientSide = new ArrayList<>();
+        final List<PacketSocket> serverSide = new ArrayList<>();
+        try (RawSender tx = NetNs.call(nsA, () -> RawSender.open("a0")))
+        {
+            for (int i = 0; i < workers; i++)
+            {
+                clientSide.add(NetNs.call(nsB, () -> PacketSocket.open("b0", config(clientGroup, FanoutProgram.Side.CLIENT, workers))));
+                serverSide.add(NetNs.call(nsB, () -> PacketSocket.open("b0", config(serverGroup, FanoutProgram.Side.SERVER, workers))));
+            }
+
+            final List<byte[]> frames = new ArrayList<>();
+            int sent = 0;
+            for (final int client : CLIENTS)
+            {
+                for (int port = FIRST_PORT; port < FIRST_PORT + PORTS_PER_CLIENT; port++)
+                {
+                    final int protocol = (port & 1) == 0 ? TCP : UDP;
+                    // Every fifth forward frame carries IP options, every seventh a VLAN tag.
+                    final int ihl = port % 5 == 0 ? 8 : 5;
+                    frames.add(ipv4(MAC_B, MAC_A, protocol, client, port, VIP, 80, ihl, 0x4000, port % 7 == 0));
+                    frames.add(ipv4(MAC_B, MAC_A, protocol, BACKEND, 8080, client, port, 5, 0x4000, false));
+                }
+            }
+            for (int i = 0; i < 5; i++)
+            {
+                frames.add(arp(MAC_A, CLIENTS[0], VIP + i));
+                frames.add(ipv4(MAC_B, MAC_A, ICMP, CLIENTS[1], CONTROL_MARK + i, VIP, 0, 5, 0, false));
+                frames.add(ipv4(MAC_B, MAC_A, TCP, CLIENTS[2], CONTROL_MARK + i, VIP, 80, 5, 0x2000, false));
+            }
+            for (final byte[] frame : frames)
+            {
+                assertTrue(tx.send(new UnsafeBuffer(frame), 0, frame.length), () -> "errno " + tx.lastErrno());
+                sent++;
+            }
+
+            final Landing atClientSide = new Landing();
+            atClientSide.receive(clientSide, sent);
+            final Landing atServerSide = new Landing();
+            atServerSide.receive(serverSide, sent);
+            assertEquals(List.of(), atClientSide.duplicates, "frames seen by two client-side sockets");
+            assertEquals(List.of(), atServerSide.duplicates, "frames seen by two server-side sockets");
+            assertEquals(sent, atClientSide.socketOf.size(), "every frame reached one client-side socket");
+            assertEquals(sent, atServerSide.socketOf.size(), "every frame reached one server-side socket");
+
+            final int[] perSocket = new int[workers];
+            for (final int client : CLIENTS)
+            {
+                for (int port = FIRST_PORT; port < FIRST_PORT + PORTS_PER_CLIENT; port++)
+                {
+                    final String p = (port & 1) == 0 ? "tcp" : "udp";
+                    final String endpoint = Integer.toHexString(client) + " " + port;
+                    final int predicted = FanoutProgram.workerOf(client, port, workers);
+                    assertEquals(predicted, atClientSide.socketOf.get(p + " fwd " + endpoint), "forward frame of " + endpoint);
+                    assertEquals(predicted, atServerSide.socketOf.get(p + " ret " + endpoint), "return frame to " + endpoint);
+                    perSocket[predicted]++;
+                }
+            }
+            for (int i = 0; i < workers; i++)
+            {
+                assertTrue(perSocket[i] > 0, "socket " + i + " got no flow");
+            }
+            for (final Landing landing : List.of(atClientSide, atServerSide))
+            {
+                for (int i = 0; i < 5; i++)
+                {
+                    assertEquals(0, landing.socketOf.get("arp " + Integer.toHexString(VIP + i)), "ARP");
+                    assertEquals(0, landing.socketOf.get("icmp " + (CONTROL_MARK + i)), "ICMP");
+                    assertEquals(0, landing.socketOf.get("frag " + (CONTROL_MARK + i)), "fragment");
+                }
+            }
+        }
+        finally
+        {
+            clientSide.forEach(PacketSocket::close);
+            serverSide.forEach(PacketSocket::close);
+        }
+    }
+
+    private static RingConfig config(final int group, final FanoutProgram.Side side, final int workers)
+    {
+        return RingConfig.builder()
+            .fanout(group, PacketConstants.PACKET_FANOUT_CBPF, 0)
+            .fanoutProgram(FanoutProgram.of(side, workers))
+            .build();
+    }
+}
