@@ -118,12 +118,6 @@ final class TcpFrames
      */
     static int scramble(final int value)
     {
-        int h = value;
-        h ^= h >>> 16;
-        h *= 0x85EB_CA6B;
-        h ^= h >>> 13;
-        h *= 0xC2B2_AE35;
-        h ^= h >>> 16;
-        return h;
+        return lb.dataplane.sched.SourceHashScheduler.mix32(value);
     }
 }

@@ -43,7 +43,7 @@ public final class SourceHashScheduler extends PoolTrackingScheduler
     /**
      * MurmurHash3's 32-bit finaliser: every input bit affects every output bit.
      */
-    static int mix32(final int value)
+    public static int mix32(final int value)
     {
         int h = value;
         h ^= h >>> 16;
