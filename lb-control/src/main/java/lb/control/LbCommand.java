@@ -149,7 +149,7 @@ public final class LbCommand implements Callable<Integer>
     private String timeoutUdp;
 
     @Option(names = "--flow-capacity", paramLabel = "N", defaultValue = ConfigDefaults.FLOW_CAPACITY,
-        description = "Flows the flow table holds, 1024..67108864: size it for the concurrent flows at " +
+        description = "Flows the flow table holds, 1024..12500000: size it for the concurrent flows at " +
         "peak, since a full table cannot take new ones. Default: ${DEFAULT-VALUE}.")
     private String flowCapacity;
 

@@ -49,6 +49,12 @@ public final class LbMain
             System.err.println("lb: " + ex.getMessage());
             return 2;
         }
+        catch (final RuntimeException | OutOfMemoryError ex)
+        {
+            // Anything else that stops the start (out of direct memory, a refused mmap): still one line.
+            System.err.println("lb: cannot start: " + (ex.getMessage() != null ? ex.getMessage() : ex.getClass().getSimpleName()));
+            return 1;
+        }
         try (ShutdownSignalBarrier barrier = new ShutdownSignalBarrier())
         {
             barrier.await();

@@ -179,7 +179,7 @@ class LbCommandTest
         assertUsageError(run(join(join(REQUIRED, service), "--timeout-udp", "0s")),
             "lb: --timeout-udp: expected a positive duration, got '0s'");
         assertUsageError(run(join(join(REQUIRED, service), "--flow-capacity", "999")),
-            "lb: --flow-capacity: expected an integer 1024..67108864, got '999'");
+            "lb: --flow-capacity: expected an integer 1024..12500000, got '999'");
         assertUsageError(run(join(join(REQUIRED, service), "--rx-ring", "v1")),
             "lb: --rx-ring: expected v2 or v3, got 'v1'");
         assertUsageError(run(join(join(REQUIRED, service), "--vip", "198.18.0.100:80")),

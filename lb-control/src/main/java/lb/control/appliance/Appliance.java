@@ -198,14 +198,8 @@ public final class Appliance implements AutoCloseable
             probedBackends, probeRtts, config.probe().interval().toNanos(), config.probe().timeout().toNanos());
         runtime = new ApplianceRuntime(version(), config.services(), workers, commands, probedBackends, probeRtts);
 
-        announce(clientSender, clientMac);
-        controlRunner = new AgentRunner(new BackoffIdleStrategy(1, 1, 100_000, 1_000_000),
-            ex -> Log.info("control error: " + ex), null, control);
-        for (final AgentRunner runner : dataplaneRunners)
-        {
-            AgentRunner.startOnThread(runner);
-        }
-        AgentRunner.startOnThread(controlRunner);
+        // The control socket first: a second lb on the same socket path stops here, before its
+        // workers forward a single frame or its gratuitous ARP confuses the clients.
         try
         {
             controlServer = ControlServer.start(ControlSocketOptions.at(config.controlSocket()),
@@ -215,6 +209,14 @@ public final class Appliance implements AutoCloseable
         {
             throw new IllegalArgumentException("control socket " + config.controlSocket() + ": " + ex.getMessage(), ex);
         }
+        announce(clientSender, clientMac);
+        controlRunner = new AgentRunner(new BackoffIdleStrategy(1, 1, 100_000, 1_000_000),
+            ex -> Log.info("control error: " + ex), null, control);
+        for (final AgentRunner runner : dataplaneRunners)
+        {
+            AgentRunner.startOnThread(runner);
+        }
+        AgentRunner.startOnThread(controlRunner);
         Log.info("control socket " + controlServer.path() + " (mode 0600): try 'bin/lbctl show stat'");
         long flowBytes = 0;
         for (final DataplaneWorker w : workers)
@@ -274,7 +276,13 @@ public final class Appliance implements AutoCloseable
         final BackendPool pool = service.pool();
         for (final BackendConfig b : sc.backends())
         {
-            worker.backendStats.publish(id, pool, pool.add(b.ip(), b.port(), b.weight()));
+            final int handle = pool.add(b.ip(), b.port(), b.weight());
+            if (handle == BackendPool.NO_HANDLE)
+            {
+                throw new IllegalArgumentException("service " + sc.name() + ": backend " + b + " does not fit its pool of " +
+                    pool.capacity());
+            }
+            worker.backendStats.publish(id, pool, handle);
         }
         service.scheduler().refresh();
         return service;

@@ -19,6 +19,7 @@ import lb.control.socket.RuntimeApi;
 import lb.dataplane.flow.FlowTable;
 import lb.dataplane.packet.DropReason;
 import lb.dataplane.pipeline.BackendStatsTable;
+import lb.dataplane.pipeline.Service;
 import lb.dataplane.pipeline.DataplaneCounters;
 import lb.dataplane.sched.AdminState;
 import lb.dataplane.sched.MaglevScheduler;
@@ -47,7 +48,7 @@ final class ApplianceRuntime implements RuntimeApi
     static final Duration APPLY_TIMEOUT = Duration.ofSeconds(2);
 
     /** The control side's view of one service: what the worker cannot tell (its name, scheduler). */
-    record ServiceEntry(int id, String name, int vip, int port, Protocol protocol, String scheduler)
+    record ServiceEntry(int id, String name, int vip, int port, Protocol protocol, String scheduler, int ref)
     {
     }
 
@@ -68,6 +69,7 @@ final class ApplianceRuntime implements RuntimeApi
     private final String version;
     private final long startedNanos = System.nanoTime();
     private final List<ServiceEntry> services = new ArrayList<>();
+    private int serviceEpoch;
     /** Worker 0's table: the backend list and its configuration. */
     private final BackendStatsTable stats;
     private final List<DataplaneWorker> workers;
@@ -89,7 +91,8 @@ final class ApplianceRuntime implements RuntimeApi
         int id = 0;
         for (final ServiceConfig sc : initial)
         {
-            services.add(new ServiceEntry(id++, sc.name(), sc.vip(), sc.port(), sc.protocol(), sc.scheduler()));
+            services.add(new ServiceEntry(id, sc.name(), sc.vip(), sc.port(), sc.protocol(), sc.scheduler(), id));
+            id++;
         }
     }
 
@@ -241,7 +244,7 @@ final class ApplianceRuntime implements RuntimeApi
             }
             final int protocolNumber = flows.protocol(slot);
             final Protocol protocol = protocolNumber == 17 ? Protocol.UDP : Protocol.TCP;
-            final ServiceEntry service = byId(flows.serviceId(slot));
+            final ServiceEntry service = byRef(flows.serviceId(slot));
             final int state = flows.tcpState(slot);
             final FlowState flowState = protocol == Protocol.UDP ? FlowState.UDP :
                 state == FlowTable.TCP_SYN_SEEN ? FlowState.SYN :
@@ -364,9 +367,11 @@ final class ApplianceRuntime implements RuntimeApi
         {
             throw new CommandException("service name longer than 64 characters");
         }
-        send(Commands.ADD_SERVICE, Commands.encodeService(message, 0, id, address.vip(), address.port(),
+        // A new epoch every time, so flows of an earlier service with this id never find this one.
+        final int ref = (++serviceEpoch << Service.ID_BITS) | id;
+        send(Commands.ADD_SERVICE, Commands.encodeService(message, 0, ref, address.vip(), address.port(),
             address.protocol().ipProtocolNumber(), kind.ordinal(), MaglevScheduler.DEFAULT_TABLE_SIZE, name));
-        services.add(new ServiceEntry(id, name, address.vip(), address.port(), address.protocol(), kind.userName()));
+        services.add(new ServiceEntry(id, name, address.vip(), address.port(), address.protocol(), kind.userName(), ref));
     }
 
     @Override
@@ -403,7 +408,11 @@ final class ApplianceRuntime implements RuntimeApi
             Thread.yield();
         }
         final long rejected = commands.rejected() - rejectedBefore;
-        if (rejected > 0 && rejected < commands.workers())
+        if (rejected >= commands.workers())
+        {
+            throw new CommandException("the dataplane refused the change (counted in commands_rejected)");
+        }
+        if (rejected > 0)
         {
             throw new CommandException("the change was rejected by " + rejected + " of " + commands.workers() +
                 " workers and applied by the others");
@@ -437,6 +446,18 @@ final class ApplianceRuntime implements RuntimeApi
             }
         }
         throw new CommandException("no service '" + name + "'");
+    }
+
+    private ServiceEntry byRef(final int ref)
+    {
+        for (final ServiceEntry s : services)
+        {
+            if (s.ref() == ref)
+            {
+                return s;
+            }
+        }
+        return null;
     }
 
     private ServiceEntry byId(final int id)

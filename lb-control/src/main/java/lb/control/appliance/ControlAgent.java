@@ -32,6 +32,8 @@ final class ControlAgent implements Agent
     private final HealthProber prober;
     private final AtomicReference<int[]> probedBackends;
     private int[] probing;
+    private final java.util.ArrayDeque<long[]> undelivered = new java.util.ArrayDeque<>();
+    private boolean ringFullLogged;
     private final UnsafeBuffer probeFrame = new UnsafeBuffer(new byte[ArpPacket.FRAME_LENGTH]);
     private final UnsafeBuffer command = new UnsafeBuffer(new byte[64]);
     private final ParsedFrame parsed = new ParsedFrame();
@@ -76,7 +78,8 @@ final class ControlAgent implements Agent
             probing = wanted;
             prober.setBackends(wanted, now);
         }
-        int work = events.read(eventHandler, 64);
+        int work = deliverHealthChanges();
+        work += events.read(eventHandler, 64);
         work += prober.doWork(now);
         return work;
     }
@@ -101,11 +104,34 @@ final class ControlAgent implements Agent
 
     private void onHealthChange(final int ip, final boolean up, final long mac, final long rttNanos)
     {
-        final int length = Commands.encodeHealth(command, 0, ip, up, mac);
-        if (commands.write(Commands.BACKEND_HEALTH, command, 0, length) == null)
+        // A later change of the same address supersedes an undelivered earlier one.
+        undelivered.removeIf(pending -> pending[0] == ip);
+        undelivered.add(new long[] {ip, up ? 1 : 0, mac});
+        deliverHealthChanges();
+    }
+
+    /** The prober reports changes only once: keep each until the workers' rings took it. */
+    private int deliverHealthChanges()
+    {
+        int delivered = 0;
+        while (!undelivered.isEmpty())
         {
-            Log.info("command ring full: health change of a backend not delivered");
+            final long[] pending = undelivered.peekFirst();
+            final int length = Commands.encodeHealth(command, 0, (int)pending[0], pending[1] != 0, pending[2]);
+            if (commands.write(Commands.BACKEND_HEALTH, command, 0, length) == null)
+            {
+                if (!ringFullLogged)
+                {
+                    ringFullLogged = true;
+                    Log.info("command ring full: " + undelivered.size() + " health change(s) wait for room");
+                }
+                break;
+            }
+            undelivered.pollFirst();
+            ringFullLogged = false;
+            delivered++;
         }
+        return delivered;
     }
 
     @Override

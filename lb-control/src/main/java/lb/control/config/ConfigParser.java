@@ -35,7 +35,7 @@ import java.util.function.Function;
  * timeout tcp-established DURATION #   300s,
  * timeout tcp-closing DURATION     #   10s,
  * timeout udp DURATION             #   60s)
- * flow-capacity N                  # flow table capacity, 1024..67108864 (1048576)
+ * flow-capacity N                  # flow table capacity, 1024..12500000 (1048576)
  * idle-strategy backoff|spin|yield # a worker with nothing to do (backoff)
  * rx-ring v2|v3 [frame-size N] [frame-count N]   # receive ring (v2 frame-size 2048 frame-count 4096)
  * workers N                        # dataplane worker threads, 1..64 (1)

@@ -503,12 +503,17 @@ public final class LbConfigBuilder
                 built.add(new BackendConfig(ip, backend.address().port(), backend.weight()));
             }
 
-            if (scheduler.equals("maglev") && maglevTableSize < backends.size())
+            if (backends.size() > Values.MAX_BACKENDS_PER_SERVICE)
+            {
+                throw new ConfigException(origin, "service " + name,
+                    backends.size() + " backends: at most " + Values.MAX_BACKENDS_PER_SERVICE);
+            }
+            if (scheduler.equals("maglev") && maglevTableSize < (long)Values.MAGLEV_SLOTS_PER_BACKEND * backends.size())
             {
                 final Origin blamed = maglevTableSizeOrigin != null ? maglevTableSizeOrigin :
                     schedulerOrigin != null ? schedulerOrigin : origin;
-                throw new ConfigException(blamed,
-                    "maglev-table-size", maglevTableSize + " slots cannot hold " + backends.size() + " backends");
+                throw new ConfigException(blamed, "maglev-table-size", maglevTableSize + " slots cannot hold " +
+                    backends.size() + " backends (at least " + Values.MAGLEV_SLOTS_PER_BACKEND + " slots per backend)");
             }
 
             return new ServiceConfig(

@@ -18,7 +18,12 @@ public final class Values
     /** The smallest flow table: below this the table is a toy. */
     public static final int MIN_FLOW_CAPACITY = 1 << 10;
     /** The largest flow table: 64 Mi flows of two 64-byte entries is 8 GiB already. */
-    public static final int MAX_FLOW_CAPACITY = 1 << 26;
+    /** Each flow is two entries and a flow table holds at most 25,000,000 entries. */
+    public static final int MAX_FLOW_CAPACITY = 12_500_000;
+    /** Backends of one service (the size of a backend pool). */
+    public static final int MAX_BACKENDS_PER_SERVICE = 256;
+    /** Maglev wants at least this many table slots per backend for an even spread. */
+    public static final int MAGLEV_SLOTS_PER_BACKEND = 100;
     /** The most dataplane workers. */
     public static final int MAX_WORKERS = 64;
     /** The smallest receive frame slot: the kernel's frame header plus a minimum Ethernet frame. */

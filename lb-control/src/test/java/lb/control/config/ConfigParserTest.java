@@ -253,8 +253,8 @@ class ConfigParserTest
             error("timeout", "lb.conf:1: timeout: missing kind, expected 'timeout KIND DURATION' with KIND one of " +
                 "tcp-syn, tcp-established, tcp-closing, udp"),
             error("timeout udp", "lb.conf:1: timeout udp: missing value, expected 'timeout udp DURATION'"),
-            error("flow-capacity 100", "lb.conf:1: flow-capacity: expected an integer 1024..67108864, got '100'"),
-            error("flow-capacity 1M", "lb.conf:1: flow-capacity: expected an integer 1024..67108864, got '1M'"),
+            error("flow-capacity 100", "lb.conf:1: flow-capacity: expected an integer 1024..12500000, got '100'"),
+            error("flow-capacity 1M", "lb.conf:1: flow-capacity: expected an integer 1024..12500000, got '1M'"),
             error("workers 0", "lb.conf:1: workers: expected an integer 1..64, got '0'"),
             error("idle-strategy sleep", "lb.conf:1: idle-strategy: expected backoff, spin or yield, got 'sleep'"),
             error("rx-ring v4", "lb.conf:1: rx-ring: expected v2 or v3, got 'v4'"),
@@ -331,7 +331,11 @@ class ConfigParserTest
             error(withService("service dns 198.18.0.101:53/udp", "backend 198.18.0.100"),
                 "lb.conf:8: backend: 198.18.0.100 is lb's own address, the VIP of service 'web' (line 5)"),
             error(withService("scheduler maglev", "maglev-table-size 2", "backend 198.18.1.12", "backend 198.18.1.13"),
-                "lb.conf:8: maglev-table-size: 2 slots cannot hold 3 backends"),
+                "lb.conf:8: maglev-table-size: 2 slots cannot hold 3 backends (at least 100 slots per backend)"),
+            error(withService("scheduler maglev", "maglev-table-size 251", "backend 198.18.1.12", "backend 198.18.1.13"),
+                "lb.conf:8: maglev-table-size: 251 slots cannot hold 3 backends (at least 100 slots per backend)"),
+            error(HEADER + "\nservice web 198.18.0.100:80/tcp\n" + manyBackends(257),
+                "lb.conf:5: service web: 257 backends: at most 256"),
             error("rx-ring v3 frame-size 65536 frame-count 32768\n" + HEADER +
                 "\nservice web 198.18.0.100:80/tcp\nbackend 198.18.1.11",
                 "lb.conf:1: rx-ring: 32768 frames of 65536 bytes take 2048 MiB, at most 1024 MiB per ring"));
@@ -360,5 +364,15 @@ class ConfigParserTest
     private static LbConfig build(final String text)
     {
         return ConfigParser.parse("lb.conf", text).build();
+    }
+
+    private static String manyBackends(final int count)
+    {
+        final StringBuilder lines = new StringBuilder();
+        for (int i = 0; i < count; i++)
+        {
+            lines.append("backend 198.19.").append(i / 250).append('.').append(1 + i % 250).append('\n');
+        }
+        return lines.toString();
     }
 }

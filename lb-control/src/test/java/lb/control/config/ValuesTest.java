@@ -97,7 +97,7 @@ class ValuesTest
         assertEquals(0, Values.weight("0"));
         assertEquals(10000, Values.weight("10000"));
         assertEquals(1024, Values.flowCapacity("1024"));
-        assertEquals(67108864, Values.flowCapacity("67108864"));
+        assertEquals(12_500_000, Values.flowCapacity("12500000"));
     }
 
     @ParameterizedTest

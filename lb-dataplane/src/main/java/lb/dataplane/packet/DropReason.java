@@ -33,6 +33,7 @@ public enum DropReason
     NO_SERVICE("no service on the destination address, port and protocol"),
     NO_BACKEND("service has no usable backend"),
     TTL_EXCEEDED("TTL 1 or 0 on arrival: cannot forward"),
+    RETURN_KEY_IN_USE("the backend already carries a flow from this client address and port (through another VIP): replies could not be told apart"),
     FLOW_TABLE_FULL("no room in the flow table for a new flow"),
     NO_FLOW("TCP segment without SYN from a client, or a backend packet, matching no flow"),
     BAD_ICMP_CHECKSUM("ICMP checksum does not verify"),

@@ -214,7 +214,7 @@ public final class PacketPipeline implements FlowExpiry
         {
             final BackendPool pool = service.pool();
             final int handle = flows.backendId(slot);
-            if (!pool.canCarryFlows(handle) || flows.serviceId(slot) != service.id())
+            if (!pool.canCarryFlows(handle) || flows.serviceId(slot) != service.ref())
             {
                 counters.flowsRepicked.incrementRelease();
                 slot = replaceFlow(slot, service, buffer, offset);
@@ -274,13 +274,21 @@ public final class PacketPipeline implements FlowExpiry
         final int backendPort = service.backendPort(handle);
         final int state = p.protocol == PROTO_TCP ? FlowTable.TCP_SYN_SEEN : FlowTable.TCP_NONE;
 
+        if (flows.find(backendIp, p.srcIp, backendPort, p.srcPort, p.protocol) >= 0)
+        {
+            // The same client endpoint already talks to this backend endpoint through another
+            // service: the backend's replies would be indistinguishable. Refuse; a retransmitted
+            // SYN gets a new pick.
+            counters.drop(DropReason.RETURN_KEY_IN_USE);
+            return -1;
+        }
         final int ret = flows.insert(backendIp, p.srcIp, backendPort, p.srcPort, p.protocol, now);
         if (ret < 0)
         {
             counters.drop(DropReason.FLOW_TABLE_FULL);
             return -1;
         }
-        flows.setServiceId(ret, service.id());
+        flows.setServiceId(ret, service.ref());
         flows.setBackendId(ret, handle);
         flows.setNatIp(ret, service.vip());
         flows.setNatPort(ret, service.port());
@@ -295,7 +303,7 @@ public final class PacketPipeline implements FlowExpiry
             counters.drop(DropReason.FLOW_TABLE_FULL);
             return -1;
         }
-        flows.setServiceId(fwd, service.id());
+        flows.setServiceId(fwd, service.ref());
         flows.setBackendId(fwd, handle);
         flows.setNatIp(fwd, backendIp);
         flows.setNatPort(fwd, backendPort);
@@ -327,7 +335,7 @@ public final class PacketPipeline implements FlowExpiry
     {
         if (flows.tcpState(fwd) != FlowTable.TCP_CLOSING)
         {
-            final Service service = services.byId(flows.serviceId(fwd));
+            final Service service = services.byRef(flows.serviceId(fwd));
             final int handle = flows.backendId(fwd);
             if (service != null && service.pool().decrementActive(handle))
             {
@@ -435,7 +443,7 @@ public final class PacketPipeline implements FlowExpiry
             counters.drop(DropReason.NO_FLOW);
             return;
         }
-        final Service service = services.byId(flows.serviceId(ret));
+        final Service service = services.byRef(flows.serviceId(ret));
         if (service == null || !service.pool().canCarryFlows(flows.backendId(ret)))
         {
             counters.drop(DropReason.NO_BACKEND);

@@ -9,7 +9,15 @@ import lb.dataplane.sched.Scheduler;
  */
 public final class Service
 {
-    private final int id;
+    /** The low bits of a ref are the service's id, an index below {@link ServiceTable#MAX_SERVICES}. */
+    public static final int ID_BITS = 8;
+    public static final int ID_MASK = (1 << ID_BITS) - 1;
+
+    /**
+     * What flow entries store: the id plus an epoch above it. An id is reused after a service is
+     * deleted; the epoch is not, so flows of the deleted service never find its successor.
+     */
+    private final int ref;
     private final String name;
     private final int vip;
     private final int port;
@@ -17,10 +25,13 @@ public final class Service
     private final BackendPool pool;
     private Scheduler scheduler;
 
-    public Service(final int id, final String name, final int vip, final int port, final int protocol,
+    /**
+     * @param ref the id (0..255), or the id with an epoch above it ({@code epoch << ID_BITS | id})
+     */
+    public Service(final int ref, final String name, final int vip, final int port, final int protocol,
         final BackendPool pool, final Scheduler scheduler)
     {
-        this.id = id;
+        this.ref = ref;
         this.name = name;
         this.vip = vip;
         this.port = port;
@@ -31,7 +42,13 @@ public final class Service
 
     public int id()
     {
-        return id;
+        return ref & ID_MASK;
+    }
+
+    /** The id with its epoch: what a flow entry stores to name its service. */
+    public int ref()
+    {
+        return ref;
     }
 
     public String name()

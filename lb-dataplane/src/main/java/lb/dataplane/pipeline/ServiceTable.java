@@ -67,6 +67,13 @@ public final class ServiceTable
         return id >= 0 && id < MAX_SERVICES ? byId[id] : null;
     }
 
+    /** The service a flow entry names, or null when that service is gone (even if its id was reused). */
+    public Service byRef(final int ref)
+    {
+        final Service service = byId[ref & Service.ID_MASK];
+        return service != null && service.ref() == ref ? service : null;
+    }
+
     /** True when some service uses this address as its VIP. */
     public boolean isVip(final int ip)
     {

@@ -102,6 +102,11 @@ public final class CommandApplier
         {
             macByIp.put(ip, mac);
         }
+        else
+        {
+            // A dead address must not lend its old MAC to a backend added on it later.
+            macByIp.remove(ip);
+        }
         for (int id = 0; id < ServiceTable.MAX_SERVICES; id++)
         {
             final Service service = services.byId(id);
@@ -231,7 +236,8 @@ public final class CommandApplier
 
     private boolean addService(final DirectBuffer buffer, final int index)
     {
-        final int id = buffer.getInt(index + Commands.SERVICE_ID_OFFSET);
+        final int ref = buffer.getInt(index + Commands.SERVICE_ID_OFFSET);
+        final int id = ref & Service.ID_MASK;
         final int vip = buffer.getInt(index + Commands.SERVICE_VIP_OFFSET);
         final int port = buffer.getInt(index + Commands.SERVICE_PORT_OFFSET);
         final int protocol = buffer.getInt(index + Commands.SERVICE_PROTOCOL_OFFSET);
@@ -242,13 +248,13 @@ public final class CommandApplier
         {
             return false;
         }
-        services.add(newService(id, name, vip, port, protocol, kind, tableSize));
+        services.add(newService(ref, name, vip, port, protocol, kind, tableSize));
         stats.clearService(id);
         return true;
     }
 
     /** Builds a service with an empty pool; its backends come with ADD_BACKEND (or at start, from the config). */
-    public static Service newService(final int id, final String name, final int vip, final int port, final int protocol,
+    public static Service newService(final int ref, final String name, final int vip, final int port, final int protocol,
         final SchedulerKind kind, final int maglevTableSize)
     {
         final boolean maglev = kind == SchedulerKind.MAGLEV;
@@ -256,7 +262,7 @@ public final class CommandApplier
             Math.max(1, Math.min(BackendStatsTable.MAX_BACKENDS, maglevTableSize / MaglevScheduler.MIN_POSITIONS_PER_BACKEND)) :
             BackendStatsTable.MAX_BACKENDS;
         final BackendPool pool = new BackendPool(capacity);
-        return new Service(id, name, vip, port, protocol, pool,
+        return new Service(ref, name, vip, port, protocol, pool,
             maglev ? new MaglevScheduler(pool, maglevTableSize) : kind.create(pool));
     }
 }

@@ -40,7 +40,7 @@ public final class Commands
     public static final int BACKEND_LENGTH = 16;
 
     /**
-     * ADD_SERVICE: int service id, int vip, int port, int protocol, int SchedulerKind ordinal,
+     * ADD_SERVICE: int service ref (id with its epoch, see Service#ref), int vip, int port, int protocol, int SchedulerKind ordinal,
      * int Maglev table size, then the name as a length-prefixed ASCII string. DEL_SERVICE: the id.
      */
     public static final int SERVICE_ID_OFFSET = 0;

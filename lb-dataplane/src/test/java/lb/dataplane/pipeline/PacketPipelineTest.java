@@ -525,4 +525,39 @@ class PacketPipelineTest
         assertEquals(2, toServer.size(), "the prefetched frame is handled as before");
         assertEquals(0, counters.totalDrops());
     }
+
+    @Test
+    void aSecondServiceSharingTheBackendCannotTakeOverAFlowsReturnKey()
+    {
+        final BackendPool altPool = new BackendPool(16);
+        final int h = altPool.add(BACKEND_IPS[0], 80, 1);
+        altPool.setMac(h, BACKEND_MACS[0]);
+        final int altVip = 0xC612_0065;
+        services.add(new Service(2, "alt", altVip, 80, 6, altPool, SchedulerKind.ROUND_ROBIN.create(altPool)));
+        connect(46000);                                                  // web -> backend 0 (rr starts there)
+        fromClient(tcp(CLIENT_SIDE_MAC, CLIENT_MAC, CLIENT_IP, altVip, 46000, 80, TcpHeader.SYN, 0));
+        assertEquals(1, counters.drops(DropReason.RETURN_KEY_IN_USE));
+        assertEquals(1, pipeline.flowCount(), "the first flow is intact");
+        fromServer(tcp(SERVER_SIDE_MAC, BACKEND_MACS[0], BACKEND_IPS[0], CLIENT_IP, 80, 46000, TcpHeader.ACK, 0));
+        assertEquals(VIP, int32(toClient.get(0), 26), "replies still come from the first flow's VIP");
+    }
+
+    @Test
+    void flowsOfADeletedServiceNeverReachAServiceThatReusesItsId()
+    {
+        connect(47000);
+        services.remove(0);
+        final BackendPool fresh = new BackendPool(16);
+        final int h = fresh.add(BACKEND_IPS[2], 0, 1);
+        fresh.setMac(h, BACKEND_MACS[2]);
+        // Same id 0 and the same VIP:port, a new epoch.
+        services.add(new Service((1 << Service.ID_BITS), "web2", VIP, 80, 6, fresh, SchedulerKind.ROUND_ROBIN.create(fresh)));
+        fromClient(tcp(CLIENT_SIDE_MAC, CLIENT_MAC, CLIENT_IP, VIP, 47000, 80, TcpHeader.ACK, 10));
+        assertEquals(2, toServer.size());
+        assertEquals(BACKEND_IPS[2], int32(toServer.get(1), 30), "the old flow is re-picked in the new service");
+        assertEquals(1, counters.flowsRepicked.get());
+        assertEquals(1, fresh.activeFlows(h));
+        fromClient(tcp(CLIENT_SIDE_MAC, CLIENT_MAC, CLIENT_IP, VIP, 47000, 80, TcpHeader.RST, 0));
+        assertEquals(0, fresh.activeFlows(h), "counts stay right");
+    }
 }

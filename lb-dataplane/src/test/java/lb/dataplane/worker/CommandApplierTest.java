@@ -176,4 +176,19 @@ class CommandApplierTest
         assertEquals(BackendPool.NO_HANDLE, pool.find(B1, 0));
         assertEquals(0, applier.removingCount());
     }
+
+    @Test
+    void aDeadAddressLendsNoMacToABackendAddedLater()
+    {
+        service(0, "web", 80, SchedulerKind.ROUND_ROBIN);
+        backend(Commands.ADD_BACKEND, 0, B1, 0, 1);
+        Commands.encodeHealth(message, 0, B1, true, 0x02AABBCCDDEEL);
+        applier.apply(Commands.BACKEND_HEALTH, message, 0);
+        Commands.encodeHealth(message, 0, B1, false, 0);
+        applier.apply(Commands.BACKEND_HEALTH, message, 0);
+        service(1, "other", 8080, SchedulerKind.ROUND_ROBIN);
+        backend(Commands.ADD_BACKEND, 1, B1, 0, 1);
+        final BackendPool pool = services.byId(1).pool();
+        assertFalse(pool.canTakeNewFlows(pool.find(B1, 0)), "no MAC until the probes find it alive");
+    }
 }
