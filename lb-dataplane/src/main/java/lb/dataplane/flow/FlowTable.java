@@ -21,7 +21,7 @@ import java.nio.ByteOrder;
  * <tr><td>8</td><td>2</td><td>source port (key)</td><td>{@link #SRC_PORT_OFFSET}</td></tr>
  * <tr><td>10</td><td>2</td><td>destination port (key)</td><td>{@link #DST_PORT_OFFSET}</td></tr>
  * <tr><td>12</td><td>1</td><td>IP protocol (key)</td><td>{@link #PROTOCOL_OFFSET}</td></tr>
- * <tr><td>13</td><td>1</td><td>flags: bit 0 slot in use, bit 1 return direction</td><td>{@link #FLAGS_OFFSET}</td></tr>
+ * <tr><td>13</td><td>1</td><td>flags: bit 0 slot in use, bit 1 return direction, bit 2 FIN seen in this direction</td><td>{@link #FLAGS_OFFSET}</td></tr>
  * <tr><td>14</td><td>1</td><td>TCP state ({@link #TCP_NONE} .. {@link #TCP_CLOSING})</td>
  *     <td>{@link #TCP_STATE_OFFSET}</td></tr>
  * <tr><td>15</td><td>1</td><td>displacement: slots from the key's home slot, 0..31</td>
@@ -171,6 +171,9 @@ public final class FlowTable
 
     /** Flag bit: the entry is the return direction (backend to client) of a flow. */
     public static final int FLAG_RETURN_DIRECTION = 0x02;
+
+    /** Flag bit: a TCP FIN was seen in this entry's direction (half of a close). */
+    public static final int FLAG_FIN_SEEN = 0x04;
 
     private static final ByteOrder ORDER = ByteOrder.LITTLE_ENDIAN;
     private static final int SLOT_SHIFT = 6;
@@ -787,6 +790,19 @@ public final class FlowTable
      * @param slot of the entry.
      * @param returnDirection true for the return direction.
      */
+    /** True when a FIN was seen in this entry's direction. */
+    public boolean isFinSeen(final int slot)
+    {
+        return 0 != (buffer.getByte((slot << SLOT_SHIFT) + FLAGS_OFFSET) & FLAG_FIN_SEEN);
+    }
+
+    /** Records a FIN in this entry's direction. */
+    public void setFinSeen(final int slot)
+    {
+        final int index = (slot << SLOT_SHIFT) + FLAGS_OFFSET;
+        buffer.putByte(index, (byte)(buffer.getByte(index) | FLAG_FIN_SEEN));
+    }
+
     public void setReturnDirection(final int slot, final boolean returnDirection)
     {
         final int index = (slot << SLOT_SHIFT) + FLAGS_OFFSET;

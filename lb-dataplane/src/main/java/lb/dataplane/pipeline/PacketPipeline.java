@@ -344,11 +344,25 @@ public final class PacketPipeline implements FlowExpiry
         }
     }
 
+    /**
+     * TCP state from a client segment. A connection ends with an RST or once both sides sent a
+     * FIN: a half-closed connection (one FIN) still carries data the other way, so it stays
+     * established, counts for least connections and keeps a deleted backend.
+     */
     private void trackForwardTcp(final int fwd, final int tcpFlags)
     {
-        if ((tcpFlags & (TCP_FIN | TCP_RST)) != 0)
+        if ((tcpFlags & TCP_RST) != 0)
         {
             close(fwd, -1);
+        }
+        else if ((tcpFlags & TCP_FIN) != 0)
+        {
+            flows.setFinSeen(fwd);
+            final int ret = returnSlotOf(fwd);
+            if (ret >= 0 && flows.isFinSeen(ret))
+            {
+                close(fwd, ret);
+            }
         }
         else if ((tcpFlags & TCP_ACK) != 0 && flows.tcpState(fwd) == FlowTable.TCP_SYN_SEEN)
         {
@@ -361,7 +375,25 @@ public final class PacketPipeline implements FlowExpiry
         }
     }
 
-    /** FIN or RST seen: both entries go to CLOSING and the backend's active count drops once. */
+    /** TCP state from a backend segment: the same rules as {@link #trackForwardTcp}. */
+    private void trackReturnTcp(final int ret, final int tcpFlags)
+    {
+        if ((tcpFlags & (TCP_FIN | TCP_RST)) == 0)
+        {
+            return;
+        }
+        if ((tcpFlags & TCP_FIN) != 0)
+        {
+            flows.setFinSeen(ret);
+        }
+        final int fwd = forwardSlotOf(ret);
+        if (fwd >= 0 && ((tcpFlags & TCP_RST) != 0 || flows.isFinSeen(fwd)))
+        {
+            close(fwd, ret);
+        }
+    }
+
+    /** The connection ended (RST, or FIN both ways): both entries go to CLOSING and the backend's active count drops once. */
     private void close(final int fwd, final int knownReturnSlot)
     {
         if (flows.tcpState(fwd) == FlowTable.TCP_CLOSING)
@@ -449,13 +481,9 @@ public final class PacketPipeline implements FlowExpiry
             counters.drop(DropReason.NO_BACKEND);
             return;
         }
-        if (p.protocol == PROTO_TCP && (p.tcpFlags & (TCP_FIN | TCP_RST)) != 0)
+        if (p.protocol == PROTO_TCP)
         {
-            final int fwd = forwardSlotOf(ret);
-            if (fwd >= 0)
-            {
-                close(fwd, ret);
-            }
+            trackReturnTcp(ret, p.tcpFlags);
         }
         flows.touch(ret, now, length);
         if (!returnNat.apply(buffer, p, clientMac, flows.peerMac(ret), flows.natIp(ret), flows.natPort(ret)))

@@ -560,4 +560,24 @@ class PacketPipelineTest
         fromClient(tcp(CLIENT_SIDE_MAC, CLIENT_MAC, CLIENT_IP, VIP, 47000, 80, TcpHeader.RST, 0));
         assertEquals(0, fresh.activeFlows(h), "counts stay right");
     }
+
+    @Test
+    void aHalfClosedConnectionStaysEstablishedUntilTheOtherSideClosesToo()
+    {
+        connect(48000);
+        fromClient(tcp(CLIENT_SIDE_MAC, CLIENT_MAC, CLIENT_IP, VIP, 48000, 80, TcpHeader.ACK, 0));
+        fromClient(tcp(CLIENT_SIDE_MAC, CLIENT_MAC, CLIENT_IP, VIP, 48000, 80, TcpHeader.FIN | TcpHeader.ACK, 0));
+        final int fwd = flows.find(CLIENT_IP, VIP, 48000, 80, 6);
+        assertEquals(FlowTable.TCP_ESTABLISHED, flows.tcpState(fwd), "one FIN is half a close");
+        assertEquals(1, pool.activeFlows(handles[0]), "still an active connection");
+        for (int i = 0; i < 5; i++)
+        {
+            fromServer(tcp(SERVER_SIDE_MAC, BACKEND_MACS[0], BACKEND_IPS[0], CLIENT_IP, 80, 48000, TcpHeader.ACK, 1000));
+        }
+        assertEquals(5, toClient.size(), "the server's data still flows to the client");
+        fromServer(tcp(SERVER_SIDE_MAC, BACKEND_MACS[0], BACKEND_IPS[0], CLIENT_IP, 80, 48000, TcpHeader.FIN | TcpHeader.ACK, 0));
+        assertEquals(FlowTable.TCP_CLOSING, flows.tcpState(flows.find(CLIENT_IP, VIP, 48000, 80, 6)));
+        assertEquals(0, pool.activeFlows(handles[0]));
+        assertEquals(1, counters.flowsClosed.get());
+    }
 }
