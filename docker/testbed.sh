@@ -286,6 +286,15 @@ do_up() {
   # peers keep their offloads (unless --offloads off), so lb still receives GSO super-frames.
   ip netns exec "$lb" ethtool -K cli0 tso off gso off tx off >/dev/null
   ip netns exec "$lb" ethtool -K srv0 tso off gso off tx off >/dev/null
+  # lb's packet sockets get every frame before tc ingress runs; after that nothing in the lb
+  # namespace's kernel wants them, so drop them there instead of letting the IP stack parse and
+  # discard each one (a classic-BPF direct-action program returning TC_ACT_SHOT: no action
+  # modules needed).
+  local dev
+  for dev in cli0 srv0; do
+    ip netns exec "$lb" tc qdisc add dev "$dev" clsact
+    ip netns exec "$lb" tc filter add dev "$dev" ingress bpf da bytecode "1,6 0 0 2,"
+  done
 
   local c
   for c in c1 c2; do

@@ -171,7 +171,7 @@ public final class LbCommand implements Callable<Integer>
 
     @Option(names = "--rx-frame-count", paramLabel = "N", defaultValue = ConfigDefaults.RX_FRAME_COUNT,
         description = "Receive ring slots, a power of two 16..1048576: how large a burst is absorbed. " +
-        "Not used while GSO forwarding is on (480 slots of 64 KiB). Default: ${DEFAULT-VALUE}.")
+        "Not used while GSO forwarding is on (1440 slots of 64 KiB). Default: ${DEFAULT-VALUE}.")
     private String rxFrameCount;
 
     @Option(names = "--workers", paramLabel = "N", defaultValue = ConfigDefaults.WORKERS,

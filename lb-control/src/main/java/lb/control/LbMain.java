@@ -55,14 +55,16 @@ public final class LbMain
             System.err.println("lb: cannot start: " + (ex.getMessage() != null ? ex.getMessage() : ex.getClass().getSimpleName()));
             return 1;
         }
-        try (ShutdownSignalBarrier barrier = new ShutdownSignalBarrier())
-        {
-            barrier.await();
-            Log.info("stopping");
-            appliance.close();
-            appliance.printSummary(System.out);
-            System.out.flush();
-        }
+        final ShutdownSignalBarrier barrier = new ShutdownSignalBarrier();
+        barrier.await();
+        Log.info("stopping");
+        appliance.close();
+        appliance.printSummary(System.out);
+        System.out.flush();
+        System.err.flush();
+        // A clean stop exits 0. The JVM's own exit after SIGTERM would say 143; the shutdown hook
+        // that woke us still waits for the barrier, so halting here ends the process with our status.
+        Runtime.getRuntime().halt(0);
         return 0;
     }
 }
