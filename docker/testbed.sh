@@ -289,7 +289,8 @@ do_up() {
   # lb's packet sockets get every frame before tc ingress runs; after that nothing in the lb
   # namespace's kernel wants them, so drop them there instead of letting the IP stack parse and
   # discard each one (a classic-BPF direct-action program returning TC_ACT_SHOT: no action
-  # modules needed).
+  # modules needed). To use the lb namespace as a plain kernel router instead (the benchmark's
+  # kernel peers), remove it: tc qdisc del dev cli0 clsact (and srv0).
   local dev
   for dev in cli0 srv0; do
     ip netns exec "$lb" tc qdisc add dev "$dev" clsact
