@@ -81,6 +81,9 @@ PEERS = [
     ("lbv3", "lb (backoff, rx v3)"),
 ]
 
+# The peers that run lb (their counters and the lb targets are reported).
+LB_KEYS = tuple(k for k, _ in PEERS if k.startswith("lb"))
+
 PROFILES = {
     "full": dict(reps=3, wrk_s=2, warm_s=1, iperf_s=2, step_s=1.0, lat_s=2, calib_s=1.5,
                  steps=(0.25, 0.5, 0.75, 1.0, None), limit_s=900),
@@ -988,7 +991,8 @@ def markdown_table(table):
 
 
 PEERS_TITLE = dict(PEERS)
-COLORS = dict(kernel="#7f7f7f", iptables="#1f77b4", nftables="#2ca02c", lb="#d62728", lbspin="#ff7f0e")
+COLORS = dict(kernel="#7f7f7f", iptables="#1f77b4", nftables="#2ca02c", lb="#d62728", lbspin="#ff7f0e",
+              lbv3="#9467bd")
 
 
 def svg_chart(table, chart_rows, title):
@@ -1063,12 +1067,12 @@ def targets(table, steps, results):
     if half_idx:
         lbl = f"UDP 64 B, 50% of reference: box CPU per packet"
         ipt = med(lbl, "iptables")
-        for key in ("lb", "lbspin", "lbv3"):
+        for key in LB_KEYS:
             v = med(lbl, key)
             ok = v is not None and ipt is not None and v <= ipt
             lines.append(f"- {'MET' if ok else 'MISSED'}: box CPU per forwarded packet at 50% load, "
                          f"{PEERS_TITLE[key]} {fmt(v, 2)} us vs iptables DNAT {fmt(ipt, 2)} us (target: at most iptables').")
-    for key in ("lb", "lbspin", "lbv3"):
+    for key in LB_KEYS:
         losses = [s["loss"] for r in results[key]["reps"] for s in r["sweep"]]
         worst = max(losses) if losses else None
         ok = worst is not None and worst <= 0
@@ -1081,7 +1085,7 @@ def targets(table, steps, results):
         ratio = v / ipt if v is not None and ipt else None
         lines.append(f"- {'MET' if ok else 'MISSED'}: {proto} req/s with the default idle strategy: lb {fmt(v, 0)} "
                      f"= {fmt(ratio, 2)} x iptables DNAT {fmt(ipt, 0)} (target: at least 0.9 x).")
-    for key in ("lb", "lbspin"):
+    for key in LB_KEYS:
         v = med("added RTT p99, 50% load", key)
         invalid = sum(1 for r in results[key]["reps"] if r["latency_half"]["added"]["p99"] is None)
         ok = v is not None and v <= 100 and not invalid
@@ -1107,7 +1111,7 @@ def foreign_summary(results):
 def lb_counters_summary(results):
     """lb's own drop counters (printed on SIGTERM), summed over the repetitions."""
     lines = []
-    for key in ("lb", "lbspin"):
+    for key in LB_KEYS:
         totals = {}
         exits = []
         for r in results[key]["reps"]:
@@ -1167,11 +1171,17 @@ def write_outputs(h, out_dir, update_repo):
         "added RTT p99, 50% load": "added RTT p99, 50% load",
         "added RTT p99.9, 50% load": "added RTT p99.9, 50% load",
     }
+    os.makedirs(out_dir, exist_ok=True)
+    # The raw results first: a report that fails to render must not lose a 10-minute run.
+    if os.path.abspath(out_dir) != HERE:
+        with open(os.path.join(out_dir, "results.json"), "w") as f:
+            json.dump(dict(profile=h.p, ref_pps=h.ref_pps, env=env, facts=facts, results=h.results),
+                      f, indent=1, default=str)
     svg = svg_chart(table, chart_rows, "lb vs the kernel on the netns testbed" + (" (quick)" if h.quick else ""))
     cmd = "sudo benchmarks/harness/run.sh" + (" --quick" if h.quick else "")
     when = env.get("finished") or datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     md = f"""<!-- harness:begin (written by benchmarks/harness/run.sh; text outside these markers is kept) -->
-Run {when} with `{cmd}` ({h.p['reps']} repetition(s) x 5 peers, {env['elapsed_s']:.0f} s; lb built from commit {facts['commit']}).
+Run {when} with `{cmd}` ({h.p['reps']} repetition(s) x {len(PEERS)} peers, {env['elapsed_s']:.0f} s; lb built from commit {facts['commit']}).
 
 Machine: {facts['nproc']} CPUs, {facts['cpu']} ({facts['hypervisor']} guest), {facts['mem_gib']} GiB, kernel {facts['kernel']};
 {facts['java']}.
