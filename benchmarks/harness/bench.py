@@ -78,17 +78,30 @@ PEERS = [
     ("nftables", "nftables DNAT"),
     ("lb", "lb (backoff)"),
     ("lbspin", "lb (spin)"),
-    ("lbv3", "lb (backoff, rx v3)"),
+    ("lb2w", "lb (2 workers)"),
 ]
+# Run only when named with --peers: measured once for a decision (see RESULTS.md), not every run.
+EXTRA_PEERS = [
+    ("lbv3", "lb (backoff, rx v3)"),
+    ("lbsleep", "lb (backoff, idle spin 0)"),
+]
+# lb with two workers runs on both CPUs (its second worker shares CPU 1 with the generators and
+# servers): CPU 0's busy time does not measure it, so its box-CPU cells are left empty.
+BOTH_CPUS = ("lb2w",)
+# Flow-count scaling (lb (backoff) only): per-packet cost with few and with a million active flows.
+SCALING_FLOWS_SMALL = 1_000
+SCALING_SRC_IPS = [f"198.18.0.{32 + i}" for i in range(16)]  # c1's extra sources: 16 x 62,500 ports
+SCALING_PORTS = 62_500
 
 # The peers that run lb (their counters and the lb targets are reported).
-LB_KEYS = tuple(k for k, _ in PEERS if k.startswith("lb"))
+def lb_keys():
+    return tuple(k for k, _ in PEERS if k.startswith("lb"))
 
 PROFILES = {
     "full": dict(reps=3, wrk_s=2, warm_s=1, iperf_s=2, step_s=1.0, lat_s=2, calib_s=1.5,
-                 steps=(0.25, 0.5, 0.75, 1.0, None), limit_s=900),
+                 steps=(0.25, 0.5, 0.75, 1.0, None), scaling_windows=3, limit_s=900),
     "quick": dict(reps=1, wrk_s=1, warm_s=1, iperf_s=1, step_s=1.0, lat_s=1, calib_s=1.0,
-                  steps=(0.5, None), limit_s=240),
+                  steps=(0.5, None), scaling_windows=1, limit_s=240),
 }
 
 
@@ -305,15 +318,48 @@ def foreign_ticks():
     return ticks
 
 
-class BoxMeter:
-    """Busy seconds of the box's CPU (and lb's process CPU seconds) over a window, and the CPU
-    other users' processes took meanwhile (on either CPU)."""
+def lb_info(sock):
+    """lb's 'show info json' from its control socket (an answer ends with an empty line)."""
+    import socket as _socket
+    with _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM) as s:
+        s.settimeout(5)
+        s.connect(sock)
+        s.sendall(b"show info json\nquit\n")
+        data = b""
+        while b"\n\n" not in data:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    return json.loads(data.split(b"\n\n", 1)[0])
 
-    def __init__(self, lb_pid=None):
+
+def work_figures(cpu):
+    """lb's own accounting over a window: frames per busy second of its workers (its capacity if
+    it never waited), frames per busy duty cycle (the batch), and sleeps per frame."""
+    w = cpu.get("lb_work")
+    if not w or not w["rx_packets"]:
+        return {}
+    return dict(lb_rx_frames=w["rx_packets"],
+                lb_capacity_pps=w["rx_packets"] / (w["worker_busy_ns"] / 1e9) if w["worker_busy_ns"] else None,
+                lb_busy_us_per_frame=w["worker_busy_ns"] / 1e3 / w["rx_packets"],
+                lb_kick_us_per_frame=w["worker_tx_kick_ns"] / 1e3 / w["rx_packets"],
+                lb_own_us_per_frame=(w["worker_busy_ns"] - w["worker_tx_kick_ns"]) / 1e3 / w["rx_packets"],
+                lb_batch=w["rx_packets"] / w["worker_busy_cycles"] if w["worker_busy_cycles"] else None,
+                lb_sleeps_per_frame=w["worker_sleeps"] / w["rx_packets"])
+
+
+class BoxMeter:
+    """Busy seconds of the box's CPU (and lb's process CPU seconds and its workers' own busy-time
+    accounting) over a window, and the CPU other users' processes took meanwhile (on either CPU)."""
+
+    def __init__(self, lb_pid=None, lb_sock=None):
         self.lb_pid = lb_pid
+        self.lb_sock = lb_sock if lb_pid else None
 
     def start(self):
         self.f0 = foreign_ticks()
+        self.info0 = lb_info(self.lb_sock) if self.lb_sock else None
         self.t0 = time.monotonic()
         self.idle0 = cpu_idle_ticks(BOX_CPU)
         self.lb0 = proc_cpu_seconds(self.lb_pid) if self.lb_pid else None
@@ -326,7 +372,13 @@ class BoxMeter:
         lb = proc_cpu_seconds(self.lb_pid) - self.lb0 if self.lb_pid else None
         f1 = foreign_ticks()
         foreign = sum(t - self.f0.get(pid, 0) for pid, t in f1.items()) / HZ
-        return dict(wall_s=wall, box_busy_s=busy, lb_cpu_s=lb, foreign_pct=100 * max(0.0, foreign) / wall)
+        res = dict(wall_s=wall, box_busy_s=busy, lb_cpu_s=lb, foreign_pct=100 * max(0.0, foreign) / wall)
+        if self.info0:
+            info1 = lb_info(self.lb_sock)
+            d = {k: info1[k] - self.info0[k] for k in ("rx_packets", "worker_busy_ns", "worker_tx_kick_ns",
+                                                        "worker_busy_cycles", "worker_sleeps", "dropped")}
+            res["lb_work"] = d
+        return res
 
 
 # ------------------------------------------------------------------------------ the testbed
@@ -520,7 +572,13 @@ service sink {VIP}:{SINK_PORT}/udp
         if self.key == "lbv3":
             # TPACKET_V3 hands over blocks (retired when full or after 1 ms): the V2/V3 comparison.
             self.lb_argv += ["--rx-ring", "v3"]
-        self.lb = tb.start("lb", self.lb_argv, "lb", cpu=BOX_CPU)
+        if self.key == "lbsleep":
+            self.lb_argv += ["--idle-spin", "0"]
+        cpu = BOX_CPU
+        if self.key == "lb2w":
+            self.lb_argv += ["--workers", "2"]
+            cpu = f"{BOX_CPU},{GEN_CPU}"
+        self.lb = tb.start("lb", self.lb_argv, "lb", cpu=cpu)
 
     def target(self):
         return SERVERS[0] if self.key == "kernel" else VIP
@@ -618,6 +676,26 @@ def write_udp_pcap(path, dst_mac, src_mac, src_ip, dst_ips, flows):
             f.write(struct.pack("<IIII", 0, 0, len(frame), len(frame)) + frame)
 
 
+def write_flows_pcap(path, dst_mac, src_mac, src_ips, ports, dst_ip):
+    """A pcap of len(src_ips) x ports 60-byte UDP frames to dst_ip's sink port, one flow each
+    (source ports from 1024). The UDP checksum is 0 (none, allowed for IPv4), so a million
+    frames take half a second to write."""
+    mac = lambda m: bytes.fromhex(m.replace(":", ""))
+    addr = lambda a: bytes(int(x) for x in a.split("."))
+    payload = b"B" * (60 - 14 - 20 - 8)
+    record = struct.pack("<IIII", 0, 0, 60, 60)
+    eth = mac(dst_mac) + mac(src_mac) + b"\x08\x00"
+    udp_tail = struct.pack("!HHH", SINK_PORT, 8 + len(payload), 0) + payload
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+        for src_ip in src_ips:
+            ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + 8 + len(payload), 0, 0, 64, 17, 0,
+                             addr(src_ip), addr(dst_ip))
+            ip = ip[:10] + struct.pack("!H", inet_checksum(ip)) + ip[12:]
+            head = record + eth + ip
+            f.write(b"".join(head + struct.pack("!H", 1024 + port) + udp_tail for port in range(ports)))
+
+
 def net_dev_packets(pid, dev, column):
     """A counter of one interface, read through /proc/PID/net/dev of a process in its
     namespace: no process start, so it can be sampled during a run."""
@@ -643,6 +721,8 @@ class Harness:
         self.t_start = time.monotonic()
         self.results = {key: dict(title=title, reps=[]) for key, title in PEERS}
         self.env = dict(background_busy=[], loadavg=[])
+        self.lb_sock = None
+        self.lb_pid = None
 
     def check_time(self):
         if time.monotonic() - self.t_start > self.p["limit_s"]:
@@ -657,15 +737,43 @@ class Harness:
         write_udp_pcap(path, dst_mac, tb.c1_mac, CLIENT1_IP, dst_ips, UDP_FLOWS)
         return path
 
-    def generator(self, tb, pcap, rate, name):
-        """tcpreplay looping the pcap: paced at rate packets/s (busy-waits, evenly spaced), or at
-        top speed when rate is None."""
+    def generator(self, tb, pcap, rate, name, loops=0):
+        """tcpreplay looping the pcap (loops=0: until stopped): paced at rate packets/s
+        (busy-waits, evenly spaced), or at top speed when rate is None."""
         if rate:
             pace = [f"--pps={int(rate)}", f"--pps-multi={max(1, int(rate) // 20000)}"]
         else:
             pace = ["--topspeed"]
-        argv = ["tcpreplay", "-i", "eth0", "-q", "-K", "--loop=0"] + pace + [pcap]
+        argv = ["tcpreplay", "-i", "eth0", "-q", "-K", f"--loop={loops}"] + pace + [pcap]
         return tb.start("c1", argv, name)
+
+    def flow_scaling(self, tb, sinks):
+        """lb's per-packet cost with 1,000 and with 1,000,000 active UDP flows at the same paced
+        rate (half the reference): the million flows are created first by one pass over them,
+        then windows of each kind alternate, so drift falls on both alike. Per-packet cost is
+        the workers' busy time per frame (their own accounting) and the box CPU per packet."""
+        big = os.path.join(tb.dir, "flows-1m.pcap")
+        write_flows_pcap(big, tb.cli0_mac, tb.c1_mac, SCALING_SRC_IPS, SCALING_PORTS, VIP)
+        small = os.path.join(tb.dir, "flows-1k.pcap")
+        write_flows_pcap(small, tb.cli0_mac, tb.c1_mac, [CLIENT1_IP], SCALING_FLOWS_SMALL, VIP)
+        n_big = len(SCALING_SRC_IPS) * SCALING_PORTS
+        t0 = time.monotonic()
+        gen = self.generator(tb, big, 0.75 * self.ref_pps, "tcpreplay-create", loops=1)
+        try:
+            gen.popen.wait(timeout=30 + n_big / (0.75 * self.ref_pps))
+        finally:
+            gen.stop(signal.SIGINT, group=True)
+        created_s = time.monotonic() - t0
+        flows_after_create = lb_info(self.lb_sock)["flows"]
+        rate = 0.5 * self.ref_pps
+        out = dict(flows_big=n_big, flows_small=SCALING_FLOWS_SMALL, create_s=created_s,
+                   flows_after_create=flows_after_create, small=[], big=[])
+        for _ in range(self.p["scaling_windows"]):
+            for kind, pcap in (("small", small), ("big", big)):
+                step = self.udp_step(tb, pcap, rate, self.p["step_s"], sinks, self.lb_pid)
+                step["flows_at_end"] = lb_info(self.lb_sock)["flows"]
+                out[kind].append(step)
+        return out
 
     def udp_step(self, tb, pcap, rate, dur, sink_roles, lb_pid):
         """One sweep step: offered and delivered rate, loss, box CPU per delivered packet, and
@@ -674,11 +782,9 @@ class Harness:
         before_tx = self.c1_tx_total(tb)
         backlog0 = softnet_drops()
         gen = self.generator(tb, pcap, rate, f"tcpreplay-{int(rate or 0)}")
-        time.sleep(0.3)
-        if not gen.alive():
-            raise HarnessError(f"tcpreplay exited: {gen.stop(group=True)[-300:]}")
+        self.wait_sending(gen)
         tx0 = net_dev_packets(gen.pid, "eth0", "tx")
-        meter = BoxMeter(lb_pid).start()
+        meter = BoxMeter(lb_pid, self.lb_sock).start()
         time.sleep(dur)
         tx1 = net_dev_packets(gen.pid, "eth0", "tx")
         cpu = meter.stop()
@@ -698,7 +804,21 @@ class Harness:
                    box_us_per_pkt=1e6 * cpu["box_busy_s"] / window_delivered if window_delivered else None)
         if cpu["lb_cpu_s"] is not None and window_delivered:
             res["lb_us_per_pkt"] = 1e6 * cpu["lb_cpu_s"] / window_delivered
+        res.update(work_figures(cpu))
         return res
+
+    def wait_sending(self, gen):
+        """Until tcpreplay has loaded its pcap (-K: a million frames take a while) and sends, then
+        0.3 s more for a steady rate."""
+        first = net_dev_packets(gen.pid, "eth0", "tx")
+        deadline = time.monotonic() + 10
+        while net_dev_packets(gen.pid, "eth0", "tx") - first < 100:
+            if not gen.alive():
+                raise HarnessError(f"tcpreplay exited: {gen.stop(group=True)[-300:]}")
+            if time.monotonic() > deadline:
+                raise HarnessError("tcpreplay sent nothing for 10 s")
+            time.sleep(0.02)
+        time.sleep(0.3)
 
     def c1_tx_total(self, tb):
         return int(run(in_ns(tb.ns("c1"), ["cat", "/sys/class/net/eth0/statistics/tx_packets"])).strip())
@@ -707,7 +827,7 @@ class Harness:
         argv = ["wrk", "-t", "1", "-c", str(WRK_CONNECTIONS), "-d", f"{max(1, round(dur))}s", "--latency"]
         if close:
             argv += ["-H", "Connection: close"]
-        meter = BoxMeter(lb_pid).start()
+        meter = BoxMeter(lb_pid, self.lb_sock).start()
         out = run(in_ns(tb.ns("c1"), argv + [url], GEN_CPU), timeout=dur + 30)
         cpu = meter.stop()
         res = parse_wrk(out)
@@ -720,7 +840,7 @@ class Harness:
 
     def iperf(self, tb, target, dur, lb_pid):
         argv = ["iperf3", "-c", target, "-p", str(BULK_PORT), "-P", str(IPERF_STREAMS), "-t", str(dur), "-J"]
-        meter = BoxMeter(lb_pid).start()
+        meter = BoxMeter(lb_pid, self.lb_sock).start()
         out = run(in_ns(tb.ns("c1"), argv, GEN_CPU), timeout=dur + 30, check=False)
         cpu = meter.stop()
         try:
@@ -780,17 +900,30 @@ class Harness:
         tb = Testbed(self, f"lbh{self.runid}r{rep}{key}")
         res = dict(rep=rep)
         log(f"rep {rep}: {title}")
+        phases = res["phase_s"] = {}
+        mark = [time.monotonic()]
+
+        def phase(name):
+            now = time.monotonic()
+            phases[name] = round(now - mark[0], 2)
+            mark[0] = now
+
         tb.up()
+        phase("testbed_up")
         try:
             self.env["loadavg"].append(float(open("/proc/loadavg").read().split()[0]))
             res["background_busy_pct"], res["background_foreign_pct"] = self.settle()
             self.env["background_busy"].append(res["background_busy_pct"])
             self.env.setdefault("background_foreign", []).append(res["background_foreign_pct"])
 
+            phase("settle")
             peer.setup(tb)
             lb_pid = peer.lb.pid if peer.lb else None
+            self.lb_pid = lb_pid
+            self.lb_sock = os.path.join(tb.dir, "lb.sock") if peer.lb else None
             url = f"http://{peer.target()}/{HTTP_FILE}"
             self.wait_ready(tb, peer, url)
+            phase("start_and_ready")
             pcap = self.udp_pcap(tb, tb.cli0_mac, peer.sink_targets())
             sinks = [f"s{i + 1}" for i in range(len(SERVERS))]
 
@@ -802,13 +935,16 @@ class Harness:
             self.wrk(tb, url, True, self.p["warm_s"], None)
             self.udp_step(tb, pcap, 0.25 * self.ref_pps, self.p["warm_s"], sinks, None)
             self.sockperf(tb, peer.target(), self.p["warm_s"])
+            phase("warm_up")
 
             d = self.p["wrk_s"]
             res["http_ka"] = self.wrk(tb, url, False, d, lb_pid)
             res["http_close"] = self.wrk(tb, url, True, d, lb_pid)
             res["bulk"] = self.iperf(tb, peer.target(), self.p["iperf_s"], lb_pid)
+            phase("http_and_bulk")
             res["sweep"] = [self.udp_step(tb, pcap, None if f is None else f * self.ref_pps,
                                           self.p["step_s"], sinks, lb_pid) for f in self.p["steps"]]
+            phase("sweep")
             res["latency_idle"] = self.latency_pair(tb, peer, self.p["lat_s"])
             half = 0.5 * self.ref_pps
             before = tb.sink_count(sinks)
@@ -824,6 +960,10 @@ class Harness:
             delivered = tb.sink_count(sinks) - before
             res["latency_half"]["background_loss"] = 1 - delivered / offered if offered else None
             res["latency_half"]["background_pps"] = half
+            phase("latency")
+            if key == "lb" and rep == 1:
+                res["flow_scaling"] = self.flow_scaling(tb, sinks)
+                phase("flow_scaling")
             if peer.lb and not peer.lb.alive():
                 raise HarnessError(f"lb exited during the run: {open(peer.lb.logpath).read()[-500:]}")
         finally:
@@ -835,12 +975,14 @@ class Harness:
                     res["conntrack_count"] = run(in_ns(tb.ns("lb"), ["sh", "-c", "cat /proc/sys/net/netfilter/nf_conntrack_count 2>/dev/null || true"]), check=False).strip()
             finally:
                 tb.down()
+                phase("stop_and_down")
         self.results[key]["reps"].append(res)
         log(f"  http-ka {res['http_ka']['rps']:.0f}/s close {res['http_close']['rps']:.0f}/s "
             f"bulk {res['bulk']['gbps']:.2f} Gbit/s; sweep loss "
             + " ".join(f"{100 * s['loss']:.2f}%" for s in res["sweep"])
             + f"; added p99 idle {fmt(res['latency_idle']['added']['p99'], 0)} us"
-            + f" half {fmt(res['latency_half']['added']['p99'], 0)} us")
+            + f" half {fmt(res['latency_half']['added']['p99'], 0)} us"
+            + "; phases " + " ".join(f"{k} {v:.1f}" for k, v in phases.items()))
 
     def settle(self):
         """Waits (at most 5 s) until the box's CPU is quiet and other users' processes are: deleting
@@ -928,6 +1070,15 @@ def metric_rows(results, steps):
     for i, f in enumerate(steps):
         if f == 0.5:
             rows.append(("UDP 64 B, 50% of reference: lb process CPU per packet", "us", "lower", 2, ("sweep", i, "lb_us_per_pkt")))
+    for i, f in enumerate(steps):
+        if f in (0.5, None):
+            name = "50% of reference" if f else "top speed"
+            rows.append((f"UDP 64 B, {name}: lb worker busy time per frame", "us", "lower", 2, ("sweep", i, "lb_busy_us_per_frame")))
+            rows.append((f"UDP 64 B, {name}: of which TX kicks (kernel transmit)", "us", "lower", 2, ("sweep", i, "lb_kick_us_per_frame")))
+            rows.append((f"UDP 64 B, {name}: lb frames per busy second (one worker's capacity)", "kpps", "higher", 0,
+                         ("sweep", i, "lb_capacity_pps"), 1e-3))
+            rows.append((f"UDP 64 B, {name}: lb frames per busy duty cycle (batch)", "frames", "higher", 1, ("sweep", i, "lb_batch")))
+            rows.append((f"UDP 64 B, {name}: lb sleeps per frame", "", "lower", 3, ("sweep", i, "lb_sleeps_per_frame")))
     for load, lname in (("latency_idle", "box idle"), ("latency_half", "50% load")):
         for p, pname in (("p50", "p50"), ("p99", "p99"), ("p999", "p99.9")):
             rows.append((f"added RTT {pname}, {lname}", "us", "lower", 0, (load, "added", p)))
@@ -952,6 +1103,8 @@ def summarize(results, steps):
         cpu_metric = path[-1].startswith(("box_", "lb_"))
         for key, _ in PEERS:
             vals = [None if v is None else v * scale for v in pick(results[key]["reps"], path)]
+            if key in BOTH_CPUS and path[-1].startswith("box_"):
+                vals = []
             left_out = 0
             if cpu_metric:
                 foreign = pick(results[key]["reps"], path[:-1] + ("foreign_pct",))
@@ -990,9 +1143,9 @@ def markdown_table(table):
     return "\n".join(lines)
 
 
-PEERS_TITLE = dict(PEERS)
+PEERS_TITLE = dict(PEERS + EXTRA_PEERS)
 COLORS = dict(kernel="#7f7f7f", iptables="#1f77b4", nftables="#2ca02c", lb="#d62728", lbspin="#ff7f0e",
-              lbv3="#9467bd")
+              lbv3="#9467bd", lb2w="#8c564b", lbsleep="#e377c2")
 
 
 def svg_chart(table, chart_rows, title):
@@ -1054,6 +1207,54 @@ def esc(s):
     return str(s).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def flow_scaling_figures(results):
+    """Medians (and spread) over every window of every repetition of lb (backoff)'s flow-count
+    scaling test, or None when it did not run."""
+    runs = [r["flow_scaling"] for r in results.get("lb", {}).get("reps", []) if r.get("flow_scaling")]
+    if not runs:
+        return None
+    out = dict(runs=len(runs), flows_after_create=[r["flows_after_create"] for r in runs],
+               create_s=[r["create_s"] for r in runs], flows_big=runs[0]["flows_big"], flows_small=runs[0]["flows_small"])
+    for kind in ("small", "big"):
+        windows = [w for r in runs for w in r[kind]]
+        out[kind] = {m: med_spread([w.get(m) for w in windows])
+                     for m in ("lb_busy_us_per_frame", "lb_own_us_per_frame", "box_us_per_pkt", "lb_us_per_pkt", "loss", "offered_pps", "lb_batch")}
+        out[kind]["flows_at_end"] = [w.get("flows_at_end") for w in windows]
+    return out
+
+
+def flow_scaling_summary(results):
+    f = flow_scaling_figures(results)
+    if not f:
+        return "Flow-count scaling: not run."
+    def cell(kind, m, digits, scale=1):
+        c = f[kind][m]
+        if not c:
+            return "n/a"
+        return f"{fmt(c['median'] * scale, digits)} ({fmt(c['min'] * scale, digits)}–{fmt(c['max'] * scale, digits)})"
+    def ratio(m):
+        a, b = f["small"][m], f["big"][m]
+        return b["median"] / a["median"] if a and b and a["median"] else None
+    lines = [
+        f"Flow-count scaling, lb (backoff): UDP at 50% of the reference rate through {f['flows_small']:,} flows, "
+        f"then through {f['flows_big']:,} flows (created first by one pass at 75%: "
+        f"{', '.join(f'{n:,}' for n in f['flows_after_create'])} flows in the table after it), windows alternating; "
+        f"{len(f['small']['flows_at_end'])} window(s) of each kind over {f['runs']} run(s).",
+        "",
+        f"| metric | {f['flows_small']:,} flows | {f['flows_big']:,} flows | ratio |",
+        "|---|---:|---:|---:|",
+        f"| lb worker busy time per frame (us) | {cell('small', 'lb_busy_us_per_frame', 2)} | {cell('big', 'lb_busy_us_per_frame', 2)} | {fmt(ratio('lb_busy_us_per_frame'), 2)} |",
+        f"| of which outside the TX kicks (lb's own work, us) | {cell('small', 'lb_own_us_per_frame', 2)} | {cell('big', 'lb_own_us_per_frame', 2)} | {fmt(ratio('lb_own_us_per_frame'), 2)} |",
+        f"| box CPU per packet (us) | {cell('small', 'box_us_per_pkt', 2)} | {cell('big', 'box_us_per_pkt', 2)} | {fmt(ratio('box_us_per_pkt'), 2)} |",
+        f"| lb process CPU per packet (us) | {cell('small', 'lb_us_per_pkt', 2)} | {cell('big', 'lb_us_per_pkt', 2)} | {fmt(ratio('lb_us_per_pkt'), 2)} |",
+        f"| frames per busy duty cycle | {cell('small', 'lb_batch', 1)} | {cell('big', 'lb_batch', 1)} | |",
+        f"| loss (%) | {cell('small', 'loss', 3, 100)} | {cell('big', 'loss', 3, 100)} | |",
+        f"| flows in the table at the window's end | {', '.join(f'{n:,}' for n in f['small']['flows_at_end'] if n is not None)} | "
+        f"{', '.join(f'{n:,}' for n in f['big']['flows_at_end'] if n is not None)} | |",
+    ]
+    return "\n".join(lines)
+
+
 def targets(table, steps, results):
     """The issue's targets, checked on the medians."""
     by = {r["label"]: r["cells"] for r in table}
@@ -1067,12 +1268,12 @@ def targets(table, steps, results):
     if half_idx:
         lbl = f"UDP 64 B, 50% of reference: box CPU per packet"
         ipt = med(lbl, "iptables")
-        for key in LB_KEYS:
+        for key in lb_keys():
             v = med(lbl, key)
             ok = v is not None and ipt is not None and v <= ipt
             lines.append(f"- {'MET' if ok else 'MISSED'}: box CPU per forwarded packet at 50% load, "
                          f"{PEERS_TITLE[key]} {fmt(v, 2)} us vs iptables DNAT {fmt(ipt, 2)} us (target: at most iptables').")
-    for key in LB_KEYS:
+    for key in lb_keys():
         losses = [s["loss"] for r in results[key]["reps"] for s in r["sweep"]]
         worst = max(losses) if losses else None
         ok = worst is not None and worst <= 0
@@ -1085,13 +1286,23 @@ def targets(table, steps, results):
         ratio = v / ipt if v is not None and ipt else None
         lines.append(f"- {'MET' if ok else 'MISSED'}: {proto} req/s with the default idle strategy: lb {fmt(v, 0)} "
                      f"= {fmt(ratio, 2)} x iptables DNAT {fmt(ipt, 0)} (target: at least 0.9 x).")
-    for key in LB_KEYS:
+    for key in lb_keys():
         v = med("added RTT p99, 50% load", key)
         invalid = sum(1 for r in results[key]["reps"] if r["latency_half"]["added"]["p99"] is None)
         ok = v is not None and v <= 100 and not invalid
         note = f" ({invalid} run(s) without one valid sample: counted as missed)" if invalid else ""
         lines.append(f"- {'MET' if ok else 'MISSED'}: added p99 RTT at half load, {PEERS_TITLE[key]}: {fmt(v, 0)} us{note} "
                      f"(target: at most 100 us; kernel forwarding itself adds {fmt(med('added RTT p99, 50% load', 'kernel'), 0)} us here).")
+    cap = med("UDP 64 B, top speed: lb frames per busy second (one worker's capacity)", "lb")
+    if cap is not None:
+        lines.append(f"- {'MET' if cap >= 1000 else 'MISSED'}: one worker's capacity from busy-time accounting, lb (backoff) "
+                     f"at the generator's top speed: {fmt(cap, 0)} kpps (target: at least 1,000 kpps).")
+    f = flow_scaling_figures(results)
+    if f and f["small"]["lb_busy_us_per_frame"] and f["big"]["lb_busy_us_per_frame"]:
+        a, b = f["small"]["lb_busy_us_per_frame"]["median"], f["big"]["lb_busy_us_per_frame"]["median"]
+        lines.append(f"- {'MET' if b <= 2 * a else 'MISSED'}: flow-count scaling, lb worker busy time per frame at "
+                     f"{f['flows_big']:,} flows {fmt(b, 2)} us = {fmt(b / a, 2)} x at {f['flows_small']:,} flows {fmt(a, 2)} us "
+                     f"(target: at most 2 x; the JMH pipeline benchmark isolates the table: see above).")
     return "\n".join(lines)
 
 
@@ -1111,7 +1322,7 @@ def foreign_summary(results):
 def lb_counters_summary(results):
     """lb's own drop counters (printed on SIGTERM), summed over the repetitions."""
     lines = []
-    for key in LB_KEYS:
+    for key in lb_keys():
         totals = {}
         exits = []
         for r in results[key]["reps"]:
@@ -1203,6 +1414,8 @@ lb's counters over all repetitions (every run of lb, warm-up and all tests inclu
 
 {lb_counters_summary(h.results)}
 
+{flow_scaling_summary(h.results)}
+
 Targets (from the issue), on the medians:
 
 {targets(table, steps, h.results)}
@@ -1235,6 +1448,7 @@ def rerender(path):
     """The report of a finished run, from its results.json: for changes to the report's form."""
     with open(path) as f:
         saved = json.load(f)
+    PEERS[:] = [(k, t) for k, t in PEERS if saved["results"].get(k, {}).get("reps")]
     h = argparse.Namespace(p=saved["profile"], results=saved["results"], env=saved["env"],
                            ref_pps=saved["ref_pps"], facts=saved["facts"])
     h.p["steps"] = tuple(h.p["steps"])
@@ -1265,6 +1479,7 @@ def update_results_md(path, block):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="one repetition, short steps (about 2 minutes)")
+    ap.add_argument("--peers", help="comma-separated peer keys to run (default: " + ",".join(k for k, _ in PEERS) + "; also: " + ",".join(k for k, _ in EXTRA_PEERS) + ")")
     ap.add_argument("--logdir", help="where logs and per-run results go (default /tmp/lb-harness-ID)")
     ap.add_argument("--state", help="state file of what this run creates (default /run/lb-harness/ID.state)")
     ap.add_argument("--cleanup", metavar="STATE", help="only clean up what the state file lists, then exit")
@@ -1279,6 +1494,13 @@ def main():
             Registry.load(args.cleanup).cleanup()
             os.remove(args.cleanup)
         return 0
+    if args.peers:
+        keys = args.peers.split(",")
+        unknown = [k for k in keys if k not in PEERS_TITLE]
+        if unknown:
+            print(f"harness: unknown peer(s) {','.join(unknown)}; known: {','.join(PEERS_TITLE)}", file=sys.stderr)
+            return 2
+        PEERS[:] = [(k, PEERS_TITLE[k]) for k in keys]
     if os.geteuid() != 0:
         print("harness: must run as root (network namespaces)", file=sys.stderr)
         return 1

@@ -3,12 +3,13 @@
 # netns testbed (docker/testbed.sh), with HTTP (wrk), bulk TCP (iperf3), a small-packet UDP
 # sweep (tcpreplay), added latency (sockperf) and the box's CPU per unit of work.
 #
-#   sudo benchmarks/harness/run.sh           # full: 3 repetitions x 6 peers, about 13 minutes;
+#   sudo benchmarks/harness/run.sh           # full: 3 repetitions x 6 peers, about 10 minutes;
 #                                            # writes benchmarks/RESULTS.md (section "Testbed
 #                                            # benchmark"), benchmarks/harness/results.svg and
 #                                            # benchmarks/harness/results.json
-#   sudo benchmarks/harness/run.sh --quick   # smoke test: 1 repetition, short steps, about 2.5
+#   sudo benchmarks/harness/run.sh --quick   # smoke test: 1 repetition, short steps, about 3
 #                                            # minutes; results only in its log directory
+#   sudo benchmarks/harness/run.sh --peers lb,iptables   # only these peers (keys: bench.py --help)
 #
 # Needs root and ip netns. Installs missing tools from Debian's packages (deps.sh), builds lb
 # (mvn -o package) when its jar is missing or older than the sources. Every testbed and process
@@ -26,6 +27,8 @@ args=()
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) args+=(--quick); shift ;;
+    --peers) args+=(--peers "$2"); shift 2 ;;
+    --peers=*) args+=(--peers "${1#--peers=}"); shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "run.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac

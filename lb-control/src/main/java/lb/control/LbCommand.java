@@ -155,8 +155,15 @@ public final class LbCommand implements Callable<Integer>
 
     @Option(names = "--idle-strategy", paramLabel = "backoff|spin|yield", defaultValue = ConfigDefaults.IDLE_STRATEGY,
         description = "What a worker does when it finds no packets: spin (lowest latency, burns its " +
-        "core), yield, or backoff (spin, then yield, then sleep briefly). Default: ${DEFAULT-VALUE}.")
+        "core), yield, or backoff (spin for --idle-spin, then sleep in poll() until a packet " +
+        "arrives). Default: ${DEFAULT-VALUE}.")
     private String idleStrategy;
+
+    @Option(names = "--idle-spin", paramLabel = "0|DURATION", defaultValue = ConfigDefaults.IDLE_SPIN,
+        description = "With backoff: how long a worker spins on empty rings before it sleeps (0 sleeps at " +
+        "once: least CPU, a wake-up per burst; longer: fewer wake-ups and lower latency, more CPU), " +
+        "in us or ms, at most 10ms. Default: ${DEFAULT-VALUE}.")
+    private String idleSpin;
 
     @Option(names = "--rx-ring", paramLabel = "v2|v3", defaultValue = ConfigDefaults.RX_RING_VERSION,
         description = "Receive ring layout: v2 hands over each packet at once (lower latency at low " +
@@ -267,6 +274,7 @@ public final class LbCommand implements Callable<Integer>
         override("--timeout-udp", timeoutUdp, Values::duration, builder::timeoutUdp);
         override("--flow-capacity", flowCapacity, Values::flowCapacity, builder::flowCapacity);
         override("--idle-strategy", idleStrategy, Values::idleStrategy, builder::idleStrategy);
+        override("--idle-spin", idleSpin, Values::idleSpin, builder::idleSpin);
         override("--rx-ring", rxRing, Values::ringVersion, builder::rxRingVersion);
         override("--rx-frame-size", rxFrameSize, Values::frameSize, builder::rxFrameSize);
         override("--rx-frame-count", rxFrameCount, Values::frameCount, builder::rxFrameCount);

@@ -56,7 +56,7 @@ class LbCommandTest
             "--scheduler", "wrr", "--weights", "3,1",
             "--probe-interval", "2s", "--probe-timeout", "500ms",
             "--timeout-tcp-syn", "5s", "--timeout-tcp-established", "10m", "--timeout-tcp-closing", "4s",
-            "--timeout-udp", "20s", "--flow-capacity", "65536", "--idle-strategy", "yield",
+            "--timeout-udp", "20s", "--flow-capacity", "65536", "--idle-strategy", "yield", "--idle-spin", "50us",
             "--rx-ring", "v3", "--rx-frame-size", "4096", "--rx-frame-count", "1024", "--workers", "2",
             "--control-socket", "/tmp/lb.sock"));
 
@@ -74,6 +74,7 @@ class LbCommandTest
             new FlowTimeouts(Duration.ofSeconds(5), Duration.ofMinutes(10), Duration.ofSeconds(4), Duration.ofSeconds(20)),
             65536,
             IdleStrategyKind.YIELD,
+            Duration.ofNanos(50_000),
             new RxRingConfig(RingVersion.V3, 4096, 1024),
             2,
             Path.of("/tmp/lb.sock"))), run.launched);
@@ -93,6 +94,7 @@ class LbCommandTest
             Duration.ofSeconds(60)), config.timeouts());
         assertEquals(1_048_576, config.flowCapacity());
         assertEquals(IdleStrategyKind.BACKOFF, config.idleStrategy());
+        assertEquals(Duration.ZERO, config.idleSpin());
         assertEquals(new RxRingConfig(RingVersion.V2, 2048, 4096), config.rxRing());
         assertEquals(1, config.workers());
         assertEquals(Path.of("/run/lb/lb.sock"), config.controlSocket());
@@ -269,7 +271,7 @@ class LbCommandTest
                     "help does not give the default of " + option.longestName());
             }
         }
-        assertEquals(14, withDefault);
+        assertEquals(15, withDefault);
         assertTrue(help.contains("Default: 5s."), help);
         assertTrue(help.contains("Default: /run/lb/lb.sock."), help);
         assertTrue(help.contains("Default: 1 each."), help);

@@ -13,6 +13,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import lb.control.Log;
 import lb.control.config.BackendConfig;
 import lb.control.config.IdleStrategyKind;
+import lb.control.config.Values;
 import lb.control.config.Ipv4;
 import lb.control.config.LbConfig;
 import lb.control.config.ServiceConfig;
@@ -46,6 +47,7 @@ import org.agrona.concurrent.BusySpinIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.YieldingIdleStrategy;
+import org.agrona.concurrent.status.AtomicCounter;
 import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
 import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
 import org.agrona.concurrent.status.CountersManager;
@@ -190,7 +192,7 @@ public final class Appliance implements AutoCloseable
             agents.add(new DataplaneAgent(w.name, w.pipeline, clientSocket, serverSocket, w.commands, rx, w.counters,
                 new CommandApplier(w.services, w.flows, w.backendStats, w.counters.commandsApplied, w.counters.commandsRejected),
                 w.packetLatency));
-            dataplaneRunners.add(new AgentRunner(idleStrategy(config.idleStrategy(), clientSocket, serverSocket),
+            dataplaneRunners.add(new AgentRunner(idleStrategy(config, w.counters.sleeps, clientSocket, serverSocket),
                 ex -> Log.info(w.name + " error: " + ex), null, agents.get(w.index)));
         }
 
@@ -225,7 +227,8 @@ public final class Appliance implements AutoCloseable
         }
         Log.info("running: " + workers.get(0).services.count() + " service(s), " + n + " worker(s), flow capacity " +
             config.flowCapacity() + (n > 1 ? " (" + DataplaneWorker.flowCapacity(config.flowCapacity(), n) + " per worker)" : "") +
-            " (" + flowBytes / (1 << 20) + " MiB, huge pages advised), idle strategy " + config.idleStrategy().configName());
+            " (" + flowBytes / (1 << 20) + " MiB, huge pages advised), idle strategy " + config.idleStrategy().configName() +
+            (config.idleStrategy() == IdleStrategyKind.BACKOFF ? " (spin " + Values.formatIdleSpin(config.idleSpin()) + ")" : ""));
     }
 
     /**
@@ -255,16 +258,17 @@ public final class Appliance implements AutoCloseable
             .qdiscBypass(false);
     }
 
-    private static IdleStrategy idleStrategy(final IdleStrategyKind kind, final PacketSocket... sockets)
+    private static IdleStrategy idleStrategy(final LbConfig config, final AtomicCounter sleeps,
+        final PacketSocket... sockets)
     {
-        switch (kind)
+        switch (config.idleStrategy())
         {
             case SPIN:
                 return new BusySpinIdleStrategy();
             case YIELD:
                 return new YieldingIdleStrategy();
             default:
-                return new PollIdleStrategy(sockets);
+                return new PollIdleStrategy(config.idleSpin().toNanos(), sleeps, sockets);
         }
     }
 

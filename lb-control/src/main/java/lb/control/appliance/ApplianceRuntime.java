@@ -113,6 +113,10 @@ final class ApplianceRuntime implements RuntimeApi
         long drops = 0;
         long flowsUsed = 0;
         long flowCapacity = 0;
+        long busyNanos = 0;
+        long txKickNanos = 0;
+        long busyCycles = 0;
+        long sleeps = 0;
         for (final DataplaneWorker w : workers)
         {
             final DataplaneCounters c = w.counters;
@@ -121,11 +125,15 @@ final class ApplianceRuntime implements RuntimeApi
             txFrames += c.txClientFrames.get() + c.txServerFrames.get();
             txBytes += c.txClientBytes.get() + c.txServerBytes.get();
             drops += c.totalDrops();
+            busyNanos += c.busyNanos.get();
+            txKickNanos += c.txKickNanos.get();
+            busyCycles += c.busyCycles.get();
+            sleeps += c.sleeps.get();
             flowsUsed += w.flows.size() / 2;
             flowCapacity += w.flows.capacity() / 2;
         }
         return new Info(version, Duration.ofNanos(System.nanoTime() - startedNanos), workers.size(), rxFrames, rxBytes,
-            txFrames, txBytes, drops, flowsUsed, flowCapacity);
+            txFrames, txBytes, drops, flowsUsed, flowCapacity, busyNanos, txKickNanos, busyCycles, sleeps);
     }
 
     /** A backend's slot in one worker's table (by address and port), or -1. */

@@ -37,6 +37,7 @@ import java.util.function.Function;
  * timeout udp DURATION             #   60s)
  * flow-capacity N                  # flow table capacity, 1024..12500000 (1048576)
  * idle-strategy backoff|spin|yield # a worker with nothing to do (backoff)
+ * idle-spin 0|DURATION             # backoff: spin this long (us or ms) before sleeping (20us)
  * rx-ring v2|v3 [frame-size N] [frame-count N]   # receive ring (v2 frame-size 2048 frame-count 4096)
  * workers N                        # dataplane worker threads, 1..64 (1)
  * control-socket PATH              # control interface's unix socket (/run/lb/lb.sock)
@@ -83,6 +84,7 @@ public final class ConfigParser
         global("timeout", this::timeout);
         global("flow-capacity", one("N", Values::flowCapacity, builder::flowCapacity));
         global("idle-strategy", one("backoff|spin|yield", Values::idleStrategy, builder::idleStrategy));
+        global("idle-spin", one("0|DURATION", Values::idleSpin, builder::idleSpin));
         global("rx-ring", this::rxRing);
         global("workers", one("N", Values::workers, builder::workers));
         global("control-socket", one("PATH", Values::controlSocket, builder::controlSocket));

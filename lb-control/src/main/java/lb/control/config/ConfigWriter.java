@@ -30,6 +30,7 @@ public final class ConfigWriter
         line(out, "timeout udp " + Values.formatDuration(config.timeouts().udp()));
         line(out, "flow-capacity " + config.flowCapacity());
         line(out, "idle-strategy " + config.idleStrategy().configName());
+        line(out, "idle-spin " + Values.formatIdleSpin(config.idleSpin()));
         line(out, "rx-ring " + config.rxRing().version().configName() + " frame-size " + config.rxRing().frameSize() +
             " frame-count " + config.rxRing().frameCount());
         line(out, "workers " + config.workers());

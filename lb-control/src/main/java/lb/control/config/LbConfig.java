@@ -1,6 +1,7 @@
 package lb.control.config;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 
@@ -19,6 +20,7 @@ import java.util.Objects;
  * @param timeouts        idle timeouts of flows.
  * @param flowCapacity    the flow table's capacity in flows.
  * @param idleStrategy    what a worker does when it found no work.
+ * @param idleSpin        how long a backoff worker spins on empty rings before it sleeps.
  * @param rxRing          the receive ring layout.
  * @param workers         the number of dataplane worker threads.
  * @param controlSocket   the unix socket path of the control interface.
@@ -33,6 +35,7 @@ public record LbConfig(
     FlowTimeouts timeouts,
     int flowCapacity,
     IdleStrategyKind idleStrategy,
+    Duration idleSpin,
     RxRingConfig rxRing,
     int workers,
     Path controlSocket)
@@ -46,6 +49,7 @@ public record LbConfig(
         Objects.requireNonNull(probe, "probe");
         Objects.requireNonNull(timeouts, "timeouts");
         Objects.requireNonNull(idleStrategy, "idleStrategy");
+        Objects.requireNonNull(idleSpin, "idleSpin");
         Objects.requireNonNull(rxRing, "rxRing");
         Objects.requireNonNull(controlSocket, "controlSocket");
     }

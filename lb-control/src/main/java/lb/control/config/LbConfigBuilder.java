@@ -35,6 +35,7 @@ public final class LbConfigBuilder
     private final Setting<Duration> timeoutUdp = defaulted(Values.duration(ConfigDefaults.TIMEOUT_UDP));
     private final Setting<Integer> flowCapacity = defaulted(Values.flowCapacity(ConfigDefaults.FLOW_CAPACITY));
     private final Setting<IdleStrategyKind> idleStrategy = defaulted(Values.idleStrategy(ConfigDefaults.IDLE_STRATEGY));
+    private final Setting<Duration> idleSpin = defaulted(Values.idleSpin(ConfigDefaults.IDLE_SPIN));
     private final Setting<RingVersion> rxRingVersion = defaulted(Values.ringVersion(ConfigDefaults.RX_RING_VERSION));
     private final Setting<Integer> rxFrameSize = defaulted(Values.frameSize(ConfigDefaults.RX_FRAME_SIZE));
     private final Setting<Integer> rxFrameCount = defaulted(Values.frameCount(ConfigDefaults.RX_FRAME_COUNT));
@@ -196,6 +197,17 @@ public final class LbConfigBuilder
     }
 
     /**
+     * @param spin   how long a backoff worker spins on empty rings before it sleeps.
+     * @param origin where it was set.
+     * @return this.
+     */
+    public LbConfigBuilder idleSpin(final Duration spin, final Origin origin)
+    {
+        idleSpin.set(spin, origin);
+        return this;
+    }
+
+    /**
      * @param version the receive ring layout.
      * @param origin  where it was set.
      * @return this.
@@ -325,6 +337,7 @@ public final class LbConfigBuilder
                 timeoutTcpSyn.value, timeoutTcpEstablished.value, timeoutTcpClosing.value, timeoutUdp.value),
             flowCapacity.value,
             idleStrategy.value,
+            idleSpin.value,
             new RxRingConfig(rxRingVersion.value, rxFrameSize.value, rxFrameCount.value),
             workers.value,
             controlSocket.value);

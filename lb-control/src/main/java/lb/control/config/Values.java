@@ -44,6 +44,9 @@ public final class Values
     public static final int MAX_SERVICE_NAME = 64;
 
     private static final Pattern DURATION = Pattern.compile("([0-9]+)(ms|s|m|h)");
+    private static final Pattern SPIN = Pattern.compile("([0-9]+)(us|ms)|0");
+    /** The longest idle spin: beyond it, sleeping is always the cheaper way to wait. */
+    public static final Duration MAX_IDLE_SPIN = Duration.ofMillis(10);
     private static final Pattern SERVICE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]*");
 
     private Values()
@@ -208,6 +211,46 @@ public final class Values
             }
         }
         throw new IllegalArgumentException("expected backoff, spin or yield, got '" + text + "'");
+    }
+
+    /**
+     * @param text {@code 0} or a number followed by {@code us} or {@code ms}, at most
+     *             {@link #MAX_IDLE_SPIN}.
+     * @return how long an idle worker spins before it sleeps.
+     */
+    public static Duration idleSpin(final String text)
+    {
+        final Matcher matcher = SPIN.matcher(text);
+        if (!matcher.matches())
+        {
+            throw new IllegalArgumentException("expected 0 or a duration such as 20us or 1ms, got '" + text + "'");
+        }
+        if (matcher.group(1) == null)
+        {
+            return Duration.ZERO;
+        }
+        final long amount = parseDecimal(matcher.group(1));
+        final long limitMicros = MAX_IDLE_SPIN.toNanos() / 1_000L;
+        final long micros = "us".equals(matcher.group(2)) ? amount : (amount > limitMicros ? limitMicros + 1 : amount * 1_000L);
+        if (micros > limitMicros)
+        {
+            throw new IllegalArgumentException("idle spin '" + text + "' is longer than " + limitMicros / 1_000L + "ms");
+        }
+        return Duration.ofNanos(micros * 1_000L);
+    }
+
+    /**
+     * @param duration an idle spin.
+     * @return it as {@link #idleSpin} reads it: {@code 0}, {@code 20us} or {@code 2ms}.
+     */
+    public static String formatIdleSpin(final Duration duration)
+    {
+        final long micros = duration.toNanos() / 1_000L;
+        if (micros == 0)
+        {
+            return "0";
+        }
+        return micros % 1_000L == 0 ? micros / 1_000L + "ms" : micros + "us";
     }
 
     /**

@@ -124,11 +124,24 @@ public interface RuntimeApi
      * @param dropped      frames dropped, all reasons.
      * @param flowsUsed    flows in the flow tables now.
      * @param flowCapacity flows the flow tables hold.
+     * @param busyNanos    wall-clock nanoseconds the workers spent in duty cycles that moved frames.
+     * @param txKickNanos  the part of busyNanos spent in TX kicks (the kernel's transmit path).
+     * @param busyCycles   duty cycles that moved frames (rxPackets / busyCycles is the mean batch).
+     * @param sleeps       times a worker blocked in poll() for want of frames.
      */
     record Info(
         String version, Duration uptime, int workers, long rxPackets, long rxBytes, long txPackets, long txBytes,
-        long dropped, long flowsUsed, long flowCapacity)
+        long dropped, long flowsUsed, long flowCapacity, long busyNanos, long txKickNanos, long busyCycles, long sleeps)
     {
+        /**
+         * Frames one worker moves per second of busy time: its capacity if it never had to wait,
+         * including the kernel's work inside its syscalls. 0 before the first frame.
+         */
+        public long capacityPps()
+        {
+            return busyNanos == 0 ? 0 : Math.round(rxPackets * 1e9 / busyNanos);
+        }
+
         /** Checks the references. */
         public Info
         {

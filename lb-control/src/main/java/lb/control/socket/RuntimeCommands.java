@@ -105,7 +105,12 @@ public final class RuntimeCommands
             .add("flows", info.flowsUsed())
             .add("flow_capacity", info.flowCapacity())
             .add("flow_table_use", Table.cell(percent(info.flowsUsed(), info.flowCapacity()),
-                info.flowCapacity() == 0 ? 0.0 : (double)info.flowsUsed() / info.flowCapacity()));
+                info.flowCapacity() == 0 ? 0.0 : (double)info.flowsUsed() / info.flowCapacity()))
+            .add("worker_busy", Table.cell(formatNanos(info.busyNanos()), info.busyNanos()), "worker_busy_ns")
+            .add("worker_tx_kick", Table.cell(formatNanos(info.txKickNanos()), info.txKickNanos()), "worker_tx_kick_ns")
+            .add("worker_busy_cycles", info.busyCycles())
+            .add("worker_sleeps", info.sleeps())
+            .add("capacity_pps", info.capacityPps());
         return Reply.of(fields);
     }
 

@@ -64,6 +64,12 @@ public final class RuntimeMetrics
         families.add(counter("lb_tx_bytes_total", "Bytes sent on both interfaces.", info.txBytes()));
         families.add(gauge("lb_flows", "Flows in the flow tables.", info.flowsUsed()));
         families.add(gauge("lb_flow_capacity", "Flows the flow tables hold.", info.flowCapacity()));
+        families.add(counter("lb_worker_busy_seconds_total", "Wall-clock time the workers spent in duty cycles that moved frames.",
+            (double)info.busyNanos() / NANOS_PER_SECOND));
+        families.add(counter("lb_worker_tx_kick_seconds_total", "The part of the busy time spent in TX kicks (the kernel's transmit path).",
+            (double)info.txKickNanos() / NANOS_PER_SECOND));
+        families.add(counter("lb_worker_busy_cycles_total", "Worker duty cycles that moved frames.", info.busyCycles()));
+        families.add(counter("lb_worker_sleeps_total", "Times a worker blocked in poll() for want of frames.", info.sleeps()));
     }
 
     private static void drops(final List<DropCount> drops, final List<MetricFamily> families)
@@ -209,6 +215,11 @@ public final class RuntimeMetrics
     }
 
     private static MetricFamily counter(final String name, final String help, final long value)
+    {
+        return new MetricFamily(name, MetricType.COUNTER, help, List.of(sample(Map.of(), value)));
+    }
+
+    private static MetricFamily counter(final String name, final String help, final double value)
     {
         return new MetricFamily(name, MetricType.COUNTER, help, List.of(sample(Map.of(), value)));
     }

@@ -61,6 +61,7 @@ class ConfigParserTest
         new FlowTimeouts(Duration.ofSeconds(30), Duration.ofSeconds(300), Duration.ofSeconds(10), Duration.ofSeconds(60)),
         1_048_576,
         IdleStrategyKind.BACKOFF,
+        Duration.ZERO,
         new RxRingConfig(RingVersion.V2, 2048, 4096),
         1,
         Path.of("/run/lb/lb.sock"));
@@ -94,6 +95,7 @@ class ConfigParserTest
             "timeout udp 13s",
             "flow-capacity 4096",
             "idle-strategy spin",
+            "idle-spin 3ms",
             "rx-ring v3 frame-size 4096 frame-count 64",
             "workers 3",
             "control-socket /tmp/lb-test.sock",
@@ -120,6 +122,7 @@ class ConfigParserTest
             new FlowTimeouts(Duration.ofSeconds(7), Duration.ofHours(1), Duration.ofSeconds(11), Duration.ofSeconds(13)),
             4096,
             IdleStrategyKind.SPIN,
+            Duration.ofMillis(3),
             new RxRingConfig(RingVersion.V3, 4096, 64),
             3,
             Path.of("/tmp/lb-test.sock"));
@@ -135,6 +138,7 @@ class ConfigParserTest
         assertEquals(EXAMPLE_CONFIG.timeouts(), config.timeouts());
         assertEquals(1_048_576, config.flowCapacity());
         assertEquals(IdleStrategyKind.BACKOFF, config.idleStrategy());
+        assertEquals(Duration.ZERO, config.idleSpin());
         assertEquals(new RxRingConfig(RingVersion.V2, 2048, 4096), config.rxRing());
         assertEquals(1, config.workers());
         assertEquals(Path.of("/run/lb/lb.sock"), config.controlSocket());
@@ -178,6 +182,7 @@ class ConfigParserTest
             "timeout udp 1m",
             "flow-capacity 1048576",
             "idle-strategy backoff",
+            "idle-spin 0",
             "rx-ring v2 frame-size 2048 frame-count 4096",
             "workers 1",
             "control-socket /run/lb/lb.sock",

@@ -51,6 +51,36 @@ class ValuesTest
         assertEquals(text, Values.formatDuration(Values.duration(text)));
     }
 
+    @ParameterizedTest
+    @CsvSource({"0, 0", "1us, 1", "20us, 20", "1500us, 1500", "2ms, 2000", "10ms, 10000", "10000us, 10000"})
+    void parsesIdleSpinsInMicroseconds(final String text, final long micros)
+    {
+        assertEquals(Duration.ofNanos(micros * 1_000), Values.idleSpin(text));
+        assertEquals(Values.idleSpin(text), Values.idleSpin(Values.formatIdleSpin(Values.idleSpin(text))));
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "20       | expected 0 or a duration such as 20us or 1ms, got '20'",
+        "1s       | expected 0 or a duration such as 20us or 1ms, got '1s'",
+        "-5us     | expected 0 or a duration such as 20us or 1ms, got '-5us'",
+        "00       | expected 0 or a duration such as 20us or 1ms, got '00'",
+        "11ms     | idle spin '11ms' is longer than 10ms",
+        "10001us  | idle spin '10001us' is longer than 10ms",
+        "99999999999999999ms | idle spin '99999999999999999ms' is longer than 10ms"})
+    void rejectsBadIdleSpins(final String text, final String message)
+    {
+        assertEquals(message, assertThrows(IllegalArgumentException.class, () -> Values.idleSpin(text)).getMessage());
+    }
+
+    @Test
+    void formatsIdleSpinsInTheLargestExactUnit()
+    {
+        assertEquals("0", Values.formatIdleSpin(Duration.ZERO));
+        assertEquals("20us", Values.formatIdleSpin(Duration.ofNanos(20_000)));
+        assertEquals("3ms", Values.formatIdleSpin(Duration.ofMillis(3)));
+    }
+
     @Test
     void formatsInTheLargestExactUnit()
     {

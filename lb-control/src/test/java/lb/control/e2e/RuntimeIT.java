@@ -121,7 +121,25 @@ class RuntimeIT extends FreshTestbed
             assertTrue(Math.abs(answers.getOrDefault("198.18.1.11", 0) - 300) <= 8, answers.toString());
             assertTrue(Math.abs(answers.getOrDefault("198.18.1.12", 0) - 100) <= 8, answers.toString());
             assertEquals(3, backendStat("198.18.1.11", "weight"));
+            assertBusyTimeAccounted();
         }
+    }
+
+    /** The workers' own accounting after real traffic: consistent, and not made up. */
+    @SuppressWarnings("unchecked")
+    void assertBusyTimeAccounted()
+    {
+        final Map<String, Object> info = (Map<String, Object>)Json.parse(ok("--json", "show", "info"));
+        final long rx = ((Number)info.get("rx_packets")).longValue();
+        final long busy = ((Number)info.get("worker_busy_ns")).longValue();
+        final long kick = ((Number)info.get("worker_tx_kick_ns")).longValue();
+        final long cycles = ((Number)info.get("worker_busy_cycles")).longValue();
+        final long uptime = ((Number)info.get("uptime_ns")).longValue();
+        assertTrue(rx > 0 && busy > 0 && kick > 0, info.toString());
+        assertTrue(kick <= busy && busy < uptime, "kicks within busy time within uptime: " + info);
+        assertTrue(cycles > 0 && cycles <= rx, "a busy cycle moves at least one frame: " + info);
+        assertTrue(((Number)info.get("worker_sleeps")).longValue() > 0, "an idle worker sleeps (idle spin 0): " + info);
+        assertEquals(Math.round(rx * 1e9 / busy), ((Number)info.get("capacity_pps")).longValue(), info.toString());
     }
 
     @Test

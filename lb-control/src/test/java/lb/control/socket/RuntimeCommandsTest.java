@@ -58,9 +58,12 @@ class RuntimeCommandsTest
         runtime.countDrop("truncated", 5);
         runtime.advanceClock(Duration.ofSeconds(3_725));
         final String text = run("show info");
-        assertTrue(text.startsWith("version:        0.1.0-test\nuptime:         1h 2m 6s\nworkers:        2\n"), text);
-        assertTrue(text.contains("\ndropped:        5\n"), text);
-        assertTrue(text.contains("\nflow_table_use: 0.0%\n"), text);
+        assertTrue(text.startsWith("version:            0.1.0-test\nuptime:             1h 2m 6s\nworkers:            2\n"), text);
+        assertTrue(text.contains("\ndropped:            5\n"), text);
+        assertTrue(text.contains("\nflow_table_use:     0.0%\n"), text);
+        assertTrue(text.contains("\nworker_busy:        210.00ms\n"), text);
+        // 105 frames in 210 ms of busy time.
+        assertTrue(text.contains("\ncapacity_pps:       500\n"), text);
 
         final Map<String, Object> info = json("show info json");
         assertEquals("0.1.0-test", info.get("version"));
@@ -70,6 +73,11 @@ class RuntimeCommandsTest
         assertEquals(20_000L, info.get("tx_bytes"));
         assertEquals(5L, info.get("dropped"));
         assertEquals(1_048_576L, info.get("flow_capacity"));
+        assertEquals(210_000_000L, info.get("worker_busy_ns"));
+        assertEquals(52_500_000L, info.get("worker_tx_kick_ns"));
+        assertEquals(105L, info.get("worker_busy_cycles"));
+        assertEquals(7L, info.get("worker_sleeps"));
+        assertEquals(500L, info.get("capacity_pps"));
     }
 
     @Test

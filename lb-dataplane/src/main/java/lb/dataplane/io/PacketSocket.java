@@ -562,6 +562,10 @@ public final class PacketSocket implements AutoCloseable
         if (vnet)
         {
             txRing.setMemory(data, VnetHeader.LENGTH, (byte)0);
+            // hdr_len = the whole frame: tpacket_snd copies max(hdr_len, 14) bytes into the skb and
+            // attaches the rest as fragments of the ring's pages, which veth (and any path into the
+            // stack) must copy again into a newly allocated page per frame. A linear copy is cheaper.
+            txRing.putShort(data + VnetHeader.HDR_LEN_OFFSET, (short)length, VnetHeader.ORDER);
         }
         txRing.putBytes(data + vnetLength, src, offset, length);
         commitTxFrame(length);
@@ -598,6 +602,11 @@ public final class PacketSocket implements AutoCloseable
             return false;
         }
         txRing.putBytes(data, header.buffer(), header.offset(), VnetHeader.LENGTH);
+        if (!header.isGso())
+        {
+            // The whole frame into the skb's linear part, as in send(buffer, offset, length).
+            txRing.putShort(data + VnetHeader.HDR_LEN_OFFSET, (short)length, VnetHeader.ORDER);
+        }
         txRing.putBytes(data + VnetHeader.LENGTH, src, offset, length);
         commitTxFrame(length);
         return true;

@@ -44,7 +44,8 @@ public final class VnetHeader
     /** gsoType bit: TCP with ECN (CWR may need to be set on the first segment only). */
     public static final int GSO_ECN = 0x80;
 
-    private static final ByteOrder ORDER = ByteOrder.LITTLE_ENDIAN;
+    /** Byte order of the header's 16-bit fields (virtio's legacy little-endian, as AF_PACKET uses). */
+    public static final ByteOrder ORDER = ByteOrder.LITTLE_ENDIAN;
 
     private DirectBuffer buffer;
     private MutableDirectBuffer mutableBuffer;

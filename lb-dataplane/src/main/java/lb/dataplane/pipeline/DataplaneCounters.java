@@ -15,6 +15,8 @@ public final class DataplaneCounters
     public static final int TYPE_TRAFFIC = 1;
     public static final int TYPE_DROP = 2;
     public static final int TYPE_FLOW = 3;
+    /** How the worker spends its time: busy nanoseconds, batches, sleeps. */
+    public static final int TYPE_WORK = 4;
 
     public final AtomicCounter rxClientFrames;
     public final AtomicCounter rxClientBytes;
@@ -33,6 +35,20 @@ public final class DataplaneCounters
     public final AtomicCounter flowsClosed;
     public final AtomicCounter commandsApplied;
     public final AtomicCounter commandsRejected;
+    /**
+     * Nanoseconds (wall clock) spent in duty cycles that moved frames, from the first RX read to
+     * the TX kick: frames divided by this is what one worker can do when it never waits.
+     */
+    public final AtomicCounter busyNanos;
+    /**
+     * The part of {@link #busyNanos} spent in the TX kicks (sendto): the kernel's transmit path,
+     * and whatever softirq work the kernel runs on the way out of it.
+     */
+    public final AtomicCounter txKickNanos;
+    /** Duty cycles that moved frames: frames divided by this is the mean batch. */
+    public final AtomicCounter busyCycles;
+    /** Times the worker blocked in poll() for want of frames (each one costs a wake-up). */
+    public final AtomicCounter sleeps;
     private final AtomicCounter[] drops;
 
     public DataplaneCounters(final CountersManager manager, final int workerId)
@@ -55,6 +71,10 @@ public final class DataplaneCounters
         flowsClosed = manager.newCounter("flows_closed" + w, TYPE_FLOW);
         commandsApplied = manager.newCounter("commands_applied" + w, TYPE_TRAFFIC);
         commandsRejected = manager.newCounter("commands_rejected" + w, TYPE_TRAFFIC);
+        busyNanos = manager.newCounter("worker_busy_ns" + w, TYPE_WORK);
+        txKickNanos = manager.newCounter("worker_tx_kick_ns" + w, TYPE_WORK);
+        busyCycles = manager.newCounter("worker_busy_cycles" + w, TYPE_WORK);
+        sleeps = manager.newCounter("worker_sleeps" + w, TYPE_WORK);
         final DropReason[] reasons = DropReason.values();
         drops = new AtomicCounter[reasons.length];
         for (final DropReason reason : reasons)

@@ -143,10 +143,31 @@ public final class DataplaneAgent implements Agent
         // First pass: start the flow-table loads of both batches so their cache misses overlap.
         clientSocket.peek(prefetchHandler, RX_BATCH);
         serverSocket.peek(prefetchHandler, RX_BATCH);
-        int work = clientSocket.receive(clientHandler, RX_BATCH);
-        work += serverSocket.receive(serverHandler, RX_BATCH);
-        serverSocket.flush();
-        clientSocket.flush();
+        final int frames = clientSocket.receive(clientHandler, RX_BATCH) + serverSocket.receive(serverHandler, RX_BATCH);
+        if (frames > 0)
+        {
+            // Two clock reads per batch (not per frame): the busy-time accounting of capacity,
+            // split into lb's own work and the kernel's transmit inside the kicks.
+            final long kickStart = System.nanoTime();
+            serverSocket.flush();
+            clientSocket.flush();
+            final long end = System.nanoTime();
+            counters.busyNanos.getAndAddRelease(end - now);
+            counters.txKickNanos.getAndAddRelease(end - kickStart);
+            counters.busyCycles.incrementRelease();
+        }
+        else
+        {
+            serverSocket.flush();
+            clientSocket.flush();
+        }
+        int work = frames;
+        if (!serverSocket.isFlushed() || !clientSocket.isFlushed())
+        {
+            // The kernel left queued frames unsent (socket buffer full): kick again next cycle
+            // instead of sleeping on them until the next frame arrives.
+            work++;
+        }
 
         work += commands.read(commandHandler, COMMAND_BATCH);
         if (applier.removingCount() > 0)

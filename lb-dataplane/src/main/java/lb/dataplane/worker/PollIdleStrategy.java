@@ -4,6 +4,7 @@ import lb.dataplane.io.Native;
 import lb.dataplane.io.PacketSocket;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.status.AtomicCounter;
 
 import static lb.dataplane.io.PacketConstants.POLLFD_EVENTS_OFFSET;
 import static lb.dataplane.io.PacketConstants.POLLFD_FD_OFFSET;
@@ -13,36 +14,50 @@ import static lb.dataplane.io.PacketConstants.POLLERR;
 import static lb.dataplane.io.PacketConstants.POLLIN;
 
 /**
- * The default idle strategy of a worker: spin a while (a busy link keeps the worker hot), then
- * yield a while, then block in poll() on all of the worker's sockets until a frame arrives or a
- * short timeout passes. A worker with no traffic therefore costs no CPU, and the first frame after
- * a pause wakes it at once instead of after a park timer. The timeout bounds how late commands
- * and the expiry walk run when no traffic comes.
+ * The default idle strategy of a worker: spin for a short time (a frame that comes within it is
+ * handled without a wake-up), then block in poll() on all of the worker's sockets until a frame
+ * arrives or a short timeout passes. A worker with no traffic costs no CPU, and the first frame
+ * after a pause wakes it at once instead of after a park timer. The timeout bounds how late
+ * commands and the expiry walk run when no traffic comes.
+ * <p>
+ * The spin is bounded in time, not in iterations: a spin of 2,000 duty cycles (about 300 us) plus
+ * 50 yields kept the worker awake between frames at any rate above a few kpps, so it burned its
+ * whole core from 45 kpps on (benchmarks/RESULTS.md, "Idle spin").
  */
 public final class PollIdleStrategy implements IdleStrategy
 {
-    public static final int DEFAULT_SPINS = 2_000;
-    public static final int DEFAULT_YIELDS = 50;
     public static final int DEFAULT_POLL_TIMEOUT_MS = 10;
 
-    private final int maxSpins;
-    private final int maxYields;
+    private final long spinNanos;
     private final int pollTimeoutMs;
+    private final AtomicCounter sleeps;
     private final Native.Scratch pollFds;
     private final int socketCount;
     private final PacketSocket[] sockets;
-    private int spins;
-    private int yields;
+    private boolean spinning;
+    private long spinStart;
 
-    public PollIdleStrategy(final PacketSocket... sockets)
+    /**
+     * @param spinNanos how long to spin on empty rings before sleeping (0: sleep at once).
+     * @param sleeps    counts the sleeps (each costs a wake-up).
+     * @param sockets   the worker's sockets: any frame on one of them ends the sleep.
+     */
+    public PollIdleStrategy(final long spinNanos, final AtomicCounter sleeps, final PacketSocket... sockets)
     {
-        this(DEFAULT_SPINS, DEFAULT_YIELDS, DEFAULT_POLL_TIMEOUT_MS, sockets);
+        this(spinNanos, DEFAULT_POLL_TIMEOUT_MS, sleeps, sockets);
     }
 
-    public PollIdleStrategy(final int maxSpins, final int maxYields, final int pollTimeoutMs, final PacketSocket... sockets)
+    /**
+     * @param spinNanos     how long to spin on empty rings before sleeping (0: sleep at once).
+     * @param pollTimeoutMs the longest sleep: bounds how late commands and the expiry walk run.
+     * @param sleeps        counts the sleeps (each costs a wake-up).
+     * @param sockets       the worker's sockets: any frame on one of them ends the sleep.
+     */
+    public PollIdleStrategy(final long spinNanos, final int pollTimeoutMs, final AtomicCounter sleeps,
+        final PacketSocket... sockets)
     {
-        this.maxSpins = maxSpins;
-        this.maxYields = maxYields;
+        this.spinNanos = spinNanos;
+        this.sleeps = sleeps;
         this.pollTimeoutMs = pollTimeoutMs;
         this.socketCount = sockets.length;
         this.sockets = sockets.clone();
@@ -69,15 +84,15 @@ public final class PollIdleStrategy implements IdleStrategy
     @Override
     public void idle()
     {
-        if (spins < maxSpins)
+        if (spinNanos > 0 && !spinning)
         {
-            spins++;
+            spinning = true;
+            spinStart = System.nanoTime();
             Thread.onSpinWait();
         }
-        else if (yields < maxYields)
+        else if (spinNanos > 0 && System.nanoTime() - spinStart < spinNanos)
         {
-            yields++;
-            Thread.yield();
+            Thread.onSpinWait();
         }
         else
         {
@@ -87,7 +102,9 @@ public final class PollIdleStrategy implements IdleStrategy
                 fds.putShort(i * POLLFD_LENGTH + POLLFD_EVENTS_OFFSET, POLLIN);
                 fds.putShort(i * POLLFD_LENGTH + POLLFD_REVENTS_OFFSET, (short)0);
             }
+            sleeps.incrementRelease();
             Native.LIBC.poll(pollFds.pointer, socketCount, pollTimeoutMs);
+            spinning = false;
             for (int i = 0; i < socketCount; i++)
             {
                 if ((fds.getShort(i * POLLFD_LENGTH + POLLFD_REVENTS_OFFSET) & POLLERR) != 0)
@@ -102,8 +119,7 @@ public final class PollIdleStrategy implements IdleStrategy
     @Override
     public void reset()
     {
-        spins = 0;
-        yields = 0;
+        spinning = false;
     }
 
     @Override
