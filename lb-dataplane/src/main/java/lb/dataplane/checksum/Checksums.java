@@ -2,6 +2,8 @@ package lb.dataplane.checksum;
 
 import org.agrona.DirectBuffer;
 
+import java.nio.ByteOrder;
+
 import static java.nio.ByteOrder.BIG_ENDIAN;
 
 /**
@@ -12,10 +14,11 @@ import static java.nio.ByteOrder.BIG_ENDIAN;
  * Every method takes and returns 16-bit values in the low bits of an {@code int}, as they are
  * stored in the packet (big-endian, i.e. the value {@code getShort(index, BIG_ENDIAN) & 0xFFFF}).
  * <p>
- * The sums read 8 bytes at a time and add the two 32-bit halves into a {@code long}; the
- * ones' complement sum is the same whatever word width is folded down to 16 bits at the end
- * (2^32 and 2^16 are both 1 modulo 0xFFFF). x86 reads unaligned longs at full speed, so no
- * alignment prologue is needed.
+ * {@link #sum} reads 8 bytes at a time in the machine's native byte order and adds the two 32-bit halves into a
+ * {@code long}. The ones' complement sum is the same whatever word width is folded down to 16 bits at the end
+ * (2^32 and 2^16 are both 1 modulo 0xFFFF), and it does not depend on byte order either (RFC 1071 section 2(B)):
+ * summing byte-swapped words gives the byte-swapped sum, so on a little-endian machine the folded result is swapped
+ * once instead of every word. x86 reads unaligned longs at full speed, so no alignment prologue is needed.
  */
 public final class Checksums
 {
@@ -36,49 +39,58 @@ public final class Checksums
     /** A UDP checksum of zero means "no checksum" (RFC 768); a computed zero is sent as this. */
     public static final int UDP_ZERO_CHECKSUM_SUBSTITUTE = 0xFFFF;
 
+    // Native-order words of a little-endian machine are the packet's 16-bit words with their bytes swapped.
+    private static final boolean NATIVE_LITTLE_ENDIAN = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
+
     private Checksums()
     {
     }
 
     /**
-     * Ones' complement sum of a byte range as big-endian 16-bit words, not yet folded. An odd
-     * trailing byte is the high byte of a last word padded with zero.
+     * Ones' complement sum of a byte range as big-endian 16-bit words, already folded to 16 bits. An odd trailing
+     * byte is the high byte of a last word padded with zero. The result is a valid unfolded sum too: callers may add
+     * further big-endian 16-bit words or other sums to it (as the pseudo-header sums do) and {@link #fold(long)} the
+     * total; {@code fold(sum(b, o, n)) == sum(b, o, n)}.
      *
      * @param buffer holding the range.
      * @param offset of the first byte.
      * @param length in bytes, at most 2^31 - 1 (the long cannot overflow below 2^32 words).
-     * @return the unfolded sum, to pass to {@link #fold(long)} possibly after adding more.
+     * @return the sum folded to 16 bits: 0 if every byte is zero, else 1..0xFFFF.
      */
     public static long sum(final DirectBuffer buffer, final int offset, final int length)
     {
+        // Words in native order: on a little-endian machine each 16-bit word is byte-swapped, and so is their sum.
         long sum = 0;
         int i = offset;
         final int end = offset + length;
 
         for (final int longsEnd = end - 7; i < longsEnd; i += 8)
         {
-            final long word = buffer.getLong(i, BIG_ENDIAN);
+            final long word = buffer.getLong(i);
             sum += (word >>> 32) + (word & 0xFFFF_FFFFL);
         }
 
         if (end - i >= 4)
         {
-            sum += buffer.getInt(i, BIG_ENDIAN) & 0xFFFF_FFFFL;
+            sum += buffer.getInt(i) & 0xFFFF_FFFFL;
             i += 4;
         }
 
         if (end - i >= 2)
         {
-            sum += buffer.getShort(i, BIG_ENDIAN) & 0xFFFF;
+            sum += buffer.getShort(i) & 0xFFFF;
             i += 2;
         }
 
         if (i < end)
         {
-            sum += (buffer.getByte(i) & 0xFF) << 8;
+            // The odd last byte is the high byte of a big-endian word: the low byte of the swapped one.
+            final int lastByte = buffer.getByte(i) & 0xFF;
+            sum += NATIVE_LITTLE_ENDIAN ? lastByte : lastByte << 8;
         }
 
-        return sum;
+        final int folded = fold(sum);
+        return NATIVE_LITTLE_ENDIAN ? (folded >>> 8) | ((folded & 0xFF) << 8) : folded;
     }
 
     /**

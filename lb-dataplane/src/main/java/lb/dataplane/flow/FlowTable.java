@@ -475,23 +475,29 @@ public final class FlowTable
             return;
         }
 
-        // Move the rest of the run back one slot, up to an empty slot or an entry already at its home.
-        int hole = slot;
+        // The rest of the run, up to an empty slot or an entry already at its home, moves back one slot. Removal
+        // cannot fail, so each of those entries gets its displacement lowered in place while the run is measured,
+        // then the whole run moves in one overlapping copy (Unsafe.copyMemory is a memmove) and its old last slot
+        // is cleared.
+        int last = slot;
         for (int next = slot + 1; next < slotCount; next++)
         {
-            final long portsWord = buffer.getLong((next << SLOT_SHIFT) + SRC_PORT_OFFSET, ORDER);
-            final int displacement = (int)(portsWord >>> DISPLACEMENT_SHIFT);
-            if (0 == (portsWord & IN_USE_BIT) || 0 == displacement)
+            final int index = (next << SLOT_SHIFT) + SRC_PORT_OFFSET;
+            final long portsWord = buffer.getLong(index, ORDER);
+            if (0 == (portsWord & IN_USE_BIT) || 0 == (portsWord >>> DISPLACEMENT_SHIFT))
             {
                 break;
             }
 
-            copySlot(next, hole);
-            buffer.putByte((hole << SLOT_SHIFT) + DISPLACEMENT_OFFSET, (byte)(displacement - 1));
-            hole = next;
+            buffer.putLong(index, portsWord - (1L << DISPLACEMENT_SHIFT), ORDER);
+            last = next;
         }
 
-        clearSlot(hole);
+        if (last > slot)
+        {
+            buffer.putBytes(slot << SLOT_SHIFT, buffer, (slot + 1) << SLOT_SHIFT, (last - slot) << SLOT_SHIFT);
+        }
+        buffer.setMemory(last << SLOT_SHIFT, SLOT_LENGTH, (byte)0);
         size--;
     }
 
@@ -956,11 +962,18 @@ public final class FlowTable
             end++;
         }
 
-        for (int to = end; to > slot; to--)
+        // The run [slot, end) moves up one slot in one overlapping copy (Unsafe.copyMemory is a memmove), then each
+        // moved entry is one slot further from home. The table does not wrap, so the run is one contiguous range.
+        // The displacements are raised only now: the scan above may still have refused the key. occupy() then
+        // writes all 64 bytes of the key's slot.
+        if (end > slot)
         {
-            copySlot(to - 1, to);
-            final int index = (to << SLOT_SHIFT) + DISPLACEMENT_OFFSET;
-            buffer.putByte(index, (byte)(buffer.getByte(index) + 1));
+            buffer.putBytes((slot + 1) << SLOT_SHIFT, buffer, slot << SLOT_SHIFT, (end - slot) << SLOT_SHIFT);
+            for (int moved = slot + 1; moved <= end; moved++)
+            {
+                final int index = (moved << SLOT_SHIFT) + DISPLACEMENT_OFFSET;
+                buffer.putByte(index, (byte)(buffer.getByte(index) + 1));
+            }
         }
         occupy(slot, addressWord, keyPortsWord | ((long)(slot - home) << DISPLACEMENT_SHIFT), nowNanos);
         size++;
@@ -1053,24 +1066,5 @@ public final class FlowTable
         buffer.putLong(offset + PACKETS_OFFSET, 0L, ORDER);
         buffer.putLong(offset + BYTES_OFFSET, 0L, ORDER);
         buffer.putLong(offset + PEER_MAC_OFFSET, 0L, ORDER);
-    }
-
-    private void copySlot(final int fromSlot, final int toSlot)
-    {
-        final int from = fromSlot << SLOT_SHIFT;
-        final int to = toSlot << SLOT_SHIFT;
-        for (int i = 0; i < SLOT_LENGTH; i += Long.BYTES)
-        {
-            buffer.putLong(to + i, buffer.getLong(from + i));
-        }
-    }
-
-    private void clearSlot(final int slot)
-    {
-        final int offset = slot << SLOT_SHIFT;
-        for (int i = 0; i < SLOT_LENGTH; i += Long.BYTES)
-        {
-            buffer.putLong(offset + i, 0L);
-        }
     }
 }

@@ -65,6 +65,50 @@ class ChecksumsTest
         }
     }
 
+    /**
+     * {@link Checksums#sum} sums native-order words and swaps the folded result: for random lengths 0..2000, offsets
+     * and contents, in heap and in direct buffers, it must equal a plain big-endian 16-bit word sum, already folded,
+     * and two sums split at an even distance from the start must add up to the sum of the whole.
+     */
+    @Test
+    void nativeOrderSumMatchesBigEndianReference()
+    {
+        final long seed = 0x5eed_0004L;
+        final Random random = new Random(seed);
+        final int capacity = 2000 + 64;
+        final byte[] data = new byte[capacity];
+        final UnsafeBuffer heap = new UnsafeBuffer(data);
+        final UnsafeBuffer direct = new UnsafeBuffer(java.nio.ByteBuffer.allocateDirect(capacity));
+        for (int round = 0; round < 20_000; round++)
+        {
+            random.nextBytes(data);
+            switch (round % 16)
+            {
+                case 0 -> java.util.Arrays.fill(data, (byte)0xFF);
+                case 1 -> java.util.Arrays.fill(data, (byte)0);
+                case 2 -> java.util.Arrays.fill(data, (byte)0x80);
+                default ->
+                {
+                }
+            }
+            direct.putBytes(0, data);
+            final int length = random.nextInt(2001);
+            final int offset = random.nextInt(capacity - length + 1);
+            final int expected = ReferenceChecksum.onesComplementSum(data, offset, length);
+            final String message = "seed " + seed + " round " + round + " offset " + offset + " length " + length;
+
+            final long heapSum = Checksums.sum(heap, offset, length);
+            assertEquals(expected, heapSum, message);
+            assertEquals(expected, Checksums.fold(heapSum), message);
+            assertEquals(expected, Checksums.sum(direct, offset, length), message + " (direct)");
+
+            final int split = 2 * random.nextInt(length / 2 + 1);
+            assertEquals(expected, Checksums.fold(
+                Checksums.sum(heap, offset, split) + Checksums.sum(heap, offset + split, length - split)),
+                message + " split " + split);
+        }
+    }
+
     @Test
     void foldOfLargeSums()
     {
