@@ -85,7 +85,8 @@ class WorkersIT extends FreshTestbed
             assertTrue(testbed.exec("c1", Duration.ofSeconds(10), "ping", "-c", "2", "-W", "2", Testbed.VIP).ok(), "ping the VIP");
 
             // The control socket's reads add up over the workers.
-            assertTrue(lbctl("show", "info").contains("workers:        2"), lbctl("show", "info"));
+            final Map<String, Object> info = (Map<String, Object>)Json.parse(lbctl("--json", "show", "info"));
+            assertEquals(2L, ((Number)info.get("workers")).longValue(), info.toString());
             final Map<String, Object> stat = (Map<String, Object>)Json.parse(lbctl("--json", "show", "stat"));
             final Map<String, Object> service = (Map<String, Object>)((List<Object>)stat.get("services")).get(0);
             assertEquals(REQUESTS, ((Number)service.get("new_flows")).longValue(), stat.toString());
