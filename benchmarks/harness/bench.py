@@ -14,7 +14,9 @@ neighbour entries or netfilter hooks from another, and measures:
                         -b shaper sends ~0.6 s bursts at about twice the asked rate, then pauses;
                         its -t gap pacing tops out near 60 kpps here: tcpreplay paces evenly.)
   latency               sockperf UDP ping-pong RTT through the box and directly (client LAN),
-                        with the box idle and with the sweep's half-load rate in the background
+                        with the box idle and with the sweep's half-load rate in the background;
+                        p50/p99/p99.9 from an HdrHistogram (3 digits) of every round trip in
+                        sockperf's per-message log (lb.benchmarks.harness.RttPercentiles)
   box CPU               CPU time of the box's CPU (100 x (1 - delta idle / delta wall), steal
                         excluded) per request, per Gbit, per packet; for lb also the process's
                         utime + stime
@@ -48,6 +50,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 TESTBED = os.path.join(REPO, "docker", "testbed.sh")
 LB = os.path.join(REPO, "bin", "lb")
+BENCH_JAR = os.path.join(REPO, "benchmarks", "target", "benchmarks.jar")
 STATE_DIR = "/run/lb-harness"
 HZ = os.sysconf("SC_CLK_TCK")
 
@@ -642,6 +645,16 @@ def parse_sockperf(out):
     return res
 
 
+def rtt_percentiles(paths):
+    """HdrHistogram percentiles (us) of sockperf full logs, one JVM for all of them
+    (lb.benchmarks.harness.RttPercentiles, in the benchmarks jar)."""
+    out = run(["java", "-cp", BENCH_JAR, "lb.benchmarks.harness.RttPercentiles"] + paths, timeout=60)
+    rows = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    if len(rows) != len(paths):
+        raise HarnessError(f"RttPercentiles printed {len(rows)} results for {len(paths)} logs: {out[-300:]}")
+    return rows
+
+
 def softnet_drops():
     """Per-CPU backlog drops (column 2 of /proc/net/softnet_stat, one line per CPU): packets the
     kernel dropped because a CPU's input queue was full."""
@@ -859,15 +872,25 @@ class Harness:
             res["lb_ms_per_gbit"] = 1e3 * cpu["lb_cpu_s"] / (bits / 1e9)
         return res
 
-    def sockperf(self, tb, target, dur):
+    def sockperf(self, tb, target, dur, name):
+        """One ping-pong run; its per-message log (every RTT of the valid duration) goes to a file
+        for rtt_percentiles. Returns sockperf's own summary and the log's path."""
+        log_path = os.path.join(tb.dir, f"rtt-{name}.csv")
         argv = ["sockperf", "ping-pong", "-i", target, "-p", str(PINGPONG_PORT), "-t", str(dur),
-                "-m", "64", "--full-rtt"]
+                "-m", "64", "--full-rtt", "--full-log", log_path]
         out = run(in_ns(tb.ns("c2"), RT_PRIO + argv, GEN_CPU), timeout=dur + 30)
-        return parse_sockperf(out)
+        res = {f"sockperf_{k}": v for k, v in parse_sockperf(out).items()}
+        res["full_log"] = log_path
+        return res
 
-    def latency_pair(self, tb, peer, dur):
-        direct = self.sockperf(tb, DIRECT_IP, dur)
-        through = self.sockperf(tb, peer.target(), dur)
+    def latency_pair(self, tb, peer, dur, name):
+        """Direct, then through the box; p50/p99/p99.9 from an HdrHistogram of every RTT."""
+        direct = self.sockperf(tb, DIRECT_IP, dur, f"{name}-direct")
+        through = self.sockperf(tb, peer.target(), dur, f"{name}-through")
+        for run_res, pct in zip((direct, through), rtt_percentiles([direct["full_log"], through["full_log"]])):
+            valid = pct["count"] > 0
+            run_res.update({k: pct[k] if valid else None for k in ("p50", "p99", "p999", "max")})
+            run_res["samples"] = pct["count"]
         added = {k: None if through[k] is None or direct[k] is None else through[k] - direct[k]
                  for k in ("p50", "p99", "p999")}
         return dict(direct=direct, through=through, added=added)
@@ -928,13 +951,20 @@ class Harness:
             sinks = [f"s{i + 1}" for i in range(len(SERVERS))]
 
             # Warm-up, the same for every peer: every kind of traffic once, so that lb's JIT has
-            # compiled each path (TCP both ways, UDP forward) before measuring. The compiler
+            # compiled each path (TCP both ways, UDP both ways) before measuring. The compiler
             # threads share CPU 0 with lb's worker and would otherwise show up as millisecond RTT
-            # tails in whichever test comes first. UDP replies first come with the latency test,
-            # whose first 400 ms sockperf itself leaves out of its statistics.
+            # tails in whichever test comes first. The UDP ping-pong runs alongside the rest: it
+            # spends 2 s before it sends anything.
+            pingpong = tb.start("c2", RT_PRIO + ["sockperf", "ping-pong", "-i", peer.target(), "-p",
+                                                 str(PINGPONG_PORT), "-t", str(self.p["warm_s"]), "-m", "64"],
+                                "sockperf-warm-up")
             self.wrk(tb, url, False, self.p["warm_s"], None)
             self.wrk(tb, url, True, self.p["warm_s"], None)
             self.udp_step(tb, pcap, 0.25 * self.ref_pps, self.p["warm_s"], sinks, None)
+            try:
+                pingpong.popen.wait(timeout=30)
+            finally:
+                pingpong.stop()
             phase("warm_up")
 
             d = self.p["wrk_s"]
@@ -945,14 +975,14 @@ class Harness:
             res["sweep"] = [self.udp_step(tb, pcap, None if f is None else f * self.ref_pps,
                                           self.p["step_s"], sinks, lb_pid) for f in self.p["steps"]]
             phase("sweep")
-            res["latency_idle"] = self.latency_pair(tb, peer, self.p["lat_s"])
+            res["latency_idle"] = self.latency_pair(tb, peer, self.p["lat_s"], "idle")
             half = 0.5 * self.ref_pps
             before = tb.sink_count(sinks)
             tx_before = self.c1_tx_total(tb)
             bgen = self.generator(tb, pcap, half, "tcpreplay-background")
             try:
                 time.sleep(0.3)
-                res["latency_half"] = self.latency_pair(tb, peer, self.p["lat_s"])
+                res["latency_half"] = self.latency_pair(tb, peer, self.p["lat_s"], "half")
             finally:
                 bgen.stop(signal.SIGINT, group=True)
             time.sleep(0.3)
@@ -1406,7 +1436,7 @@ the sweep's steps and the latency test's background load ("50% load") are fracti
 
 Cells: median (min–max) over the repetitions. Box CPU: CPU 0's busy time (wall minus idle and steal) per unit of work;
 a run during whose window other users' processes took more than {FOREIGN_LIMIT_PCT:.0f}% of a CPU is left out of the box-CPU rows (said in the cell).
-Added RTT: sockperf UDP ping-pong RTT through the box minus the same client's RTT to a host on its own LAN, paired per run.
+Added RTT: sockperf UDP ping-pong RTT through the box minus the same client's RTT to a host on its own LAN, paired per run; percentiles from an HdrHistogram of every round trip in sockperf's per-message log.
 
 {markdown_table(table)}
 

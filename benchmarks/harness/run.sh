@@ -39,7 +39,7 @@ done
 bash "$HERE/deps.sh"
 
 jar="$REPO/lb-control/target/lb.jar"
-if [ ! -f "$jar" ] || [ -n "$(find "$REPO" -path "$REPO/.git" -prune -o -path '*/target' -prune -o \
+if [ ! -f "$jar" ] || [ ! -f "$REPO/benchmarks/target/benchmarks.jar" ] || [ -n "$(find "$REPO" -path "$REPO/.git" -prune -o -path '*/target' -prune -o \
     \( -name '*.java' -o -name pom.xml \) -type f -newer "$jar" -print -quit)" ]; then
   echo "run.sh: building lb (mvn -o -q -B -DskipTests package)" >&2
   (cd "$REPO" && mvn -o -q -B -DskipTests package) >&2
