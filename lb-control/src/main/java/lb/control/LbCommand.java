@@ -186,6 +186,12 @@ public final class LbCommand implements Callable<Integer>
         "Default: ${DEFAULT-VALUE}.")
     private String workers;
 
+    @Option(names = "--worker-cpus", paramLabel = "none|CPU[,CPU...]", defaultValue = ConfigDefaults.WORKER_CPUS,
+        description = "Pin worker i to the i-th CPU (one per worker, e.g. 2,3), so it keeps its caches and " +
+        "can have a core to itself; keep the JVM's other threads off those CPUs with taskset. " +
+        "Default: ${DEFAULT-VALUE}.")
+    private String workerCpus;
+
     @Option(names = "--control-socket", paramLabel = "PATH", defaultValue = ConfigDefaults.CONTROL_SOCKET,
         description = "Unix socket of the control interface; at most 107 bytes, the limit of a unix " +
         "socket address. Default: ${DEFAULT-VALUE}.")
@@ -275,6 +281,7 @@ public final class LbCommand implements Callable<Integer>
         override("--flow-capacity", flowCapacity, Values::flowCapacity, builder::flowCapacity);
         override("--idle-strategy", idleStrategy, Values::idleStrategy, builder::idleStrategy);
         override("--idle-spin", idleSpin, Values::idleSpin, builder::idleSpin);
+        override("--worker-cpus", workerCpus, Values::workerCpus, builder::workerCpus);
         override("--rx-ring", rxRing, Values::ringVersion, builder::rxRingVersion);
         override("--rx-frame-size", rxFrameSize, Values::frameSize, builder::rxFrameSize);
         override("--rx-frame-count", rxFrameCount, Values::frameCount, builder::rxFrameCount);

@@ -58,7 +58,7 @@ class LbCommandTest
             "--timeout-tcp-syn", "5s", "--timeout-tcp-established", "10m", "--timeout-tcp-closing", "4s",
             "--timeout-udp", "20s", "--flow-capacity", "65536", "--idle-strategy", "yield", "--idle-spin", "50us",
             "--rx-ring", "v3", "--rx-frame-size", "4096", "--rx-frame-count", "1024", "--workers", "2",
-            "--control-socket", "/tmp/lb.sock"));
+            "--worker-cpus", "1,0", "--control-socket", "/tmp/lb.sock"));
 
         assertEquals("", run.err);
         assertEquals(0, run.exit);
@@ -77,6 +77,7 @@ class LbCommandTest
             Duration.ofNanos(50_000),
             new RxRingConfig(RingVersion.V3, 4096, 1024),
             2,
+            List.of(1, 0),
             Path.of("/tmp/lb.sock"))), run.launched);
     }
 
@@ -271,7 +272,7 @@ class LbCommandTest
                     "help does not give the default of " + option.longestName());
             }
         }
-        assertEquals(15, withDefault);
+        assertEquals(16, withDefault);
         assertTrue(help.contains("Default: 5s."), help);
         assertTrue(help.contains("Default: /run/lb/lb.sock."), help);
         assertTrue(help.contains("Default: 1 each."), help);

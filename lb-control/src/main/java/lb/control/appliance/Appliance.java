@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -21,6 +22,7 @@ import lb.control.socket.CommandDispatcher;
 import lb.control.socket.ControlServer;
 import lb.control.socket.ControlSocketOptions;
 import lb.control.socket.RuntimeCommands;
+import lb.dataplane.io.CpuAffinity;
 import lb.dataplane.io.FanoutProgram;
 import lb.dataplane.io.InterfaceInfo;
 import lb.dataplane.io.PacketConstants;
@@ -177,6 +179,7 @@ public final class Appliance implements AutoCloseable
         }
         probedBackends.set(backendIps());
 
+        checkWorkerCpus(config.workerCpus());
         final List<DataplaneAgent> agents = new ArrayList<>();
         for (final DataplaneWorker w : workers)
         {
@@ -191,7 +194,7 @@ public final class Appliance implements AutoCloseable
                 new SocketSink(serverSocket, rx), toControl, clientMac, serverMac, config.clientIp(), config.gatewayIp());
             agents.add(new DataplaneAgent(w.name, w.pipeline, clientSocket, serverSocket, w.commands, rx, w.counters,
                 new CommandApplier(w.services, w.flows, w.backendStats, w.counters.commandsApplied, w.counters.commandsRejected),
-                w.packetLatency));
+                w.packetLatency).pinTo(config.workerCpus().isEmpty() ? -1 : config.workerCpus().get(w.index)));
             dataplaneRunners.add(new AgentRunner(idleStrategy(config, w.counters.sleeps, clientSocket, serverSocket),
                 ex -> Log.info(w.name + " error: " + ex), null, agents.get(w.index)));
         }
@@ -227,8 +230,24 @@ public final class Appliance implements AutoCloseable
         }
         Log.info("running: " + workers.get(0).services.count() + " service(s), " + n + " worker(s), flow capacity " +
             config.flowCapacity() + (n > 1 ? " (" + DataplaneWorker.flowCapacity(config.flowCapacity(), n) + " per worker)" : "") +
-            " (" + flowBytes / (1 << 20) + " MiB, huge pages advised), idle strategy " + config.idleStrategy().configName() +
+            " (" + flowBytes / (1 << 20) + " MiB, huge pages advised)" +
+            (config.workerCpus().isEmpty() ? "" : ", workers pinned to CPUs " + Values.formatWorkerCpus(config.workerCpus())) +
+            ", idle strategy " + config.idleStrategy().configName() +
             (config.idleStrategy() == IdleStrategyKind.BACKOFF ? " (spin " + Values.formatIdleSpin(config.idleSpin()) + ")" : ""));
+    }
+
+    /** Refuses at start, in one line, a worker CPU this process may not run on (taskset, cpuset). */
+    private static void checkWorkerCpus(final List<Integer> cpus)
+    {
+        final BitSet allowed = CpuAffinity.currentThreadCpus();
+        for (final int cpu : cpus)
+        {
+            if (!allowed.get(cpu))
+            {
+                throw new IllegalArgumentException("worker-cpus: CPU " + cpu + " is not available to lb (allowed: " +
+                    CpuAffinity.format(allowed) + ")");
+            }
+        }
     }
 
     /**

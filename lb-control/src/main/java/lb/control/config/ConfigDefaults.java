@@ -29,6 +29,8 @@ public final class ConfigDefaults
      * for lowest latency.
      */
     public static final String IDLE_SPIN = "0";
+    /** Workers are not pinned unless asked: the scheduler places them. */
+    public static final String WORKER_CPUS = "none";
     /** Receive ring layout: V2 for its lower latency at low load. */
     public static final String RX_RING_VERSION = "v2";
     /** Receive ring frame slot: a 1514-byte Ethernet frame plus the kernel's frame header. */

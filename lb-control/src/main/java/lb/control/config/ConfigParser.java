@@ -40,6 +40,7 @@ import java.util.function.Function;
  * idle-spin 0|DURATION             # backoff: spin this long (us or ms) before sleeping (20us)
  * rx-ring v2|v3 [frame-size N] [frame-count N]   # receive ring (v2 frame-size 2048 frame-count 4096)
  * workers N                        # dataplane worker threads, 1..64 (1)
+ * worker-cpus none|CPU[,CPU...]    # pin worker i to the i-th CPU (none)
  * control-socket PATH              # control interface's unix socket (/run/lb/lb.sock)
  *
  * # one section per service, at least one
@@ -87,6 +88,7 @@ public final class ConfigParser
         global("idle-spin", one("0|DURATION", Values::idleSpin, builder::idleSpin));
         global("rx-ring", this::rxRing);
         global("workers", one("N", Values::workers, builder::workers));
+        global("worker-cpus", one("none|CPU[,CPU...]", Values::workerCpus, builder::workerCpus));
         global("control-socket", one("PATH", Values::controlSocket, builder::controlSocket));
         global("service", this::service);
         serviceScoped("scheduler", one("NAME", Values::scheduler, (name, at) -> service.scheduler(name, at)));

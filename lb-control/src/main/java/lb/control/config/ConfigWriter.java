@@ -34,6 +34,7 @@ public final class ConfigWriter
         line(out, "rx-ring " + config.rxRing().version().configName() + " frame-size " + config.rxRing().frameSize() +
             " frame-count " + config.rxRing().frameCount());
         line(out, "workers " + config.workers());
+        line(out, "worker-cpus " + Values.formatWorkerCpus(config.workerCpus()));
         line(out, "control-socket " + config.controlSocket());
 
         final int defaultTableSize = Values.maglevTableSize(ConfigDefaults.MAGLEV_TABLE_SIZE);

@@ -23,6 +23,7 @@ import java.util.Objects;
  * @param idleSpin        how long a backoff worker spins on empty rings before it sleeps.
  * @param rxRing          the receive ring layout.
  * @param workers         the number of dataplane worker threads.
+ * @param workerCpus      the CPU each worker is pinned to, in worker order; empty: not pinned.
  * @param controlSocket   the unix socket path of the control interface.
  */
 public record LbConfig(
@@ -38,6 +39,7 @@ public record LbConfig(
     Duration idleSpin,
     RxRingConfig rxRing,
     int workers,
+    List<Integer> workerCpus,
     Path controlSocket)
 {
     /** Copies the service list so the record stays immutable, and rejects nulls. */
@@ -51,6 +53,7 @@ public record LbConfig(
         Objects.requireNonNull(idleStrategy, "idleStrategy");
         Objects.requireNonNull(idleSpin, "idleSpin");
         Objects.requireNonNull(rxRing, "rxRing");
+        workerCpus = List.copyOf(workerCpus);
         Objects.requireNonNull(controlSocket, "controlSocket");
     }
 

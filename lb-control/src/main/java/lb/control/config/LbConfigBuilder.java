@@ -40,6 +40,7 @@ public final class LbConfigBuilder
     private final Setting<Integer> rxFrameSize = defaulted(Values.frameSize(ConfigDefaults.RX_FRAME_SIZE));
     private final Setting<Integer> rxFrameCount = defaulted(Values.frameCount(ConfigDefaults.RX_FRAME_COUNT));
     private final Setting<Integer> workers = defaulted(Values.workers(ConfigDefaults.WORKERS));
+    private final Setting<List<Integer>> workerCpus = defaulted(Values.workerCpus(ConfigDefaults.WORKER_CPUS));
     private final Setting<Path> controlSocket = defaulted(Values.controlSocket(ConfigDefaults.CONTROL_SOCKET));
     private final List<ServiceDraft> services = new ArrayList<>();
 
@@ -252,6 +253,17 @@ public final class LbConfigBuilder
     }
 
     /**
+     * @param cpus   the CPU of each worker, in worker order (empty: not pinned).
+     * @param origin where it was set.
+     * @return this.
+     */
+    public LbConfigBuilder workerCpus(final List<Integer> cpus, final Origin origin)
+    {
+        workerCpus.set(cpus, origin);
+        return this;
+    }
+
+    /**
      * @param path   the control interface's unix socket.
      * @param origin where it was set.
      * @return this.
@@ -309,6 +321,14 @@ public final class LbConfigBuilder
                 new ConfigException("no service defined: give --vip and --backends, or --config FILE", true);
         }
 
+        if (!workerCpus.value.isEmpty() && workerCpus.value.size() != workers.value)
+        {
+            throw new ConfigException(workerCpus.origin, "worker-cpus",
+                workerCpus.value.size() + " CPU(s) for " + workers.value + " worker(s)" +
+                (workers.origin != null ? " (" + workers.origin.referenceFrom(workerCpus.origin) + ")" : "") +
+                "; give one CPU per worker");
+        }
+
         final long ringBytes = (long)rxFrameSize.value * rxFrameCount.value;
         if (ringBytes > MAX_RING_BYTES)
         {
@@ -340,6 +360,7 @@ public final class LbConfigBuilder
             idleSpin.value,
             new RxRingConfig(rxRingVersion.value, rxFrameSize.value, rxFrameCount.value),
             workers.value,
+            workerCpus.value,
             controlSocket.value);
     }
 

@@ -4,6 +4,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collection;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -24,6 +26,8 @@ public final class Values
     public static final int MAX_BACKENDS_PER_SERVICE = 256;
     /** Maglev wants at least this many table slots per backend for an even spread. */
     public static final int MAGLEV_SLOTS_PER_BACKEND = 100;
+    /** The highest CPU number a worker can be pinned to (glibc's cpu_set_t holds 1024). */
+    public static final int MAX_CPU = 1023;
     /** The most dataplane workers. */
     public static final int MAX_WORKERS = 64;
     /** The smallest receive frame slot: the kernel's frame header plus a minimum Ethernet frame. */
@@ -285,6 +289,48 @@ public final class Values
     public static int workers(final String text)
     {
         return integer(text, 1, MAX_WORKERS);
+    }
+
+    /**
+     * @param text a comma-separated list of distinct CPU numbers, one per worker, e.g. {@code 2,3},
+     *             or {@code none}.
+     * @return the CPUs, in worker order; empty for none.
+     */
+    public static List<Integer> workerCpus(final String text)
+    {
+        if ("none".equals(text))
+        {
+            return List.of();
+        }
+        final List<Integer> cpus = new ArrayList<>();
+        for (final String part : text.split(",", -1))
+        {
+            final int cpu;
+            try
+            {
+                cpu = integer(part, 0, MAX_CPU);
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                throw new IllegalArgumentException(
+                    "expected none or CPU numbers 0.." + MAX_CPU + " separated by commas, got '" + text + "'");
+            }
+            if (cpus.contains(cpu))
+            {
+                throw new IllegalArgumentException("CPU " + cpu + " is given twice in '" + text + "': one worker per CPU");
+            }
+            cpus.add(cpu);
+        }
+        return List.copyOf(cpus);
+    }
+
+    /**
+     * @param cpus worker CPUs.
+     * @return them as {@link #workerCpus} reads them.
+     */
+    public static String formatWorkerCpus(final List<Integer> cpus)
+    {
+        return cpus.isEmpty() ? "none" : cpus.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(","));
     }
 
     /**

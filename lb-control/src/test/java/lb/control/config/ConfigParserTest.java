@@ -64,6 +64,7 @@ class ConfigParserTest
         Duration.ZERO,
         new RxRingConfig(RingVersion.V2, 2048, 4096),
         1,
+        List.of(),
         Path.of("/run/lb/lb.sock"));
 
     /** The four required settings on lines 1 to 4; cases below count their lines from here. */
@@ -98,6 +99,7 @@ class ConfigParserTest
             "idle-spin 3ms",
             "rx-ring v3 frame-size 4096 frame-count 64",
             "workers 3",
+            "worker-cpus 4,0,2",
             "control-socket /tmp/lb-test.sock",
             "service api 198.18.5.10:443/tcp",
             "  scheduler sh",
@@ -125,6 +127,7 @@ class ConfigParserTest
             Duration.ofMillis(3),
             new RxRingConfig(RingVersion.V3, 4096, 64),
             3,
+            List.of(4, 0, 2),
             Path.of("/tmp/lb-test.sock"));
         assertEquals(expected, build(text));
     }
@@ -185,6 +188,7 @@ class ConfigParserTest
             "idle-spin 0",
             "rx-ring v2 frame-size 2048 frame-count 4096",
             "workers 1",
+            "worker-cpus none",
             "control-socket /run/lb/lb.sock",
             "",
             "service web 198.18.0.100:80/tcp",
@@ -262,6 +266,9 @@ class ConfigParserTest
             error("flow-capacity 1M", "lb.conf:1: flow-capacity: expected an integer 1024..12500000, got '1M'"),
             error("workers 0", "lb.conf:1: workers: expected an integer 1..64, got '0'"),
             error("idle-strategy sleep", "lb.conf:1: idle-strategy: expected backoff, spin or yield, got 'sleep'"),
+            error("idle-spin 1s", "lb.conf:1: idle-spin: expected 0 or a duration such as 20us or 1ms, got '1s'"),
+            error("worker-cpus 1,x", "lb.conf:1: worker-cpus: expected none or CPU numbers 0..1023 separated by commas, got '1,x'"),
+            error("worker-cpus 2,2", "lb.conf:1: worker-cpus: CPU 2 is given twice in '2,2': one worker per CPU"),
             error("rx-ring v4", "lb.conf:1: rx-ring: expected v2 or v3, got 'v4'"),
             error("rx-ring v2 frame-size 3000",
                 "lb.conf:1: rx-ring frame-size: expected a power of two 256..65536, got '3000'"),
@@ -341,6 +348,8 @@ class ConfigParserTest
                 "lb.conf:8: maglev-table-size: 251 slots cannot hold 3 backends (at least 100 slots per backend)"),
             error(HEADER + "\nservice web 198.18.0.100:80/tcp\n" + manyBackends(257),
                 "lb.conf:5: service web: 257 backends: at most 256"),
+            error("workers 2\nworker-cpus 1\n" + HEADER + "\nservice web 198.18.0.100:80/tcp\nbackend 198.18.1.11",
+                "lb.conf:2: worker-cpus: 1 CPU(s) for 2 worker(s) (line 1); give one CPU per worker"),
             error("rx-ring v3 frame-size 65536 frame-count 32768\n" + HEADER +
                 "\nservice web 198.18.0.100:80/tcp\nbackend 198.18.1.11",
                 "lb.conf:1: rx-ring: 32768 frames of 65536 bytes take 2048 MiB, at most 1024 MiB per ring"));

@@ -74,6 +74,28 @@ class ValuesTest
     }
 
     @Test
+    void parsesWorkerCpusInWorkerOrder()
+    {
+        assertEquals(List.of(), Values.workerCpus("none"));
+        assertEquals(List.of(3), Values.workerCpus("3"));
+        assertEquals(List.of(2, 0, 1023), Values.workerCpus("2,0,1023"));
+        assertEquals("2,0,1023", Values.formatWorkerCpus(Values.workerCpus("2,0,1023")));
+        assertEquals("none", Values.formatWorkerCpus(List.of()));
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "1024  | expected none or CPU numbers 0..1023 separated by commas, got '1024'",
+        "1,,2  | expected none or CPU numbers 0..1023 separated by commas, got '1,,2'",
+        "-1    | expected none or CPU numbers 0..1023 separated by commas, got '-1'",
+        "1 2   | expected none or CPU numbers 0..1023 separated by commas, got '1 2'",
+        "3,1,3 | CPU 3 is given twice in '3,1,3': one worker per CPU"})
+    void rejectsBadWorkerCpus(final String text, final String message)
+    {
+        assertEquals(message, assertThrows(IllegalArgumentException.class, () -> Values.workerCpus(text)).getMessage());
+    }
+
+    @Test
     void formatsIdleSpinsInTheLargestExactUnit()
     {
         assertEquals("0", Values.formatIdleSpin(Duration.ZERO));

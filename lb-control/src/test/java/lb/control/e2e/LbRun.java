@@ -55,6 +55,43 @@ final class LbRun implements AutoCloseable
         }
     }
 
+    /**
+     * What the kernel says about lb's threads: thread name (comm) to its Cpus_allowed_list.
+     *
+     * @return by thread name; threads of the same name keep the last one read.
+     */
+    Map<String, String> threadCpus()
+    {
+        final Map<String, String> cpus = new java.util.TreeMap<>();
+        final Path tasks = Path.of("/proc", Long.toString(process.pid()), "task");
+        try (java.util.stream.Stream<Path> list = Files.list(tasks))
+        {
+            for (final Path task : (Iterable<Path>)list::iterator)
+            {
+                try
+                {
+                    final String name = Files.readString(task.resolve("comm")).trim();
+                    for (final String line : Files.readAllLines(task.resolve("status")))
+                    {
+                        if (line.startsWith("Cpus_allowed_list:"))
+                        {
+                            cpus.put(name, line.substring("Cpus_allowed_list:".length()).trim());
+                        }
+                    }
+                }
+                catch (final IOException ex)
+                {
+                    // the thread ended while being read
+                }
+            }
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
+        return cpus;
+    }
+
     /** Writes a config file and starts lb with it. */
     static LbRun startWithConfig(final Testbed testbed, final Path dir, final String config, final int backends)
     {

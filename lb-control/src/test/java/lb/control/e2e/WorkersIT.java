@@ -12,6 +12,7 @@ import java.util.Random;
 import java.util.UUID;
 import lb.control.socket.Json;
 import lb.control.testbed.Testbed;
+import lb.dataplane.io.CpuAffinity;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -56,7 +57,9 @@ class WorkersIT extends FreshTestbed
     private List<String> args()
     {
         final List<String> args = new ArrayList<>(testbed.lbArgs());
-        args.addAll(List.of("--workers", Integer.toString(WORKERS), "--control-socket", socket.toString()));
+        // Pinned the other way round from their numbers, so the test sees the mapping, not a default.
+        args.addAll(List.of("--workers", Integer.toString(WORKERS), "--worker-cpus", "1,0",
+            "--control-socket", socket.toString()));
         return args;
     }
 
@@ -73,6 +76,11 @@ class WorkersIT extends FreshTestbed
     {
         try (LbRun lb = LbRun.start(testbed, dir, args(), 3))
         {
+            final Map<String, String> cpus = lb.threadCpus();
+            assertEquals("1", cpus.get("lb-dataplane-0"), "--worker-cpus 1,0: " + cpus);
+            assertEquals("0", cpus.get("lb-dataplane-1"), "--worker-cpus 1,0: " + cpus);
+            assertEquals(CpuAffinity.format(CpuAffinity.currentThreadCpus()), cpus.get("lb-control"),
+                "only the workers are pinned: " + cpus);
             final Map<String, Integer> answers = LbRun.requests(testbed, "c1", REQUESTS);
             assertNull(answers.get("FAIL"), answers.toString());
             assertEquals(REQUESTS, LbRun.total(answers), answers.toString());

@@ -83,4 +83,12 @@ public interface LibC
 
     /** {@code char *strerror(int errnum)}: the text of an errno value. */
     String strerror(int errno);
+
+    /** {@code int sched_setaffinity(pid_t pid, size_t size, const cpu_set_t *mask)}; pid 0: this thread. */
+    @SaveError
+    int sched_setaffinity(int pid, long maskSize, Pointer mask);
+
+    /** {@code int sched_getaffinity(pid_t pid, size_t size, cpu_set_t *mask)}; pid 0: this thread. */
+    @SaveError
+    int sched_getaffinity(int pid, long maskSize, Pointer mask);
 }

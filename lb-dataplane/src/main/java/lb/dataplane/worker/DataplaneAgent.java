@@ -1,6 +1,7 @@
 package lb.dataplane.worker;
 
 import lb.dataplane.flow.FlowTable;
+import lb.dataplane.io.CpuAffinity;
 import lb.dataplane.io.FrameHandler;
 import lb.dataplane.io.PacketSocket;
 import lb.dataplane.io.VnetHeader;
@@ -57,6 +58,7 @@ public final class DataplaneAgent implements Agent
     /** Per-packet processing time of one frame in {@link #LATENCY_SAMPLE_MASK} + 1, in nanoseconds. */
     private final SingleWriterRecorder latency;
     private int frameCount;
+    private int cpu = -1;
     private long now;
     private long lastExpiry;
     private long lastKernelStats;
@@ -129,9 +131,25 @@ public final class DataplaneAgent implements Agent
         return flags;
     }
 
+    /**
+     * Pins the worker's thread to a CPU when it starts.
+     *
+     * @param cpu a CPU the process may run on, or -1 for no pinning.
+     * @return this.
+     */
+    public DataplaneAgent pinTo(final int cpu)
+    {
+        this.cpu = cpu;
+        return this;
+    }
+
     @Override
     public void onStart()
     {
+        if (cpu >= 0)
+        {
+            CpuAffinity.pinCurrentThread(cpu);
+        }
         now = System.nanoTime();
         lastExpiry = now;
     }
