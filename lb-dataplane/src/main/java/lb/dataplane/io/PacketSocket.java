@@ -73,6 +73,7 @@ public final class PacketSocket implements AutoCloseable
     private final int txMaxFrame;
     private int txProducer;
     private int txConsumer;
+    private boolean lastRefusalOversize;
     private int txInFlight;
     private int txLastQueuedFrame = -1;
     private boolean txNeedsKick;
@@ -645,7 +646,18 @@ public final class PacketSocket implements AutoCloseable
 
     private void countOversize()
     {
+        lastRefusalOversize = true;
         counters.putLongRelease(COUNTER_TX_OVERSIZE, counters.getLong(COUNTER_TX_OVERSIZE) + 1);
+    }
+
+    /**
+     * Why the last refused {@link #send} refused: so the caller counts the drop under the right name.
+     *
+     * @return true if the frame was too long (MTU or TX slot), false if the ring was full.
+     */
+    public boolean lastRefusalWasOversize()
+    {
+        return lastRefusalOversize;
     }
 
     private int claimTxFrame(final int length)
@@ -660,6 +672,7 @@ public final class PacketSocket implements AutoCloseable
             reclaimTxFrames();
             if (txInFlight == txFrameOffsets.length)
             {
+                lastRefusalOversize = false;
                 counters.putLongRelease(COUNTER_TX_RING_FULL, counters.getLong(COUNTER_TX_RING_FULL) + 1);
                 return -1;
             }

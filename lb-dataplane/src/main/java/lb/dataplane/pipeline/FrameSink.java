@@ -1,5 +1,6 @@
 package lb.dataplane.pipeline;
 
+import lb.dataplane.packet.DropReason;
 import org.agrona.DirectBuffer;
 
 /** Where the pipeline puts a frame it emits: a TX ring, the control ring, or a test's capture. */
@@ -23,5 +24,15 @@ public interface FrameSink
     default boolean forward(final DirectBuffer buffer, final int offset, final int length)
     {
         return send(buffer, offset, length);
+    }
+
+    /**
+     * Why the last refused {@link #send} or {@link #forward} refused, for the drop counter.
+     *
+     * @return {@link DropReason#OVERSIZE_FRAME} or {@link DropReason#TX_RING_FULL} (the default).
+     */
+    default DropReason lastRefusal()
+    {
+        return DropReason.TX_RING_FULL;
     }
 }

@@ -538,7 +538,7 @@ public final class PacketPipeline implements FlowExpiry
         }
         else
         {
-            counters.drop(DropReason.TX_RING_FULL);
+            counters.drop(out.lastRefusal());
         }
     }
 
@@ -569,7 +569,7 @@ public final class PacketPipeline implements FlowExpiry
         }
         else
         {
-            counters.drop(DropReason.TX_RING_FULL);
+            counters.drop(out.lastRefusal());
         }
     }
 
@@ -582,7 +582,7 @@ public final class PacketPipeline implements FlowExpiry
             bytes.getAndAddRelease(length);
             return true;
         }
-        counters.drop(DropReason.TX_RING_FULL);
+        counters.drop(out.lastRefusal());
         return false;
     }
 

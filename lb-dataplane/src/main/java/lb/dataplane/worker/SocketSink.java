@@ -1,6 +1,7 @@
 package lb.dataplane.worker;
 
 import lb.dataplane.io.PacketSocket;
+import lb.dataplane.packet.DropReason;
 import lb.dataplane.pipeline.FrameSink;
 import org.agrona.DirectBuffer;
 
@@ -24,6 +25,12 @@ public final class SocketSink implements FrameSink
     public boolean send(final DirectBuffer buffer, final int offset, final int length)
     {
         return socket.send(buffer, offset, length);
+    }
+
+    @Override
+    public DropReason lastRefusal()
+    {
+        return socket.lastRefusalWasOversize() ? DropReason.OVERSIZE_FRAME : DropReason.TX_RING_FULL;
     }
 
     @Override

@@ -337,6 +337,7 @@ class PacketSocketTest
             assertTrue(tx.send(new UnsafeBuffer(frames.get(1)), 0, 200));
             assertFalse(tx.send(new UnsafeBuffer(frames.get(2)), 0, 300));
             assertEquals(1, tx.txRingFull());
+            assertFalse(tx.lastRefusalWasOversize(), "refused because the ring was full");
             assertEquals(2, tx.txPending());
 
             tx.flush();
@@ -347,6 +348,7 @@ class PacketSocketTest
             final byte[] tooLong = new byte[tx.txFrameCapacity() + 1];
             assertFalse(tx.send(new UnsafeBuffer(tooLong), 0, tooLong.length));
             assertEquals(1, tx.txOversize());
+            assertTrue(tx.lastRefusalWasOversize(), "refused for its size");
 
             final Collector collector = new Collector(MAC_A);
             collector.collect(rx, 3);

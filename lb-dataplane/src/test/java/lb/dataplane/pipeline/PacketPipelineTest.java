@@ -85,6 +85,43 @@ class PacketPipelineTest
         };
     }
 
+    /** A sink that refuses every frame for the given reason. */
+    static FrameSink refusing(final DropReason reason)
+    {
+        return new FrameSink()
+        {
+            @Override
+            public boolean send(final DirectBuffer buffer, final int offset, final int length)
+            {
+                return false;
+            }
+
+            @Override
+            public DropReason lastRefusal()
+            {
+                return reason;
+            }
+        };
+    }
+
+    @Test
+    void aRefusedForwardIsCountedUnderTheSinksReason()
+    {
+        for (final DropReason reason : new DropReason[] {DropReason.OVERSIZE_FRAME, DropReason.TX_RING_FULL})
+        {
+            final DataplaneCounters c = new DataplaneCounters(countersManager, 1 + reason.ordinal());
+            final PacketPipeline refused = new PacketPipeline(services, new FlowTable(1024), c, new BackendStatsTable(),
+                capture(toClient), refusing(reason), capture(toControl), CLIENT_SIDE_MAC, SERVER_SIDE_MAC, LB_CLIENT_IP,
+                GATEWAY_IP);
+            final int length = tcp(CLIENT_SIDE_MAC, CLIENT_MAC, CLIENT_IP, VIP, 40_000, 80, TcpHeader.SYN, 0);
+            refused.onClientFrame(frame, 0, length, 0, now);
+
+            assertEquals(1, c.drops(reason), reason.name());
+            assertEquals(1, c.totalDrops(), "one drop, under " + reason.name());
+            assertEquals(0, c.txServerFrames.get());
+        }
+    }
+
     // --- frame building -------------------------------------------------------------------
 
     /** Writes an Ethernet/IPv4/TCP frame with 'payload' bytes of data and valid checksums; returns its length. */
