@@ -24,8 +24,6 @@ public final class DataplaneAgent implements Agent
 {
     /** Frames taken from one ring per duty cycle: bounds the time between TX kicks. */
     public static final int RX_BATCH = 64;
-    /** Idle duty cycles that retry a TX kick the kernel left unfinished before the worker may sleep. */
-    static final int MAX_RETRY_KICKS = 64;
     /** Commands applied per duty cycle. */
     static final int COMMAND_BATCH = 16;
     /** The expiry walk aims to cover the whole table once per this period. */
@@ -61,7 +59,6 @@ public final class DataplaneAgent implements Agent
     private final SingleWriterRecorder latency;
     private int frameCount;
     private int cpu = -1;
-    private int retryKicks;
     private long now;
     private long lastExpiry;
     private long lastKernelStats;
@@ -183,16 +180,10 @@ public final class DataplaneAgent implements Agent
             clientSocket.flush();
         }
         int work = frames;
-        if (serverSocket.isFlushed() && clientSocket.isFlushed() || frames > 0)
+        if (!serverSocket.isFlushed() || !clientSocket.isFlushed())
         {
-            retryKicks = 0;
-        }
-        else if (retryKicks < MAX_RETRY_KICKS)
-        {
-            // The kernel left queued frames unsent (socket buffer full) and no frame came: kick
-            // again next cycle instead of sleeping on them; a few times only, so a link that
-            // never sends does not keep the worker spinning (the sleep's timeout retries then).
-            retryKicks++;
+            // The kernel left queued frames unsent (socket buffer full): kick again next cycle
+            // instead of sleeping on them until the next frame arrives.
             work++;
         }
 
