@@ -63,7 +63,12 @@ class IntegrityIT
                     "-T", "fields", "-e", "frame.len", "-e", "ip.checksum.status", "-e", "tcp.checksum.status");
                 assertTrue(check.ok(), check.toString());
                 final List<String> frames = check.stdout().lines().toList();
-                assertTrue(frames.size() > FILE_BYTES / 1500, "frames captured: " + frames.size());
+                // The file needs at least FILE_BYTES / 1448 full-size segments. On a loaded 2-core
+                // machine tshark has once missed about 5% of them (the sha256 above proves the data
+                // arrived): demand 90%, so the checksum verdict below covers nearly every frame
+                // and a capture that saw little or nothing still fails.
+                final long needed = FILE_BYTES / 1448;
+                assertTrue(frames.size() >= needed * 9 / 10, "frames captured: " + frames.size() + " of at least " + needed);
                 final long bad = frames.stream().filter(f -> !f.matches("\\d+\\t1\\t1")).count();
                 assertEquals(0, bad, "frames with a bad or unverified checksum, e.g. " +
                     frames.stream().filter(f -> !f.matches("\\d+\\t1\\t1")).limit(5).toList());
