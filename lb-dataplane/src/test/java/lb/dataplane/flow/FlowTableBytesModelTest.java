@@ -32,26 +32,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 final class FlowTableBytesModelTest
 {
     /** The value fields of one entry, as the model expects them. */
-    private static final class Values
-    {
-        int serviceId;
-        int backendId;
-        int natIp;
-        int natPort;
-        long peerMac;
-        long lastSeen;
-        int tcpState;
-        boolean returnDirection;
-        boolean finSeen;
-        long packets;
-        long bytes;
-
-        Values(final long lastSeen)
-        {
-            this.lastSeen = lastSeen;
-        }
-    }
-
     /** The table as a plain array of keys plus a map of values, following the documented rules one slot at a time. */
     private static final class Model
     {
@@ -60,7 +40,7 @@ final class FlowTableBytesModelTest
         final int slotCount;
         final FullPolicy policy;
         final FlowKey[] slots;
-        final Map<FlowKey, Values> values = new HashMap<>();
+        final Map<FlowKey, FlowValues> values = new HashMap<>();
         final long[] timeouts = new long[4];
         int expiryCursor;
         long refused;
@@ -185,7 +165,7 @@ final class FlowTableBytesModelTest
                 slots[to] = slots[to - 1];
             }
             slots[slot] = key;
-            values.put(key, new Values(now));
+            values.put(key, new FlowValues(now));
             highestSlotUsed = Math.max(highestSlotUsed, end);
             return slot;
         }
@@ -253,7 +233,7 @@ final class FlowTableBytesModelTest
             {
                 return bytes.array();
             }
-            final Values v = values.get(key);
+            final FlowValues v = values.get(key);
             bytes.putInt(FlowTable.SRC_IP_OFFSET, key.srcIp());
             bytes.putInt(FlowTable.DST_IP_OFFSET, key.dstIp());
             bytes.putShort(FlowTable.SRC_PORT_OFFSET, (short)key.srcPort());
@@ -471,7 +451,7 @@ final class FlowTableBytesModelTest
                 assertEquals(slot, key.find(table), step + " find");
                 if (slot >= 0)
                 {
-                    mutate(table, slot, model.values.get(key), random, now);
+                    model.values.get(key).mutate(table, slot, random, now);
                 }
             }
 
@@ -491,64 +471,6 @@ final class FlowTableBytesModelTest
         assertTrue(model.multiSlotMovesUp > 1_000, "moves up: " + model.multiSlotMovesUp);
         assertTrue(model.multiSlotMovesDown > 1_000, "moves down: " + model.multiSlotMovesDown);
         return model;
-    }
-
-    private static void mutate(
-        final FlowTable table, final int slot, final Values values, final Random random, final long now)
-    {
-        switch (random.nextInt(7))
-        {
-            case 0 ->
-            {
-                final int frameBytes = 60 + random.nextInt(1455);
-                table.touch(slot, now, frameBytes);
-                values.packets++;
-                values.bytes += frameBytes;
-                values.lastSeen = now;
-            }
-            case 1 ->
-            {
-                values.serviceId = random.nextInt();
-                values.backendId = random.nextInt();
-                table.setServiceId(slot, values.serviceId);
-                table.setBackendId(slot, values.backendId);
-            }
-            case 2 ->
-            {
-                values.natIp = random.nextInt();
-                values.natPort = random.nextInt(65536);
-                table.setNatIp(slot, values.natIp);
-                table.setNatPort(slot, values.natPort);
-            }
-            case 3 ->
-            {
-                final long mac = random.nextLong();
-                values.peerMac = mac & 0xFFFF_FFFF_FFFFL;
-                table.setPeerMac(slot, mac);
-            }
-            case 4 ->
-            {
-                values.tcpState = random.nextInt(4);
-                values.returnDirection = random.nextBoolean();
-                table.setTcpState(slot, values.tcpState);
-                table.setReturnDirection(slot, values.returnDirection);
-            }
-            case 5 ->
-            {
-                values.finSeen = true;
-                table.setFinSeen(slot);
-            }
-            default ->
-            {
-                // Older times make entries stale so that eviction and expiry have real choices to make.
-                values.lastSeen = now - random.nextInt(500);
-                values.packets = random.nextLong();
-                values.bytes = random.nextLong();
-                table.setLastSeen(slot, values.lastSeen);
-                table.setPackets(slot, values.packets);
-                table.setBytes(slot, values.bytes);
-            }
-        }
     }
 
     private static void assertBytesMatch(final FlowTable table, final Model model, final String step)

@@ -22,25 +22,6 @@ final class FlowTableModelTest
     private static final int OPERATIONS = 300_000;
 
     /** The value fields of one entry as the model expects them. */
-    private static final class Values
-    {
-        int serviceId;
-        int backendId;
-        int natIp;
-        int natPort;
-        long peerMac;
-        long lastSeen;
-        int tcpState;
-        boolean returnDirection;
-        long packets;
-        long bytes;
-
-        Values(final long lastSeen)
-        {
-            this.lastSeen = lastSeen;
-        }
-    }
-
     @Test
     void matchesModelWithRefusePolicy()
     {
@@ -76,7 +57,7 @@ final class FlowTableModelTest
             pool.add(FlowKey.withHome(table, random.nextInt(128), random, taken));
         }
 
-        final Map<FlowKey, Values> model = new HashMap<>();
+        final Map<FlowKey, FlowValues> model = new HashMap<>();
         final List<FlowKey> evicted = new ArrayList<>();
         table.setEvictionListener(new FlowExpiry()
         {
@@ -132,7 +113,7 @@ final class FlowTableModelTest
                         model.remove(expectedVictim);
                         evictions++;
                     }
-                    model.put(key, new Values(now));
+                    model.put(key, new FlowValues(now));
                     assertEquals(key, FlowKey.at(table, slot));
                     assertValues(table, slot, model.get(key));
                 }
@@ -157,7 +138,7 @@ final class FlowTableModelTest
             else if (choice < 85)
             {
                 final int slot = key.find(table);
-                final Values values = model.get(key);
+                final FlowValues values = model.get(key);
                 assertEquals(values == null, slot == FlowTable.MISSING, "find agrees with the model");
                 if (values != null)
                 {
@@ -167,10 +148,10 @@ final class FlowTableModelTest
             else
             {
                 final int slot = key.find(table);
-                final Values values = model.get(key);
+                final FlowValues values = model.get(key);
                 if (values != null)
                 {
-                    mutate(table, slot, values, random, now);
+                    values.mutate(table, slot, random, now);
                 }
             }
 
@@ -224,60 +205,7 @@ final class FlowTableModelTest
         return FlowKey.at(table, victim);
     }
 
-    private static void mutate(
-        final FlowTable table, final int slot, final Values values, final Random random, final long now)
-    {
-        switch (random.nextInt(6))
-        {
-            case 0 ->
-            {
-                final int frameBytes = 60 + random.nextInt(1455);
-                table.touch(slot, now, frameBytes);
-                values.packets++;
-                values.bytes += frameBytes;
-                values.lastSeen = now;
-            }
-            case 1 ->
-            {
-                values.serviceId = random.nextInt();
-                values.backendId = random.nextInt();
-                table.setServiceId(slot, values.serviceId);
-                table.setBackendId(slot, values.backendId);
-            }
-            case 2 ->
-            {
-                values.natIp = random.nextInt();
-                values.natPort = random.nextInt(65536);
-                table.setNatIp(slot, values.natIp);
-                table.setNatPort(slot, values.natPort);
-            }
-            case 3 ->
-            {
-                final long mac = random.nextLong();
-                values.peerMac = mac & 0xFFFF_FFFF_FFFFL;
-                table.setPeerMac(slot, mac);
-            }
-            case 4 ->
-            {
-                values.tcpState = random.nextInt(4);
-                values.returnDirection = random.nextBoolean();
-                table.setTcpState(slot, values.tcpState);
-                table.setReturnDirection(slot, values.returnDirection);
-            }
-            default ->
-            {
-                // Older times make some entries stale so that eviction has a real choice to make.
-                values.lastSeen = now - random.nextInt(500);
-                values.packets = random.nextInt(1_000_000);
-                values.bytes = random.nextLong() >>> 1;
-                table.setLastSeen(slot, values.lastSeen);
-                table.setPackets(slot, values.packets);
-                table.setBytes(slot, values.bytes);
-            }
-        }
-    }
-
-    private static void assertValues(final FlowTable table, final int slot, final Values values)
+    private static void assertValues(final FlowTable table, final int slot, final FlowValues values)
     {
         assertEquals(values.serviceId, table.serviceId(slot));
         assertEquals(values.backendId, table.backendId(slot));
@@ -291,11 +219,11 @@ final class FlowTableModelTest
         assertEquals(values.bytes, table.bytes(slot));
     }
 
-    private static void assertMatchesModel(final FlowTable table, final Map<FlowKey, Values> model)
+    private static void assertMatchesModel(final FlowTable table, final Map<FlowKey, FlowValues> model)
     {
         FlowKey.assertStructure(table);
         assertEquals(model.keySet(), FlowKey.keysIn(table));
-        for (final Map.Entry<FlowKey, Values> entry : model.entrySet())
+        for (final Map.Entry<FlowKey, FlowValues> entry : model.entrySet())
         {
             final int slot = entry.getKey().find(table);
             assertNotEquals(FlowTable.MISSING, slot);
