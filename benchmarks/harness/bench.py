@@ -40,6 +40,7 @@ import os
 import re
 import secrets
 import signal
+import socket
 import statistics
 import struct
 import subprocess
@@ -323,8 +324,7 @@ def foreign_ticks():
 
 def lb_info(sock):
     """lb's 'show info json' from its control socket (an answer ends with an empty line)."""
-    import socket as _socket
-    with _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM) as s:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
         s.settimeout(5)
         s.connect(sock)
         s.sendall(b"show info json\nquit\n")

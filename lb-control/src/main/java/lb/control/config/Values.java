@@ -234,13 +234,13 @@ public final class Values
             return Duration.ZERO;
         }
         final long amount = parseDecimal(matcher.group(1));
+        final long microsPerUnit = "us".equals(matcher.group(2)) ? 1L : 1_000L;
         final long limitMicros = MAX_IDLE_SPIN.toNanos() / 1_000L;
-        final long micros = "us".equals(matcher.group(2)) ? amount : (amount > limitMicros ? limitMicros + 1 : amount * 1_000L);
-        if (micros > limitMicros)
+        if (amount > limitMicros / microsPerUnit)
         {
             throw new IllegalArgumentException("idle spin '" + text + "' is longer than " + limitMicros / 1_000L + "ms");
         }
-        return Duration.ofNanos(micros * 1_000L);
+        return Duration.ofNanos(amount * microsPerUnit * 1_000L);
     }
 
     /**

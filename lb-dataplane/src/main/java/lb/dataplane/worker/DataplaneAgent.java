@@ -162,22 +162,17 @@ public final class DataplaneAgent implements Agent
         clientSocket.peek(prefetchHandler, RX_BATCH);
         serverSocket.peek(prefetchHandler, RX_BATCH);
         final int frames = clientSocket.receive(clientHandler, RX_BATCH) + serverSocket.receive(serverHandler, RX_BATCH);
+        // Two clock reads per batch that moved frames (none per frame, none when idle): the
+        // busy-time accounting of capacity, split into lb's own work and the kicks' kernel transmit.
+        final long kickStart = frames > 0 ? System.nanoTime() : 0;
+        serverSocket.flush();
+        clientSocket.flush();
         if (frames > 0)
         {
-            // Two clock reads per batch (not per frame): the busy-time accounting of capacity,
-            // split into lb's own work and the kernel's transmit inside the kicks.
-            final long kickStart = System.nanoTime();
-            serverSocket.flush();
-            clientSocket.flush();
             final long end = System.nanoTime();
             counters.busyNanos.getAndAddRelease(end - now);
             counters.txKickNanos.getAndAddRelease(end - kickStart);
             counters.busyCycles.incrementRelease();
-        }
-        else
-        {
-            serverSocket.flush();
-            clientSocket.flush();
         }
         int work = frames;
         if (!serverSocket.isFlushed() || !clientSocket.isFlushed())
