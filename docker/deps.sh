@@ -12,6 +12,8 @@ have tshark  || need+=(tshark)
 [ -x /usr/bin/python3 ] || need+=(python3)
 have ping    || need+=(iputils-ping)
 have sha256sum || need+=(coreutils)
+# lb announces VIPs over BGP through BIRD 2, and the ECMP testbed's router runs it too
+[ -x /usr/sbin/bird ] || need+=(bird2)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "deps: missing packages: ${need[*]} (run as root, or: apt-get install ${need[*]})" >&2

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The lb testbed: network namespaces joined by veths and two Linux bridges, with clients, a
+# The lb testbed: network namespaces joined by veths and Linux bridges, with clients, a
 # router, backend servers and an empty namespace for lb. See usage() below, or run with --help.
 #
 # Every namespace is named "<prefix>-<role>". What `up` creates (and what `servers` and `demo`
@@ -16,8 +16,11 @@ readonly REPO_ROOT
 readonly SERVER_PY="$SCRIPT_DIR/testbed_server.py"
 SELF="$SCRIPT_DIR/$(basename "${BASH_SOURCE[0]}")"
 readonly SELF
+readonly DECAP_PY="$SCRIPT_DIR/ipip_decap.py"
 readonly PYTHON=/usr/bin/python3   # a pyenv python may shadow python3 on PATH
+readonly BIRD=/usr/sbin/bird BIRDC=/usr/sbin/birdc   # Debian's bird2
 readonly MAX_SERVERS=50
+readonly MAX_INSTANCES=4
 
 # Addresses, all from 198.18.0.0/15. lb's own addresses (client side 198.18.0.1, VIPs
 # 198.18.0.100-.199, server gateway 198.18.1.1) exist only in lb's user space.
@@ -27,20 +30,48 @@ readonly VIP=198.18.0.100
 readonly RT_CLIENT_IP=198.18.0.2
 readonly RT_LEG_IP=198.18.2.1
 readonly LEG_NET=198.18.2.0/24
-readonly -A CLIENT_IPS=([c1]=198.18.0.11 [c2]=198.18.0.12 [c3]=198.18.2.11)
+# Modes dsr and ipip: rt's leg on the server LAN (the servers' default router), the VIP range
+# the servers hold locally (198.18.0.96-.127: every VIP tests use, and not lb's .1, rt's .2 or
+# the clients' .11/.12), and the TUN device of the user-space IP-in-IP decapsulator.
+readonly RT_SERVER_IP=198.18.1.2
+readonly SERVER_NET=198.18.1.0/24
+readonly VIP_LOCAL_RANGE=198.18.0.96/27
+readonly IPIP_TUN=ipip0
+# Topology ecmp: the management LAN brm (BGP between rt and the lb instances).
+readonly RT_MGMT_IP=198.18.3.1
+readonly RT_MGMT_IF=eth3
+readonly RT_AS=65000 LB_AS=65001
+client_ip() { # topology role
+  case $1:$2 in
+    single:c1) echo 198.18.0.11 ;;
+    single:c2) echo 198.18.0.12 ;;
+    ecmp:c1) echo 198.18.2.21 ;;
+    ecmp:c2) echo 198.18.2.22 ;;
+    *:c3) echo 198.18.2.11 ;;
+    *) die "no client $2 in topology $1" ;;
+  esac
+}
 server_ip() { echo "198.18.1.$((10 + $1))"; }
+lb_client_ip() { echo "198.18.0.$((10 + $1))"; }    # ecmp instance i
+lb_gateway_ip() { echo "198.18.1.$((20 + $1))"; }
+lb_mgmt_ip() { echo "198.18.3.$((10 + $1))"; }
 
 usage() {
   cat <<EOF
 Usage: docker/testbed.sh COMMAND [OPTIONS]   (needs root)
 
 Commands:
-  up [--prefix P] [--offloads on|off] [--servers N]
+  up [--prefix P] [--offloads on|off] [--servers N] [--mode nat|dsr|ipip]
+     [--topology single|ecmp] [--instances N]
       Create the namespaces P-sw, P-lb, P-c1, P-c2, P-rt, P-c3, P-s1..P-sN (N: 1..$MAX_SERVERS,
       default 3; P default "lbt" + 6 random hex digits). --offloads off turns tso, gso, gro,
       tx and rx checksumming off on every veth (default on, the kernel default).
-      Prints shell-parsable lines: PREFIX=, STATE_FILE=, OFFLOADS=, SERVERS=, NAMESPACES=,
-      and NS_<role>= for every role.
+      --mode (default nat) sets up the servers for lb's forwarding mode, see "Modes" below.
+      --topology ecmp (only with --mode dsr, the default there) puts --instances N (1..$MAX_INSTANCES,
+      default 3) lb namespaces P-lb1..P-lbN behind a BGP router instead of P-lb, see "ECMP".
+      Prints shell-parsable lines: PREFIX=, STATE_FILE=, OFFLOADS=, SERVERS=, MODE=, TOPOLOGY=,
+      NAMESPACES=, NS_<role>= for every role; with ecmp also INSTANCES=, LB_NAMESPACES=,
+      LB<i>_CLIENT_IP=, LB<i>_GATEWAY_IP=, LB<i>_MGMT_IP=, CLIENT_<c>=, RT_BIRD_SOCKET=, RT_BIRD_PID=.
   down --prefix P
       Kill the PIDs recorded for P, delete the namespaces recorded for P. Idempotent.
   exec --prefix P ROLE CMD [ARG...]
@@ -48,22 +79,49 @@ Commands:
   servers --prefix P [--files DIR]
       Start in each server namespace an HTTP server on port 80 (GET /whoami: the server's IP;
       GET /file/NAME: NAME from DIR, default $STATE_DIR/P.files) and a UDP echo server on
-      port 5353 (reply: "<server ip> " + the datagram).
+      port 5353 (reply: "<server ip> " + the datagram, sent from the address it was sent to).
+      In mode ipip also the IP-in-IP decapsulator docker/ipip_decap.py (counters in
+      $STATE_DIR/P.sN.decap.stats).
   stop-servers --prefix P
-      Stop the servers started by 'servers'.
-  demo [--offloads on|off] [--servers N] [--requests N]
+      Stop what 'servers' started.
+  demo [--offloads on|off] [--servers N] [--requests N] [--mode nat|dsr|ipip]
       Install missing packages, build lb if needed, bring a fresh testbed up, start the
       servers and lb, send N (default 300) HTTP requests to http://$VIP/whoami from c1, c2
       and c3, print the requests per backend and lb's counters, tear everything down.
-      Exit code 0 only when no request failed. Logs stay in /tmp/lb-demo-<prefix>/.
-      LB_MVN_ARGS adds arguments to the mvn build (e.g. LB_MVN_ARGS=-o).
+      nat runs lb with --scheduler rr; dsr and ipip with --mode M --scheduler maglev
+      --server-network $SERVER_NET. Exit code 0 only when no request failed. Logs stay in
+      /tmp/lb-demo-<prefix>/. LB_MVN_ARGS adds arguments to the mvn build (e.g. LB_MVN_ARGS=-o).
 
-Topology:
-  client LAN 198.18.0.0/24, bridge brc in P-sw: c1 .11, c2 .12, rt .2, lb's cli0
+Topology (single, the default):
+  client LAN 198.18.0.0/24, bridge brc in P-sw: c1 .11, c2 .12, rt .2 (eth0), lb's cli0
   server LAN 198.18.1.0/24, bridge brs in P-sw: s1 .11, s2 .12, ..., lb's srv0
-  router leg 198.18.2.0/24, a veth from rt (.1) to c3 (.11)
+  router leg 198.18.2.0/24, a veth from rt (.1, eth1) to c3 (.11)
   lb's interfaces have no kernel addresses: lb answers for $LB_CLIENT_IP, the VIPs
   198.18.0.100-.199 and the servers' gateway $LB_GATEWAY_IP in user space.
+
+Modes:
+  nat   the servers' default route is lb's gateway $LB_GATEWAY_IP: replies go back through lb.
+  dsr, ipip
+        rt also sits on the server LAN ($RT_SERVER_IP/24, eth2) and routes between all LANs
+        (rp_filter 0); the servers' default route is via rt. Each server holds the VIPs locally
+        (route "local $VIP_LOCAL_RANGE dev lo": 198.18.0.96-.127), has arp_ignore=1 and
+        arp_announce=2 (all, eth0) so it never answers or announces them, rp_filter 0 everywhere.
+  ipip  also: the kernel has no ipip module, so each server has a TUN device $IPIP_TUN (up,
+        rp_filter 0) and 'servers' starts docker/ipip_decap.py there, which takes the
+        protocol-4 packets from a raw socket and writes the inner packets to $IPIP_TUN.
+
+ECMP (--topology ecmp, mode dsr): P-sw, P-lb1..P-lbN, P-c1, P-c2, P-rt, P-c3, P-s1..P-sM.
+  client LAN 198.18.0.0/24, brc: rt .2 (eth0); lb i's cli0 (lb i answers 198.18.0.(10+i))
+  server LAN 198.18.1.0/24, brs: rt .2 (eth2), servers .11.., lb i's srv0 (gateway 198.18.1.(20+i))
+  mgmt LAN   198.18.3.0/24, brm: rt .1 ($RT_MGMT_IF), lb i's mgmt0 198.18.3.(10+i) (a kernel address)
+  clients    198.18.2.0/24, brl: rt .1 (eth1), c1 .21, c2 .22, c3 .11, default route via rt
+  lb i's cli0 and srv0 are set up as P-lb's (no addresses, tc drop filter, tx offloads off).
+  Every client is behind rt. rt has ip_forward=1, fib_multipath_hash_policy=1 (L4 hash) and
+  runs BIRD (config, log and control socket $STATE_DIR/P.rt-bird.*): protocol bgp lb<i>,
+  passive, local $RT_MGMT_IP as $RT_AS, neighbor 198.18.3.(10+i) as $LB_AS, BFD (100 ms x 3), hold
+  3 s, keepalive 1 s, error wait 1-2 s, import all, export none, gateway direct (the next hop
+  an instance announces, its client-ip on brc, is used as it is); the kernel protocol merges
+  equal routes into one multipath route.
 EOF
 }
 
@@ -202,13 +260,137 @@ veth() { # ns-a dev-a ns-b dev-b
   VETHS+=("$1 $2" "$3 $4")
 }
 
+PORTS=()   # the switch's ends of the veths, brought up once everything is configured
+port() { # ns dev switch-ns switch-port bridge: a veth from ns to a port of a bridge in the switch
+  veth "$1" "$2" "$3" "$4"
+  ip -n "$3" link set "$4" master "$5"
+  PORTS+=("$4")
+}
+
+# lb's namespace (or an ecmp instance's): interfaces up, no addresses, no forwarding: the kernel
+# neither answers ARP nor sends ICMP or RSTs for lb's addresses; lb does all of it in user space.
+setup_lb_ns() { # namespace
+  local ns=$1 dev
+  ip netns exec "$ns" sysctl -q -w net.ipv4.ip_forward=0
+  ip -n "$ns" link set cli0 up
+  ip -n "$ns" link set srv0 up
+  # lb's own interfaces send wire-size frames with complete checksums, as an appliance's NICs
+  # would: the kernel segments the GSO frames lb forwards and finishes their checksums. The
+  # peers keep their offloads (unless --offloads off), so lb still receives GSO super-frames.
+  ip netns exec "$ns" ethtool -K cli0 tso off gso off tx off >/dev/null
+  ip netns exec "$ns" ethtool -K srv0 tso off gso off tx off >/dev/null
+  # lb's packet sockets get every frame before tc ingress runs; after that nothing in the lb
+  # namespace's kernel wants them, so drop them there instead of letting the IP stack parse and
+  # discard each one (a classic-BPF direct-action program returning TC_ACT_SHOT: no action
+  # modules needed). To use the lb namespace as a plain kernel router instead (the benchmark's
+  # kernel peers), remove it: tc qdisc del dev cli0 clsact (and srv0).
+  for dev in cli0 srv0; do
+    ip netns exec "$ns" tc qdisc add dev "$dev" clsact
+    ip netns exec "$ns" tc filter add dev "$dev" ingress bpf da bytecode "1,6 0 0 2,"
+  done
+}
+
+# A server in mode dsr or ipip: it holds the VIPs itself (a local route, no address on any
+# interface), never answers ARP for them, accepts what lb sends whatever the reverse path, and
+# replies directly through the router instead of lb.
+setup_direct_server() { # namespace mode
+  local ns=$1 mode=$2 dev
+  ip -n "$ns" route add local "$VIP_LOCAL_RANGE" dev lo
+  ip netns exec "$ns" sysctl -q -w net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.eth0.arp_ignore=1 \
+    net.ipv4.conf.all.arp_announce=2 net.ipv4.conf.eth0.arp_announce=2
+  if [ "$mode" = ipip ]; then
+    # The user-space decapsulator (ipip_decap.py, started by `servers`) writes the inner packets
+    # to this TUN device; the kernel has no ipip module.
+    ip -n "$ns" tuntap add dev "$IPIP_TUN" mode tun
+  fi
+  ip netns exec "$ns" sysctl -q -w net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
+  for dev in $(ip -n "$ns" -o link show | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }'); do
+    ip netns exec "$ns" sysctl -q -w "net.ipv4.conf.$dev.rp_filter=0"
+  done
+  if [ "$mode" = ipip ]; then
+    # The inner packet's source is the client, its destination a local VIP: no accept_local needed.
+    ip -n "$ns" link set "$IPIP_TUN" up
+  fi
+  ip -n "$ns" route replace default via "$RT_SERVER_IP" dev eth0
+}
+
+# BIRD in rt (topology ecmp): one passive eBGP session per lb instance on brm, BFD, and ECMP
+# routes for what the instances announce, with their next hops on brc.
+write_bird_conf() { # prefix instances conf log
+  local prefix=$1 instances=$2 conf=$3 birdlog=$4 i
+  {
+    echo "# BIRD 2 configuration of $prefix-rt, written by testbed.sh up --topology ecmp"
+    echo "log \"$birdlog\" all;"
+    echo "router id $RT_MGMT_IP;"
+    echo "protocol device { scan time 10; }"
+    echo "protocol kernel {"
+    echo "  ipv4 { export all; };"
+    echo "  merge paths on;   # several instances announcing a VIP: one multipath route"
+    echo "}"
+    echo "protocol bfd {"
+    echo "  interface \"$RT_MGMT_IF\" { interval 100 ms; multiplier 3; };"
+    echo "}"
+    echo "template bgp lbpeer {"
+    echo "  local $RT_MGMT_IP as $RT_AS;"
+    echo "  passive on;"
+    echo "  bfd on;"
+    echo "  hold time 3;"
+    echo "  keepalive time 1;"
+    echo "  error wait time 1, 2;"
+    echo "  connect retry time 1;"
+    echo "  # gateway direct: a next hop on any connected subnet (the instances' client-ips on brc,"
+    echo "  # not their session address on brm) is taken as it is."
+    echo "  ipv4 { import all; export none; gateway direct; };"
+    echo "}"
+    for ((i = 1; i <= instances; i++)); do
+      echo "protocol bgp lb$i from lbpeer { neighbor $(lb_mgmt_ip "$i") as $LB_AS; }"
+    done
+  } >"$conf"
+}
+
+start_rt_bird() { # prefix instances
+  local prefix=$1 instances=$2 rt="$1-rt" conf birdlog sock pidfile w pid
+  conf="$STATE_DIR/$prefix.rt-bird.conf"
+  birdlog="$STATE_DIR/$prefix.rt-bird.log"
+  sock="$STATE_DIR/$prefix.rt-bird.ctl"
+  pidfile="$STATE_DIR/$prefix.rt-bird.pid"
+  local f
+  for f in "$conf" "$birdlog" "$sock" "$pidfile" "$STATE_DIR/$prefix.rt-bird.out"; do state_add "$prefix" "file $f"; done
+  write_bird_conf "$prefix" "$instances" "$conf" "$birdlog"
+  "$BIRD" -p -c "$conf" || die "BIRD rejects $conf"
+  setsid ip netns exec "$rt" "$BIRD" -f -c "$conf" -s "$sock" -P "$pidfile" </dev/null \
+    >"$STATE_DIR/$prefix.rt-bird.out" 2>&1 &
+  local bgpid=$!
+  for ((w = 0; w < 100; w++)); do
+    if [ -s "$pidfile" ] && [ -S "$sock" ]; then break; fi
+    kill -0 "$bgpid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if [ ! -s "$pidfile" ]; then
+    kill -TERM "$bgpid" 2>/dev/null || true
+    die "BIRD did not start in $rt: $(tail -n 5 "$STATE_DIR/$prefix.rt-bird.out" 2>/dev/null)"
+  fi
+  pid=$(<"$pidfile")
+  record_pid "$prefix" "$pid" bird rt
+  for ((w = 0; w < 100; w++)); do
+    "$BIRDC" -s "$sock" show status >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  "$BIRDC" -s "$sock" show status >/dev/null 2>&1 || die "BIRD in $rt does not answer on $sock"
+  RT_BIRD_PID=$pid
+  RT_BIRD_SOCKET=$sock
+}
+
 do_up() {
-  local prefix="" offloads=on servers=3
+  local prefix="" offloads=on servers=3 mode="" topology=single instances=""
   while [ $# -gt 0 ]; do
     case $1 in
       --prefix) prefix=${2:?--prefix needs a value}; shift 2 ;;
       --offloads) offloads=${2:?--offloads needs on or off}; shift 2 ;;
       --servers) servers=${2:?--servers needs a number}; shift 2 ;;
+      --mode) mode=${2:?--mode needs nat, dsr or ipip}; shift 2 ;;
+      --topology) topology=${2:?--topology needs single or ecmp}; shift 2 ;;
+      --instances) instances=${2:?--instances needs a number}; shift 2 ;;
       -h|--help) usage; exit 0 ;;
       *) die "up: unknown argument '$1' (see --help)" ;;
     esac
@@ -218,11 +400,33 @@ do_up() {
   check_prefix "$prefix"
   [[ $offloads == on || $offloads == off ]] || die "--offloads must be on or off, not '$offloads'"
   int_in "$servers" 1 "$MAX_SERVERS" || die "--servers must be 1..$MAX_SERVERS, not '$servers'"
+  case $topology in
+    single)
+      [ -z "$instances" ] || die "--instances needs --topology ecmp"
+      [ -n "$mode" ] || mode=nat
+      instances=1
+      ;;
+    ecmp)
+      [ -n "$mode" ] || mode=dsr
+      [ "$mode" = dsr ] || die "--topology ecmp works only with --mode dsr, not '$mode'"
+      [ -n "$instances" ] || instances=3
+      int_in "$instances" 1 "$MAX_INSTANCES" || die "--instances must be 1..$MAX_INSTANCES, not '$instances'"
+      require_tool "$BIRD" bird2
+      require_tool "$BIRDC" bird2
+      ;;
+    *) die "--topology must be single or ecmp, not '$topology'" ;;
+  esac
+  [[ $mode == nat || $mode == dsr || $mode == ipip ]] || die "--mode must be nat, dsr or ipip, not '$mode'"
   require_tool ethtool ethtool
   require_tool sysctl procps
 
-  local sw="$prefix-sw" lb="$prefix-lb" rt="$prefix-rt" i role
-  local roles=(sw lb c1 c2 rt c3)
+  local sw="$prefix-sw" rt="$prefix-rt" i role lbs=()
+  if [ "$topology" = ecmp ]; then
+    for ((i = 1; i <= instances; i++)); do lbs+=("lb$i"); done
+  else
+    lbs=(lb)
+  fi
+  local roles=(sw "${lbs[@]}" c1 c2 rt c3)
   for ((i = 1; i <= servers; i++)); do roles+=("s$i"); done
   for role in "${roles[@]}"; do
     ! ns_exists "$prefix-$role" || die "namespace $prefix-$role already exists and is not ours: choose another prefix"
@@ -239,6 +443,9 @@ do_up() {
   state_add "$prefix" "prefix $prefix"
   state_add "$prefix" "offloads $offloads"
   state_add "$prefix" "servers $servers"
+  state_add "$prefix" "mode $mode"
+  state_add "$prefix" "topology $topology"
+  state_add "$prefix" "instances $instances"
 
   for role in "${roles[@]}"; do
     ip netns add "$prefix-$role"
@@ -248,25 +455,38 @@ do_up() {
     ip netns exec "$prefix-$role" sysctl -q -w net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
   done
 
-  # The switch: two bridges, STP off (ports forward at once). Bridged frames must not pass
+  # The switch: bridges with STP off (ports forward at once). Bridged frames must not pass
   # through iptables when br_netfilter is loaded.
   if ip netns exec "$sw" test -d /proc/sys/net/bridge; then
     ip netns exec "$sw" sysctl -q -w net.bridge.bridge-nf-call-iptables=0 \
       net.bridge.bridge-nf-call-ip6tables=0 net.bridge.bridge-nf-call-arptables=0
   fi
-  ip -n "$sw" link add brc type bridge stp_state 0 mcast_snooping 0
-  ip -n "$sw" link add brs type bridge stp_state 0 mcast_snooping 0
+  local bridges=(brc brs)
+  [ "$topology" = single ] || bridges+=(brl brm)
+  for role in "${bridges[@]}"; do ip -n "$sw" link add "$role" type bridge stp_state 0 mcast_snooping 0; done
 
-  veth "$prefix-c1" eth0 "$sw" c1
-  veth "$prefix-c2" eth0 "$sw" c2
-  veth "$rt" eth0 "$sw" rt
-  veth "$lb" cli0 "$sw" lbc
-  veth "$lb" srv0 "$sw" lbs
-  veth "$rt" eth1 "$prefix-c3" eth0
-  for ((i = 1; i <= servers; i++)); do veth "$prefix-s$i" eth0 "$sw" "s$i"; done
-  for role in c1 c2 rt lbc; do ip -n "$sw" link set "$role" master brc; done
-  ip -n "$sw" link set lbs master brs
-  for ((i = 1; i <= servers; i++)); do ip -n "$sw" link set "s$i" master brs; done
+  local c
+  if [ "$topology" = single ]; then
+    port "$prefix-c1" eth0 "$sw" c1 brc
+    port "$prefix-c2" eth0 "$sw" c2 brc
+    port "$rt" eth0 "$sw" rt brc
+    port "$prefix-lb" cli0 "$sw" lbc brc
+    port "$prefix-lb" srv0 "$sw" lbs brs
+    veth "$rt" eth1 "$prefix-c3" eth0
+    [ "$mode" = nat ] || port "$rt" eth2 "$sw" rts brs
+  else
+    port "$rt" eth0 "$sw" rt brc
+    port "$rt" eth1 "$sw" rtl brl
+    port "$rt" eth2 "$sw" rts brs
+    port "$rt" "$RT_MGMT_IF" "$sw" rtm brm
+    for c in c1 c2 c3; do port "$prefix-$c" eth0 "$sw" "$c" brl; done
+    for ((i = 1; i <= instances; i++)); do
+      port "$prefix-lb$i" cli0 "$sw" "lb${i}c" brc
+      port "$prefix-lb$i" srv0 "$sw" "lb${i}s" brs
+      port "$prefix-lb$i" mgmt0 "$sw" "lb${i}m" brm
+    done
+  fi
+  for ((i = 1; i <= servers; i++)); do port "$prefix-s$i" eth0 "$sw" "s$i" brs; done
 
   if [ "$offloads" = off ]; then
     local end end_ns end_dev
@@ -276,70 +496,92 @@ do_up() {
     done
   fi
 
-  # lb: interfaces up, no addresses, no forwarding: the kernel neither answers ARP nor sends
-  # ICMP or RSTs for lb's addresses; lb does all of it in user space.
-  ip netns exec "$lb" sysctl -q -w net.ipv4.ip_forward=0
-  ip -n "$lb" link set cli0 up
-  ip -n "$lb" link set srv0 up
-  # lb's own interfaces send wire-size frames with complete checksums, as an appliance's NICs
-  # would: the kernel segments the GSO frames lb forwards and finishes their checksums. The
-  # peers keep their offloads (unless --offloads off), so lb still receives GSO super-frames.
-  ip netns exec "$lb" ethtool -K cli0 tso off gso off tx off >/dev/null
-  ip netns exec "$lb" ethtool -K srv0 tso off gso off tx off >/dev/null
-  # lb's packet sockets get every frame before tc ingress runs; after that nothing in the lb
-  # namespace's kernel wants them, so drop them there instead of letting the IP stack parse and
-  # discard each one (a classic-BPF direct-action program returning TC_ACT_SHOT: no action
-  # modules needed). To use the lb namespace as a plain kernel router instead (the benchmark's
-  # kernel peers), remove it: tc qdisc del dev cli0 clsact (and srv0).
-  local dev
-  for dev in cli0 srv0; do
-    ip netns exec "$lb" tc qdisc add dev "$dev" clsact
-    ip netns exec "$lb" tc filter add dev "$dev" ingress bpf da bytecode "1,6 0 0 2,"
-  done
-
-  local c
-  for c in c1 c2; do
-    ip -n "$prefix-$c" addr add "${CLIENT_IPS[$c]}/24" dev eth0
-    ip -n "$prefix-$c" link set eth0 up
-    # Only so that c3 (behind the router) gets replies from c1 and c2; VIP traffic is on-link.
-    ip -n "$prefix-$c" route add "$LEG_NET" via "$RT_CLIENT_IP"
-  done
+  for role in "${lbs[@]}"; do setup_lb_ns "$prefix-$role"; done
+  if [ "$topology" = ecmp ]; then
+    for ((i = 1; i <= instances; i++)); do
+      ip -n "$prefix-lb$i" addr add "$(lb_mgmt_ip "$i")/24" dev mgmt0
+      ip -n "$prefix-lb$i" link set mgmt0 up
+    done
+  fi
 
   ip -n "$rt" addr add "$RT_CLIENT_IP/24" dev eth0
   ip -n "$rt" addr add "$RT_LEG_IP/24" dev eth1
   ip -n "$rt" link set eth0 up
   ip -n "$rt" link set eth1 up
+  if [ "$mode" != nat ]; then
+    ip -n "$rt" addr add "$RT_SERVER_IP/24" dev eth2
+    ip -n "$rt" link set eth2 up
+    # The servers' replies come from the VIPs, which rt reaches on brc, not on brs: no reverse
+    # path filter.
+    ip netns exec "$rt" sysctl -q -w net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
+    for role in eth0 eth1 eth2; do ip netns exec "$rt" sysctl -q -w "net.ipv4.conf.$role.rp_filter=0"; done
+  fi
+  if [ "$topology" = ecmp ]; then
+    ip -n "$rt" addr add "$RT_MGMT_IP/24" dev "$RT_MGMT_IF"
+    ip -n "$rt" link set "$RT_MGMT_IF" up
+    ip netns exec "$rt" sysctl -q -w "net.ipv4.conf.$RT_MGMT_IF.rp_filter=0" net.ipv4.fib_multipath_hash_policy=1
+  fi
   ip netns exec "$rt" sysctl -q -w net.ipv4.ip_forward=1
 
-  ip -n "$prefix-c3" addr add "${CLIENT_IPS[c3]}/24" dev eth0
-  ip -n "$prefix-c3" link set eth0 up
-  ip -n "$prefix-c3" route add default via "$RT_LEG_IP"
+  for c in c1 c2 c3; do
+    ip -n "$prefix-$c" addr add "$(client_ip "$topology" "$c")/24" dev eth0
+    ip -n "$prefix-$c" link set eth0 up
+    if [ "$topology" = ecmp ] || [ "$c" = c3 ]; then
+      ip -n "$prefix-$c" route add default via "$RT_LEG_IP"
+    else
+      # Only so that c3 (behind the router) gets replies from c1 and c2; VIP traffic is on-link.
+      ip -n "$prefix-$c" route add "$LEG_NET" via "$RT_CLIENT_IP"
+    fi
+  done
 
   for ((i = 1; i <= servers; i++)); do
     ip -n "$prefix-s$i" addr add "$(server_ip "$i")/24" dev eth0
     ip -n "$prefix-s$i" link set eth0 up
-    ip -n "$prefix-s$i" route add default via "$LB_GATEWAY_IP"
+    if [ "$mode" = nat ]; then
+      ip -n "$prefix-s$i" route add default via "$LB_GATEWAY_IP"
+    else
+      setup_direct_server "$prefix-s$i" "$mode"
+    fi
   done
 
-  local port
-  for port in brc brs c1 c2 rt lbc lbs; do ip -n "$sw" link set "$port" up; done
-  for ((i = 1; i <= servers; i++)); do ip -n "$sw" link set "s$i" up; done
+  for role in "${bridges[@]}" "${PORTS[@]}"; do ip -n "$sw" link set "$role" up; done
 
-  [ -z "$(ip -n "$lb" -4 -o addr show dev cli0)$(ip -n "$lb" -4 -o addr show dev srv0)" ] \
-    || die "lb's interfaces have IPv4 addresses"
+  for role in "${lbs[@]}"; do
+    [ -z "$(ip -n "$prefix-$role" -4 -o addr show dev cli0)$(ip -n "$prefix-$role" -4 -o addr show dev srv0)" ] \
+      || die "$role's interfaces cli0/srv0 have IPv4 addresses"
+  done
+
+  RT_BIRD_PID=""
+  RT_BIRD_SOCKET=""
+  [ "$topology" = single ] || start_rt_bird "$prefix" "$instances"
 
   state_add "$prefix" ready
   UP_DONE=1
   trap - EXIT INT TERM
 
-  local names=()
+  local names=() lbnames=()
   for role in "${roles[@]}"; do names+=("$prefix-$role"); done
+  for role in "${lbs[@]}"; do lbnames+=("$prefix-$role"); done
   echo "PREFIX=$prefix"
   echo "STATE_FILE=$state"
   echo "OFFLOADS=$offloads"
   echo "SERVERS=$servers"
+  echo "MODE=$mode"
+  echo "TOPOLOGY=$topology"
   echo "NAMESPACES=\"${names[*]}\""
   for role in "${roles[@]}"; do echo "NS_$role=$prefix-$role"; done
+  if [ "$topology" = ecmp ]; then
+    echo "INSTANCES=$instances"
+    echo "LB_NAMESPACES=\"${lbnames[*]}\""
+    for ((i = 1; i <= instances; i++)); do
+      echo "LB${i}_CLIENT_IP=$(lb_client_ip "$i")"
+      echo "LB${i}_GATEWAY_IP=$(lb_gateway_ip "$i")"
+      echo "LB${i}_MGMT_IP=$(lb_mgmt_ip "$i")"
+    done
+    for c in c1 c2 c3; do echo "CLIENT_$c=$(client_ip ecmp "$c")"; done
+    echo "RT_BIRD_SOCKET=$RT_BIRD_SOCKET"
+    echo "RT_BIRD_PID=$RT_BIRD_PID"
+  fi
 }
 
 # -------------------------------------------------------------------------- down, exec, servers
@@ -406,7 +648,7 @@ do_servers() {
   require_netns
   require_state "$prefix"
   [ -x "$PYTHON" ] || die "$PYTHON not found: install the Debian package python3"
-  if grep -q -E '^pid [0-9]+ [0-9]+ server ' "$(state_file "$prefix")"; then
+  if grep -q -E '^pid [0-9]+ [0-9]+ (server|decap) ' "$(state_file "$prefix")"; then
     die "servers: already started for '$prefix' (stop-servers first)"
   fi
   if [ -z "$files" ]; then
@@ -417,8 +659,9 @@ do_servers() {
   [ -d "$files" ] || die "servers: '$files' is not a directory"
   files=$(cd "$files" && pwd)
 
-  local servers i ns ip pidfile logfile pid w started=()
+  local servers mode i ns ip pidfile logfile started=()
   servers=$(state_get "$prefix" servers)
+  mode=$(state_get "$prefix" mode)
   for ((i = 1; i <= servers; i++)); do
     ns="$prefix-s$i"
     ip=$(server_ip "$i")
@@ -429,12 +672,24 @@ do_servers() {
     state_add "$prefix" "file $logfile"
     setsid ip netns exec "$ns" "$PYTHON" "$SERVER_PY" --ip "$ip" --files "$files" \
       --pidfile "$pidfile" </dev/null >"$logfile" 2>&1 &
-    started+=("$! s$i $pidfile $logfile")
+    started+=("$! server s$i $pidfile $logfile")
+    if [ "$mode" = ipip ]; then
+      pidfile="$STATE_DIR/$prefix.s$i.decap.pid"
+      logfile="$STATE_DIR/$prefix.s$i.decap.log"
+      rm -f "$pidfile"
+      state_add "$prefix" "file $pidfile"
+      state_add "$prefix" "file $logfile"
+      state_add "$prefix" "file $STATE_DIR/$prefix.s$i.decap.stats"
+      state_add "$prefix" "file $STATE_DIR/$prefix.s$i.decap.stats.tmp"
+      setsid ip netns exec "$ns" "$PYTHON" "$DECAP_PY" --tun "$IPIP_TUN" --pidfile "$pidfile" \
+        --stats "$STATE_DIR/$prefix.s$i.decap.stats" </dev/null >"$logfile" 2>&1 &
+      started+=("$! decap s$i $pidfile $logfile")
+    fi
   done
-  local entry bgpid role
+  local entry bgpid kind role pid w
   for entry in "${started[@]}"; do
-    read -r bgpid role pidfile logfile <<<"$entry"
-    # The server writes its pidfile once its sockets are bound: wait for it, at most 10 s.
+    read -r bgpid kind role pidfile logfile <<<"$entry"
+    # The process writes its pidfile once its sockets are bound: wait for it, at most 10 s.
     for ((w = 0; w < 100; w++)); do
       [ ! -s "$pidfile" ] || break
       kill -0 "$bgpid" 2>/dev/null || break
@@ -442,11 +697,15 @@ do_servers() {
     done
     if [ ! -s "$pidfile" ]; then
       kill -TERM "$bgpid" 2>/dev/null || true
-      die "servers: the server in $prefix-$role did not start; its log $logfile says: $(tail -n 5 "$logfile" 2>/dev/null)"
+      die "servers: the $kind in $prefix-$role did not start; its log $logfile says: $(tail -n 5 "$logfile" 2>/dev/null)"
     fi
     pid=$(<"$pidfile")
-    record_pid "$prefix" "$pid" server "$role"
-    echo "SERVER_$role=$(server_ip "${role#s}") pid $pid"
+    record_pid "$prefix" "$pid" "$kind" "$role"
+    if [ "$kind" = server ]; then
+      echo "SERVER_$role=$(server_ip "${role#s}") pid $pid"
+    else
+      echo "DECAP_$role=pid $pid stats $STATE_DIR/$prefix.$role.decap.stats"
+    fi
   done
   echo "FILES_DIR=$files"
 }
@@ -456,6 +715,7 @@ do_stop_servers() {
   require_netns
   require_state "$PREFIX"
   kill_recorded_kind "$PREFIX" server
+  kill_recorded_kind "$PREFIX" decap
   log "stop-servers: servers of $PREFIX stopped"
 }
 
@@ -518,10 +778,11 @@ demo_build() {
 }
 
 do_demo() {
-  local offloads=on servers=3 requests=300
+  local offloads=on servers=3 requests=300 mode=nat
   while [ $# -gt 0 ]; do
     case $1 in
       --offloads) offloads=${2:?--offloads needs on or off}; shift 2 ;;
+      --mode) mode=${2:?--mode needs nat, dsr or ipip}; shift 2 ;;
       --servers) servers=${2:?--servers needs a number}; shift 2 ;;
       --requests) requests=${2:?--requests needs a number}; shift 2 ;;
       -h|--help) usage; exit 0 ;;
@@ -529,6 +790,7 @@ do_demo() {
     esac
   done
   int_in "$requests" 3 10000 || die "--requests must be 3..10000, not '$requests'"
+  [[ $mode == nat || $mode == dsr || $mode == ipip ]] || die "--mode must be nat, dsr or ipip, not '$mode'"
   require_root
   bash "$SCRIPT_DIR/deps.sh"
   require_netns
@@ -541,7 +803,7 @@ do_demo() {
   trap 'exit 130' INT
   trap 'exit 143' TERM
   # On failure, up deletes what it created itself; the demo owns the testbed once up succeeded.
-  up_out=$(bash "$SELF" up --prefix "$prefix" --offloads "$offloads" --servers "$servers")
+  up_out=$(bash "$SELF" up --prefix "$prefix" --offloads "$offloads" --servers "$servers" --mode "$mode")
   DEMO_PREFIX=$prefix
   echo "$up_out" >&2
   bash "$SELF" servers --prefix "$prefix" >&2
@@ -561,7 +823,13 @@ do_demo() {
   fi
   local control_socket="$STATE_DIR/$prefix.sock"
   lb_cmd+=(--client-if cli0 --server-if srv0 --client-ip "$LB_CLIENT_IP" --gateway-ip "$LB_GATEWAY_IP"
-    --vip "$VIP:80/tcp" --backends "$backend_list" --scheduler rr --control-socket "$control_socket")
+    --vip "$VIP:80/tcp" --backends "$backend_list" --control-socket "$control_socket")
+  if [ "$mode" = nat ]; then
+    lb_cmd+=(--scheduler rr)
+  else
+    # The backends answer the clients directly; Maglev, so that any lb would pick the same backend.
+    lb_cmd+=(--mode "$mode" --scheduler maglev --server-network "$SERVER_NET")
+  fi
   log "demo: starting lb in $prefix-lb: ${lb_cmd[*]}"
   # setsid: lb leads its own process group, so a Ctrl-C here reaches only this script, which
   # then stops lb by PID.
@@ -623,6 +891,12 @@ do_demo() {
   demo_stop_lb >/dev/null
   echo "lb counters:"
   cat "$logs/lb.out"
+  if [ "$mode" = ipip ]; then
+    kill_recorded_kind "$prefix" decap   # they write their final counters on SIGTERM
+    for ((i = 1; i <= servers; i++)); do
+      echo "decap s$i: $(tr '\n' ' ' <"$STATE_DIR/$prefix.s$i.decap.stats" 2>/dev/null)"
+    done
+  fi
   log "demo: logs in $logs"
   local failed=$((requests - ok))
   echo "demo: $requests requests, $failed failed"

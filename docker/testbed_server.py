@@ -3,8 +3,15 @@
 
 HTTP on port 80:
   GET /whoami        the server's own IP address as the body (no newline)
-  GET /file/<name>   the file <name> from the files directory (names: letters, digits, . _ -)
-UDP echo on port 5353: the reply is "<server ip> " followed by the datagram as received.
+  GET /file/<name>   the file <name> from the files directory (names: letters, digits, . _ -);
+                     with ?rate=N the server paces the body at N bytes per second (N >= 1024), so
+                     a download lasts size/N seconds whatever the client's buffers (curl's
+                     --limit-rate only paces its reads: the kernel's receive buffer may take the
+                     whole of a 12 MiB file within seconds)
+UDP echo on port 5353: the reply is "<server ip> " followed by the datagram as received. The reply
+leaves from the address the request was sent to (IP_PKTINFO), so in the testbed's dsr and ipip
+modes, where the server holds the VIP locally, a client talking to VIP:5353 gets its answer from
+VIP:5353 and not from the server's own address.
 
 It writes its PID to --pidfile only after both sockets are bound, so the pidfile also says "ready".
 Runs until SIGTERM.
@@ -16,8 +23,11 @@ import re
 import shutil
 import signal
 import socket
+import struct
 import sys
 import threading
+import time
+import urllib.parse
 
 FILE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,200}$")
 
@@ -38,11 +48,15 @@ def make_handler(server_ip, files_dir):
             self._reply(send_body=False)
 
         def _reply(self, send_body):
-            path = self.path.split("?", 1)[0]
+            path, _, query = self.path.partition("?")
             if path == "/whoami":
                 self._send_bytes(200, body_ip, send_body)
             elif path.startswith("/file/"):
-                self._send_file(path[len("/file/"):], send_body)
+                rate = urllib.parse.parse_qs(query).get("rate", ["0"])[0]
+                if not rate.isdigit() or (rate != "0" and int(rate) < 1024):
+                    self._send_bytes(400, b"bad rate\n", send_body)
+                    return
+                self._send_file(path[len("/file/"):], send_body, int(rate))
             else:
                 self._send_bytes(404, b"not found\n", send_body)
 
@@ -54,7 +68,7 @@ def make_handler(server_ip, files_dir):
             if send_body:
                 self.wfile.write(body)
 
-        def _send_file(self, name, send_body):
+        def _send_file(self, name, send_body, rate=0):
             if not FILE_NAME.match(name):
                 self._send_bytes(400, b"bad file name\n", send_body)
                 return
@@ -69,8 +83,24 @@ def make_handler(server_ip, files_dir):
                 self.send_header("Content-Type", "application/octet-stream")
                 self.send_header("Content-Length", str(size))
                 self.end_headers()
-                if send_body:
+                if send_body and rate == 0:
                     shutil.copyfileobj(f, self.wfile, 1 << 16)
+                elif send_body:
+                    self._send_paced(f, rate)
+
+        def _send_paced(self, f, rate):
+            chunk = max(1024, min(1 << 16, rate // 20))  # about 20 writes a second
+            start = time.monotonic()
+            sent = 0
+            while True:
+                data = f.read(chunk)
+                if not data:
+                    return
+                self.wfile.write(data)
+                sent += len(data)
+                delay = start + sent / rate - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
 
         def log_message(self, fmt, *args):
             pass  # one line per request would flood the log during load tests
@@ -84,10 +114,21 @@ class HttpServer(http.server.ThreadingHTTPServer):
     request_queue_size = 1024  # the default of 5 drops SYNs under a burst of new connections
 
 
+IP_PKTINFO = getattr(socket, "IP_PKTINFO", 8)  # Linux value; Python 3.11 does not export it
+IN_PKTINFO = struct.Struct("=i4s4s")  # struct in_pktinfo: ifindex, spec_dst, addr
+
+
 def udp_echo(sock, prefix):
+    sock.setsockopt(socket.IPPROTO_IP, IP_PKTINFO, 1)
     while True:
-        data, peer = sock.recvfrom(65535)
-        sock.sendto(prefix + data, peer)
+        data, ancillary, _flags, peer = sock.recvmsg(65535, socket.CMSG_SPACE(IN_PKTINFO.size))
+        reply_from = []
+        for level, kind, value in ancillary:
+            if level == socket.IPPROTO_IP and kind == IP_PKTINFO and len(value) >= IN_PKTINFO.size:
+                _ifindex, _spec_dst, local = IN_PKTINFO.unpack_from(value)
+                # Source = the request's destination; ifindex 0: let routing choose the device.
+                reply_from = [(socket.IPPROTO_IP, IP_PKTINFO, IN_PKTINFO.pack(0, local, bytes(4)))]
+        sock.sendmsg([prefix + data], reply_from, 0, peer)
 
 
 def main():

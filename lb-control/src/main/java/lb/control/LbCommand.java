@@ -13,6 +13,7 @@ import lb.control.config.ConfigException;
 import lb.control.config.ConfigParser;
 import lb.control.config.ConfigWriter;
 import lb.control.config.Ipv4;
+import lb.control.config.Ipv4Prefix;
 import lb.control.config.LbConfig;
 import lb.control.config.LbConfigBuilder;
 import lb.control.config.Origin;
@@ -114,6 +115,17 @@ public final class LbCommand implements Callable<Integer>
         "connections), wlc (weighted lc), sh (source hash: a client keeps its backend), maglev " +
         "(consistent hash: few flows move when backends change). Default: ${DEFAULT-VALUE}.")
     private String scheduler;
+
+    @Option(names = "--mode", paramLabel = "MODE", defaultValue = ConfigDefaults.MODE, description =
+        "How the --vip service reaches its backends: nat (two-armed NAT, replies through lb), dsr (direct " +
+        "server return: lb rewrites only MACs, backends hold the VIP and answer clients directly; needs " +
+        "--server-network, no port mapping), ipip (IP-in-IP to the backend, which unwraps it and answers " +
+        "directly). Default: ${DEFAULT-VALUE}.")
+    private String mode;
+
+    @Option(names = "--server-network", paramLabel = "PREFIX", description =
+        "The server-side LAN, such as 198.18.1.0/24: every backend must be on it. Needed by dsr services.")
+    private String serverNetwork;
 
     @Option(names = "--weights", paramLabel = "W,W,...", description =
         "Weights 0..10000 of the --backends, in order, one per backend (0 drains a backend). " +
@@ -287,6 +299,7 @@ public final class LbCommand implements Callable<Integer>
         override("--rx-frame-count", rxFrameCount, Values::frameCount, builder::rxFrameCount);
         override("--workers", workers, Values::workers, builder::workers);
         override("--control-socket", controlSocket, Values::controlSocket, builder::controlSocket);
+        override("--server-network", serverNetwork, Ipv4Prefix::parse, builder::serverNetwork);
         addFlagService(builder);
 
         return builder.build();
@@ -297,7 +310,7 @@ public final class LbCommand implements Callable<Integer>
     {
         if (vip == null)
         {
-            for (final String serviceFlag : List.of("--backends", "--scheduler", "--weights"))
+            for (final String serviceFlag : List.of("--backends", "--scheduler", "--weights", "--mode"))
             {
                 if (given(serviceFlag))
                 {
@@ -334,6 +347,7 @@ public final class LbCommand implements Callable<Integer>
         final LbConfigBuilder.ServiceDraft service =
             builder.addService(FLAG_SERVICE_NAME, address, Origin.flag("--vip"));
         service.scheduler(convert("--scheduler", scheduler, Values::scheduler), Origin.flag("--scheduler"));
+        service.mode(convert("--mode", mode, Values::mode), Origin.flag("--mode"));
         final int defaultWeight = Values.weight(ConfigDefaults.WEIGHT);
         for (int i = 0; i < backendAddresses.size(); i++)
         {

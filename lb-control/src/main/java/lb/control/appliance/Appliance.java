@@ -13,11 +13,13 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 import lb.control.Log;
 import lb.control.config.BackendConfig;
+import lb.control.config.ConfigDefaults;
 import lb.control.config.IdleStrategyKind;
-import lb.control.config.Values;
 import lb.control.config.Ipv4;
 import lb.control.config.LbConfig;
+import lb.control.config.RingVersion;
 import lb.control.config.ServiceConfig;
+import lb.control.config.Values;
 import lb.control.socket.CommandDispatcher;
 import lb.control.socket.ControlServer;
 import lb.control.socket.ControlSocketOptions;
@@ -26,6 +28,7 @@ import lb.dataplane.io.CpuAffinity;
 import lb.dataplane.io.FanoutProgram;
 import lb.dataplane.io.InterfaceInfo;
 import lb.dataplane.io.PacketConstants;
+import lb.dataplane.io.PacketIoException;
 import lb.dataplane.io.PacketSocket;
 import lb.dataplane.io.RawSender;
 import lb.dataplane.io.RingConfig;
@@ -49,9 +52,9 @@ import org.agrona.concurrent.BusySpinIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.YieldingIdleStrategy;
-import org.agrona.concurrent.status.AtomicCounter;
 import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
 import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
+import org.agrona.concurrent.status.AtomicCounter;
 import org.agrona.concurrent.status.CountersManager;
 import org.agrona.concurrent.status.CountersReader;
 
@@ -117,7 +120,7 @@ public final class Appliance implements AutoCloseable
     /**
      * Opens the interfaces and starts the threads.
      *
-     * @throws lb.dataplane.io.PacketIoException with a one-line message naming the interface
+     * @throws PacketIoException with a one-line message naming the interface
      */
     public static Appliance start(final LbConfig config)
     {
@@ -155,8 +158,8 @@ public final class Appliance implements AutoCloseable
         final RawSender serverSender = keep(RawSender.open(config.serverInterface()));
         final long clientMac = clientSockets[0].interfaceInfo().mac();
         final long serverMac = serverSockets[0].interfaceInfo().mac();
-        if (config.rxRing().frameSize() != Integer.parseInt(lb.control.config.ConfigDefaults.RX_FRAME_SIZE) ||
-            config.rxRing().frameCount() != Integer.parseInt(lb.control.config.ConfigDefaults.RX_FRAME_COUNT))
+        if (config.rxRing().frameSize() != Integer.parseInt(ConfigDefaults.RX_FRAME_SIZE) ||
+            config.rxRing().frameCount() != Integer.parseInt(ConfigDefaults.RX_FRAME_COUNT))
         {
             Log.info("rx-ring frame-size/frame-count are not used: GSO forwarding needs " + clientRing.rxFrameSize() +
                 "-byte slots, " + clientRing.rxFrameCount() + " per ring");
@@ -191,7 +194,8 @@ public final class Appliance implements AutoCloseable
                 (buffer, offset, length) -> events.write(Commands.ARP_FRAME, buffer, offset, length) :
                 (buffer, offset, length) -> false;
             w.pipeline = new PacketPipeline(w.services, w.flows, w.counters, w.backendStats, new SocketSink(clientSocket, rx),
-                new SocketSink(serverSocket, rx), toControl, clientMac, serverMac, config.clientIp(), config.gatewayIp());
+                new SocketSink(serverSocket, rx), toControl, clientMac, serverMac, config.clientIp(), config.gatewayIp())
+                .serverMtu(serverSocket.interfaceInfo().mtu());
             agents.add(new DataplaneAgent(w.name, w.pipeline, clientSocket, serverSocket, w.commands, rx, w.counters,
                 new CommandApplier(w.services, w.flows, w.backendStats, w.counters.commandsApplied, w.counters.commandsRejected),
                 w.packetLatency).pinTo(config.workerCpus().isEmpty() ? -1 : config.workerCpus().get(w.index)));
@@ -202,6 +206,12 @@ public final class Appliance implements AutoCloseable
         control = new ControlAgent(events, commands, serverSender, serverMac, config.gatewayIp(),
             probedBackends, probeRtts, config.probe().interval().toNanos(), config.probe().timeout().toNanos());
         runtime = new ApplianceRuntime(version(), config.services(), workers, commands, probedBackends, probeRtts);
+        runtime.serverNetwork(config.serverNetwork());
+        if (config.bgp() != null)
+        {
+            // The BIRD driver is not built yet: refuse rather than run without announcing.
+            throw new IllegalArgumentException("bgp-local: announcing VIPs over BGP is not available in this build");
+        }
 
         // The control socket first: a second lb on the same socket path stops here, before its
         // workers forward a single frame or its gratuitous ARP confuses the clients.
@@ -269,7 +279,7 @@ public final class Appliance implements AutoCloseable
     static RingConfig.Builder ringBuilder(final LbConfig config)
     {
         return RingConfig.builder()
-            .version(config.rxRing().version() == lb.control.config.RingVersion.V3 ? RingConfig.Version.V3 : RingConfig.Version.V2)
+            .version(config.rxRing().version() == RingVersion.V3 ? RingConfig.Version.V3 : RingConfig.Version.V2)
             // Virtio-net headers let lb forward GSO super-frames and offloaded checksums as they are.
             .vnetHeader(true)
             // The qdisc-bypass path (dev_direct_xmit) drops every frame the kernel must segment or
@@ -295,7 +305,7 @@ public final class Appliance implements AutoCloseable
     private static Service buildService(final DataplaneWorker worker, final int id, final ServiceConfig sc)
     {
         final Service service = CommandApplier.newService(id, sc.name(), sc.vip(), sc.port(),
-            sc.protocol().ipProtocolNumber(), SchedulerKind.parse(sc.scheduler()), sc.maglevTableSize());
+            sc.protocol().ipProtocolNumber(), SchedulerKind.parse(sc.scheduler()), sc.maglevTableSize(), sc.mode());
         final BackendPool pool = service.pool();
         for (final BackendConfig b : sc.backends())
         {

@@ -2,14 +2,17 @@ package lb.control.appliance;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
 import lb.control.config.BackendConfig;
 import lb.control.config.Ipv4;
+import lb.control.config.Ipv4Prefix;
 import lb.control.config.Protocol;
 import lb.control.config.ServiceConfig;
 import lb.control.config.Values.BackendAddress;
@@ -19,8 +22,9 @@ import lb.control.socket.RuntimeApi;
 import lb.dataplane.flow.FlowTable;
 import lb.dataplane.packet.DropReason;
 import lb.dataplane.pipeline.BackendStatsTable;
-import lb.dataplane.pipeline.Service;
 import lb.dataplane.pipeline.DataplaneCounters;
+import lb.dataplane.pipeline.ForwardingMode;
+import lb.dataplane.pipeline.Service;
 import lb.dataplane.sched.AdminState;
 import lb.dataplane.sched.MaglevScheduler;
 import lb.dataplane.sched.SchedulerKind;
@@ -48,7 +52,7 @@ final class ApplianceRuntime implements RuntimeApi
     static final Duration APPLY_TIMEOUT = Duration.ofSeconds(2);
 
     /** The control side's view of one service: what the worker cannot tell (its name, scheduler). */
-    record ServiceEntry(int id, String name, int vip, int port, Protocol protocol, String scheduler, int ref)
+    record ServiceEntry(int id, String name, int vip, int port, Protocol protocol, String scheduler, int ref, ForwardingMode mode)
     {
     }
 
@@ -68,7 +72,7 @@ final class ApplianceRuntime implements RuntimeApi
 
     private final String version;
     private final long startedNanos = System.nanoTime();
-    private final List<ServiceEntry> services = new ArrayList<>();
+    private final List<ServiceEntry> services = new CopyOnWriteArrayList<>();
     private int serviceEpoch;
     /** Worker 0's table: the backend list and its configuration. */
     private final BackendStatsTable stats;
@@ -78,6 +82,8 @@ final class ApplianceRuntime implements RuntimeApi
     private final Map<Integer, ProbeRtt> probeRtts;
     private final Histogram packetLatencyTotal = new Histogram(1, 10_000_000_000L, 2);
     private final UnsafeBuffer message = new UnsafeBuffer(new byte[256]);
+    private final List<Runnable> serviceListeners = new CopyOnWriteArrayList<>();
+    private Ipv4Prefix serverNetwork;
 
     ApplianceRuntime(final String version, final List<ServiceConfig> initial, final List<DataplaneWorker> workers,
         final CommandRings commands, final AtomicReference<int[]> probedBackends, final Map<Integer, ProbeRtt> probeRtts)
@@ -91,9 +97,52 @@ final class ApplianceRuntime implements RuntimeApi
         int id = 0;
         for (final ServiceConfig sc : initial)
         {
-            services.add(new ServiceEntry(id, sc.name(), sc.vip(), sc.port(), sc.protocol(), sc.scheduler(), id));
+            services.add(new ServiceEntry(id, sc.name(), sc.vip(), sc.port(), sc.protocol(), sc.scheduler(), id, sc.mode()));
             id++;
         }
+    }
+
+    /** The server-side LAN backends added at runtime must be on, when the config names it. */
+    void serverNetwork(final Ipv4Prefix network)
+    {
+        this.serverNetwork = network;
+    }
+
+    /** Runs after every service added or removed (on the control socket's thread). */
+    void onServicesChanged(final Runnable listener)
+    {
+        serviceListeners.add(listener);
+    }
+
+    /**
+     * Per VIP: true when some service on it has a backend that can take new flows (healthy,
+     * ready, weight above 0, MAC known), as worker 0 last published. Any thread.
+     */
+    Map<Integer, Boolean> vipsWithUsableBackends()
+    {
+        final Map<Integer, Boolean> usable = new LinkedHashMap<>();
+        for (final ServiceEntry s : services)
+        {
+            boolean any = false;
+            for (int slot = 0; slot < BackendStatsTable.MAX_BACKENDS && !any; slot++)
+            {
+                any = stats.handle(s.id(), slot) != 0 && stats.healthy(s.id(), slot) && stats.weight(s.id(), slot) > 0 &&
+                    stats.adminState(s.id(), slot) == AdminState.READY && stats.mac(s.id(), slot) != 0;
+            }
+            usable.merge(s.vip(), any, Boolean::logicalOr);
+        }
+        return usable;
+    }
+
+    /** The VIPs of the services now defined, each once. */
+    Set<Integer> vips()
+    {
+        final Set<Integer> vips = new LinkedHashSet<>();
+        for (final ServiceEntry s : services)
+        {
+            vips.add(s.vip());
+        }
+        return vips;
     }
 
     static ProbeRtt probeRtt(final Map<Integer, ProbeRtt> map, final int ip)
@@ -117,6 +166,7 @@ final class ApplianceRuntime implements RuntimeApi
         long txKickNanos = 0;
         long busyCycles = 0;
         long sleeps = 0;
+        long recovered = 0;
         for (final DataplaneWorker w : workers)
         {
             final DataplaneCounters c = w.counters;
@@ -129,11 +179,12 @@ final class ApplianceRuntime implements RuntimeApi
             txKickNanos += c.txKickNanos.get();
             busyCycles += c.busyCycles.get();
             sleeps += c.sleeps.get();
-            flowsUsed += w.flows.size() / 2;
+            recovered += c.flowsRecovered.get();
+            flowsUsed += w.pipeline == null ? 0 : w.pipeline.flowCount();
             flowCapacity += w.flows.capacity() / 2;
         }
         return new Info(version, Duration.ofNanos(System.nanoTime() - startedNanos), workers.size(), rxFrames, rxBytes,
-            txFrames, txBytes, drops, flowsUsed, flowCapacity, busyNanos, txKickNanos, busyCycles, sleeps);
+            txFrames, txBytes, drops, flowsUsed, flowCapacity, busyNanos, txKickNanos, busyCycles, sleeps, recovered);
     }
 
     /** A backend's slot in one worker's table (by address and port), or -1. */
@@ -327,6 +378,15 @@ final class ApplianceRuntime implements RuntimeApi
         {
             throw new CommandException("service '" + service + "' already has backend " + describe(backend));
         }
+        if (serverNetwork != null && !serverNetwork.contains(backend.ip()))
+        {
+            throw new CommandException("backend " + describe(backend) + " is not on the server-side LAN " + serverNetwork);
+        }
+        if (s.mode() == ForwardingMode.DSR && backend.port() != BackendConfig.SAME_PORT && backend.port() != s.port())
+        {
+            throw new CommandException("backend " + describe(backend) + ": a dsr service cannot change the port (" +
+                s.port() + ")");
+        }
         send(Commands.ADD_BACKEND, Commands.encodeBackend(message, 0, s.id(), backend.ip(), backend.port(), weight));
         if (findBackend(s, backend) < 0)
         {
@@ -349,6 +409,17 @@ final class ApplianceRuntime implements RuntimeApi
     @Override
     public void addService(final String name, final ServiceAddress address, final String scheduler)
     {
+        addService(name, address, scheduler, ForwardingMode.NAT);
+    }
+
+    @Override
+    public void addService(final String name, final ServiceAddress address, final String scheduler,
+        final ForwardingMode mode)
+    {
+        if (mode == ForwardingMode.DSR && serverNetwork == null)
+        {
+            throw new CommandException("mode dsr needs the server-side LAN: start lb with server-network (--server-network)");
+        }
         for (final ServiceEntry s : services)
         {
             if (s.name().equals(name))
@@ -378,8 +449,9 @@ final class ApplianceRuntime implements RuntimeApi
         // A new epoch every time, so flows of an earlier service with this id never find this one.
         final int ref = (++serviceEpoch << Service.ID_BITS) | id;
         send(Commands.ADD_SERVICE, Commands.encodeService(message, 0, ref, address.vip(), address.port(),
-            address.protocol().ipProtocolNumber(), kind.ordinal(), MaglevScheduler.DEFAULT_TABLE_SIZE, name));
-        services.add(new ServiceEntry(id, name, address.vip(), address.port(), address.protocol(), kind.userName(), ref));
+            address.protocol().ipProtocolNumber(), kind.ordinal(), MaglevScheduler.DEFAULT_TABLE_SIZE, mode.ordinal(), name));
+        services.add(new ServiceEntry(id, name, address.vip(), address.port(), address.protocol(), kind.userName(), ref, mode));
+        serviceListeners.forEach(l -> l.run());
     }
 
     @Override
@@ -389,6 +461,7 @@ final class ApplianceRuntime implements RuntimeApi
         message.putInt(Commands.SERVICE_ID_OFFSET, s.id());
         send(Commands.DEL_SERVICE, 4);
         services.remove(s);
+        serviceListeners.forEach(l -> l.run());
         probeAllBackends();
     }
 

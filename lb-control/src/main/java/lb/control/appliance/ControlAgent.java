@@ -1,5 +1,6 @@
 package lb.control.appliance;
 
+import java.util.ArrayDeque;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 import lb.control.Log;
@@ -32,7 +33,7 @@ final class ControlAgent implements Agent
     private final HealthProber prober;
     private final AtomicReference<int[]> probedBackends;
     private int[] probing;
-    private final java.util.ArrayDeque<long[]> undelivered = new java.util.ArrayDeque<>();
+    private final ArrayDeque<long[]> undelivered = new ArrayDeque<>();
     private boolean ringFullLogged;
     private final UnsafeBuffer probeFrame = new UnsafeBuffer(new byte[ArpPacket.FRAME_LENGTH]);
     private final UnsafeBuffer command = new UnsafeBuffer(new byte[64]);

@@ -41,6 +41,12 @@ public final class ConfigDefaults
     public static final String WORKERS = "1";
     /** The control interface's unix socket. */
     public static final String CONTROL_SOCKET = "/run/lb/lb.sock";
+    /** BGP hold time when BFD is off or the whole machine freezes (keepalive is a third): a dead instance's routes go within it. */
+    public static final String BGP_HOLD_TIME = "3s";
+    /** Debian's bird2. */
+    public static final String BIRD = "/usr/sbin/bird";
+    /** Forwarding mode of a service. */
+    public static final String MODE = "nat";
     /** Scheduler of a service: weighted least connections, ipvsadm's default. */
     public static final String SCHEDULER = "wlc";
     /** Maglev lookup table size: the prime the Maglev paper uses. */

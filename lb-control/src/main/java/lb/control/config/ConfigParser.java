@@ -42,10 +42,19 @@ import java.util.function.Function;
  * workers N                        # dataplane worker threads, 1..64 (1)
  * worker-cpus none|CPU[,CPU...]    # pin worker i to the i-th CPU (none)
  * control-socket PATH              # control interface's unix socket (/run/lb/lb.sock)
+ * server-network PREFIX            # the server-side LAN, e.g. 198.18.1.0/24 (needed by dsr services)
+ * bgp-local IP AS                  # announce the VIPs over BGP from this management address and AS
+ * bgp-neighbor IP AS               #   to this router (both needed to announce)
+ * bgp-next-hop IP                  #   routes point at this address (client-ip)
+ * bgp-bfd on|off                   #   BFD on the session, 100 ms x 3 (on)
+ * bgp-hold-time DURATION           #   BGP hold time, keepalive a third (3s)
+ * bird PATH                        #   the BIRD 2 binary lb runs as its child (/usr/sbin/bird)
+ * bird-dir PATH                    #   BIRD's config, socket and log (control-socket + ".bird")
  *
  * # one section per service, at least one
  * service NAME VIP:PORT/tcp|udp
  *   scheduler random|rr|wrr|lc|wlc|sh|maglev      # (wlc)
+ *   mode nat|dsr|ipip                             # how packets reach the backends (nat)
  *   maglev-table-size PRIME                       # maglev only (65537)
  *   backend IP[:PORT] [weight 0..10000]           # port defaults to the service port, weight to 1
  * </pre>
@@ -90,8 +99,17 @@ public final class ConfigParser
         global("workers", one("N", Values::workers, builder::workers));
         global("worker-cpus", one("none|CPU[,CPU...]", Values::workerCpus, builder::workerCpus));
         global("control-socket", one("PATH", Values::controlSocket, builder::controlSocket));
+        global("server-network", one("PREFIX", Ipv4Prefix::parse, builder::serverNetwork));
+        global("bgp-local", this::bgpEnd);
+        global("bgp-neighbor", this::bgpEnd);
+        global("bgp-next-hop", one("IP", Ipv4::parse, builder::bgpNextHop));
+        global("bgp-bfd", one("on|off", Values::onOff, builder::bgpBfd));
+        global("bgp-hold-time", one("DURATION", Values::duration, builder::bgpHoldTime));
+        global("bird", one("PATH", Path::of, builder::bird));
+        global("bird-dir", one("PATH", Path::of, builder::birdDir));
         global("service", this::service);
         serviceScoped("scheduler", one("NAME", Values::scheduler, (name, at) -> service.scheduler(name, at)));
+        serviceScoped("mode", one("nat|dsr|ipip", Values::mode, (mode, at) -> service.mode(mode, at)));
         serviceScoped("maglev-table-size",
             one("PRIME", Values::maglevTableSize, (size, at) -> service.maglevTableSize(size, at)));
         serviceScoped("backend", this::backend);
@@ -260,6 +278,22 @@ public final class ConfigParser
             {
                 builder.rxFrameCount(value(field, words[i + 1], Values::frameCount), origin);
             }
+        }
+    }
+
+    /** bgp-local IP AS, bgp-neighbor IP AS. */
+    private void bgpEnd(final String[] words)
+    {
+        final String field = words[0];
+        expectValues(field, words.length - 1, 2, field + " IP AS");
+        final Values.IpAndAs end = new Values.IpAndAs(value(field, words[1], Ipv4::parse), value(field + " AS", words[2], Values::asNumber));
+        if (field.equals("bgp-local"))
+        {
+            builder.bgpLocal(end, here());
+        }
+        else
+        {
+            builder.bgpNeighbor(end, here());
         }
     }
 

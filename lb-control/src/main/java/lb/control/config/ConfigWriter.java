@@ -36,6 +36,21 @@ public final class ConfigWriter
         line(out, "workers " + config.workers());
         line(out, "worker-cpus " + Values.formatWorkerCpus(config.workerCpus()));
         line(out, "control-socket " + config.controlSocket());
+        if (config.serverNetwork() != null)
+        {
+            line(out, "server-network " + config.serverNetwork());
+        }
+        final BgpConfig bgp = config.bgp();
+        if (bgp != null)
+        {
+            line(out, "bgp-local " + Ipv4.format(bgp.localIp()) + " " + bgp.localAs());
+            line(out, "bgp-neighbor " + Ipv4.format(bgp.neighborIp()) + " " + bgp.neighborAs());
+            line(out, "bgp-next-hop " + Ipv4.format(bgp.nextHop()));
+            line(out, "bgp-bfd " + (bgp.bfd() ? "on" : "off"));
+            line(out, "bgp-hold-time " + Values.formatDuration(bgp.holdTime()));
+            line(out, "bird " + bgp.bird());
+            line(out, "bird-dir " + bgp.runDir());
+        }
 
         final int defaultTableSize = Values.maglevTableSize(ConfigDefaults.MAGLEV_TABLE_SIZE);
         for (final ServiceConfig service : config.services())
@@ -43,6 +58,7 @@ public final class ConfigWriter
             out.append('\n');
             line(out, "service " + service.name() + " " + service.key());
             line(out, "  scheduler " + service.scheduler());
+            line(out, "  mode " + service.mode().configName());
             if (service.scheduler().equals("maglev") || service.maglevTableSize() != defaultTableSize)
             {
                 line(out, "  maglev-table-size " + service.maglevTableSize());

@@ -25,6 +25,9 @@ import java.util.Objects;
  * @param workers         the number of dataplane worker threads.
  * @param workerCpus      the CPU each worker is pinned to, in worker order; empty: not pinned.
  * @param controlSocket   the unix socket path of the control interface.
+ * @param serverNetwork   the server-side LAN (backends must be on it), or null when not given;
+ *                        required by DSR services.
+ * @param bgp             how lb announces its VIPs over BGP, or null: not announced.
  */
 public record LbConfig(
     String clientInterface,
@@ -40,7 +43,9 @@ public record LbConfig(
     RxRingConfig rxRing,
     int workers,
     List<Integer> workerCpus,
-    Path controlSocket)
+    Path controlSocket,
+    Ipv4Prefix serverNetwork,
+    BgpConfig bgp)
 {
     /** Copies the service list so the record stays immutable, and rejects nulls. */
     public LbConfig
@@ -55,6 +60,16 @@ public record LbConfig(
         Objects.requireNonNull(rxRing, "rxRing");
         workerCpus = List.copyOf(workerCpus);
         Objects.requireNonNull(controlSocket, "controlSocket");
+    }
+
+    /** A config without server-network and without BGP. */
+    public LbConfig(final String clientInterface, final String serverInterface, final int clientIp, final int gatewayIp,
+        final List<ServiceConfig> services, final ProbeConfig probe, final FlowTimeouts timeouts, final int flowCapacity,
+        final IdleStrategyKind idleStrategy, final Duration idleSpin, final RxRingConfig rxRing, final int workers,
+        final List<Integer> workerCpus, final Path controlSocket)
+    {
+        this(clientInterface, serverInterface, clientIp, gatewayIp, services, probe, timeouts, flowCapacity, idleStrategy,
+            idleSpin, rxRing, workers, workerCpus, controlSocket, null, null);
     }
 
     /**

@@ -1,5 +1,7 @@
 package lb.control.config;
 
+import lb.dataplane.pipeline.ForwardingMode;
+
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -42,6 +44,14 @@ public final class LbConfigBuilder
     private final Setting<Integer> workers = defaulted(Values.workers(ConfigDefaults.WORKERS));
     private final Setting<List<Integer>> workerCpus = defaulted(Values.workerCpus(ConfigDefaults.WORKER_CPUS));
     private final Setting<Path> controlSocket = defaulted(Values.controlSocket(ConfigDefaults.CONTROL_SOCKET));
+    private final Setting<Ipv4Prefix> serverNetwork = new Setting<>("server-network", "--server-network", "PREFIX");
+    private final Setting<Values.IpAndAs> bgpLocal = new Setting<>("bgp-local", null, "IP AS");
+    private final Setting<Values.IpAndAs> bgpNeighbor = new Setting<>("bgp-neighbor", null, "IP AS");
+    private final Setting<Integer> bgpNextHop = new Setting<>("bgp-next-hop", null, "IP");
+    private final Setting<Boolean> bgpBfd = defaulted(Boolean.TRUE);
+    private final Setting<Duration> bgpHoldTime = defaulted(Values.duration(ConfigDefaults.BGP_HOLD_TIME));
+    private final Setting<Path> bird = defaulted(Path.of(ConfigDefaults.BIRD));
+    private final Setting<Path> birdDir = new Setting<>("bird-dir", null, "PATH");
     private final List<ServiceDraft> services = new ArrayList<>();
 
     /** A builder for settings that come from the command line only. */
@@ -106,6 +116,66 @@ public final class LbConfigBuilder
     public LbConfigBuilder gatewayIp(final int ip, final Origin origin)
     {
         gatewayIp.set(ip, origin);
+        return this;
+    }
+
+    /**
+     * @param prefix the server-side LAN.
+     * @param origin where it was set.
+     * @return this.
+     */
+    public LbConfigBuilder serverNetwork(final Ipv4Prefix prefix, final Origin origin)
+    {
+        serverNetwork.set(prefix, origin);
+        return this;
+    }
+
+    /** @return this, with lb's BGP session source address and AS. */
+    public LbConfigBuilder bgpLocal(final Values.IpAndAs local, final Origin origin)
+    {
+        bgpLocal.set(local, origin);
+        return this;
+    }
+
+    /** @return this, with the router lb announces its VIPs to. */
+    public LbConfigBuilder bgpNeighbor(final Values.IpAndAs neighbor, final Origin origin)
+    {
+        bgpNeighbor.set(neighbor, origin);
+        return this;
+    }
+
+    /** @return this, with the next hop lb's routes carry (default: client-ip). */
+    public LbConfigBuilder bgpNextHop(final int ip, final Origin origin)
+    {
+        bgpNextHop.set(ip, origin);
+        return this;
+    }
+
+    /** @return this, with BFD on the BGP session on or off. */
+    public LbConfigBuilder bgpBfd(final boolean on, final Origin origin)
+    {
+        bgpBfd.set(on, origin);
+        return this;
+    }
+
+    /** @return this, with the BGP hold time. */
+    public LbConfigBuilder bgpHoldTime(final Duration holdTime, final Origin origin)
+    {
+        bgpHoldTime.set(holdTime, origin);
+        return this;
+    }
+
+    /** @return this, with the BIRD binary. */
+    public LbConfigBuilder bird(final Path binary, final Origin origin)
+    {
+        bird.set(binary, origin);
+        return this;
+    }
+
+    /** @return this, with BIRD's run directory. */
+    public LbConfigBuilder birdDir(final Path dir, final Origin origin)
+    {
+        birdDir.set(dir, origin);
         return this;
     }
 
@@ -345,6 +415,7 @@ public final class LbConfigBuilder
         {
             built.add(service.build(byName, byKey, client, gateway));
         }
+        final BgpConfig bgp = bgp(client);
 
         return new LbConfig(
             clientIf,
@@ -361,11 +432,18 @@ public final class LbConfigBuilder
             new RxRingConfig(rxRingVersion.value, rxFrameSize.value, rxFrameCount.value),
             workers.value,
             workerCpus.value,
-            controlSocket.value);
+            controlSocket.value,
+            serverNetwork.value,
+            bgp);
     }
 
     private <T> T required(final Setting<T> setting)
     {
+        if (setting.value == null && setting.flag == null)
+        {
+            throw new ConfigException((fileName != null ? fileName : "config") + ": " + setting.directive +
+                ": not set (add '" + setting.directive + " " + setting.valueLabel + "')", false);
+        }
         if (setting.value == null)
         {
             throw fileName != null ?
@@ -375,6 +453,28 @@ public final class LbConfigBuilder
                     ", or --config FILE)", true);
         }
         return setting.value;
+    }
+
+    /** The BGP settings, when any is given: local and neighbor are then required. */
+    private BgpConfig bgp(final int clientIp)
+    {
+        final boolean any = bgpLocal.value != null || bgpNeighbor.value != null || bgpNextHop.value != null ||
+            birdDir.value != null;
+        if (!any)
+        {
+            return null;
+        }
+        final Values.IpAndAs local = required(bgpLocal);
+        final Values.IpAndAs neighbor = required(bgpNeighbor);
+        if (local.ip() == neighbor.ip())
+        {
+            throw new ConfigException(bgpNeighbor.origin, "bgp-neighbor", Ipv4.format(neighbor.ip()) +
+                " is also bgp-local (" + bgpLocal.origin.referenceFrom(bgpNeighbor.origin) + ")");
+        }
+        final Path runDir = birdDir.value != null ? birdDir.value :
+            controlSocket.value.resolveSibling(controlSocket.value.getFileName() + ".bird");
+        return new BgpConfig(local.ip(), local.as(), neighbor.ip(), neighbor.as(),
+            bgpNextHop.value != null ? bgpNextHop.value : clientIp, bgpBfd.value, bgpHoldTime.value, bird.value, runDir);
     }
 
     /** The VIP of some service equal to the address, for clash messages, or null. */
@@ -434,6 +534,8 @@ public final class LbConfigBuilder
         private Origin schedulerOrigin;
         private int maglevTableSize = Values.maglevTableSize(ConfigDefaults.MAGLEV_TABLE_SIZE);
         private Origin maglevTableSizeOrigin;
+        private ForwardingMode mode = ForwardingMode.NAT;
+        private Origin modeOrigin;
         private final List<BackendDraft> backends = new ArrayList<>();
 
         private ServiceDraft(final String name, final Values.ServiceAddress address, final Origin origin)
@@ -464,6 +566,18 @@ public final class LbConfigBuilder
         {
             this.scheduler = name;
             this.schedulerOrigin = origin;
+            return this;
+        }
+
+        /**
+         * @param mode   how packets reach the backends.
+         * @param origin where it was set.
+         * @return this.
+         */
+        public ServiceDraft mode(final ForwardingMode mode, final Origin origin)
+        {
+            this.mode = mode;
+            this.modeOrigin = origin;
             return this;
         }
 
@@ -534,6 +648,7 @@ public final class LbConfigBuilder
                             " (" + same.origin().referenceFrom(backend.origin()) + ")"));
                 }
                 checkBackendNotOwnAddress(backend, clientIp, gatewayIp);
+                checkBackendForMode(backend, endpoint, port);
                 built.add(new BackendConfig(ip, backend.address().port(), backend.weight()));
             }
 
@@ -551,7 +666,34 @@ public final class LbConfigBuilder
             }
 
             return new ServiceConfig(
-                name, address.vip(), address.port(), address.protocol(), scheduler, maglevTableSize, built);
+                name, address.vip(), address.port(), address.protocol(), scheduler, maglevTableSize, built, mode);
+        }
+
+        /**
+         * Backends are reached on the server-side LAN in every mode (their MACs come from ARP).
+         * DSR delivers the client's packet unchanged, so it cannot map ports, and needs the LAN
+         * to be known so that a backend elsewhere is an error here, not a silent black hole.
+         */
+        private void checkBackendForMode(final BackendDraft backend, final String endpoint, final int port)
+        {
+            final Ipv4Prefix lan = serverNetwork.value;
+            if (mode == ForwardingMode.DSR && lan == null)
+            {
+                throw new ConfigException(modeOrigin != null ? modeOrigin : origin, "mode",
+                    "dsr needs the server-side LAN: add 'server-network PREFIX' (e.g. 198.18.1.0/24) above the services");
+            }
+            if (lan != null && !lan.contains(backend.address().ip()))
+            {
+                throw new ConfigException(backend.origin(), "backend", Ipv4.format(backend.address().ip()) +
+                    " is not on the server-side LAN " + lan + " (server-network, " + serverNetwork.origin.referenceFrom(backend.origin()) +
+                    "): lb reaches backends on that LAN only");
+            }
+            if (mode == ForwardingMode.DSR && port != address.port())
+            {
+                throw new ConfigException(backend.origin(), "backend", endpoint + ": a dsr service cannot change the port " +
+                    "(the backend gets the client's packet unchanged, to port " + address.port() + "); drop ':" + port +
+                    "' or use mode nat");
+            }
         }
 
         private void checkVipNotOwnAddress(final int clientIp, final int gatewayIp)

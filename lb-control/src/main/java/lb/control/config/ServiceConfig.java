@@ -1,5 +1,7 @@
 package lb.control.config;
 
+import lb.dataplane.pipeline.ForwardingMode;
+
 import java.util.List;
 import java.util.Objects;
 
@@ -15,6 +17,7 @@ import java.util.Objects;
  * @param maglevTableSize the Maglev lookup table size, a prime; only the {@code maglev}
  *                        scheduler uses it.
  * @param backends        the backends, at least one, unique by address and port.
+ * @param mode            how packets reach the backends: NAT, direct server return or IP-in-IP.
  */
 public record ServiceConfig(
     String name,
@@ -23,7 +26,8 @@ public record ServiceConfig(
     Protocol protocol,
     String scheduler,
     int maglevTableSize,
-    List<BackendConfig> backends)
+    List<BackendConfig> backends,
+    ForwardingMode mode)
 {
     /**
      * The scheduler names, in the spirit of ipvsadm: random, round robin, weighted round robin,
@@ -37,7 +41,15 @@ public record ServiceConfig(
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(protocol, "protocol");
         Objects.requireNonNull(scheduler, "scheduler");
+        Objects.requireNonNull(mode, "mode");
         backends = List.copyOf(backends);
+    }
+
+    /** A NAT service. */
+    public ServiceConfig(final String name, final int vip, final int port, final Protocol protocol, final String scheduler,
+        final int maglevTableSize, final List<BackendConfig> backends)
+    {
+        this(name, vip, port, protocol, scheduler, maglevTableSize, backends, ForwardingMode.NAT);
     }
 
     /**
@@ -59,6 +71,6 @@ public record ServiceConfig(
     public String toString()
     {
         return "ServiceConfig[" + name + " " + key() + " scheduler " + scheduler +
-            " maglevTableSize " + maglevTableSize + " backends " + backends + "]";
+            " maglevTableSize " + maglevTableSize + " mode " + mode.configName() + " backends " + backends + "]";
     }
 }

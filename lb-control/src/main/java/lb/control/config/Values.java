@@ -3,11 +3,14 @@ package lb.control.config;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Collection;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import lb.dataplane.pipeline.ForwardingMode;
+
 
 /**
  * Parsers for single setting values, shared by the config file and the command line so both
@@ -186,6 +189,53 @@ public final class Values
     }
 
     /**
+     * @param text nat, dsr or ipip.
+     * @return the forwarding mode.
+     */
+    public static ForwardingMode mode(final String text)
+    {
+        final ForwardingMode mode = ForwardingMode.parse(text);
+        if (mode == null)
+        {
+            final List<String> names = List.of("nat", "dsr", "ipip");
+            throw new IllegalArgumentException("unknown mode '" + text + "'" + didYouMean(text, names) +
+                ", expected one of " + String.join(", ", names));
+        }
+        return mode;
+    }
+
+    /**
+     * @param text on or off.
+     * @return true for on.
+     */
+    public static boolean onOff(final String text)
+    {
+        if (text.equals("on") || text.equals("off"))
+        {
+            return text.equals("on");
+        }
+        throw new IllegalArgumentException("expected on or off, got '" + text + "'");
+    }
+
+    /**
+     * @param text a 32-bit AS number, 1..4294967295.
+     * @return the number.
+     */
+    public static long asNumber(final String text)
+    {
+        if (!text.matches("[0-9]{1,10}") || Long.parseLong(text) < 1 || Long.parseLong(text) > 0xFFFF_FFFFL)
+        {
+            throw new IllegalArgumentException("AS number '" + text + "' is not 1..4294967295");
+        }
+        return Long.parseLong(text);
+    }
+
+    /** An address with an AS number: one end of a BGP session. */
+    public record IpAndAs(int ip, long as)
+    {
+    }
+
+    /**
      * @param text {@code tcp} or {@code udp}.
      * @return the protocol.
      */
@@ -330,7 +380,7 @@ public final class Values
      */
     public static String formatWorkerCpus(final List<Integer> cpus)
     {
-        return cpus.isEmpty() ? "none" : cpus.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(","));
+        return cpus.isEmpty() ? "none" : cpus.stream().map(String::valueOf).collect(Collectors.joining(","));
     }
 
     /**

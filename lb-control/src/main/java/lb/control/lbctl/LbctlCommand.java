@@ -241,7 +241,7 @@ public final class LbctlCommand implements Callable<Integer>
     }
 
     /** {@code lbctl set ...}. */
-    @Command(name = "set", description = "Change a backend.")
+    @Command(name = "set", description = "Change a backend, or drain this instance from the router.")
     static final class Set
     {
         @CommandLine.ParentCommand
@@ -265,6 +265,13 @@ public final class LbctlCommand implements Callable<Integer>
         {
             return lbctl.send(List.of("set", "state", service, backend, state), false);
         }
+
+        @Command(name = "announce", description = "off: withdraw every VIP from the router (drain this instance " +
+            "before maintenance; flows still arriving are forwarded); on: announce again.")
+        int announce(@Parameters(paramLabel = "on|off") final String onOff)
+        {
+            return lbctl.send(List.of("set", "announce", onOff), false);
+        }
     }
 
     /** {@code lbctl add ...}. */
@@ -285,14 +292,24 @@ public final class LbctlCommand implements Callable<Integer>
         }
 
         @Command(name = "service", description = "Add a service without backends (scheduler: random, rr, wrr, " +
-            "lc, wlc, sh or maglev; default " + ConfigDefaults.SCHEDULER + ").")
+            "lc, wlc, sh or maglev; default " + ConfigDefaults.SCHEDULER + "; mode: nat, dsr or ipip, default " +
+            ConfigDefaults.MODE + ").")
         int service(
             @Parameters(paramLabel = "NAME") final String name,
             @Parameters(paramLabel = "VIP:PORT/PROTO") final String address,
-            @Parameters(paramLabel = "SCHEDULER", arity = "0..1") final String scheduler)
+            @Parameters(paramLabel = "SCHEDULER", arity = "0..1") final String scheduler,
+            @Parameters(paramLabel = "MODE", arity = "0..1") final String mode)
         {
-            return lbctl.send(scheduler == null ? List.of("add", "service", name, address) :
-                List.of("add", "service", name, address, scheduler), false);
+            final List<String> words = new ArrayList<>(List.of("add", "service", name, address));
+            if (scheduler != null)
+            {
+                words.add(scheduler);
+            }
+            if (mode != null)
+            {
+                words.add(mode);
+            }
+            return lbctl.send(words, false);
         }
     }
 

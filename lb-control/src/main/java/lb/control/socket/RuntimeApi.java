@@ -6,12 +6,16 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-
 import lb.control.config.BackendConfig;
+import lb.control.config.Ipv4;
 import lb.control.config.Protocol;
+import lb.control.config.ServiceConfig;
+import lb.control.config.Values;
 import lb.control.config.Values.BackendAddress;
 import lb.control.config.Values.ServiceAddress;
+import lb.dataplane.pipeline.ForwardingMode;
 import lb.dataplane.sched.AdminState;
+
 
 /**
  * The operations of the runtime API (the control socket), which the appliance implements. Reads
@@ -23,13 +27,34 @@ import lb.dataplane.sched.AdminState;
  * one-line reason naming the object; arguments arrive already parsed and range-checked.
  * <p>
  * Addresses are {@code int}s holding the IPv4 address as a big-endian number (see
- * {@link lb.control.config.Ipv4}). A backend is named within its service by address and port; a
+ * {@link Ipv4}). A backend is named within its service by address and port; a
  * {@link BackendAddress} whose port is {@link BackendConfig#SAME_PORT} means the service's port.
  */
 public interface RuntimeApi
 {
     /** @return the appliance as a whole. */
     Info info();
+
+    /**
+     * What lb announces over BGP: per VIP whether lb wants it announced (lb runs, is not drained
+     * and the VIP has a healthy backend) and whether BIRD confirms it is. {@link Announcements#NONE}
+     * when lb announces nothing (no BGP in its config).
+     */
+    default Announcements announcements()
+    {
+        return Announcements.NONE;
+    }
+
+    /**
+     * Drains this instance from the router (off: every VIP withdrawn, forwarding goes on for the
+     * flows still arriving) or puts it back (on: VIPs announced again as their health allows).
+     *
+     * @param on false to withdraw every VIP.
+     */
+    default void setAnnounce(final boolean on)
+    {
+        throw new CommandException("lb announces nothing: its config has no bgp-local/bgp-neighbor");
+    }
 
     /** @return per service and per backend state and counters, sampled together. */
     Stats stats();
@@ -85,11 +110,26 @@ public interface RuntimeApi
     /**
      * Adds a service with no backends yet.
      *
-     * @param name      a new service name (see {@link lb.control.config.Values#serviceName}).
+     * @param name      a new service name (see {@link Values#serviceName}).
      * @param address   its VIP, port and protocol; no other service may have them.
-     * @param scheduler one of {@link lb.control.config.ServiceConfig#SCHEDULERS}.
+     * @param scheduler one of {@link ServiceConfig#SCHEDULERS}.
      */
     void addService(String name, ServiceAddress address, String scheduler);
+
+    /**
+     * Adds a service with no backends yet, forwarding in the given mode.
+     *
+     * @param mode how packets reach its backends.
+     */
+    default void addService(final String name, final ServiceAddress address, final String scheduler,
+        final ForwardingMode mode)
+    {
+        if (mode != ForwardingMode.NAT)
+        {
+            throw new CommandException("mode " + mode.configName() + " is not supported here");
+        }
+        addService(name, address, scheduler);
+    }
 
     /**
      * Removes a service, its backends and its flows.
@@ -129,9 +169,40 @@ public interface RuntimeApi
      * @param busyCycles   duty cycles that moved frames (rxPackets / busyCycles is the mean batch).
      * @param sleeps       times a worker blocked in poll() for want of frames.
      */
+    /**
+     * @param configured         whether lb announces at all.
+     * @param enabled            false while drained by {@link #setAnnounce}.
+     * @param sessionEstablished the BGP session to the router is up.
+     * @param errors             failed exchanges with BIRD (each retried).
+     * @param birdRestarts       times BIRD exited and was started again.
+     * @param vips               every VIP, in service order.
+     */
+    record Announcements(boolean configured, boolean enabled, boolean sessionEstablished, long errors, long birdRestarts,
+        List<VipAnnouncement> vips)
+    {
+        /** lb announces nothing. */
+        public static final Announcements NONE = new Announcements(false, false, false, 0, 0, List.of());
+
+        /** Copies the list. */
+        public Announcements
+        {
+            vips = List.copyOf(vips);
+        }
+    }
+
+    /**
+     * @param vip       the address.
+     * @param wanted    lb wants it announced.
+     * @param announced BIRD confirms the route is exported on an established session.
+     */
+    record VipAnnouncement(int vip, boolean wanted, boolean announced)
+    {
+    }
+
     record Info(
         String version, Duration uptime, int workers, long rxPackets, long rxBytes, long txPackets, long txBytes,
-        long dropped, long flowsUsed, long flowCapacity, long busyNanos, long txKickNanos, long busyCycles, long sleeps)
+        long dropped, long flowsUsed, long flowCapacity, long busyNanos, long txKickNanos, long busyCycles, long sleeps,
+        long flowsRecovered)
     {
         /**
          * Frames one worker moves per second of busy time: its capacity if it never had to wait,

@@ -6,7 +6,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-
 import lb.control.config.BackendConfig;
 import lb.control.config.ConfigDefaults;
 import lb.control.config.Ipv4;
@@ -15,6 +14,7 @@ import lb.control.config.Values;
 import lb.control.config.Values.BackendAddress;
 import lb.control.config.Values.ServiceAddress;
 import lb.control.socket.CommandDispatcher.Output;
+import lb.control.socket.RuntimeApi.Announcements;
 import lb.control.socket.RuntimeApi.BackendLatency;
 import lb.control.socket.RuntimeApi.BackendStats;
 import lb.control.socket.RuntimeApi.DropCount;
@@ -26,7 +26,10 @@ import lb.control.socket.RuntimeApi.Percentiles;
 import lb.control.socket.RuntimeApi.Sample;
 import lb.control.socket.RuntimeApi.ServiceStats;
 import lb.control.socket.RuntimeApi.Stats;
+import lb.control.socket.RuntimeApi.VipAnnouncement;
+import lb.dataplane.pipeline.ForwardingMode;
 import lb.dataplane.sched.AdminState;
+
 
 /**
  * The commands of the runtime API, registered on a {@link CommandDispatcher} against a
@@ -82,11 +85,13 @@ public final class RuntimeCommands
                 ConfigDefaults.WEIGHT + ")", Output.TEXT, commands::addBackend)
             .register("del backend", "SERVICE IP[:PORT]", "remove a backend; its flows end",
                 Output.TEXT, commands::delBackend)
-            .register("add service", "NAME VIP:PORT/PROTO [SCHEDULER]", "add a service without backends (scheduler: " +
+            .register("add service", "NAME VIP:PORT/PROTO [SCHEDULER] [MODE]", "add a service without backends (scheduler: " +
                 String.join("|", ServiceConfig.SCHEDULERS) + ", default " + ConfigDefaults.SCHEDULER +
-                ")", Output.TEXT, commands::addService)
+                "; mode: nat|dsr|ipip, default " + ConfigDefaults.MODE + ")", Output.TEXT, commands::addService)
             .register("del service", "NAME", "remove a service, its backends and flows",
-                Output.TEXT, commands::delService);
+                Output.TEXT, commands::delService)
+            .register("set announce", "on|off", "off: withdraw every VIP from the router (drain this instance); " +
+                "on: announce them again", Output.TEXT, commands::setAnnounce);
         return dispatcher;
     }
 
@@ -110,7 +115,21 @@ public final class RuntimeCommands
             .add("worker_tx_kick", Table.cell(formatNanos(info.txKickNanos()), info.txKickNanos()), "worker_tx_kick_ns")
             .add("worker_busy_cycles", info.busyCycles())
             .add("worker_sleeps", info.sleeps())
-            .add("capacity_pps", info.capacityPps());
+            .add("capacity_pps", info.capacityPps())
+            .add("flows_recovered", info.flowsRecovered());
+        final Announcements announcements = api.announcements();
+        if (announcements.configured())
+        {
+            fields.add("bgp_session", announcements.sessionEstablished() ? "established" : "down")
+                .add("announce", announcements.enabled() ? "on" : "off (drained)")
+                .add("bird_errors", announcements.errors())
+                .add("bird_restarts", announcements.birdRestarts());
+            for (final VipAnnouncement vip : announcements.vips())
+            {
+                fields.add("vip " + Ipv4.format(vip.vip()), vip.announced() ? "announced" :
+                    vip.wanted() ? "withdrawn (announcing)" : "withdrawn", "vip_" + Ipv4.format(vip.vip()).replace('.', '_'));
+            }
+        }
         return Reply.of(fields);
     }
 
@@ -300,9 +319,19 @@ public final class RuntimeCommands
         final ServiceAddress address = arguments.parse(1, "VIP:PORT/PROTO", Values::serviceAddress);
         final String scheduler = arguments.has(2) ? arguments.parse(2, "SCHEDULER", Values::scheduler) :
             ConfigDefaults.SCHEDULER;
-        api.addService(name, address, scheduler);
+        final ForwardingMode mode = arguments.has(3) ? arguments.parse(3, "MODE", Values::mode) :
+            ForwardingMode.NAT;
+        api.addService(name, address, scheduler, mode);
         return Reply.message("added service " + name + " " + Ipv4.format(address.vip()) + ":" + address.port() + "/" +
-            address.protocol().configName() + " scheduler " + scheduler);
+            address.protocol().configName() + " scheduler " + scheduler + " mode " + mode.configName());
+    }
+
+    private Reply setAnnounce(final Arguments arguments)
+    {
+        final boolean on = arguments.parse(0, "on|off", Values::onOff);
+        api.setAnnounce(on);
+        return Reply.message(on ? "announce on: VIPs with a healthy backend are announced" :
+            "announce off: every VIP withdrawn");
     }
 
     private Reply delService(final Arguments arguments)

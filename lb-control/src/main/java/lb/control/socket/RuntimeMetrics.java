@@ -44,6 +44,7 @@ public final class RuntimeMetrics
     {
         final List<MetricFamily> families = new ArrayList<>();
         appliance(api.info(), families);
+        announcements(api.announcements(), families);
         drops(api.drops(), families);
         final Stats stats = api.stats();
         services(stats.services(), families);
@@ -70,6 +71,27 @@ public final class RuntimeMetrics
             (double)info.txKickNanos() / NANOS_PER_SECOND));
         families.add(counter("lb_worker_busy_cycles_total", "Worker duty cycles that moved frames.", info.busyCycles()));
         families.add(counter("lb_worker_sleeps_total", "Times a worker blocked in poll() for want of frames.", info.sleeps()));
+        families.add(counter("lb_flows_recovered_total", "One-way flows re-created from a mid-connection segment by the consistent hash.",
+            info.flowsRecovered()));
+    }
+
+    private static void announcements(final RuntimeApi.Announcements announcements, final List<MetricFamily> families)
+    {
+        if (!announcements.configured())
+        {
+            return;
+        }
+        families.add(gauge("lb_bgp_session_up", "1 while the BGP session to the router is established.",
+            announcements.sessionEstablished() ? 1L : 0L));
+        families.add(counter("lb_bird_errors_total", "Failed exchanges with BIRD (each retried).", announcements.errors()));
+        families.add(counter("lb_bird_restarts_total", "Times BIRD exited and lb started it again.", announcements.birdRestarts()));
+        final List<Sample> samples = new ArrayList<>();
+        for (final RuntimeApi.VipAnnouncement vip : announcements.vips())
+        {
+            samples.add(sample(labels("vip", Ipv4.format(vip.vip())), vip.announced() ? 1L : 0L));
+        }
+        families.add(new MetricFamily("lb_vip_announced", MetricType.GAUGE,
+            "1 while the VIP's route is announced to the router.", samples));
     }
 
     private static void drops(final List<DropCount> drops, final List<MetricFamily> families)

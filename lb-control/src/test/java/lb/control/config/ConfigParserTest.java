@@ -1,20 +1,21 @@
 package lb.control.config;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.stream.Stream;
-
+import lb.dataplane.pipeline.ForwardingMode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+
 
 class ConfigParserTest
 {
@@ -193,12 +194,14 @@ class ConfigParserTest
             "",
             "service web 198.18.0.100:80/tcp",
             "  scheduler wrr",
+            "  mode nat",
             "  backend 198.18.1.11 weight 28",
             "  backend 198.18.1.12:8080 weight 3",
             "  backend 198.18.1.13 weight 2",
             "",
             "service dns 198.18.0.101:53/udp",
             "  scheduler maglev",
+            "  mode nat",
             "  maglev-table-size 65537",
             "  backend 198.18.1.11 weight 1",
             ""), written);
@@ -373,6 +376,56 @@ class ConfigParserTest
     private static Arguments error(final String text, final String message)
     {
         return Arguments.of(text, message);
+    }
+
+    @Test
+    void oneWayModesAndBgpParseAndPrintBack()
+    {
+        final LbConfig config = build(HEADER + "\nserver-network 198.18.1.0/24\n" +
+            "bgp-local 198.18.3.11 65001\nbgp-neighbor 198.18.3.1 65000\nbgp-bfd off\n" +
+            "service web 198.18.0.100:80/tcp\n  scheduler maglev\n  mode dsr\n  backend 198.18.1.11\n" +
+            "service tun 198.18.0.100:81/tcp\n  mode ipip\n  backend 198.18.1.12:8081\n");
+        assertEquals(ForwardingMode.DSR, config.services().get(0).mode());
+        assertEquals(ForwardingMode.IPIP, config.services().get(1).mode());
+        assertEquals("198.18.1.0/24", config.serverNetwork().toString());
+        final BgpConfig bgp = config.bgp();
+        assertEquals(Ipv4.parse("198.18.3.11"), bgp.localIp());
+        assertEquals(65001, bgp.localAs());
+        assertEquals(Ipv4.parse("198.18.3.1"), bgp.neighborIp());
+        assertEquals(65000, bgp.neighborAs());
+        assertEquals(Ipv4.parse("198.18.0.1"), bgp.nextHop(), "next hop: client-ip unless set");
+        assertEquals(false, bgp.bfd());
+        assertEquals(Path.of("/run/lb/lb.sock.bird"), bgp.runDir());
+        assertEquals(config, build(ConfigWriter.format(config)));
+    }
+
+    @Test
+    void oneWayModesRejectWhatTheyCannotDo()
+    {
+        assertEquals("lb.conf:8: backend: 198.18.1.11:8080: a dsr service cannot change the port (the backend gets " +
+                "the client's packet unchanged, to port 80); drop ':8080' or use mode nat",
+            error(HEADER + "\nserver-network 198.18.1.0/24\nservice web 198.18.0.100:80/tcp\n  mode dsr\n" +
+                "  backend 198.18.1.11:8080\n"));
+        assertEquals("lb.conf:6: mode: dsr needs the server-side LAN: add 'server-network PREFIX' (e.g. 198.18.1.0/24) " +
+                "above the services",
+            error(HEADER + "\nservice web 198.18.0.100:80/tcp\n  mode dsr\n  backend 198.18.1.11\n"));
+        assertEquals("lb.conf:8: backend: 198.18.2.11 is not on the server-side LAN 198.18.1.0/24 (server-network, " +
+                "line 5): lb reaches backends on that LAN only",
+            error(HEADER + "\nserver-network 198.18.1.0/24\nservice web 198.18.0.100:80/tcp\n  mode dsr\n" +
+                "  backend 198.18.2.11\n"));
+        assertEquals("lb.conf:7: backend: 198.18.1.1 is lb's own address, the gateway-ip (line 4)",
+            error(HEADER + "\nservice tun 198.18.0.100:80/tcp\n  mode ipip\n  backend 198.18.1.1\n"));
+        assertEquals("lb.conf:7: mode: unknown mode 'dr' (did you mean 'dsr'?), expected one of nat, dsr, ipip",
+            error(HEADER + "\nservice web 198.18.0.100:80/tcp\n  backend 198.18.1.11\n  mode dr\n"));
+        assertEquals("lb.conf:5: bgp-local AS: AS number '0' is not 1..4294967295",
+            error(HEADER + "\nbgp-local 198.18.3.11 0\n"));
+        assertEquals("lb.conf: bgp-neighbor: not set (add 'bgp-neighbor IP AS')",
+            error(HEADER + "\nbgp-local 198.18.3.11 65001\nservice web 198.18.0.100:80/tcp\n  backend 198.18.1.11\n"));
+    }
+
+    private static String error(final String text)
+    {
+        return assertThrows(ConfigException.class, () -> build(text)).getMessage();
     }
 
     private static LbConfig build(final String text)

@@ -44,7 +44,14 @@ final class LbRun implements AutoCloseable
         {
             Files.createDirectories(dir);
             final Path log = Files.createTempFile(dir, "lb-", ".log");
-            final LbRun run = new LbRun(testbed, log, testbed.start("lb", testbed.lbCommand(args), log));
+            final List<String> full = new ArrayList<>(args);
+            if (!full.contains("--control-socket") && !full.contains("--config"))
+            {
+                // Not the default /run/lb/lb.sock: another lb on this machine (another test run) may hold it.
+                final String name = log.getFileName().toString();
+                full.addAll(List.of("--control-socket", dir.resolve(name.substring(0, name.length() - 4) + ".sock").toString()));
+            }
+            final LbRun run = new LbRun(testbed, log, testbed.start("lb", testbed.lbCommand(full), log));
             run.awaitLog("lb: running: ", 1, Duration.ofSeconds(20)); // logged once the control socket is up
             run.awaitLog("backend .* up at", backends, Duration.ofSeconds(20));
             return run;

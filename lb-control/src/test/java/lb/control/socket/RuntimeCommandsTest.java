@@ -44,7 +44,7 @@ class RuntimeCommandsTest
         for (final String usage : List.of("show info [json]", "show stat [json]", "show drops [json]",
             "show flows [N] [json]", "show latency [json]", "show metrics [json]", "set weight SERVICE BACKEND WEIGHT",
             "set state SERVICE BACKEND ready|drain|maint", "add backend SERVICE IP[:PORT] [WEIGHT]",
-            "del backend SERVICE IP[:PORT]", "add service NAME VIP:PORT/PROTO [SCHEDULER]", "del service NAME", "help",
+            "del backend SERVICE IP[:PORT]", "add service NAME VIP:PORT/PROTO [SCHEDULER] [MODE]", "del service NAME", "help",
             "quit"))
         {
             assertTrue(help.contains(usage + "  "), usage + " in\n" + help);
@@ -166,7 +166,7 @@ class RuntimeCommandsTest
     @Test
     void backendsAndServicesComeAndGo()
     {
-        assertEquals("added service dns 198.18.0.53:53/udp scheduler sh\n", run("add service dns 198.18.0.53:53/udp sh"));
+        assertEquals("added service dns 198.18.0.53:53/udp scheduler sh mode nat\n", run("add service dns 198.18.0.53:53/udp sh"));
         assertEquals("dns: added backend 198.18.1.21 weight 1\n", run("add backend dns 198.18.1.21"));
         assertEquals("dns: added backend 198.18.1.22:5353 weight 9\n", run("add backend dns 198.18.1.22:5353 9"));
         assertEquals(1, runtime.backend("dns", "198.18.1.21:53").weight());
@@ -177,7 +177,9 @@ class RuntimeCommandsTest
         assertNull(runtime.backend("dns", "198.18.1.21:53"));
         assertEquals("removed service dns\n", run("del service dns"));
         assertFalse(runtime.hasService("dns"));
-        assertEquals("added service api 198.18.0.101:443/tcp scheduler wlc\n", run("add service api 198.18.0.101:443/tcp"));
+        assertEquals("added service api 198.18.0.101:443/tcp scheduler wlc mode nat\n", run("add service api 198.18.0.101:443/tcp"));
+        assertEquals("error: mode dsr is not supported here\n", run("add service api2 198.18.0.102:443/tcp maglev dsr"));
+        assertEquals("error: invalid MODE: unknown mode 'x', expected one of nat, dsr, ipip\n", run("add service api3 198.18.0.103:443/tcp maglev x"));
     }
 
     @Test

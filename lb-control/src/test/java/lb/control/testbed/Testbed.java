@@ -22,6 +22,14 @@ import java.util.stream.Collectors;
  * Namespaces are named {@code <prefix>-<role>}: {@code sw} (bridges {@code brc}, {@code brs}),
  * {@code lb} (interfaces {@code cli0}, {@code srv0}, no kernel addresses), clients {@code c1},
  * {@code c2}, router {@code rt}, client {@code c3} behind the router, servers {@code s1..sN}.
+ * <p>
+ * The {@linkplain #mode() mode} prepares the servers for lb's forwarding mode: {@code nat} (their
+ * default route is lb's gateway), {@code dsr} and {@code ipip} (they hold the VIPs locally and
+ * answer the clients directly through {@code rt}, which then also sits on the server LAN as
+ * {@value #ROUTER_SERVER_IP}; in ipip each server runs the user-space decapsulator
+ * {@code docker/ipip_decap.py} once {@link #startServers()} ran). {@link #upEcmp(int)} builds the
+ * ECMP topology instead: lb instances {@code lb1..lbN} behind {@code rt}, which runs BIRD and
+ * peers with each instance over the management LAN (see {@code docker/testbed.sh --help}).
  * {@link #close()} stops every process started through this object, then deletes exactly the
  * namespaces the script recorded; a JVM shutdown hook does the same if a test never closes it.
  * <p>
@@ -38,6 +46,20 @@ public final class Testbed implements AutoCloseable
     public static final String VIP = "198.18.0.100";
     /** The router's address on the client LAN. */
     public static final String ROUTER_CLIENT_IP = "198.18.0.2";
+    /** The router's address on the server LAN (modes dsr and ipip, and the ECMP topology). */
+    public static final String ROUTER_SERVER_IP = "198.18.1.2";
+    /** The router's address on the management LAN of the ECMP topology (its BGP address). */
+    public static final String ROUTER_MGMT_IP = "198.18.3.1";
+    /** The router's AS number in the ECMP topology. */
+    public static final int ROUTER_AS = 65000;
+    /** The AS number rt expects from every lb instance (eBGP, one AS for all instances). */
+    public static final int LB_AS = 65001;
+    /** The server LAN, lb's {@code --server-network} for dsr. */
+    public static final String SERVER_NETWORK = "198.18.1.0/24";
+    /** What the servers hold locally in modes dsr and ipip: 198.18.0.96 to 198.18.0.127. */
+    public static final String SERVER_LOCAL_VIPS = "198.18.0.96/27";
+    /** The forwarding modes the testbed prepares servers for. */
+    public static final List<String> MODES = List.of("nat", "dsr", "ipip");
     /** lb's interface on the client LAN. */
     public static final String CLIENT_IF = "cli0";
     /** lb's interface on the server LAN. */
@@ -48,6 +70,8 @@ public final class Testbed implements AutoCloseable
     public static final int UDP_ECHO_PORT = 5353;
 
     private static final int MAX_SERVERS = 50;
+    private static final int MAX_INSTANCES = 4;
+    private static final String BIRDC = "/usr/sbin/birdc";
     private static final Duration SCRIPT_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration STOP_GRACE = Duration.ofSeconds(5);
     private static final String SCRIPT = "docker/testbed.sh";
@@ -58,19 +82,35 @@ public final class Testbed implements AutoCloseable
     private final String prefix;
     private final boolean offloads;
     private final int servers;
+    private final String mode;
+    private final int instances;
     private final List<String> roles;
+    private String birdSocket;
     private final List<Process> started = new ArrayList<>();
     private final Thread shutdownHook;
     private boolean closed;
 
-    private Testbed(final Path repoRoot, final String prefix, final boolean offloads, final int servers)
+    /** instances 0: the single topology with one namespace "lb"; 1..4: ECMP with "lb1".."lbN". */
+    private Testbed(final Path repoRoot, final String prefix, final boolean offloads, final int servers,
+        final String mode, final int instances)
     {
         this.repoRoot = repoRoot;
         this.script = repoRoot.resolve(SCRIPT);
         this.prefix = prefix;
         this.offloads = offloads;
         this.servers = servers;
-        final List<String> roles = new ArrayList<>(List.of("sw", "lb", "c1", "c2", "rt", "c3"));
+        this.mode = mode;
+        this.instances = instances;
+        final List<String> roles = new ArrayList<>(List.of("sw"));
+        if (instances == 0)
+        {
+            roles.add("lb");
+        }
+        for (int i = 1; i <= instances; i++)
+        {
+            roles.add("lb" + i);
+        }
+        roles.addAll(List.of("c1", "c2", "rt", "c3"));
         for (int i = 1; i <= servers; i++)
         {
             roles.add("s" + i);
@@ -89,18 +129,68 @@ public final class Testbed implements AutoCloseable
      */
     public static Testbed up(final boolean offloads, final int servers)
     {
+        return up(offloads, servers, "nat");
+    }
+
+    /**
+     * Brings up a fresh testbed with a new random prefix whose servers suit lb's forwarding mode.
+     *
+     * @param offloads false turns tso, gso, gro and checksum offloads off on every veth.
+     * @param servers  number of server namespaces, 1 to 50.
+     * @param mode     {@code nat} (as {@link #up(boolean, int)}), {@code dsr} or {@code ipip}.
+     * @return the running testbed; close it to delete it.
+     * @throws IllegalStateException when not root, {@code ip netns} does not work, or the script fails.
+     */
+    public static Testbed up(final boolean offloads, final int servers, final String mode)
+    {
+        if (!MODES.contains(mode))
+        {
+            throw new IllegalArgumentException("mode must be one of " + MODES + ": " + mode);
+        }
+        return create(offloads, servers, mode, 0);
+    }
+
+    /**
+     * Brings up the ECMP topology (mode dsr, offloads on, three servers): lb namespaces
+     * {@code lb1..lbN} behind the router {@code rt}, which runs BIRD with one passive BGP session
+     * per instance (see {@link #lbMgmtIp(int)}, {@link #birdc(String)}).
+     *
+     * @param instances number of lb namespaces, 1 to 4.
+     */
+    public static Testbed upEcmp(final int instances)
+    {
+        if (instances < 1 || instances > MAX_INSTANCES)
+        {
+            throw new IllegalArgumentException("instances must be 1.." + MAX_INSTANCES + ": " + instances);
+        }
+        return create(true, 3, "dsr", instances);
+    }
+
+    private static Testbed create(final boolean offloads, final int servers, final String mode, final int instances)
+    {
         if (servers < 1 || servers > MAX_SERVERS)
         {
             throw new IllegalArgumentException("servers must be 1.." + MAX_SERVERS + ": " + servers);
         }
         final Path repoRoot = checkPreconditions();
         final String prefix = "lbt" + HexFormat.of().formatHex(randomBytes(3));
-        final Testbed testbed = new Testbed(repoRoot, prefix, offloads, servers);
+        final Testbed testbed = new Testbed(repoRoot, prefix, offloads, servers, mode, instances);
         // Registered before the script runs: should the JVM die half-way, down still runs.
         Runtime.getRuntime().addShutdownHook(testbed.shutdownHook);
-        final ExecResult result = testbed.runScript(
-            "up", "--prefix", prefix, "--offloads", offloads ? "on" : "off", "--servers", Integer.toString(servers));
-        if (!result.ok() || !result.stdout().lines().anyMatch(("PREFIX=" + prefix)::equals))
+        final List<String> args = new ArrayList<>(List.of("up", "--prefix", prefix, "--offloads", offloads ? "on" : "off",
+            "--servers", Integer.toString(servers), "--mode", mode));
+        if (instances > 0)
+        {
+            args.addAll(List.of("--topology", "ecmp", "--instances", Integer.toString(instances)));
+        }
+        final ExecResult result = testbed.runScript(args.toArray(String[]::new));
+        if (result.ok())
+        {
+            testbed.birdSocket = result.stdout().lines().filter(l -> l.startsWith("RT_BIRD_SOCKET="))
+                .map(l -> l.substring("RT_BIRD_SOCKET=".length())).findFirst().orElse(null);
+        }
+        if (!result.ok() || !result.stdout().lines().anyMatch(("PREFIX=" + prefix)::equals) ||
+            (instances > 0 && testbed.birdSocket == null))
         {
             final IllegalStateException failure = new IllegalStateException("testbed.sh up failed: " + result);
             try
@@ -170,6 +260,101 @@ public final class Testbed implements AutoCloseable
     public int servers()
     {
         return servers;
+    }
+
+    /** @return the forwarding mode the servers are set up for: {@code nat}, {@code dsr} or {@code ipip}. */
+    public String mode()
+    {
+        return mode;
+    }
+
+    /** @return true for the ECMP topology of {@link #upEcmp(int)}. */
+    public boolean ecmp()
+    {
+        return instances > 0;
+    }
+
+    /** @return the number of lb namespaces: N for {@link #upEcmp(int)}, 1 otherwise. */
+    public int instances()
+    {
+        return Math.max(1, instances);
+    }
+
+    /** @return the roles of the lb namespaces: {@code ["lb"]}, or {@code ["lb1", .., "lbN"]} in the ECMP topology. */
+    public List<String> lbRoles()
+    {
+        return roles.stream().filter(r -> r.matches("lb\\d*")).collect(Collectors.toUnmodifiableList());
+    }
+
+    /** @return the client-ip lb instance i (from 1) answers on the client LAN in the ECMP topology: 198.18.0.(10+i). */
+    public static String lbClientIp(final int instance)
+    {
+        return "198.18.0." + (10 + checkInstance(instance));
+    }
+
+    /** @return the gateway-ip of lb instance i on the server LAN in the ECMP topology: 198.18.1.(20+i). */
+    public static String lbGatewayIp(final int instance)
+    {
+        return "198.18.1." + (20 + checkInstance(instance));
+    }
+
+    /** @return the kernel address of lb instance i's {@code mgmt0} (its BGP address): 198.18.3.(10+i). */
+    public static String lbMgmtIp(final int instance)
+    {
+        return "198.18.3." + (10 + checkInstance(instance));
+    }
+
+    /**
+     * @return the address of client {@code c1}, {@code c2} or {@code c3} in this testbed: as
+     *     {@link #clientIp(String)}, except in the ECMP topology, where all clients sit behind the
+     *     router on 198.18.2.0/24 (c1 .21, c2 .22, c3 .11).
+     */
+    public String clientAddress(final String role)
+    {
+        if (!ecmp())
+        {
+            return clientIp(role);
+        }
+        switch (role)
+        {
+            case "c1": return "198.18.2.21";
+            case "c2": return "198.18.2.22";
+            case "c3": return "198.18.2.11";
+            default: throw new IllegalArgumentException("not a client role: " + role);
+        }
+    }
+
+    /** @return the path of the control socket of rt's BIRD (ECMP topology only). */
+    public Path birdSocket()
+    {
+        if (birdSocket == null)
+        {
+            throw new IllegalStateException("no BIRD in this testbed: only upEcmp() starts one");
+        }
+        return Path.of(birdSocket);
+    }
+
+    /**
+     * Runs one {@code birdc} command against rt's BIRD, e.g. {@code "show protocols"} (ECMP only).
+     * birdc's output starts with a banner line ("BIRD 2.0.12 ready.").
+     */
+    public ExecResult birdc(final String command)
+    {
+        checkOpen();
+        final List<String> cmd = new ArrayList<>(List.of(BIRDC, "-s", birdSocket().toString()));
+        cmd.addAll(Arrays.asList(command.trim().split("\\s+")));
+        return run(cmd, Duration.ofSeconds(10));
+    }
+
+    /** @return the output of {@code ip route show <prefix>} in rt, e.g. {@code routerRoutes("198.18.0.100/32")}. */
+    public String routerRoutes(final String routePrefix)
+    {
+        final ExecResult routes = exec("rt", Duration.ofSeconds(10), "ip", "route", "show", routePrefix);
+        if (!routes.ok())
+        {
+            throw new IllegalStateException("ip route show " + routePrefix + " in rt failed: " + routes);
+        }
+        return routes.stdout();
     }
 
     /** @return the repository root (where {@code docker/} and {@code bin/} are). */
@@ -311,12 +496,36 @@ public final class Testbed implements AutoCloseable
         scriptOrThrow("stop-servers", "--prefix", prefix);
     }
 
-    /** @return lb's arguments for this testbed: VIP 198.18.0.100:80/tcp, every server a backend, scheduler rr. */
+    /**
+     * @return lb's arguments for this testbed: VIP 198.18.0.100:80/tcp, every server a backend,
+     *     scheduler rr (no {@code --mode}: add it, and {@code --server-network}, for dsr and ipip).
+     */
     public List<String> lbArgs()
     {
+        if (ecmp())
+        {
+            throw new IllegalStateException("the ECMP topology has several lb instances: use lbArgs(instance)");
+        }
         return List.of("--client-if", CLIENT_IF, "--server-if", SERVER_IF, "--client-ip", LB_CLIENT_IP,
             "--gateway-ip", GATEWAY_IP, "--vip", VIP + ":" + HTTP_PORT + "/tcp",
             "--backends", String.join(",", serverIps()), "--scheduler", "rr");
+    }
+
+    /**
+     * @return the arguments for lb instance i (from 1) of the ECMP topology, in namespace
+     *     {@code "lb" + i}: its client-ip and gateway-ip, VIP 198.18.0.100:80/tcp, every server a
+     *     backend, {@code --mode dsr --scheduler maglev --server-network 198.18.1.0/24}.
+     */
+    public List<String> lbArgs(final int instance)
+    {
+        if (!ecmp() || instance < 1 || instance > instances)
+        {
+            throw new IllegalArgumentException("no lb instance " + instance + " in this testbed (" + lbRoles() + ")");
+        }
+        return List.of("--client-if", CLIENT_IF, "--server-if", SERVER_IF, "--client-ip", lbClientIp(instance),
+            "--gateway-ip", lbGatewayIp(instance), "--vip", VIP + ":" + HTTP_PORT + "/tcp",
+            "--backends", String.join(",", serverIps()), "--mode", "dsr", "--scheduler", "maglev",
+            "--server-network", SERVER_NETWORK);
     }
 
     /** @return the command that runs lb with these arguments: {@code bin/lb} if present, else java -jar lb.jar. */
@@ -565,6 +774,15 @@ public final class Testbed implements AutoCloseable
         }
         throw new IllegalStateException("cannot find " + SCRIPT + " in " + cwd + " or its two parents " +
             "(or set -Dlb.repo.root)");
+    }
+
+    private static int checkInstance(final int instance)
+    {
+        if (instance < 1 || instance > MAX_INSTANCES)
+        {
+            throw new IllegalArgumentException("lb instance must be 1.." + MAX_INSTANCES + ": " + instance);
+        }
+        return instance;
     }
 
     private static byte[] randomBytes(final int n)

@@ -136,6 +136,248 @@ class TestbedTest
         }
     }
 
+    /** From c3, a UDP datagram to the VIP's echo port, sent plainly: prints "source-ip source-port reply". */
+    private static final String UDP_TO_VIP =
+        "import socket\n" +
+        "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n" +
+        "s.settimeout(3)\n" +
+        "s.bind(('198.18.2.11', 0))\n" +
+        "s.sendto(b'hello', ('" + Testbed.VIP + "', 5353))\n" +
+        "data, peer = s.recvfrom(200)\n" +
+        "print(peer[0], peer[1], data.decode())\n";
+
+    /**
+     * From c3, the same datagram wrapped the way lb's ipip mode wraps it (outer protocol 4, here
+     * from c3 itself to s1): prints "source-ip source-port reply" of the direct answer.
+     */
+    private static final String IPIP_TO_VIP =
+        "import socket, struct\n" +
+        "def csum(b):\n" +
+        "    t = sum(struct.unpack('!%dH' % (len(b) // 2), b))\n" +
+        "    while t >> 16: t = (t & 0xffff) + (t >> 16)\n" +
+        "    return ~t & 0xffff\n" +
+        "src, vip = socket.inet_aton('198.18.2.11'), socket.inet_aton('" + Testbed.VIP + "')\n" +
+        "u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n" +
+        "u.settimeout(3)\n" +
+        "u.bind(('198.18.2.11', 0))\n" +
+        "port = u.getsockname()[1]\n" +
+        "payload = b'hello'\n" +
+        "udp = struct.pack('!HHHH', port, 5353, 8 + len(payload), 0) + payload\n" +
+        "ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(udp), 1, 0x4000, 64, 17, 0, src, vip)\n" +
+        "ip = ip[:10] + struct.pack('!H', csum(ip)) + ip[12:]\n" +
+        "r = socket.socket(socket.AF_INET, socket.SOCK_RAW, 4)\n" +
+        "r.sendto(ip + udp, ('" + Testbed.serverIp(1) + "', 0))\n" +
+        "data, peer = u.recvfrom(200)\n" +
+        "print(peer[0], peer[1], data.decode())\n";
+
+    @Test
+    void dsrServersHoldTheVipsAndAnswerThroughTheRouter()
+    {
+        final String prefix;
+        try (Testbed testbed = Testbed.up(true, 2, "dsr"))
+        {
+            prefix = testbed.prefix();
+            assertEquals("dsr", testbed.mode());
+            assertFalse(testbed.ecmp());
+            assertEquals(List.of("lb"), testbed.lbRoles());
+            for (final String server : List.of("s1", "s2"))
+            {
+                final Testbed.ExecResult local = testbed.exec(server, SHORT, "ip", "route", "show", "table", "local",
+                    Testbed.SERVER_LOCAL_VIPS);
+                assertTrue(local.stdout().contains("local " + Testbed.SERVER_LOCAL_VIPS + " dev lo"), local::toString);
+                final Testbed.ExecResult route = testbed.exec(server, SHORT, "ip", "route", "show", "default");
+                assertEquals("default via " + Testbed.ROUTER_SERVER_IP + " dev eth0", route.stdout().strip(), route::toString);
+                final Testbed.ExecResult sysctl = testbed.exec(server, SHORT, "sysctl", "-n",
+                    "net.ipv4.conf.all.arp_ignore", "net.ipv4.conf.eth0.arp_ignore", "net.ipv4.conf.all.arp_announce",
+                    "net.ipv4.conf.eth0.arp_announce", "net.ipv4.conf.all.rp_filter", "net.ipv4.conf.default.rp_filter",
+                    "net.ipv4.conf.eth0.rp_filter", "net.ipv4.conf.lo.rp_filter");
+                assertEquals(List.of("1", "1", "2", "2", "0", "0", "0", "0"), sysctl.stdout().lines().collect(Collectors.toList()),
+                    sysctl::toString);
+            }
+            // The VIPs tests use are local on the servers; lb's, rt's and the clients' addresses are not.
+            for (final String vip : List.of("198.18.0.100", "198.18.0.103", "198.18.0.127"))
+            {
+                final Testbed.ExecResult get = testbed.exec("s1", SHORT, "ip", "route", "get", vip);
+                assertTrue(get.stdout().startsWith("local " + vip), get::toString);
+            }
+            for (final String other : List.of(Testbed.LB_CLIENT_IP, Testbed.ROUTER_CLIENT_IP, "198.18.0.11", "198.18.0.12"))
+            {
+                final Testbed.ExecResult get = testbed.exec("s1", SHORT, "ip", "route", "get", other);
+                assertTrue(get.stdout().startsWith(other + " via " + Testbed.ROUTER_SERVER_IP), get::toString);
+            }
+            final Testbed.ExecResult rt = testbed.exec("rt", SHORT, "ip", "-o", "-4", "addr", "show", "dev", "eth2");
+            assertTrue(rt.stdout().contains(Testbed.ROUTER_SERVER_IP + "/24"), rt::toString);
+            final Testbed.ExecResult routed = testbed.exec("c3", SHORT, "ping", "-c", "1", "-W", "2", Testbed.serverIp(2));
+            assertTrue(routed.ok() && routed.stdout().contains("ttl=63"), routed::toString);
+
+            // What lb's dsr does, played by rt (a route to the VIP via s1): the frame reaches s1
+            // unchanged, and s1 answers from VIP:5353 straight back through rt.
+            testbed.startServers();
+            assertTrue(testbed.exec("rt", SHORT, "ip", "route", "add", Testbed.VIP + "/32", "via", Testbed.serverIp(1)).ok());
+            final Testbed.ExecResult echo = testbed.exec("c3", SHORT, "/usr/bin/python3", "-c", UDP_TO_VIP);
+            assertEquals(Testbed.VIP + " 5353 " + Testbed.serverIp(1) + " hello", echo.stdout().strip(), echo::toString);
+        }
+        assertEquals(Set.of(), namespacesWithPrefix(prefix));
+    }
+
+    @Test
+    void ipipServersUnwrapInUserSpaceAndAnswerDirectly() throws Exception
+    {
+        final String prefix;
+        final long decapPid;
+        try (Testbed testbed = Testbed.up(true, 1, "ipip"))
+        {
+            prefix = testbed.prefix();
+            assertEquals("ipip", testbed.mode());
+            final Testbed.ExecResult tun = testbed.exec("s1", SHORT, "ip", "-o", "link", "show", "ipip0");
+            assertTrue(tun.ok() && tun.stdout().contains(",UP"), tun::toString);
+            final Testbed.ExecResult route = testbed.exec("s1", SHORT, "ip", "route", "show", "default");
+            assertEquals("default via " + Testbed.ROUTER_SERVER_IP + " dev eth0", route.stdout().strip(), route::toString);
+            final Testbed.ExecResult rpFilter = testbed.exec("s1", SHORT, "sysctl", "-n", "net.ipv4.conf.ipip0.rp_filter");
+            assertEquals("0", rpFilter.stdout().strip(), rpFilter::toString);
+
+            testbed.startServers();
+            final Path stats = Path.of("/run/lb-testbed", prefix + ".s1.decap.stats");
+            decapPid = pidsIn(testbed.ns("s1")).stream().mapToLong(Long::parseLong)
+                .filter(pid -> cmdline(pid).contains("ipip_decap.py")).findFirst()
+                .orElseThrow(() -> new AssertionError("no ipip_decap.py in s1"));
+
+            final long unreachableBefore = icmpCounter(testbed, "s1", "OutDestUnreachs");
+            final Testbed.ExecResult echo = testbed.exec("c3", SHORT, "/usr/bin/python3", "-c", IPIP_TO_VIP);
+            assertEquals(Testbed.VIP + " 5353 " + Testbed.serverIp(1) + " hello", echo.stdout().strip(), echo::toString);
+            assertEquals(unreachableBefore, icmpCounter(testbed, "s1", "OutDestUnreachs"),
+                "no ICMP protocol-unreachable while the decapsulator runs");
+
+            // Stopped, it writes its final counters; then the kernel itself refuses protocol 4.
+            testbed.stopServers();
+            final String counters = Files.readString(stats);
+            assertTrue(counters.contains("received 1\n") && counters.contains("decapsulated 1\n"), counters);
+            assertFalse(ProcessHandle.of(decapPid).map(ProcessHandle::isAlive).orElse(false), "decap after stop-servers");
+            testbed.exec("c3", SHORT, "/usr/bin/python3", "-c", IPIP_TO_VIP);
+            assertEquals(unreachableBefore + 1, icmpCounter(testbed, "s1", "OutDestUnreachs"),
+                "protocol-unreachable without the decapsulator");
+        }
+        assertEquals(Set.of(), namespacesWithPrefix(prefix));
+    }
+
+    @Test
+    void ecmpTopologyPeersWithEveryInstanceAndMergesTheirRoutes() throws Exception
+    {
+        final String prefix;
+        final long birdPid;
+        final Path socket;
+        try (Testbed testbed = Testbed.upEcmp(3))
+        {
+            prefix = testbed.prefix();
+            assertTrue(testbed.ecmp());
+            assertEquals(3, testbed.instances());
+            assertEquals(List.of("lb1", "lb2", "lb3"), testbed.lbRoles());
+            assertEquals(Set.of(prefix + "-sw", prefix + "-lb1", prefix + "-lb2", prefix + "-lb3", prefix + "-c1",
+                prefix + "-c2", prefix + "-rt", prefix + "-c3", prefix + "-s1", prefix + "-s2", prefix + "-s3"),
+                namespacesWithPrefix(prefix));
+            assertThrows(IllegalArgumentException.class, () -> testbed.ns("lb"));
+            for (int i = 1; i <= 3; i++)
+            {
+                final String lb = "lb" + i;
+                final Testbed.ExecResult addresses = testbed.exec(lb, SHORT, "ip", "-o", "-4", "addr", "show");
+                assertEquals(List.of("lo", "mgmt0 " + Testbed.lbMgmtIp(i) + "/24"), addresses.stdout().lines()
+                    .map(l -> l.split("\\s+")).map(f -> f[1].equals("lo") ? "lo" : f[1] + " " + f[3])
+                    .collect(Collectors.toList()), addresses::toString);
+                final Testbed.ExecResult filter = testbed.exec(lb, SHORT, "tc", "filter", "show", "dev", "cli0", "ingress");
+                assertTrue(filter.stdout().contains("bpf"), filter::toString);
+                final Testbed.ExecResult features = testbed.exec(lb, SHORT, "ethtool", "-k", "srv0");
+                assertTrue(features.stdout().contains("tcp-segmentation-offload: off"), features::toString);
+                final Testbed.ExecResult mgmt = testbed.exec(lb, SHORT, "ping", "-c", "1", "-W", "2", Testbed.ROUTER_MGMT_IP);
+                assertTrue(mgmt.ok(), mgmt::toString);
+            }
+            final Testbed.ExecResult hash = testbed.exec("rt", SHORT, "sysctl", "-n", "net.ipv4.fib_multipath_hash_policy",
+                "net.ipv4.ip_forward");
+            assertEquals(List.of("1", "1"), hash.stdout().lines().collect(Collectors.toList()), hash::toString);
+            // Every client is behind rt; the servers answer through it.
+            final Testbed.ExecResult routed = testbed.exec("c1", SHORT, "ping", "-c", "1", "-W", "2", Testbed.serverIp(3));
+            assertTrue(routed.ok() && routed.stdout().contains("ttl=63"), routed::toString);
+            assertEquals("198.18.2.21", testbed.clientAddress("c1"));
+
+            socket = testbed.birdSocket();
+            final Testbed.ExecResult protocols = testbed.birdc("show protocols");
+            assertTrue(protocols.ok(), protocols::toString);
+            for (final String name : List.of("lb1", "lb2", "lb3"))
+            {
+                assertTrue(protocols.stdout().lines().anyMatch(l -> l.matches(name + "\\s+BGP\\s.*")), protocols::toString);
+            }
+            assertTrue(protocols.stdout().lines().anyMatch(l -> l.matches("bfd1\\s+BFD\\s.*up.*")), protocols::toString);
+            birdPid = pidsIn(testbed.ns("rt")).stream().mapToLong(Long::parseLong)
+                .filter(pid -> cmdline(pid).contains("bird")).findFirst().orElseThrow();
+
+            // Two stand-in instances (BIRD in lb1 and lb2) announce the VIP with their client-ips
+            // as next hops: rt installs one route with both; one gone, the other remains.
+            final List<Process> speakers = new java.util.ArrayList<>();
+            for (int i = 1; i <= 2; i++)
+            {
+                final Path conf = tmp.resolve("lb" + i + ".conf");
+                Files.writeString(conf, "router id " + Testbed.lbMgmtIp(i) + ";\n" +
+                    "protocol device {}\n" +
+                    "protocol static vips { ipv4; route " + Testbed.VIP + "/32 blackhole; }\n" +
+                    "protocol bfd { interface \"mgmt0\" { interval 100 ms; multiplier 3; }; }\n" +
+                    "protocol bgp uplink { local " + Testbed.lbMgmtIp(i) + " as " + Testbed.LB_AS + "; neighbor " +
+                    Testbed.ROUTER_MGMT_IP + " as " + Testbed.ROUTER_AS + "; bfd on; hold time 3; keepalive time 1;\n" +
+                    "  error wait time 1, 2; connect retry time 1;\n" +
+                    "  ipv4 { import none; export where proto = \"vips\"; next hop address " + Testbed.lbClientIp(i) + "; }; }\n");
+                speakers.add(testbed.start("lb" + i, List.of("/usr/sbin/bird", "-f", "-c", conf.toString(),
+                    "-s", tmp.resolve("lb" + i + ".ctl").toString()), tmp.resolve("lb" + i + ".log")));
+            }
+            final String both = awaitRoute(testbed, r -> r.contains("via " + Testbed.lbClientIp(1)) &&
+                r.contains("via " + Testbed.lbClientIp(2)));
+            assertTrue(both.contains("nexthop via " + Testbed.lbClientIp(1) + " dev eth0"), both);
+            assertTrue(testbed.birdc("show protocols lb1").stdout().contains("Established"));
+            testbed.stop(speakers.get(0));
+            final String one = awaitRoute(testbed, r -> !r.contains(Testbed.lbClientIp(1)) && r.contains(Testbed.lbClientIp(2)));
+            assertTrue(one.startsWith(Testbed.VIP + " via " + Testbed.lbClientIp(2) + " dev eth0"), one);
+        }
+        assertEquals(Set.of(), namespacesWithPrefix(prefix));
+        assertFalse(ProcessHandle.of(birdPid).map(ProcessHandle::isAlive).orElse(false), "rt's BIRD after close");
+        assertFalse(Files.exists(socket), "BIRD's socket after close");
+    }
+
+    /** Waits up to 15 s for rt's route to the VIP to satisfy {@code check}; returns it. */
+    private static String awaitRoute(final Testbed testbed, final java.util.function.Predicate<String> check)
+        throws InterruptedException
+    {
+        final long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        String routes = testbed.routerRoutes(Testbed.VIP);
+        while (!check.test(routes))
+        {
+            if (System.nanoTime() > deadline)
+            {
+                throw new AssertionError("rt's route to " + Testbed.VIP + " after 15 s: '" + routes + "'\n" +
+                    testbed.birdc("show protocols all").stdout());
+            }
+            Thread.sleep(100);
+            routes = testbed.routerRoutes(Testbed.VIP);
+        }
+        return routes;
+    }
+
+    private static long icmpCounter(final Testbed testbed, final String role, final String name)
+    {
+        final Testbed.ExecResult snmp = testbed.exec(role, SHORT, "cat", "/proc/net/snmp");
+        final List<String> icmp = snmp.stdout().lines().filter(l -> l.startsWith("Icmp:")).collect(Collectors.toList());
+        final List<String> names = List.of(icmp.get(0).split("\\s+"));
+        return Long.parseLong(icmp.get(1).split("\\s+")[names.indexOf(name)]);
+    }
+
+    private static String cmdline(final long pid)
+    {
+        try
+        {
+            return Files.readString(Path.of("/proc", Long.toString(pid), "cmdline")).replace('\0', ' ');
+        }
+        catch (final java.io.IOException ex)
+        {
+            return "";
+        }
+    }
+
     private static Set<String> namespacesWithPrefix(final String prefix)
     {
         final Set<String> names = new TreeSet<>();

@@ -1,9 +1,10 @@
 package lb.dataplane.flow;
 
+import java.nio.ByteOrder;
+import java.util.function.LongFunction;
 import org.agrona.BufferUtil;
 import org.agrona.concurrent.UnsafeBuffer;
 
-import java.nio.ByteOrder;
 
 /**
  * Off-heap table of NAT flow entries keyed by the IPv4 5-tuple, owned and used by one thread.
@@ -21,7 +22,7 @@ import java.nio.ByteOrder;
  * <tr><td>8</td><td>2</td><td>source port (key)</td><td>{@link #SRC_PORT_OFFSET}</td></tr>
  * <tr><td>10</td><td>2</td><td>destination port (key)</td><td>{@link #DST_PORT_OFFSET}</td></tr>
  * <tr><td>12</td><td>1</td><td>IP protocol (key)</td><td>{@link #PROTOCOL_OFFSET}</td></tr>
- * <tr><td>13</td><td>1</td><td>flags: bit 0 slot in use, bit 1 return direction, bit 2 FIN seen in this direction</td><td>{@link #FLAGS_OFFSET}</td></tr>
+ * <tr><td>13</td><td>1</td><td>flags: bit 0 slot in use, bit 1 return direction, bit 2 FIN seen in this direction, bit 3 one-way flow (no return entry)</td><td>{@link #FLAGS_OFFSET}</td></tr>
  * <tr><td>14</td><td>1</td><td>TCP state ({@link #TCP_NONE} .. {@link #TCP_CLOSING})</td>
  *     <td>{@link #TCP_STATE_OFFSET}</td></tr>
  * <tr><td>15</td><td>1</td><td>displacement: slots from the key's home slot, 0..31</td>
@@ -175,6 +176,9 @@ public final class FlowTable
     /** Flag bit: a TCP FIN was seen in this entry's direction (half of a close). */
     public static final int FLAG_FIN_SEEN = 0x04;
 
+    /** Flag bit: the flow has no return entry (DSR, IP-in-IP: the backend answers the client directly). */
+    public static final int FLAG_ONE_WAY = 0x08;
+
     private static final ByteOrder ORDER = ByteOrder.LITTLE_ENDIAN;
     private static final int SLOT_SHIFT = 6;
     private static final long MAC_MASK = 0xFFFF_FFFF_FFFFL;
@@ -238,7 +242,7 @@ public final class FlowTable
      * @param allocator  bytes to memory, or null for a plain direct buffer.
      */
     public FlowTable(final int capacity, final FullPolicy fullPolicy,
-        final java.util.function.LongFunction<UnsafeBuffer> allocator)
+        final LongFunction<UnsafeBuffer> allocator)
     {
         if (capacity < 1 || capacity > MAX_CAPACITY)
         {
@@ -807,6 +811,19 @@ public final class FlowTable
     {
         final int index = (slot << SLOT_SHIFT) + FLAGS_OFFSET;
         buffer.putByte(index, (byte)(buffer.getByte(index) | FLAG_FIN_SEEN));
+    }
+
+    /** True when the flow has only this (forward) entry: its replies bypass lb. */
+    public boolean isOneWay(final int slot)
+    {
+        return 0 != (buffer.getByte((slot << SLOT_SHIFT) + FLAGS_OFFSET) & FLAG_ONE_WAY);
+    }
+
+    /** Marks the entry as a one-way flow's only entry. */
+    public void setOneWay(final int slot)
+    {
+        final int index = (slot << SLOT_SHIFT) + FLAGS_OFFSET;
+        buffer.putByte(index, (byte)(buffer.getByte(index) | FLAG_ONE_WAY));
     }
 
     public void setReturnDirection(final int slot, final boolean returnDirection)

@@ -1,6 +1,7 @@
 package lb.dataplane.packet;
 
 import lb.dataplane.checksum.Checksums;
+import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
 import static java.nio.ByteOrder.BIG_ENDIAN;
@@ -185,5 +186,46 @@ public final class IcmpHeader
         buffer.putShort(icmp + CHECKSUM_OFFSET, (short)Checksums.update16(checksum, oldTypeCode, newTypeCode), BIG_ENDIAN);
 
         return icmp + icmpLength - frameOffset;
+    }
+
+    /** Code of a destination-unreachable message: fragmentation needed and don't-fragment set (RFC 792, 1191). */
+    public static final int CODE_FRAGMENTATION_NEEDED = 4;
+
+    /** Bytes of the offending datagram's payload an ICMP error quotes after its IP header (RFC 792). */
+    public static final int QUOTED_PAYLOAD_LENGTH = 8;
+
+    /**
+     * Writes a "fragmentation needed" error (type 3 code 4 with the next-hop MTU, RFC 1191) about
+     * the datagram in {@code frame}, as a router on the path would send it: to the datagram's
+     * source, quoting its IP header and first 8 payload bytes. No VLAN tag, no IP options.
+     *
+     * @param out       where the error frame is written, from {@code outOffset}.
+     * @param offending the datagram as classified; its frame must be IPv4 with at least 8 payload bytes.
+     * @param srcMac    the MAC the error leaves from; the destination MAC is the offending frame's source.
+     * @param srcIp     the router address the error comes from.
+     * @param mtu       the next-hop MTU the source should use.
+     * @return the length of the error frame.
+     */
+    public static int writeFragmentationNeeded(final MutableDirectBuffer out, final int outOffset,
+        final DirectBuffer frame, final ParsedFrame offending, final long srcMac, final int srcIp, final int mtu)
+    {
+        final int quoted = offending.ipHeaderLength + Math.min(QUOTED_PAYLOAD_LENGTH, offending.ipTotalLength - offending.ipHeaderLength);
+        final long requesterMac = EthernetHeader.getMac(frame, offending.frameOffset + EthernetHeader.SOURCE_OFFSET);
+        EthernetHeader.putMac(out, outOffset + EthernetHeader.DESTINATION_OFFSET, requesterMac);
+        EthernetHeader.putMac(out, outOffset + EthernetHeader.SOURCE_OFFSET, srcMac);
+        out.putShort(outOffset + EthernetHeader.ETHER_TYPE_OFFSET, (short)EthernetHeader.ETHER_TYPE_IPV4, BIG_ENDIAN);
+        final int ip = outOffset + EthernetHeader.HEADER_LENGTH;
+        final int icmp = ip + Ipv4Header.MIN_HEADER_LENGTH;
+        final int icmpLength = HEADER_LENGTH + quoted;
+        Ipv4Header.write(out, ip, Ipv4Header.MIN_HEADER_LENGTH + icmpLength, 64, Ipv4Header.PROTOCOL_ICMP, srcIp,
+            offending.srcIp);
+        out.putByte(icmp + TYPE_OFFSET, (byte)TYPE_DESTINATION_UNREACHABLE);
+        out.putByte(icmp + CODE_OFFSET, (byte)CODE_FRAGMENTATION_NEEDED);
+        out.putShort(icmp + CHECKSUM_OFFSET, (short)0, BIG_ENDIAN);
+        out.putShort(icmp + IDENTIFIER_OFFSET, (short)0, BIG_ENDIAN);
+        out.putShort(icmp + SEQUENCE_OFFSET, (short)mtu, BIG_ENDIAN);
+        out.putBytes(icmp + HEADER_LENGTH, frame, offending.l3Offset, quoted);
+        out.putShort(icmp + CHECKSUM_OFFSET, (short)Checksums.icmpChecksum(out, icmp, icmpLength), BIG_ENDIAN);
+        return EthernetHeader.HEADER_LENGTH + Ipv4Header.MIN_HEADER_LENGTH + icmpLength;
     }
 }

@@ -33,6 +33,13 @@ public final class DataplaneCounters
     public final AtomicCounter flowsExpired;
     public final AtomicCounter flowsRepicked;
     public final AtomicCounter flowsClosed;
+    /**
+     * One-way (DSR, IP-in-IP) flows started from a TCP segment that was not a SYN: another lb
+     * instance had carried the flow, or this one before a restart; Maglev named its backend again.
+     */
+    public final AtomicCounter flowsRecovered;
+    /** ICMP "fragmentation needed" errors lb sent to clients whose packet would not fit the tunnel. */
+    public final AtomicCounter icmpFragNeededSent;
     public final AtomicCounter commandsApplied;
     public final AtomicCounter commandsRejected;
     /**
@@ -69,6 +76,8 @@ public final class DataplaneCounters
         flowsExpired = manager.newCounter("flows_expired" + w, TYPE_FLOW);
         flowsRepicked = manager.newCounter("flows_repicked" + w, TYPE_FLOW);
         flowsClosed = manager.newCounter("flows_closed" + w, TYPE_FLOW);
+        flowsRecovered = manager.newCounter("flows_recovered" + w, TYPE_FLOW);
+        icmpFragNeededSent = manager.newCounter("icmp_frag_needed_sent" + w, TYPE_TRAFFIC);
         commandsApplied = manager.newCounter("commands_applied" + w, TYPE_TRAFFIC);
         commandsRejected = manager.newCounter("commands_rejected" + w, TYPE_TRAFFIC);
         busyNanos = manager.newCounter("worker_busy_ns" + w, TYPE_WORK);

@@ -27,6 +27,18 @@ public interface FrameSink
     }
 
     /**
+     * Queues a frame built from the frame being handled with {@code shift} more bytes in front of
+     * its L4 header (an IP-in-IP outer header): like {@link #forward}, but a partial checksum's
+     * start moves by {@code shift}. Not for GSO super-frames.
+     *
+     * @return false when there is no room (the caller counts the drop)
+     */
+    default boolean forwardShifted(final DirectBuffer buffer, final int offset, final int length, final int shift)
+    {
+        return forward(buffer, offset, length);
+    }
+
+    /**
      * Why the last refused {@link #send} or {@link #forward} refused, for the drop counter.
      *
      * @return {@link DropReason#OVERSIZE_FRAME} or {@link DropReason#TX_RING_FULL} (the default).

@@ -1,19 +1,23 @@
 package lb.dataplane.pipeline;
 
+import java.nio.ByteOrder;
+import lb.dataplane.checksum.Checksums;
 import lb.dataplane.flow.FlowExpiry;
 import lb.dataplane.flow.FlowTable;
-import lb.dataplane.checksum.Checksums;
 import lb.dataplane.packet.ArpPacket;
 import lb.dataplane.packet.DropReason;
 import lb.dataplane.packet.EthernetHeader;
-import lb.dataplane.packet.IcmpHeader;
 import lb.dataplane.packet.FrameClassifier;
+import lb.dataplane.packet.IcmpHeader;
 import lb.dataplane.packet.ParsedFrame;
+import lb.dataplane.rewrite.DsrRewrite;
 import lb.dataplane.rewrite.ForwardNat;
+import lb.dataplane.rewrite.IpipEncap;
 import lb.dataplane.rewrite.ReturnNat;
 import lb.dataplane.sched.BackendPool;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * What lb does with one frame, for both arms of a two-armed NAT (like IPVS-NAT).
@@ -39,6 +43,8 @@ public final class PacketPipeline implements FlowExpiry
     public static final int RX_TRUNCATED = 2;
     /** RX flag: the frame leaves with its virtio-net header, so the kernel completes its checksum. */
     public static final int RX_VNET = 4;
+    /** RX flag: a GSO super-frame (the kernel segments it on transmit). */
+    public static final int RX_GSO = 8;
 
     static final int PROTO_ICMP = 1;
     static final int PROTO_TCP = 6;
@@ -50,6 +56,9 @@ public final class PacketPipeline implements FlowExpiry
 
     /** TTL of the echo replies lb sends for its own addresses. */
     private static final int REPLY_TTL = 64;
+    /** Server-side MTU until {@link #serverMtu(int)} says otherwise. */
+    public static final int DEFAULT_MTU = 1500;
+    private static final int SCRATCH_LENGTH = 65_535 + EthernetHeader.DOUBLE_TAGGED_HEADER_LENGTH + IpipEncap.OVERHEAD;
 
     private final ServiceTable services;
     private final FlowTable flows;
@@ -66,6 +75,12 @@ public final class PacketPipeline implements FlowExpiry
     private final ParsedFrame parsed = new ParsedFrame();
     private final ForwardNat forwardNat = new ForwardNat();
     private final ReturnNat returnNat = new ReturnNat();
+    /** Where IP-in-IP frames and ICMP errors are built: they are longer than, or unlike, the frame received. */
+    private final UnsafeBuffer scratch = new UnsafeBuffer(new byte[SCRATCH_LENGTH]);
+    private int serverMtu = DEFAULT_MTU;
+    private boolean rxGso;
+    /** Flows with one entry (DSR, IP-in-IP); the others have two. Written only by this worker. */
+    private volatile int oneWayFlows;
     private long now;
 
     /**
@@ -111,10 +126,21 @@ public final class PacketPipeline implements FlowExpiry
         return flows;
     }
 
-    /** Number of flows: every flow holds a forward and a return entry. */
+    /** Number of flows: a NAT flow holds a forward and a return entry, a one-way flow only its forward entry. */
     public int flowCount()
     {
-        return flows.size() / 2;
+        final int oneWay = oneWayFlows;
+        return (flows.size() - oneWay) / 2 + oneWay;
+    }
+
+    /**
+     * The server-side interface's MTU: an IP-in-IP packet (the client's plus 20 bytes) longer
+     * than this is refused, and the client told with ICMP when it set don't-fragment.
+     */
+    public PacketPipeline serverMtu(final int mtu)
+    {
+        this.serverMtu = mtu;
+        return this;
     }
 
     // ---------------------------------------------------------------------------------------
@@ -135,7 +161,7 @@ public final class PacketPipeline implements FlowExpiry
     public void prefetch(final DirectBuffer buffer, final int offset, final int length)
     {
         if (length < PREFETCH_MIN_LENGTH ||
-            buffer.getShort(offset + EthernetHeader.ETHER_TYPE_OFFSET, java.nio.ByteOrder.BIG_ENDIAN) != EthernetHeader.ETHER_TYPE_IPV4)
+            buffer.getShort(offset + EthernetHeader.ETHER_TYPE_OFFSET, ByteOrder.BIG_ENDIAN) != EthernetHeader.ETHER_TYPE_IPV4)
         {
             return;
         }
@@ -149,8 +175,8 @@ public final class PacketPipeline implements FlowExpiry
         }
         final int l4 = ip + headerLength;
         prefetchSink += flows.prefetch(
-            buffer.getInt(ip + 12, java.nio.ByteOrder.BIG_ENDIAN), buffer.getInt(ip + 16, java.nio.ByteOrder.BIG_ENDIAN),
-            buffer.getShort(l4, java.nio.ByteOrder.BIG_ENDIAN) & 0xFFFF, buffer.getShort(l4 + 2, java.nio.ByteOrder.BIG_ENDIAN) & 0xFFFF,
+            buffer.getInt(ip + 12, ByteOrder.BIG_ENDIAN), buffer.getInt(ip + 16, ByteOrder.BIG_ENDIAN),
+            buffer.getShort(l4, ByteOrder.BIG_ENDIAN) & 0xFFFF, buffer.getShort(l4 + 2, ByteOrder.BIG_ENDIAN) & 0xFFFF,
             protocol);
     }
 
@@ -175,6 +201,7 @@ public final class PacketPipeline implements FlowExpiry
         {
             return;
         }
+        rxGso = (rxFlags & RX_GSO) != 0;
         switch (FrameClassifier.classify(buffer, offset, length, parsed))
         {
             case IPV4_TCP:
@@ -227,12 +254,22 @@ public final class PacketPipeline implements FlowExpiry
         }
         else if (tcp && !syn)
         {
-            counters.drop(DropReason.NO_FLOW);
-            return;
+            if (!service.recoversFlows())
+            {
+                counters.drop(DropReason.NO_FLOW);
+                return;
+            }
+            // Another instance carried this connection (or this one, before a restart): the
+            // consistent hash names the backend it was on, and the flow carries on there.
+            slot = createFlow(service, buffer, offset, FlowTable.TCP_ESTABLISHED);
+            if (slot >= 0)
+            {
+                counters.flowsRecovered.incrementRelease();
+            }
         }
         else
         {
-            slot = createFlow(service, buffer, offset);
+            slot = createFlow(service, buffer, offset, tcp ? FlowTable.TCP_SYN_SEEN : FlowTable.TCP_NONE);
         }
         if (slot < 0)
         {
@@ -247,19 +284,81 @@ public final class PacketPipeline implements FlowExpiry
 
         final BackendPool pool = service.pool();
         final int backend = flows.backendId(slot);
-        if (!forwardNat.apply(buffer, p, serverMac, pool.mac(backend), pool.ip(backend), service.backendPort(backend)))
+        switch (service.mode())
         {
-            counters.drop(p.dropReason);
-            return;
-        }
-        if (send(toServer, buffer, offset, length, counters.txServerFrames, counters.txServerBytes))
-        {
-            stats.countFrame(service.id(), backend, length);
+            case DSR:
+                DsrRewrite.apply(buffer, p, serverMac, pool.mac(backend));
+                if (send(toServer, buffer, offset, length, counters.txServerFrames, counters.txServerBytes))
+                {
+                    stats.countFrame(service.id(), backend, length);
+                }
+                break;
+            case IPIP:
+                tunnel(buffer, service, pool, backend);
+                break;
+            default:
+                if (!forwardNat.apply(buffer, p, serverMac, pool.mac(backend), pool.ip(backend), service.backendPort(backend)))
+                {
+                    counters.drop(p.dropReason);
+                    return;
+                }
+                if (send(toServer, buffer, offset, length, counters.txServerFrames, counters.txServerBytes))
+                {
+                    stats.countFrame(service.id(), backend, length);
+                }
         }
     }
 
-    /** Picks a backend and inserts both entries of a new flow; returns the forward slot or -1 (counted). */
-    private int createFlow(final Service service, final MutableDirectBuffer buffer, final int offset)
+    /**
+     * IP-in-IP: the client's packet inside an outer header to the backend. A packet that would
+     * not fit the server-side MTU with the 20 extra bytes is refused (lb does not fragment); when
+     * it has don't-fragment set the client gets ICMP fragmentation-needed with MTU - 20, as from
+     * any tunnel router, so its path MTU discovery settles on a size that fits. lb cannot clamp
+     * the MSS instead: the backend's SYN-ACK, which carries the MSS the client will use, goes to
+     * the client directly.
+     */
+    private void tunnel(final MutableDirectBuffer buffer, final Service service, final BackendPool pool, final int backend)
+    {
+        final ParsedFrame p = parsed;
+        if (rxGso)
+        {
+            counters.drop(DropReason.TUNNEL_GSO);
+            return;
+        }
+        if (IpipEncap.outerLength(p) > serverMtu)
+        {
+            counters.drop(DropReason.TUNNEL_TOO_BIG);
+            if (IpipEncap.dontFragment(buffer, p))
+            {
+                final int errorLength = IcmpHeader.writeFragmentationNeeded(
+                    scratch, 0, buffer, p, clientMac, clientIp, serverMtu - IpipEncap.OVERHEAD);
+                if (toClient.send(scratch, 0, errorLength))
+                {
+                    counters.icmpFragNeededSent.incrementRelease();
+                }
+            }
+            return;
+        }
+        final int length = IpipEncap.apply(buffer, p, scratch, 0, serverMac, pool.mac(backend), gatewayIp, pool.ip(backend));
+        if (toServer.forwardShifted(scratch, 0, length, IpipEncap.INNER_OFFSET - (p.l3Offset - p.frameOffset)))
+        {
+            counters.txServerFrames.incrementRelease();
+            counters.txServerBytes.getAndAddRelease(length);
+            stats.countFrame(service.id(), backend, length);
+        }
+        else
+        {
+            counters.drop(toServer.lastRefusal());
+        }
+    }
+
+    /**
+     * Picks a backend and inserts the entries of a new flow (both for NAT, the forward one alone
+     * for a one-way mode); returns the forward slot or -1 (counted).
+     *
+     * @param state the TCP state the flow starts in (TCP_NONE for UDP)
+     */
+    private int createFlow(final Service service, final MutableDirectBuffer buffer, final int offset, final int state)
     {
         final ParsedFrame p = parsed;
         final BackendPool pool = service.pool();
@@ -272,7 +371,22 @@ public final class PacketPipeline implements FlowExpiry
         }
         final int backendIp = pool.ip(handle);
         final int backendPort = service.backendPort(handle);
-        final int state = p.protocol == PROTO_TCP ? FlowTable.TCP_SYN_SEEN : FlowTable.TCP_NONE;
+        final long peerMac = EthernetHeader.getMac(buffer, offset + EthernetHeader.SOURCE_OFFSET);
+
+        if (service.mode().oneWay())
+        {
+            // The backend answers the client directly: no return key to reserve, nothing to translate back.
+            final int fwd = flows.insert(p.srcIp, p.dstIp, p.srcPort, p.dstPort, p.protocol, now);
+            if (fwd < 0)
+            {
+                counters.drop(DropReason.FLOW_TABLE_FULL);
+                return -1;
+            }
+            fillForward(fwd, service, handle, backendIp, backendPort, peerMac, state);
+            flows.setOneWay(fwd);
+            oneWayFlows = oneWayFlows + 1;
+            return started(service, handle, fwd);
+        }
 
         if (flows.find(backendIp, p.srcIp, backendPort, p.srcPort, p.protocol) >= 0)
         {
@@ -292,7 +406,7 @@ public final class PacketPipeline implements FlowExpiry
         flows.setBackendId(ret, handle);
         flows.setNatIp(ret, service.vip());
         flows.setNatPort(ret, service.port());
-        flows.setPeerMac(ret, EthernetHeader.getMac(buffer, offset + EthernetHeader.SOURCE_OFFSET));
+        flows.setPeerMac(ret, peerMac);
         flows.setReturnDirection(ret, true);
         flows.setTcpState(ret, state);
 
@@ -303,14 +417,26 @@ public final class PacketPipeline implements FlowExpiry
             counters.drop(DropReason.FLOW_TABLE_FULL);
             return -1;
         }
+        fillForward(fwd, service, handle, backendIp, backendPort, peerMac, state);
+        return started(service, handle, fwd);
+    }
+
+    private void fillForward(final int fwd, final Service service, final int handle, final int backendIp,
+        final int backendPort, final long peerMac, final int state)
+    {
         flows.setServiceId(fwd, service.ref());
         flows.setBackendId(fwd, handle);
         flows.setNatIp(fwd, backendIp);
         flows.setNatPort(fwd, backendPort);
-        flows.setPeerMac(fwd, EthernetHeader.getMac(buffer, offset + EthernetHeader.SOURCE_OFFSET));
+        flows.setPeerMac(fwd, peerMac);
         flows.setReturnDirection(fwd, false);
         flows.setTcpState(fwd, state);
+    }
 
+    /** Counts a new flow on its backend; returns its forward slot. */
+    private int started(final Service service, final int handle, final int fwd)
+    {
+        final BackendPool pool = service.pool();
         pool.incrementActive(handle);
         stats.flowStarted(service.id(), handle, pool.activeFlows(handle));
         counters.flowsCreated.incrementRelease();
@@ -322,12 +448,17 @@ public final class PacketPipeline implements FlowExpiry
     {
         final ParsedFrame p = parsed;
         releaseFlow(fwd);
-        final int natIp = flows.natIp(fwd);
-        final int natPort = flows.natPort(fwd);
-        // Removing by key: each removal may shift entries, so slots are not reused across it.
-        flows.remove(natIp, p.srcIp, natPort, p.srcPort, p.protocol);
+        if (flows.isOneWay(fwd))
+        {
+            oneWayFlows = oneWayFlows - 1;
+        }
+        else
+        {
+            // Removing by key: each removal may shift entries, so slots are not reused across it.
+            flows.remove(flows.natIp(fwd), p.srcIp, flows.natPort(fwd), p.srcPort, p.protocol);
+        }
         flows.remove(p.srcIp, p.dstIp, p.srcPort, p.dstPort, p.protocol);
-        return createFlow(service, buffer, offset);
+        return createFlow(service, buffer, offset, p.protocol == PROTO_TCP ? FlowTable.TCP_SYN_SEEN : FlowTable.TCP_NONE);
     }
 
     /** Gives back the backend's active-flow count of a forward entry, once per flow. */
@@ -358,6 +489,13 @@ public final class PacketPipeline implements FlowExpiry
         else if ((tcpFlags & TCP_FIN) != 0)
         {
             flows.setFinSeen(fwd);
+            if (flows.isOneWay(fwd))
+            {
+                // lb never sees the backend's FIN: the client's ends the flow (IPVS-DR does the
+                // same). It stays in the table on the closing timer, so the last ACKs still pass.
+                close(fwd, -1);
+                return;
+            }
             final int ret = returnSlotOf(fwd);
             if (ret >= 0 && flows.isFinSeen(ret))
             {
@@ -410,8 +548,13 @@ public final class PacketPipeline implements FlowExpiry
         counters.flowsClosed.incrementRelease();
     }
 
+    /** The return entry of a NAT flow's forward entry, or -1 (always for a one-way flow). */
     private int returnSlotOf(final int fwd)
     {
+        if (flows.isOneWay(fwd))
+        {
+            return -1;
+        }
         return flows.find(flows.natIp(fwd), flows.srcIp(fwd), flows.natPort(fwd), flows.srcPort(fwd), flows.protocol(fwd));
     }
 
@@ -616,6 +759,10 @@ public final class PacketPipeline implements FlowExpiry
         {
             table.removeAt(pair);
         }
+        else if (table.isOneWay(slot))
+        {
+            oneWayFlows = oneWayFlows - 1;
+        }
         return true;
     }
 
@@ -638,6 +785,10 @@ public final class PacketPipeline implements FlowExpiry
         if (pair >= 0)
         {
             table.removeAt(pair);
+        }
+        else if (table.isOneWay(slot))
+        {
+            oneWayFlows = oneWayFlows - 1;
         }
     }
 

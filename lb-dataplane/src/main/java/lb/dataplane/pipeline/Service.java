@@ -23,6 +23,7 @@ public final class Service
     private final int port;
     private final int protocol;
     private final BackendPool pool;
+    private final ForwardingMode mode;
     private Scheduler scheduler;
 
     /**
@@ -31,6 +32,17 @@ public final class Service
     public Service(final int ref, final String name, final int vip, final int port, final int protocol,
         final BackendPool pool, final Scheduler scheduler)
     {
+        this(ref, name, vip, port, protocol, pool, scheduler, ForwardingMode.NAT);
+    }
+
+    /**
+     * @param ref  the id (0..255), or the id with an epoch above it ({@code epoch << ID_BITS | id})
+     * @param mode how packets reach the backends
+     */
+    public Service(final int ref, final String name, final int vip, final int port, final int protocol,
+        final BackendPool pool, final Scheduler scheduler, final ForwardingMode mode)
+    {
+        this.mode = mode;
         this.ref = ref;
         this.name = name;
         this.vip = vip;
@@ -85,6 +97,22 @@ public final class Service
     public void scheduler(final Scheduler scheduler)
     {
         this.scheduler = scheduler;
+    }
+
+    public ForwardingMode mode()
+    {
+        return mode;
+    }
+
+    /**
+     * True when a TCP segment without a flow entry may start one: the service's replies bypass lb
+     * and its scheduler gives every lb instance the same answer for a flow (Maglev, source
+     * hashing), so the flow another instance (or this one before a restart) carried is sent to
+     * the backend it was already on.
+     */
+    public boolean recoversFlows()
+    {
+        return mode.oneWay() && scheduler.kind().consistent();
     }
 
     /** The port a backend listens on: its own when set, else the service port. */

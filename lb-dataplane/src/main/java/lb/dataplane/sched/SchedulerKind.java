@@ -86,6 +86,19 @@ public enum SchedulerKind
     }
 
     /**
+     * True when every lb instance with the same backends gives a flow the same backend, whatever
+     * order the backends were added in and whatever flows came before: only Maglev (its table
+     * depends on the set of backends alone). Source hashing indexes the pool's order, round
+     * robin and least connections depend on history.
+     *
+     * @return whether a flow lost by one instance can be re-created by another.
+     */
+    public boolean consistent()
+    {
+        return this == MAGLEV;
+    }
+
+    /**
      * Creates a scheduler of this kind with default parameters.
      *
      * @param pool the backends it picks from.

@@ -2,6 +2,7 @@ package lb.dataplane.worker;
 
 import lb.dataplane.flow.FlowTable;
 import lb.dataplane.pipeline.BackendStatsTable;
+import lb.dataplane.pipeline.ForwardingMode;
 import lb.dataplane.pipeline.Service;
 import lb.dataplane.pipeline.ServiceTable;
 import lb.dataplane.sched.AdminState;
@@ -243,19 +244,20 @@ public final class CommandApplier
         final int protocol = buffer.getInt(index + Commands.SERVICE_PROTOCOL_OFFSET);
         final SchedulerKind kind = KINDS[buffer.getInt(index + Commands.SERVICE_SCHEDULER_OFFSET)];
         final int tableSize = buffer.getInt(index + Commands.SERVICE_TABLE_SIZE_OFFSET);
+        final ForwardingMode mode = ForwardingMode.fromOrdinal(buffer.getInt(index + Commands.SERVICE_MODE_OFFSET));
         final String name = buffer.getStringAscii(index + Commands.SERVICE_NAME_OFFSET);
         if (services.byId(id) != null || services.find(vip, port, protocol) != null)
         {
             return false;
         }
-        services.add(newService(ref, name, vip, port, protocol, kind, tableSize));
+        services.add(newService(ref, name, vip, port, protocol, kind, tableSize, mode));
         stats.clearService(id);
         return true;
     }
 
     /** Builds a service with an empty pool; its backends come with ADD_BACKEND (or at start, from the config). */
     public static Service newService(final int ref, final String name, final int vip, final int port, final int protocol,
-        final SchedulerKind kind, final int maglevTableSize)
+        final SchedulerKind kind, final int maglevTableSize, final ForwardingMode mode)
     {
         final boolean maglev = kind == SchedulerKind.MAGLEV;
         final int capacity = maglev ?
@@ -263,6 +265,6 @@ public final class CommandApplier
             BackendStatsTable.MAX_BACKENDS;
         final BackendPool pool = new BackendPool(capacity);
         return new Service(ref, name, vip, port, protocol, pool,
-            maglev ? new MaglevScheduler(pool, maglevTableSize) : kind.create(pool));
+            maglev ? new MaglevScheduler(pool, maglevTableSize) : kind.create(pool), mode);
     }
 }

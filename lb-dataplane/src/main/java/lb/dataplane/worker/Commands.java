@@ -41,7 +41,7 @@ public final class Commands
 
     /**
      * ADD_SERVICE: int service ref (id with its epoch, see Service#ref), int vip, int port, int protocol, int SchedulerKind ordinal,
-     * int Maglev table size, then the name as a length-prefixed ASCII string. DEL_SERVICE: the id.
+     * int Maglev table size, int ForwardingMode ordinal, then the name as a length-prefixed ASCII string. DEL_SERVICE: the id.
      */
     public static final int SERVICE_ID_OFFSET = 0;
     public static final int SERVICE_VIP_OFFSET = 4;
@@ -49,7 +49,8 @@ public final class Commands
     public static final int SERVICE_PROTOCOL_OFFSET = 12;
     public static final int SERVICE_SCHEDULER_OFFSET = 16;
     public static final int SERVICE_TABLE_SIZE_OFFSET = 20;
-    public static final int SERVICE_NAME_OFFSET = 24;
+    public static final int SERVICE_MODE_OFFSET = 24;
+    public static final int SERVICE_NAME_OFFSET = 28;
 
     /** BACKEND_HEALTH: int ip, int up (0/1), long mac (48 bits; 0 when down). */
     public static final int HEALTH_IP_OFFSET = 0;
@@ -103,8 +104,10 @@ public final class Commands
     }
 
     public static int encodeService(final MutableDirectBuffer buffer, final int offset, final int serviceId,
-        final int vip, final int port, final int protocol, final int schedulerKind, final int tableSize, final String name)
+        final int vip, final int port, final int protocol, final int schedulerKind, final int tableSize, final int mode,
+        final String name)
     {
+        buffer.putInt(offset + SERVICE_MODE_OFFSET, mode);
         buffer.putInt(offset + SERVICE_ID_OFFSET, serviceId);
         buffer.putInt(offset + SERVICE_VIP_OFFSET, vip);
         buffer.putInt(offset + SERVICE_PORT_OFFSET, port);

@@ -118,7 +118,7 @@ public final class DataplaneAgent implements Agent
         if (rx.hasVnet)
         {
             rx.vnet.wrap(buffer, offset - VnetHeader.LENGTH);
-            flags |= PacketPipeline.RX_VNET;
+            flags |= rx.vnet.isGso() ? PacketPipeline.RX_VNET | PacketPipeline.RX_GSO : PacketPipeline.RX_VNET;
         }
         if ((socketFlags & FrameHandler.CHECKSUM_PARTIAL) != 0)
         {

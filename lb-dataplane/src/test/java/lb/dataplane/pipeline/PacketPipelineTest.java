@@ -2,9 +2,11 @@ package lb.dataplane.pipeline;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import lb.dataplane.checksum.Checksums;
 import lb.dataplane.checksum.ReferenceChecksum;
 import lb.dataplane.flow.FlowTable;
@@ -128,21 +130,7 @@ class PacketPipelineTest
     int tcp(final long dstMac, final long srcMac, final int src, final int dst, final int sport, final int dport,
         final int flags, final int payload)
     {
-        final int ip = EthernetHeader.write(frame, 0, dstMac, srcMac, EthernetHeader.ETHER_TYPE_IPV4);
-        final int l4 = ip + Ipv4Header.write(frame, ip, 20 + 20 + payload, 64, 6, src, dst);
-        frame.setMemory(l4, 20 + payload, (byte)0);
-        frame.putShort(l4 + TcpHeader.SOURCE_PORT_OFFSET, (short)sport, BIG_ENDIAN);
-        frame.putShort(l4 + TcpHeader.DESTINATION_PORT_OFFSET, (short)dport, BIG_ENDIAN);
-        frame.putInt(l4 + TcpHeader.SEQUENCE_OFFSET, 0x1000_0000 + sport, BIG_ENDIAN);
-        frame.putByte(l4 + TcpHeader.DATA_OFFSET_OFFSET, (byte)0x50);
-        frame.putByte(l4 + TcpHeader.FLAGS_OFFSET, (byte)flags);
-        frame.putShort(l4 + TcpHeader.WINDOW_OFFSET, (short)65535, BIG_ENDIAN);
-        for (int i = 0; i < payload; i++)
-        {
-            frame.putByte(l4 + 20 + i, (byte)(i * 7 + sport));
-        }
-        frame.putShort(l4 + TcpHeader.CHECKSUM_OFFSET, (short)Checksums.l4Checksum(frame, ip, l4, 20 + payload, 6), BIG_ENDIAN);
-        return l4 + 20 + payload;
+        return TestFrames.tcp(frame, dstMac, srcMac, src, dst, sport, dport, flags, payload);
     }
 
     int udp(final long dstMac, final long srcMac, final int src, final int dst, final int sport, final int dport,
@@ -232,8 +220,8 @@ class PacketPipelineTest
         assertEquals(80, port(out, 36));
         assertChecksumsValid(out);
         // Everything but the rewritten fields is untouched: TCP header up to the checksum, and after it.
-        assertArrayEquals(java.util.Arrays.copyOfRange(original, 38, 50), java.util.Arrays.copyOfRange(out, 38, 50));
-        assertArrayEquals(java.util.Arrays.copyOfRange(original, 52, length), java.util.Arrays.copyOfRange(out, 52, length));
+        assertArrayEquals(Arrays.copyOfRange(original, 38, 50), Arrays.copyOfRange(out, 38, 50));
+        assertArrayEquals(Arrays.copyOfRange(original, 52, length), Arrays.copyOfRange(out, 52, length));
         assertEquals(1, pipeline.flowCount());
         assertEquals(1, pool.activeFlows(handles[0]));
     }
@@ -540,11 +528,11 @@ class PacketPipelineTest
         final int length = tcp(CLIENT_SIDE_MAC, CLIENT_MAC, CLIENT_IP, VIP, 45000, 80, TcpHeader.ACK, 30);
         final byte[] whole = new byte[length];
         frame.getBytes(0, whole);
-        final java.util.Random random = new java.util.Random(7);
+        final Random random = new Random(7);
         for (int cut = 0; cut <= length; cut++)
         {
             // A buffer that ends exactly at the frame: Agrona's bounds checks (on in tests) catch any read beyond.
-            final UnsafeBuffer exact = new UnsafeBuffer(java.util.Arrays.copyOf(whole, cut));
+            final UnsafeBuffer exact = new UnsafeBuffer(Arrays.copyOf(whole, cut));
             pipeline.prefetch(exact, 0, cut);
             final byte[] garbage = new byte[cut];
             random.nextBytes(garbage);

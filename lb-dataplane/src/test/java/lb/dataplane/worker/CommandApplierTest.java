@@ -36,7 +36,7 @@ class CommandApplierTest
 
     void service(final int id, final String name, final int port, final SchedulerKind kind)
     {
-        Commands.encodeService(message, 0, id, VIP, port, 6, kind.ordinal(), 65537, name);
+        Commands.encodeService(message, 0, id, VIP, port, 6, kind.ordinal(), 65537, 0, name);
         applier.apply(Commands.ADD_SERVICE, message, 0);
     }
 

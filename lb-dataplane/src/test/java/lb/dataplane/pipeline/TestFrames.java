@@ -1,0 +1,41 @@
+package lb.dataplane.pipeline;
+
+import lb.dataplane.checksum.Checksums;
+import lb.dataplane.packet.EthernetHeader;
+import lb.dataplane.packet.Ipv4Header;
+import lb.dataplane.packet.TcpHeader;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import static java.nio.ByteOrder.BIG_ENDIAN;
+
+/** Frames the pipeline tests feed in. */
+final class TestFrames
+{
+    private TestFrames()
+    {
+    }
+
+    /**
+     * Writes an Ethernet/IPv4/TCP frame at index 0 with 'payload' bytes of data (a pattern of the
+     * source port), don't-fragment set and valid checksums; returns its length.
+     */
+    static int tcp(final UnsafeBuffer frame, final long dstMac, final long srcMac, final int src, final int dst,
+        final int sport, final int dport, final int flags, final int payload)
+    {
+        final int ip = EthernetHeader.write(frame, 0, dstMac, srcMac, EthernetHeader.ETHER_TYPE_IPV4);
+        final int l4 = ip + Ipv4Header.write(frame, ip, 20 + 20 + payload, 64, 6, src, dst);
+        frame.setMemory(l4, 20 + payload, (byte)0);
+        frame.putShort(l4 + TcpHeader.SOURCE_PORT_OFFSET, (short)sport, BIG_ENDIAN);
+        frame.putShort(l4 + TcpHeader.DESTINATION_PORT_OFFSET, (short)dport, BIG_ENDIAN);
+        frame.putInt(l4 + TcpHeader.SEQUENCE_OFFSET, 0x1000_0000 + sport, BIG_ENDIAN);
+        frame.putByte(l4 + TcpHeader.DATA_OFFSET_OFFSET, (byte)0x50);
+        frame.putByte(l4 + TcpHeader.FLAGS_OFFSET, (byte)flags);
+        frame.putShort(l4 + TcpHeader.WINDOW_OFFSET, (short)65535, BIG_ENDIAN);
+        for (int i = 0; i < payload; i++)
+        {
+            frame.putByte(l4 + 20 + i, (byte)(i * 7 + sport));
+        }
+        frame.putShort(l4 + TcpHeader.CHECKSUM_OFFSET, (short)Checksums.l4Checksum(frame, ip, l4, 20 + payload, 6), BIG_ENDIAN);
+        return l4 + 20 + payload;
+    }
+}
