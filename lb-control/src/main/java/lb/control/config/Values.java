@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -197,7 +198,7 @@ public final class Values
         final ForwardingMode mode = ForwardingMode.parse(text);
         if (mode == null)
         {
-            final List<String> names = List.of("nat", "dsr", "ipip");
+            final List<String> names = Arrays.stream(ForwardingMode.values()).map(ForwardingMode::configName).toList();
             throw new IllegalArgumentException("unknown mode '" + text + "'" + didYouMean(text, names) +
                 ", expected one of " + String.join(", ", names));
         }
