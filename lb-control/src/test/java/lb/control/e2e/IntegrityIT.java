@@ -45,14 +45,15 @@ class IntegrityIT
                 final Path pcap = dir.resolve("client.pcap");
                 final Path captureLog = dir.resolve("tshark.log");
                 // Every frame must reach the capture to be checked: a 64 MiB capture buffer, and the
-                // download below is capped at 50 MB/s so tshark keeps up (this test is about
+                // download below is capped at 20 MB/s so tshark keeps up (at 50 MB/s it missed 10-17% of
+                // the frames on a clean CI run of this 2-core machine) (this test is about
                 // integrity and checksums; throughput is the benchmark's business).
                 final Process capture = testbed.start("c1", List.of("tshark", "-n", "-B", "64", "-i", "eth0", "-f",
                     "tcp and src host " + Testbed.VIP, "-w", pcap.toString()), captureLog);
                 awaitCapture(captureLog);
 
                 final Testbed.ExecResult download = testbed.exec("c1", Duration.ofSeconds(120), "bash", "-c",
-                    "curl -s --max-time 100 --limit-rate 50M http://" + Testbed.VIP + "/file/big.bin | sha256sum");
+                    "curl -s --max-time 100 --limit-rate 20M http://" + Testbed.VIP + "/file/big.bin | sha256sum");
                 LbRun.sleep(500); // the last frames reach the capture
                 testbed.stop(capture);
                 assertTrue(download.ok(), download.toString());
