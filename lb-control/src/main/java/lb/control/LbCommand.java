@@ -8,6 +8,7 @@ import java.util.concurrent.Callable;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
 
+import lb.control.announce.BirdConfig;
 import lb.control.config.ConfigDefaults;
 import lb.control.config.ConfigException;
 import lb.control.config.ConfigParser;
@@ -17,6 +18,7 @@ import lb.control.config.Ipv4Prefix;
 import lb.control.config.LbConfig;
 import lb.control.config.LbConfigBuilder;
 import lb.control.config.Origin;
+import lb.control.config.ServiceConfig;
 import lb.control.config.Values;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -269,6 +271,16 @@ public final class LbCommand implements Callable<Integer>
         {
             final PrintWriter out = spec.commandLine().getOut();
             out.print(ConfigWriter.format(config));
+            if (config.bgp() != null)
+            {
+                // What lb will hand its BIRD, as comments so the output stays a valid lb config.
+                out.println();
+                out.println("# BIRD config lb writes to " + config.bgp().runDir().resolve("bird.conf") + ":");
+                final String bird = BirdConfig.render(config.bgp(),
+                    config.services().stream().map(ServiceConfig::vip).distinct().toList(),
+                    config.bgp().runDir().resolve("bird.log").toString());
+                bird.lines().forEach(line -> out.println("#   " + line));
+            }
             out.flush();
             return CommandLine.ExitCode.OK;
         }

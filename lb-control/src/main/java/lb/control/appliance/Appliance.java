@@ -74,6 +74,8 @@ import org.agrona.concurrent.status.CountersReader;
  */
 public final class Appliance implements AutoCloseable
 {
+    /** How long lb forwards on after withdrawing its VIPs at stop, for packets already on their way. */
+    static final long WITHDRAW_GRACE_MILLIS = 300;
     static final int RING_BYTES = (1 << 20) + RingBufferDescriptor.TRAILER_LENGTH;
     /** Counter slots reserved per worker: more than {@link DataplaneCounters} allocates. */
     private static final int COUNTERS_PER_WORKER = 128;
@@ -92,6 +94,7 @@ public final class Appliance implements AutoCloseable
     private ControlAgent control;
     private final List<AgentRunner> dataplaneRunners = new ArrayList<>();
     private AgentRunner controlRunner;
+    private VipAnnouncementPolicy announcement;
     private final long startedAtMillis = System.currentTimeMillis();
 
     private Appliance(final LbConfig config)
@@ -209,8 +212,8 @@ public final class Appliance implements AutoCloseable
         runtime.serverNetwork(config.serverNetwork());
         if (config.bgp() != null)
         {
-            // The BIRD driver is not built yet: refuse rather than run without announcing.
-            throw new IllegalArgumentException("bgp-local: announcing VIPs over BGP is not available in this build");
+            announcement = new VipAnnouncementPolicy(config.bgp(), runtime);
+            runtime.announcement(announcement);
         }
 
         // The control socket first: a second lb on the same socket path stops here, before its
@@ -232,6 +235,10 @@ public final class Appliance implements AutoCloseable
             AgentRunner.startOnThread(runner);
         }
         AgentRunner.startOnThread(controlRunner);
+        if (announcement != null)
+        {
+            announcement.start();
+        }
         Log.info("control socket " + controlServer.path() + " (mode 0600): try 'bin/lbctl show stat'");
         long flowBytes = 0;
         for (final DataplaneWorker w : workers)
@@ -381,10 +388,33 @@ public final class Appliance implements AutoCloseable
         return System.currentTimeMillis() - startedAtMillis;
     }
 
-    /** Stops the threads (waiting for them), then closes the sockets. Idempotent. */
+    private static void sleepQuietly(final long millis)
+    {
+        try
+        {
+            Thread.sleep(millis);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Withdraws the VIPs (when lb announces them), stops the threads (waiting for them), then
+     * closes the sockets. Idempotent.
+     */
     @Override
     public void close()
     {
+        if (announcement != null)
+        {
+            // Withdraw first and go on forwarding for a moment: packets the router sent before it
+            // took the route away still arrive, and their flows live on at the other instances.
+            announcement.close();
+            announcement = null;
+            sleepQuietly(WITHDRAW_GRACE_MILLIS);
+        }
         CloseHelper.quietClose(controlServer);
         controlServer = null;
         CloseHelper.quietClose(controlRunner);

@@ -84,6 +84,7 @@ final class ApplianceRuntime implements RuntimeApi
     private final UnsafeBuffer message = new UnsafeBuffer(new byte[256]);
     private final List<Runnable> serviceListeners = new CopyOnWriteArrayList<>();
     private Ipv4Prefix serverNetwork;
+    private volatile VipAnnouncementPolicy announcement;
 
     ApplianceRuntime(final String version, final List<ServiceConfig> initial, final List<DataplaneWorker> workers,
         final CommandRings commands, final AtomicReference<int[]> probedBackends, final Map<Integer, ProbeRtt> probeRtts)
@@ -106,6 +107,31 @@ final class ApplianceRuntime implements RuntimeApi
     void serverNetwork(final Ipv4Prefix network)
     {
         this.serverNetwork = network;
+    }
+
+    /** What lb announces over BGP, when its config has a session. */
+    void announcement(final VipAnnouncementPolicy policy)
+    {
+        this.announcement = policy;
+    }
+
+    @Override
+    public Announcements announcements()
+    {
+        final VipAnnouncementPolicy policy = announcement;
+        return policy == null ? Announcements.NONE : policy.view();
+    }
+
+    @Override
+    public void setAnnounce(final boolean on)
+    {
+        final VipAnnouncementPolicy policy = announcement;
+        if (policy == null)
+        {
+            RuntimeApi.super.setAnnounce(on);
+            return;
+        }
+        policy.enabled(on);
     }
 
     /** Runs after every service added or removed (on the control socket's thread). */

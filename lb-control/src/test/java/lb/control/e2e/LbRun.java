@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import lb.control.testbed.Testbed;
@@ -40,6 +41,12 @@ final class LbRun implements AutoCloseable
     /** Starts lb with these arguments and waits until it runs and all {@code backends} answered its ARP probes. */
     static LbRun start(final Testbed testbed, final Path dir, final List<String> args, final int backends)
     {
+        return start(testbed, "lb", dir, args, backends);
+    }
+
+    /** Starts lb in the namespace of {@code role} (such as "lb2" of the ECMP topology). */
+    static LbRun start(final Testbed testbed, final String role, final Path dir, final List<String> args, final int backends)
+    {
         try
         {
             Files.createDirectories(dir);
@@ -51,7 +58,7 @@ final class LbRun implements AutoCloseable
                 final String name = log.getFileName().toString();
                 full.addAll(List.of("--control-socket", dir.resolve(name.substring(0, name.length() - 4) + ".sock").toString()));
             }
-            final LbRun run = new LbRun(testbed, log, testbed.start("lb", testbed.lbCommand(full), log));
+            final LbRun run = new LbRun(testbed, log, testbed.start(role, testbed.lbCommand(full), log));
             run.awaitLog("lb: running: ", 1, Duration.ofSeconds(20)); // logged once the control socket is up
             run.awaitLog("backend .* up at", backends, Duration.ofSeconds(20));
             return run;
@@ -190,6 +197,18 @@ final class LbRun implements AutoCloseable
             }
         }
         return counters;
+    }
+
+    /** SIGKILL, as a crash: lb gets no chance to withdraw anything or print its counters. */
+    void kill() throws InterruptedException
+    {
+        process.destroyForcibly();
+        if (!process.waitFor(10, TimeUnit.SECONDS))
+        {
+            throw new AssertionError("lb " + process.pid() + " survived SIGKILL for 10 s");
+        }
+        testbed.stop(process);
+        counters = Map.of();
     }
 
     /**
