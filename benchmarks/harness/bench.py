@@ -83,7 +83,18 @@ PEERS = [
     ("lb", "lb (backoff)"),
     ("lbspin", "lb (spin)"),
     ("lb2w", "lb (2 workers)"),
+    ("lbdsr", "lb dsr"),
+    ("lbipip", "lb ipip"),
 ]
+# lb's forwarding mode per peer key (nat unless named here). In dsr and ipip the testbed's
+# servers hold the VIP and reply through the router rt, not through the box.
+PEER_MODES = {"lbdsr": "dsr", "lbipip": "ipip"}
+DECAP = os.path.join(REPO, "docker", "ipip_decap.py")
+SERVER_NETWORK = "198.18.1.0/24"
+
+
+def peer_mode(key):
+    return PEER_MODES.get(key, "nat")
 # Run only when named with --peers: measured once for a decision (see RESULTS.md), not every run.
 EXTRA_PEERS = [
     ("lbv3", "lb (backoff, rx v3)"),
@@ -103,7 +114,7 @@ def lb_keys():
 
 PROFILES = {
     "full": dict(reps=3, wrk_s=2, warm_s=1, iperf_s=2, step_s=1.0, lat_s=1.5, calib_s=1.5,
-                 steps=(0.25, 0.5, 1.0, None), scaling_windows=3, limit_s=900),
+                 steps=(0.25, 0.5, 1.0, None), scaling_windows=3, limit_s=1200),
     "quick": dict(reps=1, wrk_s=1, warm_s=1, iperf_s=1, step_s=1.0, lat_s=1, calib_s=1.0,
                   steps=(0.5, None), scaling_windows=1, limit_s=240),
 }
@@ -389,9 +400,10 @@ class BoxMeter:
 class Testbed:
     """One fresh testbed for one peer: nginx, iperf3 and sockperf servers, UDP sinks, RPS."""
 
-    def __init__(self, h, prefix):
+    def __init__(self, h, prefix, mode="nat"):
         self.h = h
         self.prefix = prefix
+        self.mode = mode
         self.dir = os.path.join(h.logdir, prefix)
         os.makedirs(self.dir, exist_ok=True)
         self.procs = []
@@ -401,8 +413,8 @@ class Testbed:
 
     def up(self):
         self.h.registry.add_prefix(self.prefix)
-        run(["bash", TESTBED, "up", "--prefix", self.prefix, "--servers", str(len(SERVERS))],
-            timeout=60)
+        run(["bash", TESTBED, "up", "--prefix", self.prefix, "--servers", str(len(SERVERS)),
+             "--mode", self.mode], timeout=60)
         MY_NETNS.clear()
         for name in os.listdir("/run/netns"):
             if name.startswith(self.prefix + "-"):
@@ -426,8 +438,12 @@ class Testbed:
         run(in_ns(self.ns(role), ["sh", "-c", f"echo {1 << cpu:x} > /sys/class/net/{dev}/queues/rx-0/rps_cpus"]))
 
     def add_sink(self, role):
+        # ipip: count (and drop) the sink's datagrams as they reach the backend, still
+        # encapsulated (@th is the inner IPv4 header there, its UDP destination port 22 bytes in),
+        # so the sweep measures the box and not the backend's user-space decapsulator.
+        match = f"ip protocol 4 @th,176,16 {SINK_PORT}" if self.mode == "ipip" else f"udp dport {SINK_PORT}"
         rules = ("table inet harness {\n chain pre {\n  type filter hook prerouting priority -300\n"
-                 f"  udp dport {SINK_PORT} counter drop\n }}\n}}\n")
+                 f"  {match} counter drop\n }}\n}}\n")
         subprocess.run(in_ns(self.ns(role), ["nft", "-f", "-"]), input=rules, text=True,
                        check=True, timeout=10, capture_output=True)
 
@@ -444,8 +460,13 @@ class Testbed:
         return p
 
     def start_servers(self):
+        # dsr and ipip: the packets still say VIP, which the servers hold on lo: listen there too.
+        one_way = self.mode != "nat"
         for i, ip in enumerate(SERVERS):
             role = f"s{i + 1}"
+            if self.mode == "ipip":
+                self.start(role, ["/usr/bin/python3", DECAP, "--tun", "ipip0", "--pidfile",
+                                  os.path.join(self.dir, f"decap-{role}.pid")], "decap-" + role)
             d = os.path.join(self.dir, "nginx-" + role)
             os.makedirs(os.path.join(d, "www"), exist_ok=True)
             os.makedirs(os.path.join(d, "tmp"), exist_ok=True)
@@ -464,11 +485,13 @@ http {{
   proxy_temp_path {d}/tmp;
   fastcgi_temp_path {d}/tmp;
   keepalive_requests 10000000;
-  server {{ listen {ip}:{HTTP_PORT} backlog=4096; root {d}/www; }}
+  server {{ listen {ip}:{HTTP_PORT} backlog=4096;{f" listen {VIP}:{HTTP_PORT} backlog=4096;" if one_way else ""} root {d}/www; }}
 }}
 """)
             self.start(role, ["nginx", "-e", f"{d}/error.log", "-c", conf], "nginx-" + role)
-            self.start(role, RT_PRIO + ["sockperf", "server", "-i", "0.0.0.0", "-p", str(PINGPONG_PORT)], "sockperf-" + role)
+            # Bound to the VIP in dsr/ipip, so its replies come from the VIP the client asked.
+            self.start(role, RT_PRIO + ["sockperf", "server", "-i", VIP if one_way else "0.0.0.0", "-p",
+                                        str(PINGPONG_PORT)], "sockperf-" + role)
         self.start("s1", ["iperf3", "-s", "-p", str(BULK_PORT)], "iperf3-s1")
         self.start("rt", RT_PRIO + ["sockperf", "server", "-i", "0.0.0.0", "-p", str(PINGPONG_PORT)], "sockperf-rt")
         url = f"http://{SERVERS[0]}/{HTTP_FILE}"
@@ -506,6 +529,13 @@ class Peer:
     def setup(self, tb):
         lbns = tb.ns("lb")
         if self.key.startswith("lb"):
+            if peer_mode(self.key) == "ipip":
+                # lb cannot encapsulate a TSO super-frame (no tunnel GSO for packet sockets on this
+                # kernel: it counts drop_tunnel_gso), so the clients send wire-sized frames, as
+                # from a NIC without GRO; the 20 bytes the tunnel adds come off by PMTU discovery
+                # (lb answers over-MTU frames with ICMP frag-needed).
+                for c in ("c1", "c2"):
+                    run(in_ns(tb.ns(c), ["ethtool", "-K", "eth0", "tso", "off", "gso", "off"]))
             self.start_lb(tb)
             return
         # The testbed drops frames at tc ingress of lb's interfaces (lb has them by then); a
@@ -551,9 +581,11 @@ class Peer:
 
     def start_lb(self, tb):
         conf = os.path.join(tb.dir, "lb.conf")
-        backends = "".join(f"  backend {ip}\n" for ip in SERVERS)
+        mode = peer_mode(self.key)
+        backends = f"  mode {mode}\n" + "".join(f"  backend {ip}\n" for ip in SERVERS)
         with open(conf, "w") as f:
-            f.write(f"""client-interface cli0
+            f.write(f"""server-network {SERVER_NETWORK}
+client-interface cli0
 client-ip {BOX_CLIENT_IP}
 server-interface srv0
 gateway-ip {GATEWAY_IP}
@@ -564,6 +596,7 @@ service web {VIP}:{HTTP_PORT}/tcp
   scheduler rr
 {backends}service bulk {VIP}:{BULK_PORT}/tcp
   scheduler rr
+  mode {mode}
   backend {SERVERS[0]}
 service sink {VIP}:{SINK_PORT}/udp
   scheduler rr
@@ -851,8 +884,12 @@ class Harness:
         res["foreign_pct"] = cpu["foreign_pct"]
         return res
 
-    def iperf(self, tb, target, dur, lb_pid):
+    def iperf(self, tb, target, dur, lb_pid, reverse=False):
+        """Bulk TCP through the box: client to server (upload), or with reverse server to client
+        (download: iperf3 -R, the direction dsr and ipip take off the box)."""
         argv = ["iperf3", "-c", target, "-p", str(BULK_PORT), "-P", str(IPERF_STREAMS), "-t", str(dur), "-J"]
+        if reverse:
+            argv.append("-R")
         meter = BoxMeter(lb_pid, self.lb_sock).start()
         out = run(in_ns(tb.ns("c1"), argv, GEN_CPU), timeout=dur + 30, check=False)
         cpu = meter.stop()
@@ -920,7 +957,7 @@ class Harness:
     def peer_run(self, rep, key, title):
         self.check_time()
         peer = Peer(key, title)
-        tb = Testbed(self, f"lbh{self.runid}r{rep}{key}")
+        tb = Testbed(self, f"lbh{self.runid}r{rep}{key}", peer_mode(key))
         res = dict(rep=rep)
         log(f"rep {rep}: {title}")
         phases = res["phase_s"] = {}
@@ -971,6 +1008,7 @@ class Harness:
             res["http_ka"] = self.wrk(tb, url, False, d, lb_pid)
             res["http_close"] = self.wrk(tb, url, True, d, lb_pid)
             res["bulk"] = self.iperf(tb, peer.target(), self.p["iperf_s"], lb_pid)
+            res["bulk_down"] = self.iperf(tb, peer.target(), self.p["iperf_s"], lb_pid, reverse=True)
             phase("http_and_bulk")
             res["sweep"] = [self.udp_step(tb, pcap, None if f is None else f * self.ref_pps,
                                           self.p["step_s"], sinks, lb_pid) for f in self.p["steps"]]
@@ -1008,7 +1046,7 @@ class Harness:
                 phase("stop_and_down")
         self.results[key]["reps"].append(res)
         log(f"  http-ka {res['http_ka']['rps']:.0f}/s close {res['http_close']['rps']:.0f}/s "
-            f"bulk {res['bulk']['gbps']:.2f} Gbit/s; sweep loss "
+            f"bulk {res['bulk']['gbps']:.2f} down {res['bulk_down']['gbps']:.2f} Gbit/s; sweep loss "
             + " ".join(f"{100 * s['loss']:.2f}%" for s in res["sweep"])
             + f"; added p99 idle {fmt(res['latency_idle']['added']['p99'], 0)} us"
             + f" half {fmt(res['latency_half']['added']['p99'], 0)} us"
@@ -1090,6 +1128,8 @@ def metric_rows(results, steps):
         ("iperf3 TCP, 4 streams", "Gbit/s", "higher", 2, ("bulk", "gbps")),
         ("iperf3 box CPU per Gbit", "ms", "lower", 0, ("bulk", "box_ms_per_gbit")),
         ("iperf3 retransmits", "segments", "lower", 0, ("bulk", "retransmits")),
+        ("iperf3 download (-R), 4 streams", "Gbit/s", "higher", 2, ("bulk_down", "gbps")),
+        ("iperf3 download box CPU per Gbit", "ms", "lower", 0, ("bulk_down", "box_ms_per_gbit")),
     ]
     for i, f in enumerate(steps):
         name = f"{int(f * 100)}% of reference" if f else "generator at top speed"
@@ -1175,7 +1215,8 @@ def markdown_table(table):
 
 PEERS_TITLE = dict(PEERS + EXTRA_PEERS)
 COLORS = dict(kernel="#7f7f7f", iptables="#1f77b4", nftables="#2ca02c", lb="#d62728", lbspin="#ff7f0e",
-              lbv3="#9467bd", lb2w="#8c564b", lbsleep="#e377c2")
+              lbv3="#9467bd", lb2w="#8c564b", lbsleep="#e377c2", lbdsr="#17becf",
+              lbipip="#bcbd22")
 
 
 def svg_chart(table, chart_rows, title):
@@ -1323,6 +1364,15 @@ def targets(table, steps, results):
         note = f" ({invalid} run(s) without one valid sample: counted as missed)" if invalid else ""
         lines.append(f"- {'MET' if ok else 'MISSED'}: added p99 RTT at half load, {PEERS_TITLE[key]}: {fmt(v, 0)} us{note} "
                      f"(target: at most 100 us; kernel forwarding itself adds {fmt(med('added RTT p99, 50% load', 'kernel'), 0)} us here).")
+    # The one-way modes (issue 9): the return path no longer crosses the box.
+    for key in (k for k in lb_keys() if peer_mode(k) != "nat"):
+        for label, bound in (("iperf3 download box CPU per Gbit", 0.3), ("HTTP keep-alive, box CPU per request", 1.0),
+                             ("HTTP close, box CPU per request", 1.0)):
+            ipt, v = med(label, "iptables"), med(label, key)
+            ratio = v / ipt if v is not None and ipt else None
+            ok = ratio is not None and ratio <= bound
+            lines.append(f"- {'MET' if ok else 'MISSED'}: {label}, {PEERS_TITLE[key]} {fmt(v, 2)} = {fmt(ratio, 2)} x "
+                         f"iptables DNAT {fmt(ipt, 2)} (target: at most {bound} x).")
     cap = med("UDP 64 B, top speed: lb frames per busy second (one worker's capacity)", "lb")
     if cap is not None:
         lines.append(f"- {'MET' if cap >= 1000 else 'MISSED'}: one worker's capacity from busy-time accounting, lb (backoff) "
@@ -1340,7 +1390,7 @@ def foreign_summary(results):
     vals = []
     for key, _ in PEERS:
         for r in results[key]["reps"]:
-            windows = [r["http_ka"], r["http_close"], r["bulk"]] + r["sweep"]
+            windows = [r["http_ka"], r["http_close"], r["bulk"]] + ([r["bulk_down"]] if "bulk_down" in r else []) + r["sweep"]
             vals += [w.get("foreign_pct") for w in windows if w.get("foreign_pct") is not None]
     if not vals:
         return "n/a"

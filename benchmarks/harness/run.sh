@@ -3,7 +3,7 @@
 # netns testbed (docker/testbed.sh), with HTTP (wrk), bulk TCP (iperf3), a small-packet UDP
 # sweep (tcpreplay), added latency (sockperf) and the box's CPU per unit of work.
 #
-#   sudo benchmarks/harness/run.sh           # full: 3 repetitions x 6 peers, about 11 minutes;
+#   sudo benchmarks/harness/run.sh           # full: 3 repetitions x 8 peers, about 15 minutes;
 #                                            # writes benchmarks/RESULTS.md (section "Testbed
 #                                            # benchmark"), benchmarks/harness/results.svg and
 #                                            # benchmarks/harness/results.json

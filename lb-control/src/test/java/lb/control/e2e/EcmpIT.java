@@ -24,7 +24,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * downloads run over the instances while one is killed (SIGKILL) and started again: none breaks,
  * and none stalls for much longer than the router takes to drop the dead next hop. Then every
  * backend stops answering ARP, and every instance withdraws the VIP within one probe cycle plus
- * the probe timeout plus BGP's propagation.
+ * the probe timeout plus BGP's propagation. Last, draining by lbctl, the death of one instance's
+ * BIRD (lb starts it again, forwarding throughout) and a clean stop each withdraw that instance.
  */
 class EcmpIT
 {
@@ -247,12 +248,45 @@ class EcmpIT
                 final long backMs = awaitNextHops(testbed, allInstances(), aliveNanos,
                     Duration.ofMillis(PROBE_INTERVAL_MS + PROBE_TIMEOUT_MS + MARGIN_MS), "backends back: VIP announced again");
 
+                // Drain one instance by lbctl, then put it back.
+                final long drainNanos = System.nanoTime();
+                assertTrue(LbRun.lbctl(testbed, socket(2), "set", "announce", "off").ok());
+                final long drainMs = awaitNextHops(testbed, hops -> hops.size() == INSTANCES - 1 &&
+                    !hops.contains(Testbed.lbClientIp(2)), drainNanos, Duration.ofMillis(MARGIN_MS), "drained instance withdrawn");
+                assertEquals("withdrawn", info(testbed, 2).get("vip " + Testbed.VIP));
+                assertTrue(LbRun.lbctl(testbed, socket(2), "set", "announce", "on").ok());
+                awaitNextHops(testbed, allInstances(), System.nanoTime(), Duration.ofMillis(MARGIN_MS), "undrained instance back");
+
+                // BIRD itself dies under instance 3: lb counts it, starts it again, forwards throughout.
+                final Testbed.ExecResult bird = testbed.exec("lb3", Duration.ofSeconds(5), "pgrep", "-P",
+                    Long.toString(lbs.get(2).pid()), "-x", "bird");
+                assertTrue(bird.ok(), "instance 3's BIRD is its child: " + bird);
+                final long birdKillNanos = System.nanoTime();
+                assertTrue(testbed.exec("lb3", Duration.ofSeconds(5), "kill", "-KILL", bird.stdout().trim()).ok());
+                awaitNextHops(testbed, hops -> !hops.contains(Testbed.lbClientIp(3)), birdKillNanos, Duration.ofSeconds(5),
+                    "rt drops the next hop of the instance whose BIRD died");
+                final Map<String, Integer> during = LbRun.requests(testbed, "c1", 60);
+                final long birdBackMs = awaitNextHops(testbed, allInstances(), birdKillNanos, Duration.ofSeconds(20),
+                    "lb starts BIRD again and is announced again");
+                assertEquals(60, LbRun.total(during), during.toString());
+                assertEquals(null, during.get("FAIL"), "requests while BIRD restarts: " + during);
+                final Map<String, String> third = info(testbed, 3);
+                assertTrue(Long.parseLong(third.get("bird_restarts")) >= 1, third.toString());
+                assertTrue(Long.parseLong(third.get("bird_errors")) >= 1, third.toString());
+
+                // A clean stop withdraws before lb goes.
+                lbs.get(1).stop();
+                assertTrue(lbs.get(1).log().matches("(?s).*lb: stopping.*announce: " + Testbed.VIP.replace(".", "\\.") +
+                    " withdrawn.*"), "withdrawn at stop:\n" + lbs.get(1).log());
+                assertEquals(List.of(Testbed.lbClientIp(1), Testbed.lbClientIp(3)), nextHops(testbed).stream().sorted().toList());
+
                 System.out.println("EcmpIT: all announced " + announcedMs + " ms after start; flows per instance " +
                     Arrays.toString(flowsBefore) + "; SIGKILL -> next hop removed in " + detectionMs +
                     " ms; longest download stall " + maxStallMs + " ms; restart -> announced in " + reannouncedMs +
                     " ms; survivors recovered " + recoveredBySurvivors + ", restarted instance recovered " +
                     restarted.get("flows_recovered") + "; no healthy backend -> withdrawn in " + withdrawnMs +
-                    " ms, back in " + backMs + " ms");
+                    " ms, back in " + backMs + " ms; drain -> withdrawn in " + drainMs + " ms; BIRD killed -> announced again in " +
+                    birdBackMs + " ms");
             }
             finally
             {

@@ -199,6 +199,11 @@ final class LbRun implements AutoCloseable
         return counters;
     }
 
+    long pid()
+    {
+        return process.pid();
+    }
+
     /** SIGKILL, as a crash: lb gets no chance to withdraw anything or print its counters. */
     void kill() throws InterruptedException
     {
