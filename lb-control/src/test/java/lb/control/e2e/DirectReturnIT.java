@@ -9,6 +9,8 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 import lb.control.testbed.Testbed;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -59,22 +61,36 @@ class DirectReturnIT
     /** TCP resets sent or received by the clients and the servers. */
     static long resets(final Testbed testbed)
     {
+        return resets(testbed, List.of("c1", "c2", "s1", "s2", "s3"));
+    }
+
+    /** TCP resets sent or received in these roles' namespaces. */
+    static long resets(final Testbed testbed, final List<String> roles)
+    {
         long total = 0;
-        for (final String role : List.of("c1", "c2", "s1", "s2", "s3"))
+        for (final String role : roles)
         {
             total += tcpCounter(testbed, role, "OutRsts") + tcpCounter(testbed, role, "EstabResets");
         }
         return total;
     }
 
+    /** Writes {@code bytes} random bytes (from the seed) to {@code dir/files/name}; returns them. */
+    static byte[] randomFile(final Path dir, final String name, final int bytes, final long seed) throws Exception
+    {
+        final Path files = Files.createDirectories(dir.resolve("files"));
+        final byte[] content = new byte[bytes];
+        new Random(seed).nextBytes(content);
+        Files.write(files.resolve(name), content);
+        return content;
+    }
+
     @ParameterizedTest(name = "mode {0}")
     @ValueSource(strings = {"dsr", "ipip"})
     void repliesBypassLbAndEveryBackendServes(final String mode) throws Exception
     {
-        final Path files = Files.createDirectories(dir.resolve("files"));
-        final byte[] content = new byte[FILE_BYTES];
-        new Random(9).nextBytes(content);
-        Files.write(files.resolve("big.bin"), content);
+        final byte[] content = randomFile(dir, "big.bin", FILE_BYTES, 9);
+        final Path files = dir.resolve("files");
 
         try (Testbed testbed = Testbed.up(true, 3, mode))
         {
@@ -115,7 +131,7 @@ class DirectReturnIT
 
     private static Map<String, Integer> merge(final Map<String, Integer> a, final Map<String, Integer> b)
     {
-        final Map<String, Integer> sum = new java.util.TreeMap<>(a);
+        final Map<String, Integer> sum = new TreeMap<>(a);
         b.forEach((k, v) -> sum.merge(k, v, Integer::sum));
         return sum;
     }
@@ -123,10 +139,8 @@ class DirectReturnIT
     @Test
     void aRestartInTheMiddleOfTwentyDownloadsCostsNoneOfThem() throws Exception
     {
-        final Path files = Files.createDirectories(dir.resolve("files"));
-        final byte[] content = new byte[SLOW_FILE_BYTES];
-        new Random(11).nextBytes(content);
-        Files.write(files.resolve("slow.bin"), content);
+        final byte[] content = randomFile(dir, "slow.bin", SLOW_FILE_BYTES, 11);
+        final Path files = dir.resolve("files");
         final Path out = Files.createDirectories(dir.resolve("out"));
 
         try (Testbed testbed = Testbed.up(true, 3, "dsr"))
@@ -157,7 +171,7 @@ class DirectReturnIT
             {
                 for (final Process client : clients)
                 {
-                    assertTrue(client.waitFor(90, java.util.concurrent.TimeUnit.SECONDS), "downloads finished");
+                    assertTrue(client.waitFor(90, TimeUnit.SECONDS), "downloads finished");
                 }
                 final Map<String, Long> after = second.stop();
                 final String expected = sha256(content);

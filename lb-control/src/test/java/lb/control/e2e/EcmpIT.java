@@ -7,7 +7,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
@@ -34,6 +33,7 @@ class EcmpIT
     /** Paced by the server: each download takes about 20 s, so the kill and the restart fall in the middle of all. */
     static final int RATE = 512 << 10;
     static final Map<String, Integer> DOWNLOADS = Map.of("c1", 17, "c2", 17, "c3", 16);
+    static final List<String> CLIENTS_AND_SERVERS = List.of("c1", "c2", "c3", "s1", "s2", "s3");
     static final long PROBE_INTERVAL_MS = 1_000;
     static final long PROBE_TIMEOUT_MS = 500;
     /** On top of a measured detection time or probe deadline: scheduling on 2 shared cores, polling. */
@@ -128,23 +128,11 @@ class EcmpIT
         return info;
     }
 
-    private static long resets(final Testbed testbed)
-    {
-        long total = 0;
-        for (final String role : List.of("c1", "c2", "c3", "s1", "s2", "s3"))
-        {
-            total += DirectReturnIT.tcpCounter(testbed, role, "OutRsts") + DirectReturnIT.tcpCounter(testbed, role, "EstabResets");
-        }
-        return total;
-    }
-
     @Test
     void killingAndRestartingAnInstanceCostsNoDownloadAndDeadPoolsAreWithdrawn() throws Exception
     {
-        final Path files = Files.createDirectories(dir.resolve("files"));
-        final byte[] content = new byte[FILE_BYTES];
-        new Random(13).nextBytes(content);
-        Files.write(files.resolve("slow.bin"), content);
+        final byte[] content = DirectReturnIT.randomFile(dir, "slow.bin", FILE_BYTES, 13);
+        final Path files = dir.resolve("files");
         final String expected = DirectReturnIT.sha256(content);
         final Path out = Files.createDirectories(dir.resolve("out"));
 
@@ -169,7 +157,7 @@ class EcmpIT
                 }
 
                 // 50 downloads from the three clients behind rt.
-                final long resetsBefore = resets(testbed);
+                final long resetsBefore = DirectReturnIT.resets(testbed, CLIENTS_AND_SERVERS);
                 final List<Process> clients = new ArrayList<>();
                 for (final Map.Entry<String, Integer> client : DOWNLOADS.entrySet())
                 {
@@ -220,7 +208,7 @@ class EcmpIT
                     }
                 }
                 assertEquals(50, done, "every download reported");
-                assertEquals(0, resets(testbed) - resetsBefore, "TCP resets sent or received by clients and servers");
+                assertEquals(0, DirectReturnIT.resets(testbed, CLIENTS_AND_SERVERS) - resetsBefore, "TCP resets sent or received by clients and servers");
                 assertTrue(maxStallMs <= detectionMs + MARGIN_MS, "longest stall " + maxStallMs + " ms, detection " +
                     detectionMs + " ms + margin " + MARGIN_MS + " ms");
 
