@@ -11,7 +11,7 @@ import static java.nio.ByteOrder.BIG_ENDIAN;
 
 /**
  * The rewrite both NAT directions share: new MACs, one IPv4 address and one port replaced, TTL
- * decremented as a router does, the IPv4 and L4 checksums updated by RFC 1624. When the L4
+ * decremented as a router does ({@link RouteRewrite#decrementTtl}), the IPv4 and L4 checksums updated by RFC 1624. When the L4
  * field holds only the pseudo-header sum (checksum offload pending), that partial sum is adjusted
  * if the transmit side will complete it, and otherwise the full checksum is computed.
  * <p>
@@ -20,10 +20,6 @@ import static java.nio.ByteOrder.BIG_ENDIAN;
  */
 final class NatRewrite
 {
-    /** Offset of the IPv4 TTL/protocol 16-bit word (TTL is its high byte). */
-    private static final int TTL_PROTOCOL_OFFSET = Ipv4Header.TTL_OFFSET;
-    private static final int ONE_TTL = 0x100;
-
     private NatRewrite()
     {
     }
@@ -51,11 +47,8 @@ final class NatRewrite
         }
 
         final int ip = parsed.l3Offset;
-        final int oldTtlProtocol = frame.getShort(ip + TTL_PROTOCOL_OFFSET, BIG_ENDIAN) & 0xFFFF;
-        if (oldTtlProtocol < 2 * ONE_TTL)
+        if (!RouteRewrite.decrementTtl(frame, parsed))
         {
-            // RFC 1812 5.3.1: a router must not forward a datagram whose TTL it decrements to 0.
-            parsed.dropReason = DropReason.TTL_EXCEEDED;
             return false;
         }
 
@@ -63,13 +56,10 @@ final class NatRewrite
         EthernetHeader.putMac(frame, frameOffset + EthernetHeader.DESTINATION_OFFSET, dstMac);
         EthernetHeader.putMac(frame, frameOffset + EthernetHeader.SOURCE_OFFSET, srcMac);
 
-        final int newTtlProtocol = oldTtlProtocol - ONE_TTL;
         final int oldIp = frame.getInt(ip + addressOffset, BIG_ENDIAN);
-        frame.putShort(ip + TTL_PROTOCOL_OFFSET, (short)newTtlProtocol, BIG_ENDIAN);
         frame.putInt(ip + addressOffset, newIp, BIG_ENDIAN);
 
         int ipChecksum = frame.getShort(ip + Ipv4Header.CHECKSUM_OFFSET, BIG_ENDIAN) & 0xFFFF;
-        ipChecksum = Checksums.update16(ipChecksum, oldTtlProtocol, newTtlProtocol);
         ipChecksum = Checksums.update32(ipChecksum, oldIp, newIp);
         frame.putShort(ip + Ipv4Header.CHECKSUM_OFFSET, (short)ipChecksum, BIG_ENDIAN);
 
