@@ -1,0 +1,370 @@
+package lb.dataplane.spread;
+
+import lb.dataplane.flow.FlowExpiry;
+import lb.dataplane.flow.FlowTable;
+import lb.dataplane.packet.DropReason;
+import lb.dataplane.packet.EthernetHeader;
+import lb.dataplane.packet.Ipv4Header;
+import lb.dataplane.packet.ParsedFrame;
+import lb.dataplane.pipeline.FrameSink;
+import lb.dataplane.rewrite.RouteRewrite;
+import org.agrona.MutableDirectBuffer;
+
+/**
+ * A route service: lb as the clients' router for one destination prefix, spreading it over the
+ * next hops of a {@link NextHopGroup} by a {@link SpreadPolicy}; no address changes, TTL - 1.
+ * <p>
+ * Flows live in a {@link FlowTable} of their own, two entries per flow as NAT's (client to
+ * destination, and the reverse for traffic coming back from any next hop), each holding the
+ * flow's {@link FlowPaths} record id and the client's MAC. TCP flows start on SYN (a segment
+ * without SYN and no entry starts one too, established: the flow predates lb) and end on RST or
+ * FIN both ways, which frees the path record (and may rebalance); the entries stay on the closing
+ * timer so the last ACKs pass. UDP and other flows end by idle expiry. ICMP and other protocols
+ * are spread by the hash of their addresses, without state.
+ * <p>
+ * Per packet the next hop is: {@link SpreadPolicy#PACKET} the round robin; {@code flow-hash} the
+ * flow's bucket (a flow whose bucket changed hands follows it); {@code flowlet} the pinned hop
+ * unless the flow was idle longer than the gap; otherwise the pinned hop. Each call returns null
+ * when the frame went out, else the reason to count it as dropped. Single writer, no allocation.
+ */
+public final class RouteForwarder implements FlowExpiry
+{
+    static final int PROTO_TCP = 6;
+    static final int TCP_FIN = 0x01;
+    static final int TCP_SYN = 0x02;
+    static final int TCP_RST = 0x04;
+
+    private final int prefix;
+    private final int mask;
+    private final SpreadPolicy policy;
+    private final long flowletGapNanos;
+    private final NextHopGroup group;
+    private final FlowPaths paths;
+    private final FlowTable flows;
+    private long now;
+    private long flowsCreated;
+
+    /**
+     * @param prefix          the destination prefix's address.
+     * @param prefixLength    0..32.
+     * @param flowletGapNanos the idle gap after which a flowlet may change hop (flowlet only).
+     * @param rebalance       seed 002's rebalancing (least-flows only).
+     * @param flowCapacity    most flows tracked at once.
+     */
+    public RouteForwarder(final int prefix, final int prefixLength, final SpreadPolicy policy, final long flowletGapNanos,
+        final boolean rebalance, final int flowCapacity, final long seed)
+    {
+        this.mask = prefixLength == 0 ? 0 : -1 << (32 - prefixLength);
+        this.prefix = prefix & mask;
+        this.policy = policy;
+        this.flowletGapNanos = flowletGapNanos;
+        this.group = new NextHopGroup(seed);
+        this.paths = new FlowPaths(group, flowCapacity).rebalance(rebalance && policy == SpreadPolicy.LEAST_FLOWS);
+        this.flows = new FlowTable(2 * flowCapacity);
+    }
+
+    public NextHopGroup group()
+    {
+        return group;
+    }
+
+    public FlowPaths paths()
+    {
+        return paths;
+    }
+
+    public FlowTable flows()
+    {
+        return flows;
+    }
+
+    /** @return flows started (SYN, first datagram, or a TCP flow found already running). */
+    public long flowsCreated()
+    {
+        return flowsCreated;
+    }
+
+    /** @return the address is in the route's prefix. */
+    public boolean matches(final int dstIp)
+    {
+        return (dstIp & mask) == prefix;
+    }
+
+    /** @return the address is the client side of a flow this route carries (a return packet). */
+    public boolean carriesReturn(final ParsedFrame p)
+    {
+        return p.protocol != Ipv4Header.PROTOCOL_TCP && p.protocol != Ipv4Header.PROTOCOL_UDP ?
+            matches(p.srcIp) : flows.find(p.srcIp, p.dstIp, p.srcPort, p.dstPort, p.protocol) >= 0;
+    }
+
+    /** A probe result for a next hop: a hop that leaves takes its flows with it to the others. */
+    public void nextHopHealth(final int hop, final boolean up, final long mac)
+    {
+        if (group.setUsable(hop, up, mac) && !group.usable(hop) && policy != SpreadPolicy.PACKET &&
+            policy != SpreadPolicy.FLOW_HASH)
+        {
+            paths.evacuate(hop, policy);
+        }
+    }
+
+    /**
+     * Client to destination: out of {@code toNextHops} from {@code ownMac} to the next hop.
+     *
+     * @return null when sent, else why not.
+     */
+    public DropReason forward(final MutableDirectBuffer buffer, final int offset, final int length, final ParsedFrame p,
+        final long ownMac, final FrameSink toNextHops, final long nowNanos)
+    {
+        now = nowNanos;
+        if (group.usableCount() == 0)
+        {
+            return DropReason.NO_NEXT_HOP;
+        }
+        final int hop;
+        if (p.protocol == Ipv4Header.PROTOCOL_TCP || p.protocol == Ipv4Header.PROTOCOL_UDP)
+        {
+            int fwd = flows.find(p.srcIp, p.dstIp, p.srcPort, p.dstPort, p.protocol);
+            final boolean syn = p.protocol == PROTO_TCP && (p.tcpFlags & TCP_SYN) != 0;
+            if (fwd >= 0 && syn && flows.tcpState(fwd) == FlowTable.TCP_CLOSING)
+            {
+                // A new connection on the port of a finished one.
+                removeFlow(fwd);
+                fwd = -1;
+            }
+            if (fwd < 0)
+            {
+                fwd = createFlow(buffer, offset, p, syn);
+                if (fwd < 0)
+                {
+                    return DropReason.FLOW_TABLE_FULL;
+                }
+            }
+            flows.touch(fwd, nowNanos, length);
+            final int id = flows.backendId(fwd);
+            hop = hopOf(id, p);
+            if (p.protocol == PROTO_TCP)
+            {
+                track(fwd, p.tcpFlags);
+            }
+        }
+        else
+        {
+            hop = group.pickHash(p.srcIp * 31 + p.dstIp);
+        }
+        if (hop == NextHopGroup.NO_HOP)
+        {
+            return DropReason.NO_NEXT_HOP;
+        }
+        if (!RouteRewrite.apply(buffer, p, ownMac, group.mac(hop)))
+        {
+            return p.dropReason;
+        }
+        if (!toNextHops.forward(buffer, offset, length))
+        {
+            return toNextHops.lastRefusal();
+        }
+        group.countPacket(hop, length);
+        return null;
+    }
+
+    /**
+     * Destination to client, from any next hop: out of {@code toClients} to the client's MAC.
+     *
+     * @return null when sent, else why not.
+     */
+    public DropReason reverse(final MutableDirectBuffer buffer, final int offset, final int length, final ParsedFrame p,
+        final long ownMac, final FrameSink toClients, final long nowNanos)
+    {
+        now = nowNanos;
+        if (p.protocol != Ipv4Header.PROTOCOL_TCP && p.protocol != Ipv4Header.PROTOCOL_UDP)
+        {
+            return DropReason.NO_FLOW; // lb learns client MACs from flows only
+        }
+        final int ret = flows.find(p.srcIp, p.dstIp, p.srcPort, p.dstPort, p.protocol);
+        if (ret < 0 || !flows.isReturnDirection(ret))
+        {
+            return DropReason.NO_FLOW;
+        }
+        flows.touch(ret, nowNanos, length);
+        if (p.protocol == PROTO_TCP)
+        {
+            track(ret, p.tcpFlags);
+        }
+        if (!RouteRewrite.apply(buffer, p, ownMac, flows.peerMac(ret)))
+        {
+            return p.dropReason;
+        }
+        return toClients.forward(buffer, offset, length) ? null : toClients.lastRefusal();
+    }
+
+    private int hopOf(final int id, final ParsedFrame p)
+    {
+        switch (policy)
+        {
+            case PACKET:
+                return group.pickPacket();
+            case FLOW_HASH:
+                return paths.followHash(id, FlowTable.hash(p.srcIp, p.dstIp, p.srcPort, p.dstPort, p.protocol));
+            case FLOWLET:
+                return paths.flowlet(id, now, flowletGapNanos);
+            default:
+                final int hop = paths.hop(id);
+                if (group.usable(hop))
+                {
+                    return hop;
+                }
+                final int to = policy == SpreadPolicy.LEAST_FLOWS ? group.pickLeast() : group.pickRandom();
+                if (to != NextHopGroup.NO_HOP)
+                {
+                    paths.move(id, to);
+                }
+                return to;
+        }
+    }
+
+    private int firstHop(final ParsedFrame p)
+    {
+        switch (policy)
+        {
+            case FLOW_HASH:
+                return group.pickHash(FlowTable.hash(p.srcIp, p.dstIp, p.srcPort, p.dstPort, p.protocol));
+            case LEAST_FLOWS:
+                return group.pickLeast();
+            case PACKET:
+                return group.pickHash(FlowTable.hash(p.srcIp, p.dstIp, p.srcPort, p.dstPort, p.protocol));
+            default:
+                return group.pickRandom();
+        }
+    }
+
+    private int createFlow(final MutableDirectBuffer buffer, final int offset, final ParsedFrame p, final boolean syn)
+    {
+        if (flows.size() + 2 > flows.capacity())
+        {
+            return -1;
+        }
+        final int id = paths.open(firstHop(p), now);
+        if (id == FlowPaths.NONE)
+        {
+            return -1;
+        }
+        final long clientMac = EthernetHeader.getMac(buffer, offset + EthernetHeader.SOURCE_OFFSET);
+        final int state = p.protocol != PROTO_TCP ? FlowTable.TCP_NONE : syn ? FlowTable.TCP_SYN_SEEN : FlowTable.TCP_ESTABLISHED;
+        final int ret = flows.insert(p.dstIp, p.srcIp, p.dstPort, p.srcPort, p.protocol, now);
+        final int fwd = ret < 0 ? -1 : flows.insert(p.srcIp, p.dstIp, p.srcPort, p.dstPort, p.protocol, now);
+        if (fwd < 0)
+        {
+            if (ret >= 0)
+            {
+                flows.remove(p.dstIp, p.srcIp, p.dstPort, p.srcPort, p.protocol);
+            }
+            paths.close(id);
+            return -1;
+        }
+        // Re-find the return entry: inserting the forward one may have moved it.
+        final int back = flows.find(p.dstIp, p.srcIp, p.dstPort, p.srcPort, p.protocol);
+        fill(back, id, clientMac, state, true);
+        fill(fwd, id, clientMac, state, false);
+        flowsCreated++;
+        return fwd;
+    }
+
+    private void fill(final int slot, final int id, final long clientMac, final int state, final boolean returnDirection)
+    {
+        flows.setBackendId(slot, id);
+        flows.setPeerMac(slot, clientMac);
+        flows.setTcpState(slot, state);
+        flows.setReturnDirection(slot, returnDirection);
+    }
+
+    /** TCP state from either direction: established on a later packet, closed on RST or FIN both ways. */
+    private void track(final int slot, final int tcpFlags)
+    {
+        final int pair = pairOf(slot);
+        if ((tcpFlags & TCP_RST) != 0)
+        {
+            close(slot, pair);
+            return;
+        }
+        if ((tcpFlags & TCP_FIN) != 0)
+        {
+            flows.setFinSeen(slot);
+            if (pair >= 0 && flows.isFinSeen(pair))
+            {
+                close(slot, pair);
+            }
+            return;
+        }
+        if (flows.tcpState(slot) == FlowTable.TCP_SYN_SEEN && (tcpFlags & TCP_SYN) == 0)
+        {
+            flows.setTcpState(slot, FlowTable.TCP_ESTABLISHED);
+            if (pair >= 0)
+            {
+                flows.setTcpState(pair, FlowTable.TCP_ESTABLISHED);
+            }
+        }
+    }
+
+    /** The flow ended: its path record goes (perhaps rebalancing another flow), the entries wait on the closing timer. */
+    private void close(final int slot, final int pair)
+    {
+        if (flows.tcpState(slot) == FlowTable.TCP_CLOSING)
+        {
+            return;
+        }
+        paths.close(flows.backendId(slot));
+        flows.setTcpState(slot, FlowTable.TCP_CLOSING);
+        if (pair >= 0)
+        {
+            flows.setTcpState(pair, FlowTable.TCP_CLOSING);
+        }
+    }
+
+    private int pairOf(final int slot)
+    {
+        return flows.find(flows.dstIp(slot), flows.srcIp(slot), flows.dstPort(slot), flows.srcPort(slot), flows.protocol(slot));
+    }
+
+    private void removeFlow(final int fwd)
+    {
+        final int srcIp = flows.srcIp(fwd);
+        final int dstIp = flows.dstIp(fwd);
+        final int srcPort = flows.srcPort(fwd);
+        final int dstPort = flows.dstPort(fwd);
+        final int protocol = flows.protocol(fwd);
+        if (flows.tcpState(fwd) != FlowTable.TCP_CLOSING)
+        {
+            paths.close(flows.backendId(fwd));
+        }
+        flows.remove(dstIp, srcIp, dstPort, srcPort, protocol);
+        flows.remove(srcIp, dstIp, srcPort, dstPort, protocol);
+    }
+
+    /** Runs one slice of the expiry walk. */
+    public int expire(final long nowNanos, final int maxSlots)
+    {
+        now = nowNanos;
+        return flows.expire(nowNanos, maxSlots, this);
+    }
+
+    /** Both entries idle: the flow goes (its path record too, unless closed already). */
+    @Override
+    public boolean onIdle(final FlowTable table, final int slot)
+    {
+        final int pair = pairOf(slot);
+        if (pair >= 0 && now - table.lastSeen(pair) <= table.timeoutNanos(table.tcpState(pair)))
+        {
+            table.setLastSeen(slot, table.lastSeen(pair));
+            return false;
+        }
+        if (table.tcpState(slot) != FlowTable.TCP_CLOSING)
+        {
+            paths.close(table.backendId(slot));
+        }
+        if (pair >= 0)
+        {
+            table.removeAt(pair);
+        }
+        return true;
+    }
+}
