@@ -15,6 +15,7 @@ import lb.dataplane.rewrite.ForwardNat;
 import lb.dataplane.rewrite.IpipEncap;
 import lb.dataplane.rewrite.ReturnNat;
 import lb.dataplane.sched.BackendPool;
+import lb.dataplane.spread.RouteForwarder;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -77,6 +78,9 @@ public final class PacketPipeline implements FlowExpiry
     private final ReturnNat returnNat = new ReturnNat();
     /** Where IP-in-IP frames and ICMP errors are built: they are longer than, or unlike, the frame received. */
     private final UnsafeBuffer scratch = new UnsafeBuffer(new byte[SCRATCH_LENGTH]);
+    /** Route services (lb as the clients' router for a prefix), tried after the VIPs; first match wins. */
+    private RouteForwarder[] routes = new RouteForwarder[0];
+    private int routeExpiryCursor;
     private int serverMtu = DEFAULT_MTU;
     private boolean rxGso;
     /** Flows with one entry (DSR, IP-in-IP); the others have two. Written only by this worker. */
@@ -114,6 +118,32 @@ public final class PacketPipeline implements FlowExpiry
         this.clientIp = clientIp;
         this.gatewayIp = gatewayIp;
         flows.setEvictionListener(this);
+    }
+
+    /** Sets the route services, tried in order after the VIPs (worker thread, or before it starts). */
+    public PacketPipeline routes(final RouteForwarder[] routes)
+    {
+        this.routes = routes.clone();
+        return this;
+    }
+
+    /** @return the route services. */
+    public RouteForwarder[] routes()
+    {
+        return routes;
+    }
+
+    /** @return the first route whose prefix holds the address, or null. */
+    private RouteForwarder routeFor(final int address)
+    {
+        for (final RouteForwarder route : routes)
+        {
+            if (route.matches(address))
+            {
+                return route;
+            }
+        }
+        return null;
     }
 
     public ServiceTable services()
@@ -212,6 +242,11 @@ public final class PacketPipeline implements FlowExpiry
                 answerArp(buffer, offset, length, clientMac, toClient, false);
                 break;
             case IPV4_ICMP:
+                if (isRouted(buffer, offset))
+                {
+                    routeOut(routeFor(parsed.dstIp), buffer, offset, length);
+                    break;
+                }
                 answerEcho(buffer, offset, length, clientMac, toClient, false);
                 break;
             default:
@@ -230,6 +265,12 @@ public final class PacketPipeline implements FlowExpiry
         final Service service = services.find(p.dstIp, p.dstPort, p.protocol);
         if (service == null)
         {
+            final RouteForwarder route = services.isVip(p.dstIp) ? null : routeFor(p.dstIp);
+            if (route != null)
+            {
+                routeOut(route, buffer, offset, length);
+                return;
+            }
             counters.drop(services.isVip(p.dstIp) || p.dstIp == clientIp ? DropReason.NO_SERVICE : DropReason.NOT_FOR_US);
             return;
         }
@@ -615,6 +656,12 @@ public final class PacketPipeline implements FlowExpiry
         final int ret = flows.find(p.srcIp, p.dstIp, p.srcPort, p.dstPort, p.protocol);
         if (ret < 0)
         {
+            final RouteForwarder route = routeFor(p.srcIp);
+            if (route != null)
+            {
+                routeBack(route, buffer, offset, length);
+                return;
+            }
             counters.drop(DropReason.NO_FLOW);
             return;
         }
@@ -637,6 +684,40 @@ public final class PacketPipeline implements FlowExpiry
         if (send(toClient, buffer, offset, length, counters.txClientFrames, counters.txClientBytes))
         {
             stats.countFrame(service.id(), flows.backendId(ret), length);
+        }
+    }
+
+    /** An ICMP packet through lb as a router: to us by MAC, not to one of our addresses, in a route's prefix. */
+    private boolean isRouted(final MutableDirectBuffer buffer, final int offset)
+    {
+        final int dst = parsed.dstIp;
+        return routes.length > 0 && dstMac(buffer, offset) == clientMac && dst != clientIp && !services.isVip(dst) &&
+            routeFor(dst) != null;
+    }
+
+    private void routeOut(final RouteForwarder route, final MutableDirectBuffer buffer, final int offset, final int length)
+    {
+        final DropReason dropped = route.forward(buffer, offset, length, parsed, serverMac, now);
+        if (dropped != null)
+        {
+            counters.drop(dropped);
+        }
+        else if (send(toServer, buffer, offset, length, counters.txServerFrames, counters.txServerBytes))
+        {
+            route.sent(length);
+        }
+    }
+
+    private void routeBack(final RouteForwarder route, final MutableDirectBuffer buffer, final int offset, final int length)
+    {
+        final DropReason dropped = route.reverse(buffer, offset, length, parsed, clientMac, now);
+        if (dropped != null)
+        {
+            counters.drop(dropped);
+        }
+        else
+        {
+            send(toClient, buffer, offset, length, counters.txClientFrames, counters.txClientBytes);
         }
     }
 
@@ -796,6 +877,13 @@ public final class PacketPipeline implements FlowExpiry
     public int expire(final long nowNanos, final int maxSlots)
     {
         now = nowNanos;
-        return flows.expire(nowNanos, maxSlots, this);
+        int removed = flows.expire(nowNanos, maxSlots, this);
+        if (routes.length > 0)
+        {
+            // One route's table per slice, in turn.
+            routeExpiryCursor = routeExpiryCursor + 1 >= routes.length ? 0 : routeExpiryCursor + 1;
+            removed += routes[routeExpiryCursor].expire(nowNanos, maxSlots);
+        }
+        return removed;
     }
 }

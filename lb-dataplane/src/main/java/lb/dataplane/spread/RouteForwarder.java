@@ -6,7 +6,6 @@ import lb.dataplane.packet.DropReason;
 import lb.dataplane.packet.EthernetHeader;
 import lb.dataplane.packet.Ipv4Header;
 import lb.dataplane.packet.ParsedFrame;
-import lb.dataplane.pipeline.FrameSink;
 import lb.dataplane.rewrite.RouteRewrite;
 import org.agrona.MutableDirectBuffer;
 
@@ -24,8 +23,10 @@ import org.agrona.MutableDirectBuffer;
  * <p>
  * Per packet the next hop is: {@link SpreadPolicy#PACKET} the round robin; {@code flow-hash} the
  * flow's bucket (a flow whose bucket changed hands follows it); {@code flowlet} the pinned hop
- * unless the flow was idle longer than the gap; otherwise the pinned hop. Each call returns null
- * when the frame went out, else the reason to count it as dropped. Single writer, no allocation.
+ * unless the flow was idle longer than the gap; otherwise the pinned hop. {@link #forward} and
+ * {@link #reverse} rewrite the frame in place and return null when it is ready to go (the caller
+ * sends it and, once sent, calls {@link #sent}), else the reason to count it as dropped. Single
+ * writer, no allocation.
  */
 public final class RouteForwarder implements FlowExpiry
 {
@@ -43,6 +44,7 @@ public final class RouteForwarder implements FlowExpiry
     private final FlowTable flows;
     private long now;
     private long flowsCreated;
+    private int lastHop = NextHopGroup.NO_HOP;
 
     /**
      * @param prefix          the destination prefix's address.
@@ -108,14 +110,15 @@ public final class RouteForwarder implements FlowExpiry
     }
 
     /**
-     * Client to destination: out of {@code toNextHops} from {@code ownMac} to the next hop.
+     * Client to destination: rewritten from {@code ownMac} (lb's server side) to the next hop.
      *
-     * @return null when sent, else why not.
+     * @return null when the frame is ready to send toward the next hops, else why not.
      */
     public DropReason forward(final MutableDirectBuffer buffer, final int offset, final int length, final ParsedFrame p,
-        final long ownMac, final FrameSink toNextHops, final long nowNanos)
+        final long ownMac, final long nowNanos)
     {
         now = nowNanos;
+        lastHop = NextHopGroup.NO_HOP;
         if (group.usableCount() == 0)
         {
             return DropReason.NO_NEXT_HOP;
@@ -159,23 +162,30 @@ public final class RouteForwarder implements FlowExpiry
         {
             return p.dropReason;
         }
-        if (!toNextHops.forward(buffer, offset, length))
-        {
-            return toNextHops.lastRefusal();
-        }
-        group.countPacket(hop, length);
+        lastHop = hop;
         return null;
     }
 
+    /** The frame {@link #forward} made ready went out: counted on its next hop. */
+    public void sent(final int length)
+    {
+        if (lastHop != NextHopGroup.NO_HOP)
+        {
+            group.countPacket(lastHop, length);
+        }
+    }
+
     /**
-     * Destination to client, from any next hop: out of {@code toClients} to the client's MAC.
+     * Destination to client, from any next hop: rewritten from {@code ownMac} (lb's client side)
+     * to the client's MAC.
      *
-     * @return null when sent, else why not.
+     * @return null when the frame is ready to send toward the client, else why not.
      */
     public DropReason reverse(final MutableDirectBuffer buffer, final int offset, final int length, final ParsedFrame p,
-        final long ownMac, final FrameSink toClients, final long nowNanos)
+        final long ownMac, final long nowNanos)
     {
         now = nowNanos;
+        lastHop = NextHopGroup.NO_HOP;
         if (p.protocol != Ipv4Header.PROTOCOL_TCP && p.protocol != Ipv4Header.PROTOCOL_UDP)
         {
             return DropReason.NO_FLOW; // lb learns client MACs from flows only
@@ -190,11 +200,7 @@ public final class RouteForwarder implements FlowExpiry
         {
             track(ret, p.tcpFlags);
         }
-        if (!RouteRewrite.apply(buffer, p, ownMac, flows.peerMac(ret)))
-        {
-            return p.dropReason;
-        }
-        return toClients.forward(buffer, offset, length) ? null : toClients.lastRefusal();
+        return RouteRewrite.apply(buffer, p, ownMac, flows.peerMac(ret)) ? null : p.dropReason;
     }
 
     private int hopOf(final int id, final ParsedFrame p)

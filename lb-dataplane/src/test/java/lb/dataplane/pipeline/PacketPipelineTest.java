@@ -18,6 +18,8 @@ import lb.dataplane.packet.TcpHeader;
 import lb.dataplane.sched.AdminState;
 import lb.dataplane.sched.BackendPool;
 import lb.dataplane.sched.SchedulerKind;
+import lb.dataplane.spread.RouteForwarder;
+import lb.dataplane.spread.SpreadPolicy;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.status.CountersManager;
@@ -604,5 +606,38 @@ class PacketPipelineTest
         assertEquals(FlowTable.TCP_CLOSING, flows.tcpState(flows.find(CLIENT_IP, VIP, 48000, 80, 6)));
         assertEquals(0, pool.activeFlows(handles[0]));
         assertEquals(1, counters.flowsClosed.get());
+    }
+
+    @Test
+    void aRouteCarriesTrafficForItsPrefixBothWaysAndVipsStayServices()
+    {
+        final RouteForwarder route = new RouteForwarder(0xC6130000, 16, SpreadPolicy.LEAST_FLOWS, 1_000_000L, false, 64, 1);
+        route.nextHopHealth(route.group().add(BACKEND_IPS[1]), true, BACKEND_MACS[1]);
+        pipeline.routes(new RouteForwarder[] {route});
+        final int remote = 0xC6130005; // 198.19.0.5, behind the next hop
+
+        fromClient(tcp(CLIENT_SIDE_MAC, CLIENT_MAC, CLIENT_IP, remote, 49000, 443, TcpHeader.SYN, 0));
+        assertEquals(1, toServer.size());
+        assertEquals(BACKEND_MACS[1], mac(toServer.get(0), 0), "to the next hop");
+        assertEquals(SERVER_SIDE_MAC, mac(toServer.get(0), 6));
+        assertEquals(remote, int32(toServer.get(0), 30), "no address change");
+        assertEquals(63, toServer.get(0)[22] & 0xFF, "TTL - 1");
+
+        fromServer(tcp(SERVER_SIDE_MAC, BACKEND_MACS[1], remote, CLIENT_IP, 443, 49000, TcpHeader.SYN | TcpHeader.ACK, 0));
+        assertEquals(1, toClient.size());
+        assertEquals(CLIENT_MAC, mac(toClient.get(0), 0), "back to the client");
+        assertEquals(CLIENT_SIDE_MAC, mac(toClient.get(0), 6));
+        assertEquals(remote, int32(toClient.get(0), 26), "still from the remote address");
+        assertEquals(1, route.group().packets(0));
+        assertEquals(1, route.group().activeFlows(0));
+
+        // The VIP is still a service, and a prefix no route holds is not for us.
+        connect(49001);
+        assertEquals(BACKEND_IPS[0], int32(toServer.get(toServer.size() - 1), 30));
+        fromClient(tcp(CLIENT_SIDE_MAC, CLIENT_MAC, CLIENT_IP, 0xC6140005, 49002, 443, TcpHeader.SYN, 0));
+        assertEquals(1, counters.drops(DropReason.NOT_FOR_US));
+        route.nextHopHealth(0, false, 0);
+        fromClient(tcp(CLIENT_SIDE_MAC, CLIENT_MAC, CLIENT_IP, remote, 49003, 443, TcpHeader.SYN, 0));
+        assertEquals(1, counters.drops(DropReason.NO_NEXT_HOP));
     }
 }

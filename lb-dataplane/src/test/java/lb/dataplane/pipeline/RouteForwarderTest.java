@@ -66,14 +66,25 @@ class RouteForwarderTest
     {
         final int length = TestFrames.tcp(frame, LB_MAC, CLIENT_MAC, CLIENT, SERVER, sport, 80, flags, 10);
         FrameClassifier.classify(frame, 0, length, parsed);
-        return route.forward(frame, 0, length, parsed, LB_MAC, sink, now);
+        final DropReason dropped = route.forward(frame, 0, length, parsed, LB_MAC, now);
+        if (dropped == null)
+        {
+            sink.forward(frame, 0, length);
+            route.sent(length);
+        }
+        return dropped;
     }
 
     private DropReason back(final RouteForwarder route, final int sport, final int flags, final long now, final int hop)
     {
         final int length = TestFrames.tcp(frame, LB_MAC, HOP_MAC + hop, SERVER, CLIENT, 80, sport, flags, 10);
         FrameClassifier.classify(frame, 0, length, parsed);
-        return route.reverse(frame, 0, length, parsed, LB_MAC, sink, now);
+        final DropReason dropped = route.reverse(frame, 0, length, parsed, LB_MAC, now);
+        if (dropped == null)
+        {
+            sink.forward(frame, 0, length);
+        }
+        return dropped;
     }
 
     private int lastHop()
@@ -239,7 +250,7 @@ class RouteForwarderTest
         frame.putShort(EthernetHeader.HEADER_LENGTH + 10, (short)0, BIG_ENDIAN);
         frame.putShort(EthernetHeader.HEADER_LENGTH + 10, (short)Checksums.ipv4HeaderChecksum(frame, EthernetHeader.HEADER_LENGTH, 20), BIG_ENDIAN);
         FrameClassifier.classify(frame, 0, length, parsed);
-        assertEquals(DropReason.TTL_EXCEEDED, route.forward(frame, 0, length, parsed, LB_MAC, sink, 3));
+        assertEquals(DropReason.TTL_EXCEEDED, route.forward(frame, 0, length, parsed, LB_MAC, 3));
         assertTrue(route.matches(SERVER));
         assertTrue(!route.matches(CLIENT));
     }
