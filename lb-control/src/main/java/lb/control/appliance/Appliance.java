@@ -18,6 +18,7 @@ import lb.control.config.IdleStrategyKind;
 import lb.control.config.Ipv4;
 import lb.control.config.LbConfig;
 import lb.control.config.RingVersion;
+import lb.control.config.RouteConfig;
 import lb.control.config.ServiceConfig;
 import lb.control.config.Values;
 import lb.control.socket.CommandDispatcher;
@@ -39,6 +40,8 @@ import lb.dataplane.pipeline.PacketPipeline;
 import lb.dataplane.pipeline.Service;
 import lb.dataplane.sched.BackendPool;
 import lb.dataplane.sched.SchedulerKind;
+import lb.dataplane.spread.NextHopGroup;
+import lb.dataplane.spread.RouteForwarder;
 import lb.dataplane.worker.CommandApplier;
 import lb.dataplane.worker.Commands;
 import lb.dataplane.worker.DataplaneAgent;
@@ -76,6 +79,8 @@ public final class Appliance implements AutoCloseable
 {
     /** How long lb forwards on after withdrawing its VIPs at stop, for packets already on their way. */
     static final long WITHDRAW_GRACE_MILLIS = 300;
+    /** Flows one route tracks per worker (two 64-byte entries each: 8 MiB). */
+    static final int ROUTE_FLOW_CAPACITY = 65_536;
     static final int RING_BYTES = (1 << 20) + RingBufferDescriptor.TRAILER_LENGTH;
     /** Counter slots reserved per worker: more than {@link DataplaneCounters} allocates. */
     private static final int COUNTERS_PER_WORKER = 128;
@@ -196,11 +201,14 @@ public final class Appliance implements AutoCloseable
             final FrameSink toControl = w.index == 0 ?
                 (buffer, offset, length) -> events.write(Commands.ARP_FRAME, buffer, offset, length) :
                 (buffer, offset, length) -> false;
+            w.routes = routes(w.index);
             w.pipeline = new PacketPipeline(w.services, w.flows, w.counters, w.backendStats, new SocketSink(clientSocket, rx),
                 new SocketSink(serverSocket, rx), toControl, clientMac, serverMac, config.clientIp(), config.gatewayIp())
-                .serverMtu(serverSocket.interfaceInfo().mtu());
+                .serverMtu(serverSocket.interfaceInfo().mtu())
+                .routes(w.routes);
             agents.add(new DataplaneAgent(w.name, w.pipeline, clientSocket, serverSocket, w.commands, rx, w.counters,
-                new CommandApplier(w.services, w.flows, w.backendStats, w.counters.commandsApplied, w.counters.commandsRejected),
+                new CommandApplier(w.services, w.flows, w.backendStats, w.counters.commandsApplied, w.counters.commandsRejected)
+                    .routes(w.routes),
                 w.packetLatency).pinTo(config.workerCpus().isEmpty() ? -1 : config.workerCpus().get(w.index)));
             dataplaneRunners.add(new AgentRunner(idleStrategy(config, w.counters.sleeps, clientSocket, serverSocket),
                 ex -> Log.info(w.name + " error: " + ex), null, agents.get(w.index)));
@@ -210,6 +218,7 @@ public final class Appliance implements AutoCloseable
             probedBackends, probeRtts, config.probe().interval().toNanos(), config.probe().timeout().toNanos());
         runtime = new ApplianceRuntime(version(), config.services(), workers, commands, probedBackends, probeRtts);
         runtime.serverNetwork(config.serverNetwork());
+        runtime.routeNextHops(routeNextHops());
         if (config.bgp() != null)
         {
             announcement = new VipAnnouncementPolicy(config.bgp(), runtime);
@@ -344,7 +353,39 @@ public final class Appliance implements AutoCloseable
                 ips.add(b.ip());
             }
         }
+        ips.addAll(routeNextHops());
         return ips.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /** Every route's next hops: probed by ARP like backends (the workers apply the results to both). */
+    private Set<Integer> routeNextHops()
+    {
+        final Set<Integer> ips = new LinkedHashSet<>();
+        for (final RouteConfig route : config.routes())
+        {
+            ips.addAll(route.nextHops());
+        }
+        return ips;
+    }
+
+    /** One worker's route services: its own next-hop groups and flow tables (seeded per worker). */
+    private RouteForwarder[] routes(final int worker)
+    {
+        final var t = config.timeouts();
+        final RouteForwarder[] routes = new RouteForwarder[config.routes().size()];
+        for (int i = 0; i < routes.length; i++)
+        {
+            final RouteConfig rc = config.routes().get(i);
+            routes[i] = new RouteForwarder(rc.prefix().network(), rc.prefix().length(), rc.policy(),
+                rc.flowletGap().toNanos(), rc.rebalance(), ROUTE_FLOW_CAPACITY, 0x9E3779B9L * (worker + 1) + i);
+            for (final int hop : rc.nextHops())
+            {
+                routes[i].group().add(hop);
+            }
+            routes[i].flows().setTimeouts(t.tcpSyn().toNanos(), t.tcpEstablished().toNanos(), t.tcpClosing().toNanos(),
+                t.udp().toNanos());
+        }
+        return routes;
     }
 
     /** Gratuitous ARP for lb's client-side addresses, so clients with stale caches find the VIPs at once. */
@@ -498,5 +539,38 @@ public final class Appliance implements AutoCloseable
                     " new_flows=" + newFlows + " active_flows=" + activeFlows);
             }
         });
+        for (int r = 0; r < config.routes().size(); r++)
+        {
+            final RouteConfig rc = config.routes().get(r);
+            long moves = 0;
+            long created = 0;
+            for (final DataplaneWorker w : workers)
+            {
+                moves += w.routes.length > r ? w.routes[r].paths().moves() : 0;
+                created += w.routes.length > r ? w.routes[r].flowsCreated() : 0;
+            }
+            out.println("route " + rc.name() + " " + rc.prefix() + " policy=" + rc.policy().configName() +
+                " flows=" + created + " moves=" + moves);
+            for (int hop = 0; hop < rc.nextHops().size(); hop++)
+            {
+                long packets = 0;
+                long bytes = 0;
+                long active = 0;
+                boolean up = false;
+                for (final DataplaneWorker w : workers)
+                {
+                    if (w.routes.length > r)
+                    {
+                        final NextHopGroup g = w.routes[r].group();
+                        packets += g.packets(hop);
+                        bytes += g.bytes(hop);
+                        active += g.activeFlows(hop);
+                        up |= g.usable(hop);
+                    }
+                }
+                out.println("next-hop " + rc.name() + " " + Ipv4.format(rc.nextHops().get(hop)) + " health=" +
+                    (up ? "up" : "down") + " packets=" + packets + " bytes=" + bytes + " active_flows=" + active);
+            }
+        }
     }
 }

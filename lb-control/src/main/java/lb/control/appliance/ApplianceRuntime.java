@@ -85,6 +85,7 @@ final class ApplianceRuntime implements RuntimeApi
     private final List<Runnable> serviceListeners = new CopyOnWriteArrayList<>();
     private Ipv4Prefix serverNetwork;
     private volatile VipAnnouncementPolicy announcement;
+    private Set<Integer> routeNextHops = Set.of();
 
     ApplianceRuntime(final String version, final List<ServiceConfig> initial, final List<DataplaneWorker> workers,
         final CommandRings commands, final AtomicReference<int[]> probedBackends, final Map<Integer, ProbeRtt> probeRtts)
@@ -107,6 +108,12 @@ final class ApplianceRuntime implements RuntimeApi
     void serverNetwork(final Ipv4Prefix network)
     {
         this.serverNetwork = network;
+    }
+
+    /** The routes' next hops, probed along with the backends. */
+    void routeNextHops(final Set<Integer> hops)
+    {
+        this.routeNextHops = Set.copyOf(hops);
     }
 
     /** What lb announces over BGP, when its config has a session. */
@@ -540,6 +547,7 @@ final class ApplianceRuntime implements RuntimeApi
                 }
             }
         }
+        ips.addAll(routeNextHops);
         probedBackends.set(ips.stream().mapToInt(Integer::intValue).toArray());
     }
 

@@ -57,4 +57,12 @@ public final class ConfigDefaults
     private ConfigDefaults()
     {
     }
+
+    /** A route's spread policy: what Linux ECMP does, resilient. */
+    public static final String ROUTE_POLICY = "flow-hash";
+    /**
+     * A flowlet's idle gap: longer than the paths' delay difference (a few ms on the testbed's
+     * skewed paths), so a flowlet that moves never overtakes its own earlier packets.
+     */
+    public static final String FLOWLET_GAP = "10ms";
 }

@@ -57,6 +57,13 @@ import java.util.function.Function;
  *   mode nat|dsr|ipip                             # how packets reach the backends (nat)
  *   maglev-table-size PRIME                       # maglev only (65537)
  *   backend IP[:PORT] [weight 0..10000]           # port defaults to the service port, weight to 1
+ *
+ * # route sections (optional): lb as the clients' router for a prefix, spread over next hops
+ * route NAME PREFIX                               # e.g. route far 198.19.0.0/16 (needs server-network)
+ *   next-hop IP                                   # one line per next hop, on the server-side LAN
+ *   policy packet|flow-random|flow-hash|least-flows|flowlet   # (flow-hash)
+ *   rebalance on|off                              # least-flows only: seed 002's rebalancing (off)
+ *   flowlet-gap DURATION                          # flowlet only: idle gap before a flow may move (10ms)
  * </pre>
  * Durations are a whole number with a unit: {@code 500ms}, {@code 5s}, {@code 2m}, {@code 1h}.
  * Addresses are dotted quads of four decimal parts. Each setting may appear once per scope.
@@ -74,10 +81,12 @@ public final class ConfigParser
     private final LbConfigBuilder builder;
     private final Map<String, Directive> globals = new HashMap<>();
     private final Map<String, Directive> serviceScoped = new HashMap<>();
+    private final Map<String, Directive> routeScoped = new HashMap<>();
     private final List<String> directiveNames = new ArrayList<>();
     private final Map<String, Integer> seenGlobals = new HashMap<>();
     private final Map<String, Integer> seenInService = new HashMap<>();
     private LbConfigBuilder.ServiceDraft service;
+    private LbConfigBuilder.RouteDraft route;
     private int line;
 
     private ConfigParser(final String fileName)
@@ -113,6 +122,11 @@ public final class ConfigParser
         serviceScoped("maglev-table-size",
             one("PRIME", Values::maglevTableSize, (size, at) -> service.maglevTableSize(size, at)));
         serviceScoped("backend", this::backend);
+        global("route", this::route);
+        routeScoped("next-hop", one("IP", Ipv4::parse, (ip, at) -> route.nextHop(ip, at)));
+        routeScoped("policy", one("NAME", Values::spreadPolicy, (policy, at) -> route.policy(policy, at)));
+        routeScoped("rebalance", one("on|off", Values::onOff, (on, at) -> route.rebalance(on, at)));
+        routeScoped("flowlet-gap", one("DURATION", Values::duration, (gap, at) -> route.flowletGap(gap, at)));
     }
 
     /**
@@ -183,24 +197,44 @@ public final class ConfigParser
         final String name = words[0];
         final Directive global = globals.get(name);
         final Directive scoped = serviceScoped.get(name);
+        final Directive routeDirective = routeScoped.get(name);
+        final boolean section = name.equals("service") || name.equals("route");
         if (global != null)
         {
-            if (service != null && !name.equals("service"))
+            if (service != null && !section)
             {
                 throw error(name, "global setting inside service '" + service.name() + "' (" +
                     service.origin().referenceFrom(here()) + "); move it above the first 'service' line");
             }
-            if (!name.equals("service") && !name.equals("timeout"))
+            if (route != null && !section)
+            {
+                throw error(name, "global setting inside route '" + route.name() + "' (" +
+                    route.origin().referenceFrom(here()) + "); move it above the first 'route' line");
+            }
+            if (!section && !name.equals("timeout"))
             {
                 once(seenGlobals, name);
             }
             global.apply(words);
         }
+        else if (routeDirective != null && route != null)
+        {
+            if (!name.equals("next-hop"))
+            {
+                once(seenInService, name);
+            }
+            routeDirective.apply(words);
+        }
+        else if (routeDirective != null)
+        {
+            throw error(name, "must follow a 'route' line");
+        }
         else if (scoped != null)
         {
             if (service == null)
             {
-                throw error(name, "must follow a 'service' line");
+                throw error(name, route != null ? "not a route setting (route '" + route.name() + "' takes next-hop, " +
+                    "policy, rebalance, flowlet-gap)" : "must follow a 'service' line");
             }
             if (!name.equals("backend"))
             {
@@ -303,6 +337,18 @@ public final class ConfigParser
         final String name = value("service name", words[1], Values::serviceName);
         final Values.ServiceAddress address = value("service " + name, words[2], Values::serviceAddress);
         service = builder.addService(name, address, here());
+        route = null;
+        seenInService.clear();
+    }
+
+    /** route NAME PREFIX: starts a route section. */
+    private void route(final String[] words)
+    {
+        expectValues("route", words.length - 1, 2, "route NAME PREFIX");
+        final String name = value("route name", words[1], Values::serviceName);
+        final Ipv4Prefix prefix = value("route " + name, words[2], Ipv4Prefix::parse);
+        route = builder.addRoute(name, prefix, here());
+        service = null;
         seenInService.clear();
     }
 
@@ -346,6 +392,12 @@ public final class ConfigParser
     private void serviceScoped(final String name, final Directive directive)
     {
         serviceScoped.put(name, directive);
+        directiveNames.add(name);
+    }
+
+    private void routeScoped(final String name, final Directive directive)
+    {
+        routeScoped.put(name, directive);
         directiveNames.add(name);
     }
 

@@ -1,5 +1,7 @@
 package lb.control.config;
 
+import lb.dataplane.spread.SpreadPolicy;
+
 /**
  * Writes an {@link LbConfig} in the config file format of {@link ConfigParser}, every setting
  * spelt out including defaults, so what it prints is the effective configuration and parses back
@@ -68,6 +70,24 @@ public final class ConfigWriter
                 line(out, "  backend " + Ipv4.format(backend.ip()) +
                     (backend.port() == BackendConfig.SAME_PORT ? "" : ":" + backend.port()) +
                     " weight " + backend.weight());
+            }
+        }
+        for (final RouteConfig route : config.routes())
+        {
+            out.append('\n');
+            line(out, "route " + route.name() + " " + route.prefix());
+            line(out, "  policy " + route.policy().configName());
+            if (route.policy() == SpreadPolicy.LEAST_FLOWS)
+            {
+                line(out, "  rebalance " + (route.rebalance() ? "on" : "off"));
+            }
+            if (route.policy() == SpreadPolicy.FLOWLET)
+            {
+                line(out, "  flowlet-gap " + Values.formatDuration(route.flowletGap()));
+            }
+            for (final int hop : route.nextHops())
+            {
+                line(out, "  next-hop " + Ipv4.format(hop));
             }
         }
         return out.toString();

@@ -28,6 +28,7 @@ import java.util.Objects;
  * @param serverNetwork   the server-side LAN (backends must be on it), or null when not given;
  *                        required by DSR services.
  * @param bgp             how lb announces its VIPs over BGP, or null: not announced.
+ * @param routes          route services (lb as the clients' router for a prefix), maybe none.
  */
 public record LbConfig(
     String clientInterface,
@@ -45,7 +46,8 @@ public record LbConfig(
     List<Integer> workerCpus,
     Path controlSocket,
     Ipv4Prefix serverNetwork,
-    BgpConfig bgp)
+    BgpConfig bgp,
+    List<RouteConfig> routes)
 {
     /** Copies the service list so the record stays immutable, and rejects nulls. */
     public LbConfig
@@ -60,6 +62,17 @@ public record LbConfig(
         Objects.requireNonNull(rxRing, "rxRing");
         workerCpus = List.copyOf(workerCpus);
         Objects.requireNonNull(controlSocket, "controlSocket");
+        routes = List.copyOf(routes);
+    }
+
+    /** A config without route services. */
+    public LbConfig(final String clientInterface, final String serverInterface, final int clientIp, final int gatewayIp,
+        final List<ServiceConfig> services, final ProbeConfig probe, final FlowTimeouts timeouts, final int flowCapacity,
+        final IdleStrategyKind idleStrategy, final Duration idleSpin, final RxRingConfig rxRing, final int workers,
+        final List<Integer> workerCpus, final Path controlSocket, final Ipv4Prefix serverNetwork, final BgpConfig bgp)
+    {
+        this(clientInterface, serverInterface, clientIp, gatewayIp, services, probe, timeouts, flowCapacity, idleStrategy,
+            idleSpin, rxRing, workers, workerCpus, controlSocket, serverNetwork, bgp, List.of());
     }
 
     /** A config without server-network and without BGP. */
@@ -69,7 +82,7 @@ public record LbConfig(
         final List<Integer> workerCpus, final Path controlSocket)
     {
         this(clientInterface, serverInterface, clientIp, gatewayIp, services, probe, timeouts, flowCapacity, idleStrategy,
-            idleSpin, rxRing, workers, workerCpus, controlSocket, null, null);
+            idleSpin, rxRing, workers, workerCpus, controlSocket, null, null, List.of());
     }
 
     /**

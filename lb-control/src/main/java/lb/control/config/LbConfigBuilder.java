@@ -1,6 +1,8 @@
 package lb.control.config;
 
 import lb.dataplane.pipeline.ForwardingMode;
+import lb.dataplane.spread.NextHopGroup;
+import lb.dataplane.spread.SpreadPolicy;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -53,6 +55,7 @@ public final class LbConfigBuilder
     private final Setting<Path> bird = defaulted(Path.of(ConfigDefaults.BIRD));
     private final Setting<Path> birdDir = new Setting<>("bird-dir", null, "PATH");
     private final List<ServiceDraft> services = new ArrayList<>();
+    private final List<RouteDraft> routes = new ArrayList<>();
 
     /** A builder for settings that come from the command line only. */
     public LbConfigBuilder()
@@ -359,6 +362,14 @@ public final class LbConfigBuilder
         return service;
     }
 
+    /** @return a new route section, to be filled by the parser. */
+    public RouteDraft addRoute(final String name, final Ipv4Prefix prefix, final Origin origin)
+    {
+        final RouteDraft route = new RouteDraft(name, prefix, origin);
+        routes.add(route);
+        return route;
+    }
+
     /**
      * Checks the settings as a whole and builds the configuration.
      *
@@ -384,7 +395,7 @@ public final class LbConfigBuilder
                 Ipv4.format(gateway) + " is also the client-ip (" + clientIp.origin.referenceFrom(gatewayIp.origin) +
                 "); lb's own addresses must be distinct");
         }
-        if (services.isEmpty())
+        if (services.isEmpty() && routes.isEmpty())
         {
             throw fileName != null ?
                 new ConfigException(fileName + ": no service defined", false) :
@@ -416,6 +427,12 @@ public final class LbConfigBuilder
             built.add(service.build(byName, byKey, client, gateway));
         }
         final BgpConfig bgp = bgp(client);
+        final List<RouteConfig> builtRoutes = new ArrayList<>(routes.size());
+        final Map<String, RouteDraft> routesByName = new HashMap<>();
+        for (final RouteDraft route : routes)
+        {
+            builtRoutes.add(route.build(routesByName, built, client, gateway));
+        }
 
         return new LbConfig(
             clientIf,
@@ -434,7 +451,8 @@ public final class LbConfigBuilder
             workerCpus.value,
             controlSocket.value,
             serverNetwork.value,
-            bgp);
+            bgp,
+            builtRoutes);
     }
 
     private <T> T required(final Setting<T> setting)
@@ -525,6 +543,150 @@ public final class LbConfigBuilder
     }
 
     /** A service being collected: its backends and settings, each with its origin. */
+    /** One route section of the config file, checked by {@link #build()}. */
+    public final class RouteDraft
+    {
+        private final String name;
+        private final Ipv4Prefix prefix;
+        private final Origin origin;
+        private final List<Integer> nextHops = new ArrayList<>();
+        private final List<Origin> nextHopOrigins = new ArrayList<>();
+        private SpreadPolicy policy = Values.spreadPolicy(ConfigDefaults.ROUTE_POLICY);
+        private boolean rebalance;
+        private Origin rebalanceOrigin;
+        private Duration flowletGap = Values.duration(ConfigDefaults.FLOWLET_GAP);
+        private Origin flowletGapOrigin;
+
+        private RouteDraft(final String name, final Ipv4Prefix prefix, final Origin origin)
+        {
+            this.name = name;
+            this.prefix = prefix;
+            this.origin = origin;
+        }
+
+        public String name()
+        {
+            return name;
+        }
+
+        public Origin origin()
+        {
+            return origin;
+        }
+
+        public RouteDraft nextHop(final int ip, final Origin at)
+        {
+            final int same = nextHops.indexOf(ip);
+            if (same >= 0)
+            {
+                throw new ConfigException(at, "next-hop", Ipv4.format(ip) + " is already a next hop of route '" + name +
+                    "' (" + nextHopOrigins.get(same).referenceFrom(at) + ")");
+            }
+            if (nextHops.size() == NextHopGroup.MAX_HOPS)
+            {
+                throw new ConfigException(at, "next-hop", "route '" + name + "' has " + NextHopGroup.MAX_HOPS +
+                    " next hops already, the most one route takes");
+            }
+            nextHops.add(ip);
+            nextHopOrigins.add(at);
+            return this;
+        }
+
+        public RouteDraft policy(final SpreadPolicy value, final Origin at)
+        {
+            policy = value;
+            return this;
+        }
+
+        public RouteDraft rebalance(final boolean on, final Origin at)
+        {
+            rebalance = on;
+            rebalanceOrigin = at;
+            return this;
+        }
+
+        public RouteDraft flowletGap(final Duration gap, final Origin at)
+        {
+            flowletGap = gap;
+            flowletGapOrigin = at;
+            return this;
+        }
+
+        private RouteConfig build(final Map<String, RouteDraft> byName, final List<ServiceConfig> services, final int clientIp,
+            final int gatewayIp)
+        {
+            final String field = "route " + name;
+            final RouteDraft sameName = byName.putIfAbsent(name, this);
+            if (sameName != null)
+            {
+                throw new ConfigException(origin, field, "name '" + name + "' is already used (" +
+                    sameName.origin.referenceFrom(origin) + ")");
+            }
+            for (final RouteDraft other : byName.values())
+            {
+                if (other != this && overlap(other.prefix, prefix))
+                {
+                    throw new ConfigException(origin, field, prefix + " overlaps route '" + other.name + "' " + other.prefix +
+                        " (" + other.origin.referenceFrom(origin) + ")");
+                }
+            }
+            for (final ServiceConfig service : services)
+            {
+                if (prefix.contains(service.vip()))
+                {
+                    throw new ConfigException(origin, field, prefix + " holds VIP " + Ipv4.format(service.vip()) +
+                        " of service '" + service.name() + "': a VIP cannot be routed through");
+                }
+            }
+            for (final int own : new int[] {clientIp, gatewayIp})
+            {
+                if (prefix.contains(own))
+                {
+                    throw new ConfigException(origin, field, prefix + " holds lb's own address " + Ipv4.format(own));
+                }
+            }
+            if (nextHops.isEmpty())
+            {
+                throw new ConfigException(origin, field, "no next hops (add 'next-hop IP' lines after it)");
+            }
+            final Ipv4Prefix lan = serverNetwork.value;
+            if (lan == null)
+            {
+                throw new ConfigException(origin, field, "needs server-network (the LAN its next hops are on)");
+            }
+            for (int i = 0; i < nextHops.size(); i++)
+            {
+                final int hop = nextHops.get(i);
+                if (!lan.contains(hop))
+                {
+                    throw new ConfigException(nextHopOrigins.get(i), "next-hop", Ipv4.format(hop) +
+                        " is outside server-network " + lan + ": next hops must be on the server-side LAN");
+                }
+                if (hop == gatewayIp || hop == clientIp)
+                {
+                    throw new ConfigException(nextHopOrigins.get(i), "next-hop", Ipv4.format(hop) + " is lb's own address");
+                }
+            }
+            if (rebalance && policy != SpreadPolicy.LEAST_FLOWS)
+            {
+                throw new ConfigException(rebalanceOrigin, "rebalance", "needs policy least-flows (route '" + name +
+                    "' has " + policy.configName() + ")");
+            }
+            if (flowletGapOrigin != null && policy != SpreadPolicy.FLOWLET)
+            {
+                throw new ConfigException(flowletGapOrigin, "flowlet-gap", "needs policy flowlet (route '" + name +
+                    "' has " + policy.configName() + ")");
+            }
+            return new RouteConfig(name, prefix, nextHops, policy, rebalance, flowletGap);
+        }
+    }
+
+    /** Two prefixes overlap when the shorter one holds the longer one's network. */
+    private static boolean overlap(final Ipv4Prefix a, final Ipv4Prefix b)
+    {
+        return a.length() <= b.length() ? a.contains(b.network()) : b.contains(a.network());
+    }
+
     public final class ServiceDraft
     {
         private final String name;

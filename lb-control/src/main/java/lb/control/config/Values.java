@@ -11,6 +11,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import lb.dataplane.pipeline.ForwardingMode;
+import lb.dataplane.spread.SpreadPolicy;
 
 
 /**
@@ -203,6 +204,22 @@ public final class Values
                 ", expected one of " + String.join(", ", names));
         }
         return mode;
+    }
+
+    /**
+     * @param text a spread policy's name (packet, flow-random, flow-hash, least-flows, flowlet).
+     * @return the policy.
+     */
+    public static SpreadPolicy spreadPolicy(final String text)
+    {
+        final SpreadPolicy policy = SpreadPolicy.byName(text);
+        if (policy == null)
+        {
+            final List<String> names = Arrays.stream(SpreadPolicy.values()).map(SpreadPolicy::configName).toList();
+            throw new IllegalArgumentException("unknown policy '" + text + "'" + didYouMean(text, names) +
+                ", expected one of " + String.join(", ", names));
+        }
+        return policy;
     }
 
     /**

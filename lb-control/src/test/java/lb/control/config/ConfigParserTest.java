@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.stream.Stream;
 import lb.dataplane.pipeline.ForwardingMode;
+import lb.dataplane.spread.SpreadPolicy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -14,6 +15,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 
 
@@ -421,6 +423,52 @@ class ConfigParserTest
             error(HEADER + "\nbgp-local 198.18.3.11 0\n"));
         assertEquals("lb.conf: bgp-neighbor: not set (add 'bgp-neighbor IP AS')",
             error(HEADER + "\nbgp-local 198.18.3.11 65001\nservice web 198.18.0.100:80/tcp\n  backend 198.18.1.11\n"));
+    }
+
+    static final String ROUTE_HEADER = HEADER + "\nserver-network 198.18.1.0/24\n" +
+        "service web 198.18.0.100:80/tcp\n  backend 198.18.1.11\n";
+
+    @Test
+    void routesParseAndPrintBack()
+    {
+        final LbConfig config = build(ROUTE_HEADER + "route far 198.19.0.0/16\n  policy least-flows\n  rebalance on\n" +
+            "  next-hop 198.18.1.51\n  next-hop 198.18.1.52\nroute near 198.18.128.0/20\n  policy flowlet\n" +
+            "  flowlet-gap 5ms\n  next-hop 198.18.1.53\n");
+        assertEquals(2, config.routes().size());
+        final RouteConfig far = config.routes().get(0);
+        assertEquals("198.19.0.0/16", far.prefix().toString());
+        assertEquals(SpreadPolicy.LEAST_FLOWS, far.policy());
+        assertTrue(far.rebalance());
+        assertEquals(List.of(Ipv4.parse("198.18.1.51"), Ipv4.parse("198.18.1.52")), far.nextHops());
+        assertEquals(Duration.ofMillis(5), config.routes().get(1).flowletGap());
+        assertEquals(config, build(ConfigWriter.format(config)));
+        assertEquals(SpreadPolicy.FLOW_HASH, build(ROUTE_HEADER + "route r 198.19.0.0/16\n  next-hop 198.18.1.51\n")
+            .routes().get(0).policy(), "flow-hash by default");
+    }
+
+    @Test
+    void routesRejectOverlapsEmptyGroupsAndNextHopsOffTheLan()
+    {
+        assertEquals("lb.conf:8: route far: 198.18.0.0/24 holds VIP 198.18.0.100 of service 'web': a VIP cannot be " +
+            "routed through", error(ROUTE_HEADER + "route far 198.18.0.0/24\n  next-hop 198.18.1.51\n"));
+        assertEquals("lb.conf:8: route far: no next hops (add 'next-hop IP' lines after it)",
+            error(ROUTE_HEADER + "route far 198.19.0.0/16\n  policy packet\n"));
+        assertEquals("lb.conf:9: next-hop: 198.18.2.51 is outside server-network 198.18.1.0/24: next hops must be on " +
+            "the server-side LAN", error(ROUTE_HEADER + "route far 198.19.0.0/16\n  next-hop 198.18.2.51\n"));
+        assertEquals("lb.conf:10: route b: 198.19.1.0/24 overlaps route 'a' 198.19.0.0/16 (line 8)",
+            error(ROUTE_HEADER + "route a 198.19.0.0/16\n  next-hop 198.18.1.51\nroute b 198.19.1.0/24\n" +
+                "  next-hop 198.18.1.52\n"));
+        assertEquals("lb.conf:9: policy: unknown policy 'least-flow' (did you mean 'least-flows'?), expected one of packet, " +
+            "flow-random, flow-hash, least-flows, flowlet", error(ROUTE_HEADER + "route far 198.19.0.0/16\n  policy least-flow\n"));
+        assertEquals("lb.conf:10: rebalance: needs policy least-flows (route 'far' has flow-hash)",
+            error(ROUTE_HEADER + "route far 198.19.0.0/16\n  next-hop 198.18.1.51\n  rebalance on\n"));
+        assertEquals("lb.conf:10: next-hop: 198.18.1.51 is already a next hop of route 'far' (line 9)",
+            error(ROUTE_HEADER + "route far 198.19.0.0/16\n  next-hop 198.18.1.51\n  next-hop 198.18.1.51\n"));
+        assertEquals("lb.conf:9: backend: not a route setting (route 'far' takes next-hop, policy, rebalance, flowlet-gap)",
+            error(ROUTE_HEADER + "route far 198.19.0.0/16\n  backend 198.18.1.51\n"));
+        assertEquals("lb.conf:7: route far: needs server-network (the LAN its next hops are on)",
+            error(HEADER + "\nservice web 198.18.0.100:80/tcp\n  backend 198.18.1.11\nroute far 198.19.0.0/16\n" +
+                "  next-hop 198.18.1.51\n"));
     }
 
     private static String error(final String text)

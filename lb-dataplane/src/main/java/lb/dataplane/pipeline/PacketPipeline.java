@@ -638,6 +638,12 @@ public final class PacketPipeline implements FlowExpiry
                 answerArp(buffer, offset, length, serverMac, toServer, true);
                 break;
             case IPV4_ICMP:
+                if (routes.length > 0 && dstMac(buffer, offset) == serverMac && parsed.dstIp != gatewayIp &&
+                    routeFor(parsed.srcIp) != null)
+                {
+                    routeBack(routeFor(parsed.srcIp), buffer, offset, length);
+                    break;
+                }
                 answerEcho(buffer, offset, length, serverMac, toServer, true);
                 break;
             default:

@@ -19,7 +19,8 @@ import org.agrona.MutableDirectBuffer;
  * without SYN and no entry starts one too, established: the flow predates lb) and end on RST or
  * FIN both ways, which frees the path record (and may rebalance); the entries stay on the closing
  * timer so the last ACKs pass. UDP and other flows end by idle expiry. ICMP and other protocols
- * are spread by the hash of their addresses, without state.
+ * are spread by the hash of their addresses, without state; their replies find the client's MAC
+ * in a small cache of client addresses seen (direct-mapped, {@link #CLIENT_CACHE} entries).
  * <p>
  * Per packet the next hop is: {@link SpreadPolicy#PACKET} the round robin; {@code flow-hash} the
  * flow's bucket (a flow whose bucket changed hands follows it); {@code flowlet} the pinned hop
@@ -34,6 +35,8 @@ public final class RouteForwarder implements FlowExpiry
     static final int TCP_FIN = 0x01;
     static final int TCP_SYN = 0x02;
     static final int TCP_RST = 0x04;
+    /** Client address to MAC entries for replies without a flow (ICMP); a power of two. */
+    static final int CLIENT_CACHE = 4096;
 
     private final int prefix;
     private final int mask;
@@ -45,6 +48,8 @@ public final class RouteForwarder implements FlowExpiry
     private long now;
     private long flowsCreated;
     private int lastHop = NextHopGroup.NO_HOP;
+    private final int[] clientIps = new int[CLIENT_CACHE];
+    private final long[] clientMacs = new long[CLIENT_CACHE];
 
     /**
      * @param prefix          the destination prefix's address.
@@ -143,8 +148,11 @@ public final class RouteForwarder implements FlowExpiry
                 }
             }
             flows.touch(fwd, nowNanos, length);
-            final int id = flows.backendId(fwd);
-            hop = hopOf(id, p);
+            // A closed flow's path record is free (and may be another flow's by now): its last
+            // segments go by hash, which is as good as any path for them.
+            hop = flows.tcpState(fwd) == FlowTable.TCP_CLOSING ?
+                group.pickHash(FlowTable.hash(p.srcIp, p.dstIp, p.srcPort, p.dstPort, p.protocol)) :
+                hopOf(flows.backendId(fwd), p);
             if (p.protocol == PROTO_TCP)
             {
                 track(fwd, p.tcpFlags);
@@ -152,6 +160,7 @@ public final class RouteForwarder implements FlowExpiry
         }
         else
         {
+            learnClient(p.srcIp, EthernetHeader.getMac(buffer, offset + EthernetHeader.SOURCE_OFFSET));
             hop = group.pickHash(p.srcIp * 31 + p.dstIp);
         }
         if (hop == NextHopGroup.NO_HOP)
@@ -188,7 +197,8 @@ public final class RouteForwarder implements FlowExpiry
         lastHop = NextHopGroup.NO_HOP;
         if (p.protocol != Ipv4Header.PROTOCOL_TCP && p.protocol != Ipv4Header.PROTOCOL_UDP)
         {
-            return DropReason.NO_FLOW; // lb learns client MACs from flows only
+            final long mac = clientMac(p.dstIp);
+            return mac == 0 ? DropReason.NO_FLOW : RouteRewrite.apply(buffer, p, ownMac, mac) ? null : p.dropReason;
         }
         final int ret = flows.find(p.srcIp, p.dstIp, p.srcPort, p.dstPort, p.protocol);
         if (ret < 0 || !flows.isReturnDirection(ret))
@@ -201,6 +211,24 @@ public final class RouteForwarder implements FlowExpiry
             track(ret, p.tcpFlags);
         }
         return RouteRewrite.apply(buffer, p, ownMac, flows.peerMac(ret)) ? null : p.dropReason;
+    }
+
+    private void learnClient(final int ip, final long mac)
+    {
+        final int i = cacheIndex(ip);
+        clientIps[i] = ip;
+        clientMacs[i] = mac;
+    }
+
+    private long clientMac(final int ip)
+    {
+        final int i = cacheIndex(ip);
+        return clientIps[i] == ip ? clientMacs[i] : 0;
+    }
+
+    private static int cacheIndex(final int ip)
+    {
+        return (ip * 0x9E3779B1) >>> (Integer.SIZE - Integer.numberOfTrailingZeros(CLIENT_CACHE));
     }
 
     private int hopOf(final int id, final ParsedFrame p)

@@ -9,6 +9,8 @@ import lb.dataplane.sched.AdminState;
 import lb.dataplane.sched.BackendPool;
 import lb.dataplane.sched.MaglevScheduler;
 import lb.dataplane.sched.SchedulerKind;
+import lb.dataplane.spread.NextHopGroup;
+import lb.dataplane.spread.RouteForwarder;
 import org.agrona.DirectBuffer;
 import org.agrona.collections.Long2LongHashMap;
 import org.agrona.concurrent.status.AtomicCounter;
@@ -35,6 +37,8 @@ public final class CommandApplier
     /** MACs learned by the health probes, so a backend added later on a known address is usable at once. */
     private final Long2LongHashMap macByIp = new Long2LongHashMap(0);
     private boolean poolsChanged;
+    /** The worker's route services: their next hops take health results like backends. */
+    private RouteForwarder[] routes = new RouteForwarder[0];
     /** Deleted backends that still carry flows, as (service id << 32 | handle). */
     private final org.agrona.collections.LongArrayList removing = new org.agrona.collections.LongArrayList();
 
@@ -46,6 +50,13 @@ public final class CommandApplier
         this.stats = stats;
         this.applied = applied;
         this.rejected = rejected;
+    }
+
+    /** The route services whose next hops follow the health results. */
+    public CommandApplier routes(final RouteForwarder[] routes)
+    {
+        this.routes = routes.clone();
+        return this;
     }
 
     /** True once since the last call if any pool changed: the schedulers must refresh. */
@@ -129,6 +140,14 @@ public final class CommandApplier
                     stats.publish(id, pool, handle);
                     poolsChanged = true;
                 }
+            }
+        }
+        for (final RouteForwarder route : routes)
+        {
+            final int hop = route.group().indexOf(ip);
+            if (hop != NextHopGroup.NO_HOP)
+            {
+                route.nextHopHealth(hop, up, mac);
             }
         }
         return true;

@@ -202,6 +202,18 @@ class RouteForwarderTest
             }
         }
         assertEquals(1, movedTo, "the moved flow's packets now take the emptied hop");
+        // The closed flows' last ACKs still pass, without touching the records other flows hold now.
+        for (int flow = 0; flow < 4; flow++)
+        {
+            if (hopOf.get(flow) == h)
+            {
+                assertNull(out(route, 42000 + flow, ACK, 40));
+                assertNull(back(route, 42000 + flow, ACK, 41, h));
+            }
+        }
+        assertEquals(2, route.paths().openFlows());
+        assertEquals(1, group.activeFlows(0));
+        assertEquals(1, group.activeFlows(1));
     }
 
     @Test
