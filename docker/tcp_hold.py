@@ -5,7 +5,9 @@ usage: tcp_hold.py HOST PORT COUNT SECONDS
 Opens COUNT connections to HOST:PORT and prints "open <local port>" for each, then reads
 commands from standard input: "close <local port>" closes one; "get <local port>" sends an HTTP
 request for /whoami on it and prints "got <local port> <status> <body>" (or "failed <local port>
-<reason>"); "quit" closes all. It exits by
+<reason>"; the server closes the connection after it); "poke <local port>" sends one space (an
+HTTP server takes leading white space as the start of a request and waits) and prints "poked
+<local port>", so a test sees which path a connection takes without ending it; "quit" closes all. It exits by
 itself after SECONDS whatever happens, so no test can leave it running.
 """
 import os
@@ -38,6 +40,13 @@ for line in iter(sys.stdin.readline, ""):
                 data += chunk
             head, _, body = data.partition(b"\r\n\r\n")
             print("got", words[1], head.split(b" ")[1].decode(), body.decode().strip(), flush=True)
+        except Exception as e:
+            print("failed", words[1], type(e).__name__, flush=True)
+        continue
+    if len(words) == 2 and words[0] == "poke" and int(words[1]) in conns:
+        try:
+            conns[int(words[1])].sendall(b" ")
+            print("poked", words[1], flush=True)
         except Exception as e:
             print("failed", words[1], type(e).__name__, flush=True)
         continue

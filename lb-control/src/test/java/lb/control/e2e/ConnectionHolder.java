@@ -29,10 +29,16 @@ final class ConnectionHolder implements AutoCloseable
 
     ConnectionHolder(final Testbed testbed, final String role, final int count)
     {
+        this(testbed, role, Testbed.VIP, count);
+    }
+
+    /** Connections to port 80 of {@code host}. */
+    ConnectionHolder(final Testbed testbed, final String role, final String host, final int count)
+    {
         try
         {
             process = new ProcessBuilder("ip", "netns", "exec", testbed.ns(role), "/usr/bin/python3",
-                testbed.repoRoot().resolve("docker/tcp_hold.py").toString(), Testbed.VIP, "80", String.valueOf(count), "60")
+                testbed.repoRoot().resolve("docker/tcp_hold.py").toString(), host, "80", String.valueOf(count), "60")
                 .redirectErrorStream(true).start();
             out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
             in = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);

@@ -1,0 +1,191 @@
+package lb.control.e2e;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import lb.control.testbed.Testbed;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Route services end to end: lb as the clients' router for 198.19.0.0/16, spread over two next
+ * hops. On the testbed's server LAN, s2 and s3 act as the next-hop routers (forwarding, no
+ * redirects) toward 198.19.0.5, which s1 holds on lo; s1 answers through its default route, lb's
+ * gateway address, so replies come back through lb to the client.
+ */
+class RoutesIT
+{
+    static final String DESTINATION = "198.19.0.5";
+    static final int FILE_BYTES = 16 << 20;
+    static final Pattern NEXT_HOP = Pattern.compile(
+        "^next-hop \\S+ (\\S+) health=(\\S+) packets=(\\d+) bytes=(\\d+) active_flows=(\\d+)$", Pattern.MULTILINE);
+    static final Pattern ROUTE = Pattern.compile("^route \\S+ \\S+ policy=\\S+ flows=(\\d+) moves=(\\d+)$", Pattern.MULTILINE);
+
+    @TempDir
+    Path dir;
+
+    static void routers(final Testbed testbed)
+    {
+        run(testbed, "s1", "ip", "addr", "add", DESTINATION + "/32", "dev", "lo");
+        for (final String router : List.of("s2", "s3"))
+        {
+            run(testbed, router, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1", "net.ipv4.conf.all.send_redirects=0",
+                "net.ipv4.conf.eth0.send_redirects=0");
+            run(testbed, router, "ip", "route", "add", DESTINATION + "/32", "via", Testbed.serverIp(1));
+        }
+        for (final String client : List.of("c1", "c2"))
+        {
+            run(testbed, client, "ip", "route", "add", "198.19.0.0/16", "via", Testbed.LB_CLIENT_IP);
+        }
+    }
+
+    static void run(final Testbed testbed, final String role, final String... cmd)
+    {
+        final Testbed.ExecResult result = testbed.exec(role, Duration.ofSeconds(10), cmd);
+        assertTrue(result.ok(), role + " " + String.join(" ", cmd) + ": " + result);
+    }
+
+    static String config(final String policy, final String extra)
+    {
+        return LbRun.baseConfig() + "server-network " + Testbed.SERVER_NETWORK + "\nprobe-interval 1s\nprobe-timeout 500ms\n\n" +
+            "route far 198.19.0.0/16\n  policy " + policy + "\n" + extra + "  next-hop " + Testbed.serverIp(2) +
+            "\n  next-hop " + Testbed.serverIp(3) + "\n";
+    }
+
+    /** Per next hop (address): packets and active flows, from what lb printed at stop. */
+    static Map<String, long[]> nextHops(final LbRun lb)
+    {
+        final Map<String, long[]> hops = new HashMap<>();
+        final Matcher m = NEXT_HOP.matcher(lb.log());
+        while (m.find())
+        {
+            hops.put(m.group(1), new long[] {Long.parseLong(m.group(3)), Long.parseLong(m.group(5))});
+        }
+        assertEquals(2, hops.size(), lb.log());
+        return hops;
+    }
+
+    static long moves(final LbRun lb)
+    {
+        final Matcher m = ROUTE.matcher(lb.log());
+        assertTrue(m.find(), lb.log());
+        return Long.parseLong(m.group(2));
+    }
+
+    /** Datagrams a router namespace forwarded so far (Ip: ForwDatagrams). */
+    static long forwarded(final Testbed testbed, final String role)
+    {
+        final List<String> ip = testbed.exec(role, Duration.ofSeconds(5), "cat", "/proc/net/snmp").stdout().lines()
+            .filter(l -> l.startsWith("Ip:")).toList();
+        final List<String> names = List.of(ip.get(0).split("\\s+"));
+        return Long.parseLong(ip.get(1).split("\\s+")[names.indexOf("ForwDatagrams")]);
+    }
+
+    /** Which router carries a held connection: the one whose forwarded count rises when one byte is sent on it. */
+    static String routerOf(final Testbed testbed, final ConnectionHolder held, final int port)
+    {
+        final long s2 = forwarded(testbed, "s2");
+        final long s3 = forwarded(testbed, "s3");
+        assertEquals("poked " + port, held.command("poke " + port));
+        LbRun.sleep(50);
+        final long d2 = forwarded(testbed, "s2") - s2;
+        final long d3 = forwarded(testbed, "s3") - s3;
+        assertTrue(d2 == 0 ^ d3 == 0, "one router carried the byte: " + d2 + " / " + d3);
+        return d2 > 0 ? "s2" : "s3";
+    }
+
+    @Test
+    void perPacketSpreadsOneFlowEvenlyAndTheFileArrivesWhole() throws Exception
+    {
+        final byte[] content = DirectReturnIT.randomFile(dir, "f.bin", FILE_BYTES, 21);
+        try (Testbed testbed = Testbed.up(false, 3))
+        {
+            testbed.startServers(dir.resolve("files"));
+            routers(testbed);
+            final LbRun lb = LbRun.startWithConfig(testbed, dir, config("packet", ""), 2);
+            try (lb)
+            {
+                final Testbed.ExecResult download = testbed.exec("c1", Duration.ofSeconds(60), "bash", "-c",
+                    "curl -s --max-time 50 http://" + DESTINATION + "/file/f.bin | sha256sum");
+                assertTrue(download.ok(), download.toString());
+                assertEquals(DirectReturnIT.sha256(content), download.stdout().split("\\s+")[0]);
+                lb.stop();
+                final Map<String, long[]> hops = nextHops(lb);
+                final long a = hops.get(Testbed.serverIp(2))[0];
+                final long b = hops.get(Testbed.serverIp(3))[0];
+                assertTrue(a > 100 && Math.abs(a - b) <= 1, "one flow's packets alternate: " + a + " / " + b);
+            }
+        }
+    }
+
+    @Test
+    void flowPoliciesPinLeastFlowsBalancesRebalancingMovesOneFlowAndADeadHopsFlowsCarryOn() throws Exception
+    {
+        final byte[] content = DirectReturnIT.randomFile(dir, "f.bin", FILE_BYTES, 22);
+        try (Testbed testbed = Testbed.up(false, 3))
+        {
+            testbed.startServers(dir.resolve("files"));
+            routers(testbed);
+
+            // flow-hash: a whole download on one next hop.
+            final LbRun hashed = LbRun.startWithConfig(testbed, dir, config("flow-hash", ""), 2);
+            try (hashed)
+            {
+                final Testbed.ExecResult download = testbed.exec("c1", Duration.ofSeconds(60), "bash", "-c",
+                    "curl -s --max-time 50 http://" + DESTINATION + "/file/f.bin | sha256sum");
+                assertEquals(DirectReturnIT.sha256(content), download.stdout().split("\\s+")[0], download.toString());
+                hashed.stop();
+                final Map<String, long[]> hops = nextHops(hashed);
+                final long a = hops.get(Testbed.serverIp(2))[0];
+                final long b = hops.get(Testbed.serverIp(3))[0];
+                assertTrue(Math.min(a, b) == 0 && Math.max(a, b) > 100, "every packet of the flow on one hop: " + a + " / " + b);
+            }
+
+            // least-flows with rebalancing: 4 connections 2/2; both on one hop end: one flow moves there.
+            final LbRun lb = LbRun.startWithConfig(testbed, dir, config("least-flows", "  rebalance on\n"), 2);
+            try (lb; ConnectionHolder held = new ConnectionHolder(testbed, "c2", DESTINATION, 4))
+            {
+                final Map<Integer, String> hopOf = new HashMap<>();
+                for (final int port : held.ports)
+                {
+                    hopOf.put(port, routerOf(testbed, held, port));
+                }
+                assertEquals(2, hopOf.values().stream().filter("s2"::equals).count(), "least-flows: 2 and 2 " + hopOf);
+                final List<Integer> onS2 = held.ports.stream().filter(p -> hopOf.get(p).equals("s2")).toList();
+                final List<Integer> onS3 = held.ports.stream().filter(p -> hopOf.get(p).equals("s3")).toList();
+                for (final int port : onS2)
+                {
+                    assertEquals("closed " + port, held.command("close " + port));
+                }
+                LbRun.sleep(500); // the FINs both ways
+                int moved = 0;
+                for (final int port : onS3)
+                {
+                    if (routerOf(testbed, held, port).equals("s2"))
+                    {
+                        moved++;
+                    }
+                }
+                assertEquals(1, moved, "exactly one of s3's two flows moved to the emptied s2");
+
+                // s3's link goes down: lb takes it out within probe cycle + timeout; its flow carries on via s2.
+                run(testbed, "s3", "ip", "link", "set", "eth0", "down");
+                lb.awaitLog("backend " + Testbed.serverIp(3).replace(".", "\\.") + " down", 1, Duration.ofMillis(1_500 + 1_000));
+                for (final int port : onS3)
+                {
+                    final String answer = held.command("get " + port);
+                    assertTrue(answer.startsWith("got " + port + " 200"), "carried on via s2: " + answer);
+                }
+                lb.stop();
+                assertEquals(1, moves(lb), "the move counter says 1");
+            }
+        }
+    }
+}
