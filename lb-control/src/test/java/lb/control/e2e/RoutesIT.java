@@ -88,6 +88,15 @@ class RoutesIT
         return Long.parseLong(ip.get(1).split("\\s+")[names.indexOf("ForwDatagrams")]);
     }
 
+    /** c1 downloads f.bin from the destination through the route: it arrives whole. */
+    static void download(final Testbed testbed, final byte[] content) throws Exception
+    {
+        final Testbed.ExecResult download = testbed.exec("c1", Duration.ofSeconds(60), "bash", "-c",
+            "curl -s --max-time 50 http://" + DESTINATION + "/file/f.bin | sha256sum");
+        assertTrue(download.ok(), download.toString());
+        assertEquals(DirectReturnIT.sha256(content), download.stdout().split("\\s+")[0], "sha256 through the route");
+    }
+
     /** Which router carries a held connection: the one whose forwarded count rises when one byte is sent on it. */
     static String routerOf(final Testbed testbed, final ConnectionHolder held, final int port)
     {
@@ -112,10 +121,7 @@ class RoutesIT
             final LbRun lb = LbRun.startWithConfig(testbed, dir, config("packet", ""), 2);
             try (lb)
             {
-                final Testbed.ExecResult download = testbed.exec("c1", Duration.ofSeconds(60), "bash", "-c",
-                    "curl -s --max-time 50 http://" + DESTINATION + "/file/f.bin | sha256sum");
-                assertTrue(download.ok(), download.toString());
-                assertEquals(DirectReturnIT.sha256(content), download.stdout().split("\\s+")[0]);
+                download(testbed, content);
                 lb.stop();
                 final Map<String, long[]> hops = nextHops(lb);
                 final long a = hops.get(Testbed.serverIp(2))[0];
@@ -138,9 +144,7 @@ class RoutesIT
             final LbRun hashed = LbRun.startWithConfig(testbed, dir, config("flow-hash", ""), 2);
             try (hashed)
             {
-                final Testbed.ExecResult download = testbed.exec("c1", Duration.ofSeconds(60), "bash", "-c",
-                    "curl -s --max-time 50 http://" + DESTINATION + "/file/f.bin | sha256sum");
-                assertEquals(DirectReturnIT.sha256(content), download.stdout().split("\\s+")[0], download.toString());
+                download(testbed, content);
                 hashed.stop();
                 final Map<String, long[]> hops = nextHops(hashed);
                 final long a = hops.get(Testbed.serverIp(2))[0];

@@ -279,24 +279,21 @@ public final class NextHopGroup
     /** @return the usable hop with the most active flows (lowest index on ties), or {@link #NO_HOP}. */
     public int fullest()
     {
-        int best = NO_HOP;
-        for (int i = 0; i < hops; i++)
-        {
-            if (usable[i] && (best == NO_HOP || activeFlows[i] > activeFlows[best]))
-            {
-                best = i;
-            }
-        }
-        return best;
+        return extreme(true);
     }
 
     /** @return the usable hop with the fewest active flows (lowest index on ties), or {@link #NO_HOP}. */
     public int emptiest()
     {
+        return extreme(false);
+    }
+
+    private int extreme(final boolean most)
+    {
         int best = NO_HOP;
         for (int i = 0; i < hops; i++)
         {
-            if (usable[i] && (best == NO_HOP || activeFlows[i] < activeFlows[best]))
+            if (usable[i] && (best == NO_HOP || (most ? activeFlows[i] > activeFlows[best] : activeFlows[i] < activeFlows[best])))
             {
                 best = i;
             }
