@@ -219,6 +219,7 @@ public final class Appliance implements AutoCloseable
         runtime = new ApplianceRuntime(version(), config.services(), workers, commands, probedBackends, probeRtts);
         runtime.serverNetwork(config.serverNetwork());
         runtime.routeNextHops(routeNextHops());
+        runtime.routeConfigs(config.routes());
         if (config.bgp() != null)
         {
             announcement = new VipAnnouncementPolicy(config.bgp(), runtime);

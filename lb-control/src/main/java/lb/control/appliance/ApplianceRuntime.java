@@ -14,6 +14,7 @@ import lb.control.config.BackendConfig;
 import lb.control.config.Ipv4;
 import lb.control.config.Ipv4Prefix;
 import lb.control.config.Protocol;
+import lb.control.config.RouteConfig;
 import lb.control.config.ServiceConfig;
 import lb.control.config.Values.BackendAddress;
 import lb.control.config.Values.ServiceAddress;
@@ -28,6 +29,7 @@ import lb.dataplane.pipeline.Service;
 import lb.dataplane.sched.AdminState;
 import lb.dataplane.sched.MaglevScheduler;
 import lb.dataplane.sched.SchedulerKind;
+import lb.dataplane.spread.NextHopGroup;
 import lb.dataplane.worker.Commands;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.SingleWriterRecorder;
@@ -86,6 +88,7 @@ final class ApplianceRuntime implements RuntimeApi
     private Ipv4Prefix serverNetwork;
     private volatile VipAnnouncementPolicy announcement;
     private Set<Integer> routeNextHops = Set.of();
+    private List<RouteConfig> routeConfigs = List.of();
 
     ApplianceRuntime(final String version, final List<ServiceConfig> initial, final List<DataplaneWorker> workers,
         final CommandRings commands, final AtomicReference<int[]> probedBackends, final Map<Integer, ProbeRtt> probeRtts)
@@ -108,6 +111,49 @@ final class ApplianceRuntime implements RuntimeApi
     void serverNetwork(final Ipv4Prefix network)
     {
         this.serverNetwork = network;
+    }
+
+    /** The route services as configured, in the order the workers hold them. */
+    void routeConfigs(final List<RouteConfig> routes)
+    {
+        this.routeConfigs = List.copyOf(routes);
+    }
+
+    @Override
+    public List<RouteStats> routes()
+    {
+        final List<RouteStats> out = new ArrayList<>();
+        for (int r = 0; r < routeConfigs.size(); r++)
+        {
+            final RouteConfig rc = routeConfigs.get(r);
+            long flows = 0;
+            long moves = 0;
+            for (final DataplaneWorker w : workers)
+            {
+                flows += w.routes[r].flowsCreated();
+                moves += w.routes[r].paths().moves();
+            }
+            final List<NextHopStats> hops = new ArrayList<>();
+            for (int hop = 0; hop < rc.nextHops().size(); hop++)
+            {
+                boolean up = true;
+                long active = 0;
+                long packets = 0;
+                long bytes = 0;
+                for (final DataplaneWorker w : workers)
+                {
+                    final NextHopGroup g = w.routes[r].group();
+                    up &= g.publishedUsable(hop);
+                    active += g.publishedActiveFlows(hop);
+                    packets += g.packets(hop);
+                    bytes += g.bytes(hop);
+                }
+                hops.add(new NextHopStats(rc.nextHops().get(hop), up, active, packets, bytes));
+            }
+            out.add(new RouteStats(rc.name(), rc.prefix().toString(), rc.policy().configName(), rc.rebalance(), flows, moves,
+                hops));
+        }
+        return out;
     }
 
     /** The routes' next hops, probed along with the backends. */

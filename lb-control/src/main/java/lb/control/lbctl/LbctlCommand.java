@@ -220,6 +220,12 @@ public final class LbctlCommand implements Callable<Integer>
             return lbctl.send(List.of("show", "drops"), true);
         }
 
+        @Command(name = "routes", description = "Per route service and next hop: health, active flows, packets, bytes, moves.")
+        int routes()
+        {
+            return lbctl.send(List.of("show", "routes"), true);
+        }
+
         @Command(name = "flows", description = "A sample of flows.")
         int flows(@Parameters(paramLabel = "N", arity = "0..1", description = "How many (lb's default if not given).")
             final String count)

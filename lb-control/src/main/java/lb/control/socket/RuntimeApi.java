@@ -62,6 +62,12 @@ public interface RuntimeApi
     /** @return every drop counter (including those at zero), summed over workers, in a stable order. */
     List<DropCount> drops();
 
+    /** @return the route services with their next hops' live counters, summed over workers; none by default. */
+    default List<RouteStats> routes()
+    {
+        return List.of();
+    }
+
     /**
      * @param max the most flows to return, at least 1.
      * @return up to {@code max} flows from the flow tables: a sample, not a consistent snapshot.
@@ -309,6 +315,27 @@ public interface RuntimeApi
      * @param count       frames dropped for it since start, all workers.
      * @param description one line saying what it means.
      */
+    record RouteStats(String name, String prefix, String policy, boolean rebalance, long flows, long moves,
+        List<NextHopStats> nextHops)
+    {
+        /** Copies the list. */
+        public RouteStats
+        {
+            nextHops = List.copyOf(nextHops);
+        }
+    }
+
+    /**
+     * @param ip          the next hop.
+     * @param up          usable (answers ARP probes) in every worker's group.
+     * @param activeFlows flows pinned to it now.
+     * @param packets     packets sent to it since start.
+     * @param bytes       bytes sent to it since start.
+     */
+    record NextHopStats(int ip, boolean up, long activeFlows, long packets, long bytes)
+    {
+    }
+
     record DropCount(String name, long count, String description)
     {
         /** Checks the references. */

@@ -70,6 +70,8 @@ public final class RuntimeCommands
                 Output.TEXT_OR_JSON, arguments -> commands.showStat())
             .register("show drops", "", "dropped frames by reason",
                 Output.TEXT_OR_JSON, arguments -> commands.showDrops())
+            .register("show routes", "", "per route and next hop: health, active flows, packets, bytes, moves",
+                Output.TEXT_OR_JSON, arguments -> commands.showRoutes())
             .register("show flows", "[N]", "a sample of up to N flows (default " + DEFAULT_FLOWS + ", at most " +
                 MAX_FLOWS + ")", Output.TEXT_OR_JSON, commands::showFlows)
             .register("show latency", "", "packet processing time and probe RTT percentiles",
@@ -191,6 +193,23 @@ public final class RuntimeCommands
         for (final DropCount drop : api.drops())
         {
             table.row(drop.name(), drop.count(), drop.description());
+        }
+        return Reply.of(table);
+    }
+
+    private Reply showRoutes()
+    {
+        final Table table = new Table().column("route").column("prefix").column("policy").column("next_hop")
+            .column("health").numberColumn("active_flows").numberColumn("packets").numberColumn("bytes")
+            .numberColumn("route_flows").numberColumn("moves");
+        for (final RuntimeApi.RouteStats route : api.routes())
+        {
+            final String policy = route.policy() + (route.rebalance() ? "+rebalance" : "");
+            for (final RuntimeApi.NextHopStats hop : route.nextHops())
+            {
+                table.row(route.name(), route.prefix(), policy, Ipv4.format(hop.ip()), hop.up() ? "up" : "down",
+                    hop.activeFlows(), hop.packets(), hop.bytes(), route.flows(), route.moves());
+            }
         }
         return Reply.of(table);
     }

@@ -45,6 +45,7 @@ public final class RuntimeMetrics
         final List<MetricFamily> families = new ArrayList<>();
         appliance(api.info(), families);
         announcements(api.announcements(), families);
+        routes(api.routes(), families);
         drops(api.drops(), families);
         final Stats stats = api.stats();
         services(stats.services(), families);
@@ -92,6 +93,45 @@ public final class RuntimeMetrics
         }
         families.add(new MetricFamily("lb_vip_announced", MetricType.GAUGE,
             "1 while the VIP's route is announced to the router.", samples));
+    }
+
+    /** Per route and next hop: health, active flows, packets, bytes; per route: flows started and rebalancing moves. */
+    private static void routes(final List<RuntimeApi.RouteStats> routes, final List<MetricFamily> families)
+    {
+        if (routes.isEmpty())
+        {
+            return;
+        }
+        final List<Sample> flows = new ArrayList<>();
+        final List<Sample> moves = new ArrayList<>();
+        final List<Sample> up = new ArrayList<>();
+        final List<Sample> active = new ArrayList<>();
+        final List<Sample> packets = new ArrayList<>();
+        final List<Sample> bytes = new ArrayList<>();
+        for (final RuntimeApi.RouteStats route : routes)
+        {
+            flows.add(sample(labels("route", route.name()), route.flows()));
+            moves.add(sample(labels("route", route.name()), route.moves()));
+            for (final RuntimeApi.NextHopStats hop : route.nextHops())
+            {
+                final Map<String, String> labels = labels("route", route.name());
+                labels.put("next_hop", Ipv4.format(hop.ip()));
+                up.add(sample(labels, hop.up() ? 1L : 0L));
+                active.add(sample(labels, hop.activeFlows()));
+                packets.add(sample(labels, hop.packets()));
+                bytes.add(sample(labels, hop.bytes()));
+            }
+        }
+        families.add(new MetricFamily("lb_route_flows_total", MetricType.COUNTER, "Flows a route started.", flows));
+        families.add(new MetricFamily("lb_route_moves_total", MetricType.COUNTER,
+            "Flows a route moved between next hops by rebalancing.", moves));
+        families.add(new MetricFamily("lb_route_next_hop_up", MetricType.GAUGE, "1 while the next hop answers ARP probes.", up));
+        families.add(new MetricFamily("lb_route_next_hop_active_flows", MetricType.GAUGE, "Flows pinned to the next hop.",
+            active));
+        families.add(new MetricFamily("lb_route_next_hop_packets_total", MetricType.COUNTER, "Packets sent to the next hop.",
+            packets));
+        families.add(new MetricFamily("lb_route_next_hop_bytes_total", MetricType.COUNTER, "Bytes sent to the next hop.",
+            bytes));
     }
 
     private static void drops(final List<DropCount> drops, final List<MetricFamily> families)

@@ -52,9 +52,9 @@ class RoutesIT
         assertTrue(result.ok(), role + " " + String.join(" ", cmd) + ": " + result);
     }
 
-    static String config(final String policy, final String extra)
+    String config(final String policy, final String extra)
     {
-        return LbRun.baseConfig() + "server-network " + Testbed.SERVER_NETWORK + "\nprobe-interval 1s\nprobe-timeout 500ms\n\n" +
+        return LbRun.baseConfig() + "control-socket " + dir.resolve("lb.sock") + "\nserver-network " + Testbed.SERVER_NETWORK + "\nprobe-interval 1s\nprobe-timeout 500ms\n\n" +
             "route far 198.19.0.0/16\n  policy " + policy + "\n" + extra + "  next-hop " + Testbed.serverIp(2) +
             "\n  next-hop " + Testbed.serverIp(3) + "\n";
     }
@@ -162,6 +162,15 @@ class RoutesIT
                     hopOf.put(port, routerOf(testbed, held, port));
                 }
                 assertEquals(2, hopOf.values().stream().filter("s2"::equals).count(), "least-flows: 2 and 2 " + hopOf);
+                // lbctl says so too, live.
+                final Testbed.ExecResult routes = LbRun.lbctl(testbed, dir.resolve("lb.sock"), "show", "routes");
+                assertTrue(routes.ok(), routes.toString());
+                for (final String hop : List.of(Testbed.serverIp(2), Testbed.serverIp(3)))
+                {
+                    assertTrue(Pattern.compile("^far\\s+198\\.19\\.0\\.0/16\\s+least-flows\\+rebalance\\s+" +
+                        Pattern.quote(hop) + "\\s+up\\s+2\\s", Pattern.MULTILINE).matcher(routes.stdout()).find(),
+                        "show routes: 2 active flows on " + hop + "\n" + routes.stdout());
+                }
                 final List<Integer> onS2 = held.ports.stream().filter(p -> hopOf.get(p).equals("s2")).toList();
                 final List<Integer> onS3 = held.ports.stream().filter(p -> hopOf.get(p).equals("s3")).toList();
                 for (final int port : onS2)

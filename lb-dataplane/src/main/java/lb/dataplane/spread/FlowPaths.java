@@ -31,9 +31,10 @@ public final class FlowPaths
     private int freeHead;
     private int open;
     private boolean rebalance;
-    private long moves;
-    private long evacuated;
-    private long flowletSwitches;
+    /** Counters other threads read: ordered stores by the one writer. */
+    private volatile long moves;
+    private volatile long evacuated;
+    private volatile long flowletSwitches;
 
     /** @param capacity most flows open at once. */
     public FlowPaths(final NextHopGroup group, final int capacity)

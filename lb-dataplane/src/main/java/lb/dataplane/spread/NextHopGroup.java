@@ -1,6 +1,7 @@
 package lb.dataplane.spread;
 
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * The next hops of one route and the picks a router makes among them: per packet (round robin),
@@ -13,8 +14,9 @@ import java.util.Arrays;
  * hop comes back it takes buckets only from hops above their share. A flow's hop therefore
  * changes only when its own bucket changed hands.
  * <p>
- * Single writer (the worker that forwards the route); per-hop counters are read by the control
- * side, racy but never torn for one field. Nothing is allocated after construction.
+ * Single writer (the worker that forwards the route). The per-hop counters and usability are
+ * published with ordered stores (one writer, no read-modify-write of shared lines), so the control
+ * thread reads them live, each field whole. Nothing is allocated after construction.
  */
 public final class NextHopGroup
 {
@@ -30,8 +32,11 @@ public final class NextHopGroup
     private final long[] mac = new long[MAX_HOPS];
     private final boolean[] usable = new boolean[MAX_HOPS];
     private final long[] activeFlows = new long[MAX_HOPS];
-    private final long[] packets = new long[MAX_HOPS];
-    private final long[] bytes = new long[MAX_HOPS];
+    /** For other threads: what {@link #usable} and {@link #activeFlows} hold, and the traffic per hop. */
+    private final AtomicLongArray publishedUsable = new AtomicLongArray(MAX_HOPS);
+    private final AtomicLongArray publishedActive = new AtomicLongArray(MAX_HOPS);
+    private final AtomicLongArray packets = new AtomicLongArray(MAX_HOPS);
+    private final AtomicLongArray bytes = new AtomicLongArray(MAX_HOPS);
     private final int[] bucketsOf = new int[MAX_HOPS];
     private final int[] bucketHop = new int[BUCKETS];
     /** The hop that last took each bucket as its share: a hop that comes back takes its own buckets first. */
@@ -98,6 +103,7 @@ public final class NextHopGroup
             return false;
         }
         usable[hop] = now;
+        publishedUsable.lazySet(hop, now ? 1 : 0);
         if (now)
         {
             usableCount++;
@@ -304,18 +310,18 @@ public final class NextHopGroup
     /** Counts one forwarded packet on a hop. */
     public void countPacket(final int hop, final int length)
     {
-        packets[hop]++;
-        bytes[hop] += length;
+        packets.lazySet(hop, packets.get(hop) + 1);
+        bytes.lazySet(hop, bytes.get(hop) + length);
     }
 
     void flowAdded(final int hop)
     {
-        activeFlows[hop]++;
+        publishedActive.lazySet(hop, ++activeFlows[hop]);
     }
 
     void flowRemoved(final int hop)
     {
-        activeFlows[hop]--;
+        publishedActive.lazySet(hop, --activeFlows[hop]);
     }
 
     public long activeFlows(final int hop)
@@ -325,12 +331,24 @@ public final class NextHopGroup
 
     public long packets(final int hop)
     {
-        return packets[hop];
+        return packets.get(hop);
     }
 
     public long bytes(final int hop)
     {
-        return bytes[hop];
+        return bytes.get(hop);
+    }
+
+    /** @return active flows on the hop, for other threads. */
+    public long publishedActiveFlows(final int hop)
+    {
+        return publishedActive.get(hop);
+    }
+
+    /** @return the hop is usable, for other threads. */
+    public boolean publishedUsable(final int hop)
+    {
+        return publishedUsable.get(hop) != 0;
     }
 
     /** @return buckets the hop owns in the hash table (0 while not usable). */

@@ -1,5 +1,6 @@
 package lb.dataplane.spread;
 
+import java.util.concurrent.atomic.AtomicLong;
 import lb.dataplane.flow.FlowExpiry;
 import lb.dataplane.flow.FlowTable;
 import lb.dataplane.packet.DropReason;
@@ -46,7 +47,8 @@ public final class RouteForwarder implements FlowExpiry
     private final FlowPaths paths;
     private final FlowTable flows;
     private long now;
-    private long flowsCreated;
+    /** Read by other threads: ordered stores by the one writer. */
+    private final AtomicLong flowsCreated = new AtomicLong();
     private int lastHop = NextHopGroup.NO_HOP;
     private final int[] clientIps = new int[CLIENT_CACHE];
     private final long[] clientMacs = new long[CLIENT_CACHE];
@@ -88,7 +90,7 @@ public final class RouteForwarder implements FlowExpiry
     /** @return flows started (SYN, first datagram, or a TCP flow found already running). */
     public long flowsCreated()
     {
-        return flowsCreated;
+        return flowsCreated.get();
     }
 
     /** @return the address is in the route's prefix. */
@@ -299,7 +301,7 @@ public final class RouteForwarder implements FlowExpiry
         final int back = flows.find(p.dstIp, p.srcIp, p.dstPort, p.srcPort, p.protocol);
         fill(back, id, clientMac, state, true);
         fill(fwd, id, clientMac, state, false);
-        flowsCreated++;
+        flowsCreated.lazySet(flowsCreated.get() + 1);
         return fwd;
     }
 
