@@ -242,9 +242,10 @@ public final class PacketPipeline implements FlowExpiry
                 answerArp(buffer, offset, length, clientMac, toClient, false);
                 break;
             case IPV4_ICMP:
-                if (isRouted(buffer, offset))
+                final RouteForwarder out = routedIcmp(buffer, offset, clientMac, parsed.dstIp);
+                if (out != null)
                 {
-                    routeOut(routeFor(parsed.dstIp), buffer, offset, length);
+                    routeOut(out, buffer, offset, length);
                     break;
                 }
                 answerEcho(buffer, offset, length, clientMac, toClient, false);
@@ -638,10 +639,10 @@ public final class PacketPipeline implements FlowExpiry
                 answerArp(buffer, offset, length, serverMac, toServer, true);
                 break;
             case IPV4_ICMP:
-                if (routes.length > 0 && dstMac(buffer, offset) == serverMac && parsed.dstIp != gatewayIp &&
-                    routeFor(parsed.srcIp) != null)
+                final RouteForwarder back = routedIcmp(buffer, offset, serverMac, parsed.srcIp);
+                if (back != null)
                 {
-                    routeBack(routeFor(parsed.srcIp), buffer, offset, length);
+                    routeBack(back, buffer, offset, length);
                     break;
                 }
                 answerEcho(buffer, offset, length, serverMac, toServer, true);
@@ -693,12 +694,20 @@ public final class PacketPipeline implements FlowExpiry
         }
     }
 
-    /** An ICMP packet through lb as a router: to us by MAC, not to one of our addresses, in a route's prefix. */
-    private boolean isRouted(final MutableDirectBuffer buffer, final int offset)
+    /**
+     * The route an ICMP packet goes through lb by (to our MAC, not to one of our addresses, and
+     * {@code remote}, its destination going out or its source coming back, in a route's prefix), or
+     * null: then it is for lb itself.
+     */
+    private RouteForwarder routedIcmp(final MutableDirectBuffer buffer, final int offset, final long ownMac, final int remote)
     {
         final int dst = parsed.dstIp;
-        return routes.length > 0 && dstMac(buffer, offset) == clientMac && dst != clientIp && !services.isVip(dst) &&
-            routeFor(dst) != null;
+        if (routes.length == 0 || dstMac(buffer, offset) != ownMac || dst == clientIp || dst == gatewayIp ||
+            services.isVip(dst))
+        {
+            return null;
+        }
+        return routeFor(remote);
     }
 
     private void routeOut(final RouteForwarder route, final MutableDirectBuffer buffer, final int offset, final int length)

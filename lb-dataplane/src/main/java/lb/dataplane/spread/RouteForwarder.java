@@ -99,13 +99,6 @@ public final class RouteForwarder implements FlowExpiry
         return (dstIp & mask) == prefix;
     }
 
-    /** @return the address is the client side of a flow this route carries (a return packet). */
-    public boolean carriesReturn(final ParsedFrame p)
-    {
-        return p.protocol != Ipv4Header.PROTOCOL_TCP && p.protocol != Ipv4Header.PROTOCOL_UDP ?
-            matches(p.srcIp) : flows.find(p.srcIp, p.dstIp, p.srcPort, p.dstPort, p.protocol) >= 0;
-    }
-
     /** A probe result for a next hop: a hop that leaves takes its flows with it to the others. */
     public void nextHopHealth(final int hop, final boolean up, final long mac)
     {
@@ -262,23 +255,19 @@ public final class RouteForwarder implements FlowExpiry
     {
         switch (policy)
         {
-            case FLOW_HASH:
-                return group.pickHash(FlowTable.hash(p.srcIp, p.dstIp, p.srcPort, p.dstPort, p.protocol));
             case LEAST_FLOWS:
                 return group.pickLeast();
-            case PACKET:
-                return group.pickHash(FlowTable.hash(p.srcIp, p.dstIp, p.srcPort, p.dstPort, p.protocol));
-            default:
+            case FLOW_RANDOM:
+            case FLOWLET:
                 return group.pickRandom();
+            default:
+                // flow-hash: the flow's bucket; packet: any hop serves to count the flow (its packets go round robin).
+                return group.pickHash(FlowTable.hash(p.srcIp, p.dstIp, p.srcPort, p.dstPort, p.protocol));
         }
     }
 
     private int createFlow(final MutableDirectBuffer buffer, final int offset, final ParsedFrame p, final boolean syn)
     {
-        if (flows.size() + 2 > flows.capacity())
-        {
-            return -1;
-        }
         final int id = paths.open(firstHop(p), now);
         if (id == FlowPaths.NONE)
         {
@@ -286,20 +275,21 @@ public final class RouteForwarder implements FlowExpiry
         }
         final long clientMac = EthernetHeader.getMac(buffer, offset + EthernetHeader.SOURCE_OFFSET);
         final int state = p.protocol != PROTO_TCP ? FlowTable.TCP_NONE : syn ? FlowTable.TCP_SYN_SEEN : FlowTable.TCP_ESTABLISHED;
+        // The return entry is filled before the forward one goes in: that insert may move it, values and all.
         final int ret = flows.insert(p.dstIp, p.srcIp, p.dstPort, p.srcPort, p.protocol, now);
-        final int fwd = ret < 0 ? -1 : flows.insert(p.srcIp, p.dstIp, p.srcPort, p.dstPort, p.protocol, now);
-        if (fwd < 0)
+        if (ret < 0)
         {
-            if (ret >= 0)
-            {
-                flows.remove(p.dstIp, p.srcIp, p.dstPort, p.srcPort, p.protocol);
-            }
             paths.close(id);
             return -1;
         }
-        // Re-find the return entry: inserting the forward one may have moved it.
-        final int back = flows.find(p.dstIp, p.srcIp, p.dstPort, p.srcPort, p.protocol);
-        fill(back, id, clientMac, state, true);
+        fill(ret, id, clientMac, state, true);
+        final int fwd = flows.insert(p.srcIp, p.dstIp, p.srcPort, p.dstPort, p.protocol, now);
+        if (fwd < 0)
+        {
+            flows.remove(p.dstIp, p.srcIp, p.dstPort, p.srcPort, p.protocol);
+            paths.close(id);
+            return -1;
+        }
         fill(fwd, id, clientMac, state, false);
         flowsCreated.lazySet(flowsCreated.get() + 1);
         return fwd;
@@ -316,15 +306,16 @@ public final class RouteForwarder implements FlowExpiry
     /** TCP state from either direction: established on a later packet, closed on RST or FIN both ways. */
     private void track(final int slot, final int tcpFlags)
     {
-        final int pair = pairOf(slot);
+        // Only a state change needs the other direction's entry: most segments cost no second lookup.
         if ((tcpFlags & TCP_RST) != 0)
         {
-            close(slot, pair);
+            close(slot, pairOf(slot));
             return;
         }
         if ((tcpFlags & TCP_FIN) != 0)
         {
             flows.setFinSeen(slot);
+            final int pair = pairOf(slot);
             if (pair >= 0 && flows.isFinSeen(pair))
             {
                 close(slot, pair);
@@ -334,6 +325,7 @@ public final class RouteForwarder implements FlowExpiry
         if (flows.tcpState(slot) == FlowTable.TCP_SYN_SEEN && (tcpFlags & TCP_SYN) == 0)
         {
             flows.setTcpState(slot, FlowTable.TCP_ESTABLISHED);
+            final int pair = pairOf(slot);
             if (pair >= 0)
             {
                 flows.setTcpState(pair, FlowTable.TCP_ESTABLISHED);
