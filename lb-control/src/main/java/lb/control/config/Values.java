@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
+import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -196,14 +197,7 @@ public final class Values
      */
     public static ForwardingMode mode(final String text)
     {
-        final ForwardingMode mode = ForwardingMode.parse(text);
-        if (mode == null)
-        {
-            final List<String> names = Arrays.stream(ForwardingMode.values()).map(ForwardingMode::configName).toList();
-            throw new IllegalArgumentException("unknown mode '" + text + "'" + didYouMean(text, names) +
-                ", expected one of " + String.join(", ", names));
-        }
-        return mode;
+        return named("mode", text, ForwardingMode.values(), ForwardingMode::configName);
     }
 
     /**
@@ -212,14 +206,22 @@ public final class Values
      */
     public static SpreadPolicy spreadPolicy(final String text)
     {
-        final SpreadPolicy policy = SpreadPolicy.byName(text);
-        if (policy == null)
+        return named("policy", text, SpreadPolicy.values(), SpreadPolicy::configName);
+    }
+
+    /** The value whose config name is {@code text}; else an error naming the choices (and the likeliest). */
+    private static <E> E named(final String kind, final String text, final E[] values, final Function<E, String> name)
+    {
+        for (final E value : values)
         {
-            final List<String> names = Arrays.stream(SpreadPolicy.values()).map(SpreadPolicy::configName).toList();
-            throw new IllegalArgumentException("unknown policy '" + text + "'" + didYouMean(text, names) +
-                ", expected one of " + String.join(", ", names));
+            if (name.apply(value).equals(text))
+            {
+                return value;
+            }
         }
-        return policy;
+        final List<String> names = Arrays.stream(values).map(name).toList();
+        throw new IllegalArgumentException("unknown " + kind + " '" + text + "'" + didYouMean(text, names) +
+            ", expected one of " + String.join(", ", names));
     }
 
     /**

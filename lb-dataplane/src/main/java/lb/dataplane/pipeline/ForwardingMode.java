@@ -44,17 +44,4 @@ public enum ForwardingMode
     {
         return ordinal >= 0 && ordinal < VALUES.length ? VALUES[ordinal] : NAT;
     }
-
-    /** @return the mode named {@code name}, or null. */
-    public static ForwardingMode parse(final String name)
-    {
-        for (final ForwardingMode mode : VALUES)
-        {
-            if (mode.configName.equals(name))
-            {
-                return mode;
-            }
-        }
-        return null;
-    }
 }

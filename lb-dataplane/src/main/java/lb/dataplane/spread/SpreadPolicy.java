@@ -33,23 +33,4 @@ public enum SpreadPolicy
     {
         return configName;
     }
-
-    /** @return the policy pins flows (remembers a next hop per flow); false for {@link #PACKET}. */
-    public boolean pinsFlows()
-    {
-        return this != PACKET;
-    }
-
-    /** @return the policy by its config name, or null. */
-    public static SpreadPolicy byName(final String name)
-    {
-        for (final SpreadPolicy policy : values())
-        {
-            if (policy.configName.equals(name))
-            {
-                return policy;
-            }
-        }
-        return null;
-    }
 }
