@@ -57,17 +57,14 @@ public final class VipAnnouncer implements AutoCloseable
     private final Thread thread;
     private final AtomicLong errors = new AtomicLong();
     private final AtomicLong birdRestarts = new AtomicLong();
-    private final AtomicLong changes = new AtomicLong();
 
     private final Supplier<Map<Integer, Boolean>> wanted;
     /** What was last wanted, every VIP withdrawn once closing. */
     private volatile Map<Integer, Boolean> desired;
     private volatile boolean closing;
-    private volatile boolean stopped;
     /** What BIRD last said: the VIPs whose static protocol is up, and the session's state. */
     private volatile Set<Integer> upStatics = Set.of();
     private volatile boolean established;
-    private volatile String sessionInfo = "not started";
 
     // The announcer thread's own state.
     private Process bird;
@@ -107,11 +104,6 @@ public final class VipAnnouncer implements AutoCloseable
         return BirdConfig.render(bgp, desired.keySet(), logFile.toString());
     }
 
-    /** @return BIRD's control socket, for {@code birdc -s}. */
-    public Path controlSocket()
-    {
-        return controlSocket;
-    }
 
     /** Starts the announcer's thread, which starts BIRD. */
     public void start()
@@ -137,11 +129,6 @@ public final class VipAnnouncer implements AutoCloseable
         return established;
     }
 
-    /** @return BIRD's last word on the session, such as "Established" or "Active Socket: Connection refused". */
-    public String sessionInfo()
-    {
-        return sessionInfo;
-    }
 
     /** @return failures to talk to BIRD or to start it. */
     public long errors()
@@ -155,11 +142,6 @@ public final class VipAnnouncer implements AutoCloseable
         return birdRestarts.get();
     }
 
-    /** @return announcements and withdrawals BIRD carried out. */
-    public long changes()
-    {
-        return changes.get();
-    }
 
     /**
      * Withdraws every VIP, waits up to {@link #CLOSE_WITHDRAW_NANOS} for BIRD to confirm, then
@@ -201,7 +183,6 @@ public final class VipAnnouncer implements AutoCloseable
                 if (bird == null || !bird.isAlive() || allWithdrawn() || now - closeDeadline > 0)
                 {
                     stopBird();
-                    stopped = true;
                     return;
                 }
             }
@@ -261,7 +242,6 @@ public final class VipAnnouncer implements AutoCloseable
             bird = null;
             established = false;
             upStatics = Set.of();
-            sessionInfo = "BIRD not running";
             nextStartNanos = now + backoffNanos;
             backoffNanos = Math.min(MAX_BACKOFF_NANOS, backoffNanos * 2);
         }
@@ -390,7 +370,6 @@ public final class VipAnnouncer implements AutoCloseable
         final Boolean before = applied.put(vip, announce);
         if (before == null || before.booleanValue() != announce)
         {
-            changes.incrementAndGet();
             log.accept("announce: " + Ipv4.format(vip) + (announce ? " announced" : " withdrawn"));
         }
     }
@@ -434,7 +413,6 @@ public final class VipAnnouncer implements AutoCloseable
             log.accept("announce: BGP session to " + Ipv4.format(bgp.neighborIp()) + (sessionUp ? " established" : " down: " + info));
         }
         established = sessionUp;
-        sessionInfo = info;
     }
 
     private void stopBird()
@@ -459,7 +437,6 @@ public final class VipAnnouncer implements AutoCloseable
         }
         established = false;
         upStatics = Set.of();
-        sessionInfo = "BIRD stopped";
         bird = null;
     }
 
@@ -502,9 +479,4 @@ public final class VipAnnouncer implements AutoCloseable
         return vips.stream().sorted(Integer::compareUnsigned).map(Ipv4::format).toList().toString();
     }
 
-    /** @return the thread has stopped BIRD and ended (after {@link #close}). */
-    boolean stopped()
-    {
-        return stopped;
-    }
 }

@@ -24,6 +24,7 @@ import lb.control.config.Values;
 import lb.control.socket.CommandDispatcher;
 import lb.control.socket.ControlServer;
 import lb.control.socket.ControlSocketOptions;
+import lb.control.socket.RuntimeApi;
 import lb.control.socket.RuntimeCommands;
 import lb.dataplane.io.CpuAffinity;
 import lb.dataplane.io.FanoutProgram;
@@ -40,7 +41,6 @@ import lb.dataplane.pipeline.PacketPipeline;
 import lb.dataplane.pipeline.Service;
 import lb.dataplane.sched.BackendPool;
 import lb.dataplane.sched.SchedulerKind;
-import lb.dataplane.spread.NextHopGroup;
 import lb.dataplane.spread.RouteForwarder;
 import lb.dataplane.worker.CommandApplier;
 import lb.dataplane.worker.Commands;
@@ -540,37 +540,18 @@ public final class Appliance implements AutoCloseable
                     " new_flows=" + newFlows + " active_flows=" + activeFlows);
             }
         });
-        for (int r = 0; r < config.routes().size(); r++)
+        if (runtime != null)
         {
-            final RouteConfig rc = config.routes().get(r);
-            long moves = 0;
-            long created = 0;
-            for (final DataplaneWorker w : workers)
+            for (final RuntimeApi.RouteStats route : runtime.routes())
             {
-                moves += w.routes.length > r ? w.routes[r].paths().moves() : 0;
-                created += w.routes.length > r ? w.routes[r].flowsCreated() : 0;
-            }
-            out.println("route " + rc.name() + " " + rc.prefix() + " policy=" + rc.policy().configName() +
-                " flows=" + created + " moves=" + moves);
-            for (int hop = 0; hop < rc.nextHops().size(); hop++)
-            {
-                long packets = 0;
-                long bytes = 0;
-                long active = 0;
-                boolean up = false;
-                for (final DataplaneWorker w : workers)
+                out.println("route " + route.name() + " " + route.prefix() + " policy=" + route.policy() +
+                    " flows=" + route.flows() + " moves=" + route.moves());
+                for (final RuntimeApi.NextHopStats hop : route.nextHops())
                 {
-                    if (w.routes.length > r)
-                    {
-                        final NextHopGroup g = w.routes[r].group();
-                        packets += g.packets(hop);
-                        bytes += g.bytes(hop);
-                        active += g.activeFlows(hop);
-                        up |= g.usable(hop);
-                    }
+                    out.println("next-hop " + route.name() + " " + Ipv4.format(hop.ip()) + " health=" +
+                        (hop.up() ? "up" : "down") + " packets=" + hop.packets() + " bytes=" + hop.bytes() +
+                        " active_flows=" + hop.activeFlows());
                 }
-                out.println("next-hop " + rc.name() + " " + Ipv4.format(rc.nextHops().get(hop)) + " health=" +
-                    (up ? "up" : "down") + " packets=" + packets + " bytes=" + bytes + " active_flows=" + active);
             }
         }
     }

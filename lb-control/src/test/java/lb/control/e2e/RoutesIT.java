@@ -88,6 +88,23 @@ class RoutesIT
         return Long.parseLong(ip.get(1).split("\\s+")[names.indexOf("ForwDatagrams")]);
     }
 
+    /**
+     * Runs lb with the policy for one download of f.bin by c1, which must arrive whole.
+     *
+     * @return the packets lb sent to s2 and to s3.
+     */
+    long[] oneDownload(final Testbed testbed, final String policy, final byte[] content) throws Exception
+    {
+        final LbRun lb = LbRun.startWithConfig(testbed, dir, config(policy, ""), 2);
+        try (lb)
+        {
+            download(testbed, content);
+            lb.stop();
+            final Map<String, long[]> hops = nextHops(lb);
+            return new long[] {hops.get(Testbed.serverIp(2))[0], hops.get(Testbed.serverIp(3))[0]};
+        }
+    }
+
     /** c1 downloads f.bin from the destination through the route: it arrives whole. */
     static void download(final Testbed testbed, final byte[] content) throws Exception
     {
@@ -118,16 +135,9 @@ class RoutesIT
         {
             testbed.startServers(dir.resolve("files"));
             routers(testbed);
-            final LbRun lb = LbRun.startWithConfig(testbed, dir, config("packet", ""), 2);
-            try (lb)
-            {
-                download(testbed, content);
-                lb.stop();
-                final Map<String, long[]> hops = nextHops(lb);
-                final long a = hops.get(Testbed.serverIp(2))[0];
-                final long b = hops.get(Testbed.serverIp(3))[0];
-                assertTrue(a > 100 && Math.abs(a - b) <= 1, "one flow's packets alternate: " + a + " / " + b);
-            }
+            final long[] packets = oneDownload(testbed, "packet", content);
+            assertTrue(packets[0] > 100 && Math.abs(packets[0] - packets[1]) <= 1,
+                "one flow's packets alternate: " + packets[0] + " / " + packets[1]);
         }
     }
 
@@ -141,16 +151,9 @@ class RoutesIT
             routers(testbed);
 
             // flow-hash: a whole download on one next hop.
-            final LbRun hashed = LbRun.startWithConfig(testbed, dir, config("flow-hash", ""), 2);
-            try (hashed)
-            {
-                download(testbed, content);
-                hashed.stop();
-                final Map<String, long[]> hops = nextHops(hashed);
-                final long a = hops.get(Testbed.serverIp(2))[0];
-                final long b = hops.get(Testbed.serverIp(3))[0];
-                assertTrue(Math.min(a, b) == 0 && Math.max(a, b) > 100, "every packet of the flow on one hop: " + a + " / " + b);
-            }
+            final long[] packets = oneDownload(testbed, "flow-hash", content);
+            assertTrue(Math.min(packets[0], packets[1]) == 0 && Math.max(packets[0], packets[1]) > 100,
+                "every packet of the flow on one hop: " + packets[0] + " / " + packets[1]);
 
             // least-flows with rebalancing: 4 connections 2/2; both on one hop end: one flow moves there.
             final LbRun lb = LbRun.startWithConfig(testbed, dir, config("least-flows", "  rebalance on\n"), 2);
