@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 import java.lang.management.ManagementFactory;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 
@@ -268,14 +269,30 @@ final class FlowTableLayoutTest
 
         final long expiredInWarmUp = expired[0];
         final long evictionsInWarmUp = table.evictions();
-        final long before = threads.getCurrentThreadAllocatedBytes();
-        final long sum = runHotPath(table, keys, listener, 1_000_000);
-        final long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+        // A one-off event inside a measured round (the JIT replacing the running loop and
+        // deoptimising once, a class initialised on a rarely taken branch) can charge a few hundred
+        // bytes to this thread once in many CI runs. An allocating hot path allocates in every
+        // round, so the test measures up to three rounds and passes on the first clean one.
+        final long[] allocatedPerRound = new long[3];
+        long sum = 0;
+        int rounds = 0;
+        while (rounds < allocatedPerRound.length)
+        {
+            final long before = threads.getCurrentThreadAllocatedBytes();
+            sum += runHotPath(table, keys, listener, 1_000_000L * (rounds + 1));
+            allocatedPerRound[rounds++] = threads.getCurrentThreadAllocatedBytes() - before;
+            if (allocatedPerRound[rounds - 1] == 0)
+            {
+                break;
+            }
+        }
 
         assertTrue(sum != 0);
         assertTrue(table.evictions() > evictionsInWarmUp, "evictions: " + (table.evictions() - evictionsInWarmUp));
         assertTrue(expired[0] > expiredInWarmUp, "expired: " + (expired[0] - expiredInWarmUp));
-        assertEquals(0, allocated, "bytes allocated by 200k rounds of find/insert/touch/remove/expire");
+        assertEquals(0, allocatedPerRound[rounds - 1],
+            "bytes allocated by each measured 200k rounds of find/insert/touch/remove/expire: "
+                + Arrays.toString(Arrays.copyOf(allocatedPerRound, rounds)));
     }
 
     private static long runHotPath(final FlowTable table, final int[] keys, final FlowExpiry listener, final long start)
