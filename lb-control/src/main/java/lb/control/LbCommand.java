@@ -70,6 +70,8 @@ public final class LbCommand implements Callable<Integer>
     public static final int EXIT_CONFIG = 78;
     /** Name of the service that {@code --vip} defines. */
     public static final String FLAG_SERVICE_NAME = "vip0";
+    /** The name of the route that --route defines. */
+    public static final String FLAG_ROUTE_NAME = "route0";
 
     private final ApplianceLauncher launcher;
 
@@ -124,6 +126,33 @@ public final class LbCommand implements Callable<Integer>
         "--server-network, no port mapping), ipip (IP-in-IP to the backend, which unwraps it and answers " +
         "directly). Default: ${DEFAULT-VALUE}.")
     private String mode;
+
+    @Option(names = "--route", paramLabel = "PREFIX", description =
+        "Define one route service (named " + FLAG_ROUTE_NAME + "): lb is the clients' router for this prefix, " +
+        "such as 198.19.0.0/16, and spreads it over --next-hops with no address translation. Needs " +
+        "--server-network.")
+    private String route;
+
+    @Option(names = "--next-hops", paramLabel = "IP,...", description =
+        "Next-hop routers of the --route service on the server-side LAN, comma-separated, up to 16.")
+    private String nextHops;
+
+    @Option(names = "--spread", paramLabel = "POLICY", defaultValue = ConfigDefaults.ROUTE_POLICY, description =
+        "How the --route service spreads over its next hops: packet (round robin per packet), flow-random " +
+        "(each new flow at random), flow-hash (resilient hash of the 5-tuple, like Linux ECMP), least-flows " +
+        "(a new flow takes the hop with the fewest), flowlet (a flow may move after an idle gap). " +
+        "Default: ${DEFAULT-VALUE}.")
+    private String spread;
+
+    @Option(names = "--rebalance", description =
+        "With --spread least-flows: when a flow ends and the hops' flow counts differ by 2 or more, move one " +
+        "flow from the fullest to the emptiest.")
+    private boolean rebalance;
+
+    @Option(names = "--flowlet-gap", paramLabel = "DURATION", defaultValue = ConfigDefaults.FLOWLET_GAP, description =
+        "With --spread flowlet: the idle gap after which a flow may take another next hop; longer than the " +
+        "paths' delay difference. Default: ${DEFAULT-VALUE}.")
+    private String flowletGap;
 
     @Option(names = "--server-network", paramLabel = "PREFIX", description =
         "The server-side LAN, such as 198.18.1.0/24: every backend must be on it. Needed by dsr services.")
@@ -313,6 +342,7 @@ public final class LbCommand implements Callable<Integer>
         override("--control-socket", controlSocket, Values::controlSocket, builder::controlSocket);
         override("--server-network", serverNetwork, Ipv4Prefix::parse, builder::serverNetwork);
         addFlagService(builder);
+        addFlagRoute(builder);
 
         return builder.build();
     }
@@ -367,6 +397,41 @@ public final class LbCommand implements Callable<Integer>
                 backendAddresses.get(i),
                 weights == null ? defaultWeight : backendWeights.get(i),
                 Origin.flag("--backends"));
+        }
+    }
+
+    /** Defines the route of --route, --next-hops, --spread, --rebalance and --flowlet-gap, if --route is given. */
+    private void addFlagRoute(final LbConfigBuilder builder)
+    {
+        if (route == null)
+        {
+            for (final String routeFlag : List.of("--next-hops", "--spread", "--rebalance", "--flowlet-gap"))
+            {
+                if (given(routeFlag))
+                {
+                    throw usage(routeFlag, "needs --route (it belongs to the route that --route defines)");
+                }
+            }
+            return;
+        }
+        if (nextHops == null)
+        {
+            throw usage("--route", "needs --next-hops");
+        }
+        final LbConfigBuilder.RouteDraft draft =
+            builder.addRoute(FLAG_ROUTE_NAME, convert("--route", route, Ipv4Prefix::parse), Origin.flag("--route"));
+        for (final String hop : nextHops.split(",", -1))
+        {
+            draft.nextHop(convert("--next-hops", hop, Ipv4::parse), Origin.flag("--next-hops"));
+        }
+        draft.policy(convert("--spread", spread, Values::spreadPolicy), Origin.flag("--spread"));
+        if (rebalance)
+        {
+            draft.rebalance(true, Origin.flag("--rebalance"));
+        }
+        if (given("--flowlet-gap"))
+        {
+            draft.flowletGap(convert("--flowlet-gap", flowletGap, Values::duration), Origin.flag("--flowlet-gap"));
         }
     }
 

@@ -16,12 +16,15 @@ import lb.control.config.BackendConfig;
 import lb.control.config.ConfigParser;
 import lb.control.config.FlowTimeouts;
 import lb.control.config.IdleStrategyKind;
+import lb.control.config.Ipv4Prefix;
 import lb.control.config.LbConfig;
 import lb.control.config.ProbeConfig;
 import lb.control.config.Protocol;
 import lb.control.config.RingVersion;
+import lb.control.config.RouteConfig;
 import lb.control.config.RxRingConfig;
 import lb.control.config.ServiceConfig;
+import lb.dataplane.spread.SpreadPolicy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -212,9 +215,38 @@ class LbCommandTest
             "lb: --backends: needs --vip (it belongs to the service that --vip defines)");
         assertUsageError(run(join(REQUIRED, "--scheduler", "rr")),
             "lb: --scheduler: needs --vip (it belongs to the service that --vip defines)");
-        assertUsageError(run(REQUIRED), "lb: no service defined: give --vip and --backends, or --config FILE");
+        assertUsageError(run(REQUIRED), "lb: no service defined: give --vip and --backends, --route and --next-hops, or --config FILE");
         assertUsageError(run("--vip", "198.18.0.100:80/tcp", "--backends", "198.18.1.11"),
             "lb: --client-if: not set (give --client-if NAME, or --config FILE)");
+    }
+
+    @Test
+    void routeFlagsMakeARouteService()
+    {
+        final Run run = run(join(REQUIRED, "--server-network", "198.18.1.0/24", "--route", "198.19.0.0/16",
+            "--next-hops", "198.18.1.12,198.18.1.13", "--spread", "flowlet", "--flowlet-gap", "4ms"));
+        assertEquals("", run.err);
+        assertEquals(0, run.exit);
+        assertEquals(List.of(new RouteConfig("route0", Ipv4Prefix.parse("198.19.0.0/16"),
+            List.of(0xC612010C, 0xC612010D), SpreadPolicy.FLOWLET, false, Duration.ofMillis(4))),
+            run.launched.get(0).routes());
+        assertTrue(run.launched.get(0).services().isEmpty());
+
+        final Run rebalanced = run(join(REQUIRED, "--server-network", "198.18.1.0/24", "--route", "198.19.0.0/16",
+            "--next-hops", "198.18.1.12", "--spread", "least-flows", "--rebalance"));
+        assertTrue(rebalanced.launched.get(0).routes().get(0).rebalance());
+
+        assertUsageError(run(join(REQUIRED, "--route", "198.19.0.0/16")), "lb: --route: needs --next-hops");
+        assertUsageError(run(join(REQUIRED, "--spread", "packet")),
+            "lb: --spread: needs --route (it belongs to the route that --route defines)");
+        assertUsageError(run(join(REQUIRED, "--server-network", "198.18.1.0/24", "--route", "198.19.0.0/16",
+            "--next-hops", "198.18.1.12", "--rebalance")),
+            "lb: --rebalance: needs policy least-flows (route 'route0' has flow-hash)");
+        assertUsageError(run(join(REQUIRED, "--server-network", "198.18.1.0/24", "--route", "198.19.0.0/16",
+            "--next-hops", "198.18.2.12")),
+            "lb: --next-hops: 198.18.2.12 is outside server-network 198.18.1.0/24: next hops must be on the server-side LAN");
+        assertUsageError(run(join(REQUIRED, "--server-network", "198.18.1.0/24", "--route", "198.18.0.0/24",
+            "--next-hops", "198.18.1.12")), "lb: --route: 198.18.0.0/24 holds lb's own address 198.18.0.1");
     }
 
     @Test
@@ -272,7 +304,7 @@ class LbCommandTest
                     "help does not give the default of " + option.longestName());
             }
         }
-        assertEquals(17, withDefault);
+        assertEquals(19, withDefault);
         assertTrue(help.contains("Default: 5s."), help);
         assertTrue(help.contains("Default: /run/lb/lb.sock."), help);
         assertTrue(help.contains("Default: 1 each."), help);

@@ -18,7 +18,6 @@ import lb.control.config.IdleStrategyKind;
 import lb.control.config.Ipv4;
 import lb.control.config.LbConfig;
 import lb.control.config.RingVersion;
-import lb.control.config.RouteConfig;
 import lb.control.config.ServiceConfig;
 import lb.control.config.Values;
 import lb.control.socket.CommandDispatcher;
@@ -41,7 +40,6 @@ import lb.dataplane.pipeline.PacketPipeline;
 import lb.dataplane.pipeline.Service;
 import lb.dataplane.sched.BackendPool;
 import lb.dataplane.sched.SchedulerKind;
-import lb.dataplane.spread.RouteForwarder;
 import lb.dataplane.worker.CommandApplier;
 import lb.dataplane.worker.Commands;
 import lb.dataplane.worker.DataplaneAgent;
@@ -79,8 +77,6 @@ public final class Appliance implements AutoCloseable
 {
     /** How long lb forwards on after withdrawing its VIPs at stop, for packets already on their way. */
     static final long WITHDRAW_GRACE_MILLIS = 300;
-    /** Flows one route tracks per worker (two 64-byte entries each: 8 MiB). */
-    static final int ROUTE_FLOW_CAPACITY = 65_536;
     static final int RING_BYTES = (1 << 20) + RingBufferDescriptor.TRAILER_LENGTH;
     /** Counter slots reserved per worker: more than {@link DataplaneCounters} allocates. */
     private static final int COUNTERS_PER_WORKER = 128;
@@ -94,6 +90,7 @@ public final class Appliance implements AutoCloseable
     private final Map<Integer, ApplianceRuntime.ProbeRtt> probeRtts = ApplianceRuntime.newProbeRttMap();
     private final AtomicReference<int[]> probedBackends = new AtomicReference<>();
     private ApplianceRuntime runtime;
+    private RouteServices routeServices;
     private ControlServer controlServer;
     private final List<AutoCloseable> resources = new ArrayList<>();
     private ControlAgent control;
@@ -188,6 +185,9 @@ public final class Appliance implements AutoCloseable
                 w.services.add(buildService(w, id++, sc));
             }
         }
+        routeServices = new RouteServices(workers, config.timeouts(), config.clientIp(), config.gatewayIp(),
+            config.serverNetwork());
+        routeServices.installInitial(config.routes());
         probedBackends.set(backendIps());
 
         checkWorkerCpus(config.workerCpus());
@@ -201,7 +201,6 @@ public final class Appliance implements AutoCloseable
             final FrameSink toControl = w.index == 0 ?
                 (buffer, offset, length) -> events.write(Commands.ARP_FRAME, buffer, offset, length) :
                 (buffer, offset, length) -> false;
-            w.routes = routes(w.index);
             w.pipeline = new PacketPipeline(w.services, w.flows, w.counters, w.backendStats, new SocketSink(clientSocket, rx),
                 new SocketSink(serverSocket, rx), toControl, clientMac, serverMac, config.clientIp(), config.gatewayIp())
                 .serverMtu(serverSocket.interfaceInfo().mtu())
@@ -218,8 +217,7 @@ public final class Appliance implements AutoCloseable
             probedBackends, probeRtts, config.probe().interval().toNanos(), config.probe().timeout().toNanos());
         runtime = new ApplianceRuntime(version(), config.services(), workers, commands, probedBackends, probeRtts);
         runtime.serverNetwork(config.serverNetwork());
-        runtime.routeNextHops(routeNextHops());
-        runtime.routeConfigs(config.routes());
+        runtime.routeServices(routeServices);
         if (config.bgp() != null)
         {
             announcement = new VipAnnouncementPolicy(config.bgp(), runtime);
@@ -354,39 +352,8 @@ public final class Appliance implements AutoCloseable
                 ips.add(b.ip());
             }
         }
-        ips.addAll(routeNextHops());
+        ips.addAll(routeServices.nextHops());
         return ips.stream().mapToInt(Integer::intValue).toArray();
-    }
-
-    /** Every route's next hops: probed by ARP like backends (the workers apply the results to both). */
-    private Set<Integer> routeNextHops()
-    {
-        final Set<Integer> ips = new LinkedHashSet<>();
-        for (final RouteConfig route : config.routes())
-        {
-            ips.addAll(route.nextHops());
-        }
-        return ips;
-    }
-
-    /** One worker's route services: its own next-hop groups and flow tables (seeded per worker). */
-    private RouteForwarder[] routes(final int worker)
-    {
-        final var t = config.timeouts();
-        final RouteForwarder[] routes = new RouteForwarder[config.routes().size()];
-        for (int i = 0; i < routes.length; i++)
-        {
-            final RouteConfig rc = config.routes().get(i);
-            routes[i] = new RouteForwarder(rc.prefix().network(), rc.prefix().length(), rc.policy(),
-                rc.flowletGap().toNanos(), rc.rebalance(), ROUTE_FLOW_CAPACITY, 0x9E3779B9L * (worker + 1) + i);
-            for (final int hop : rc.nextHops())
-            {
-                routes[i].group().add(hop);
-            }
-            routes[i].flows().setTimeouts(t.tcpSyn().toNanos(), t.tcpEstablished().toNanos(), t.tcpClosing().toNanos(),
-                t.udp().toNanos());
-        }
-        return routes;
     }
 
     /** Gratuitous ARP for lb's client-side addresses, so clients with stale caches find the VIPs at once. */

@@ -33,6 +33,7 @@ import lb.dataplane.spread.NextHopGroup;
 import lb.dataplane.worker.Commands;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.SingleWriterRecorder;
+import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
@@ -87,8 +88,7 @@ final class ApplianceRuntime implements RuntimeApi
     private final List<Runnable> serviceListeners = new CopyOnWriteArrayList<>();
     private Ipv4Prefix serverNetwork;
     private volatile VipAnnouncementPolicy announcement;
-    private Set<Integer> routeNextHops = Set.of();
-    private List<RouteConfig> routeConfigs = List.of();
+    private RouteServices routeServices;
 
     ApplianceRuntime(final String version, final List<ServiceConfig> initial, final List<DataplaneWorker> workers,
         final CommandRings commands, final AtomicReference<int[]> probedBackends, final Map<Integer, ProbeRtt> probeRtts)
@@ -113,53 +113,45 @@ final class ApplianceRuntime implements RuntimeApi
         this.serverNetwork = network;
     }
 
-    /** The route services as configured, in the order the workers hold them. */
-    void routeConfigs(final List<RouteConfig> routes)
+    /** The route services; changes to them go through this runtime's command rings. */
+    void routeServices(final RouteServices routes)
     {
-        this.routeConfigs = List.copyOf(routes);
+        this.routeServices = routes;
+        routes.sender((type, buffer, length) -> send(type, buffer, length));
     }
 
     @Override
     public List<RouteStats> routes()
     {
-        final List<RouteStats> out = new ArrayList<>();
-        for (int r = 0; r < routeConfigs.size(); r++)
-        {
-            final RouteConfig rc = routeConfigs.get(r);
-            long flows = 0;
-            long moves = 0;
-            for (final DataplaneWorker w : workers)
-            {
-                flows += w.routes[r].flowsCreated();
-                moves += w.routes[r].paths().moves();
-            }
-            final List<NextHopStats> hops = new ArrayList<>();
-            for (int hop = 0; hop < rc.nextHops().size(); hop++)
-            {
-                boolean up = true;
-                long active = 0;
-                long packets = 0;
-                long bytes = 0;
-                for (final DataplaneWorker w : workers)
-                {
-                    final NextHopGroup g = w.routes[r].group();
-                    up &= g.publishedUsable(hop);
-                    active += g.publishedActiveFlows(hop);
-                    packets += g.packets(hop);
-                    bytes += g.bytes(hop);
-                }
-                hops.add(new NextHopStats(rc.nextHops().get(hop), up, active, packets, bytes));
-            }
-            out.add(new RouteStats(rc.name(), rc.prefix().toString(), rc.policy().configName(), rc.rebalance(), flows, moves,
-                hops));
-        }
-        return out;
+        return routeServices.stats();
     }
 
-    /** The routes' next hops, probed along with the backends. */
-    void routeNextHops(final Set<Integer> hops)
+    @Override
+    public void addRoute(final RouteConfig route)
     {
-        this.routeNextHops = Set.copyOf(hops);
+        routeServices.add(route, services.stream().map(ServiceEntry::vip).toList());
+        probeAllBackends();
+    }
+
+    @Override
+    public void delRoute(final String name)
+    {
+        routeServices.delete(name);
+        probeAllBackends();
+    }
+
+    @Override
+    public void addNextHop(final String route, final int ip)
+    {
+        routeServices.addNextHop(route, ip);
+        probeAllBackends();
+    }
+
+    @Override
+    public void delNextHop(final String route, final int ip)
+    {
+        routeServices.delNextHop(route, ip);
+        probeAllBackends();
     }
 
     /** What lb announces over BGP, when its config has a session. */
@@ -520,6 +512,12 @@ final class ApplianceRuntime implements RuntimeApi
         {
             throw new CommandException(ex.getMessage());
         }
+        final String route = routeServices.holding(address.vip());
+        if (route != null)
+        {
+            throw new CommandException(Ipv4.format(address.vip()) + " is inside route '" + route +
+                "': a VIP cannot be routed through");
+        }
         final int id = freeId();
         if (name.length() > 64)
         {
@@ -551,8 +549,13 @@ final class ApplianceRuntime implements RuntimeApi
      */
     private void send(final int type, final int length)
     {
+        send(type, message, length);
+    }
+
+    private void send(final int type, final DirectBuffer buffer, final int length)
+    {
         final long rejectedBefore = commands.rejected();
-        final long[] target = commands.write(type, message, 0, length);
+        final long[] target = commands.write(type, buffer, 0, length);
         if (target == null)
         {
             throw new CommandException("a worker's command ring is full; try again");
@@ -593,7 +596,7 @@ final class ApplianceRuntime implements RuntimeApi
                 }
             }
         }
-        ips.addAll(routeNextHops);
+        ips.addAll(routeServices.nextHops());
         probedBackends.set(ips.stream().mapToInt(Integer::intValue).toArray());
     }
 

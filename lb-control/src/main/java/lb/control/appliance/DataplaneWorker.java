@@ -8,7 +8,7 @@ import lb.dataplane.pipeline.BackendStatsTable;
 import lb.dataplane.pipeline.DataplaneCounters;
 import lb.dataplane.pipeline.PacketPipeline;
 import lb.dataplane.pipeline.ServiceTable;
-import lb.dataplane.spread.RouteForwarder;
+import lb.dataplane.spread.RouteSlots;
 import lb.dataplane.worker.DataplaneAgent;
 import org.HdrHistogram.SingleWriterRecorder;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -34,8 +34,8 @@ final class DataplaneWorker
     final FlowTable flows;
     final ServiceTable services = new ServiceTable();
     final BackendStatsTable backendStats = new BackendStatsTable();
-    /** Route services of this worker (set before it starts). */
-    RouteForwarder[] routes = new RouteForwarder[0];
+    /** Route services of this worker: installed by the worker, offered by {@link RouteServices}. */
+    final RouteSlots routes = new RouteSlots();
     /** Control to this worker: many producers (the health prober and the control socket), written through {@link CommandRings}. */
     final ManyToOneRingBuffer commands =
         new ManyToOneRingBuffer(new UnsafeBuffer(ByteBuffer.allocateDirect(Appliance.RING_BYTES)));

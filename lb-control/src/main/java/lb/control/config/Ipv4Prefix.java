@@ -54,6 +54,12 @@ public record Ipv4Prefix(int network, int length)
         return length == 0 ? 0 : -1 << (32 - length);
     }
 
+    /** @return whether the two share an address: the shorter one holds the longer one's network. */
+    public boolean overlaps(final Ipv4Prefix other)
+    {
+        return length <= other.length ? contains(other.network) : other.contains(network);
+    }
+
     @Override
     public String toString()
     {

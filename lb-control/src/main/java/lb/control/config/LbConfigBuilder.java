@@ -399,7 +399,7 @@ public final class LbConfigBuilder
         {
             throw fileName != null ?
                 new ConfigException(fileName + ": no service defined", false) :
-                new ConfigException("no service defined: give --vip and --backends, or --config FILE", true);
+                new ConfigException("no service defined: give --vip and --backends, --route and --next-hops, or --config FILE", true);
         }
 
         if (!workerCpus.value.isEmpty() && workerCpus.value.size() != workers.value)
@@ -624,7 +624,7 @@ public final class LbConfigBuilder
             }
             for (final RouteDraft other : byName.values())
             {
-                if (other != this && overlap(other.prefix, prefix))
+                if (other != this && other.prefix.overlaps(prefix))
                 {
                     throw new ConfigException(origin, field, prefix + " overlaps route '" + other.name + "' " + other.prefix +
                         " (" + other.origin.referenceFrom(origin) + ")");
@@ -679,12 +679,6 @@ public final class LbConfigBuilder
             }
             return new RouteConfig(name, prefix, nextHops, policy, rebalance, flowletGap);
         }
-    }
-
-    /** Two prefixes overlap when the shorter one holds the longer one's network. */
-    private static boolean overlap(final Ipv4Prefix a, final Ipv4Prefix b)
-    {
-        return a.length() <= b.length() ? a.contains(b.network()) : b.contains(a.network());
     }
 
     public final class ServiceDraft

@@ -38,7 +38,7 @@ import picocli.CommandLine.Spec;
     subcommandsRepeatable = false,
     description = {
         "Runtime control of a running lb through its control socket: show state and counters, change " +
-            "weights and backend states, add and remove backends and services.",
+            "weights and backend states, add and remove backends, services, routes and next hops.",
         ""},
     footer = {
         "",
@@ -48,6 +48,8 @@ import picocli.CommandLine.Spec;
         "  lbctl set weight web 198.18.1.11 5",
         "  lbctl set state web 198.18.1.12:8080 drain",
         "  lbctl add service dns 198.18.0.53:53/udp sh",
+        "  lbctl add route far 198.19.0.0/16 198.18.1.12,198.18.1.13 least-flows rebalance",
+        "  lbctl del next-hop far 198.18.1.13",
         "  lbctl watch --interval 2s",
         "",
         "The socket speaks plain text, one command per line; an empty line ends each answer:",
@@ -281,7 +283,7 @@ public final class LbctlCommand implements Callable<Integer>
     }
 
     /** {@code lbctl add ...}. */
-    @Command(name = "add", description = "Add a backend or a service.")
+    @Command(name = "add", description = "Add a backend, a service, a route or a next hop.")
     static final class Add
     {
         @CommandLine.ParentCommand
@@ -317,10 +319,38 @@ public final class LbctlCommand implements Callable<Integer>
             }
             return lbctl.send(words, false);
         }
+
+        @Command(name = "route", description = "Add a route service: spread PREFIX over the next hops (policy: packet, " +
+            "flow-random, flow-hash, least-flows or flowlet; default " + ConfigDefaults.ROUTE_POLICY + "; then " +
+            "'rebalance' for least-flows, or the idle gap for flowlet, default " + ConfigDefaults.FLOWLET_GAP + ").")
+        int route(
+            @Parameters(paramLabel = "NAME") final String name,
+            @Parameters(paramLabel = "PREFIX") final String prefix,
+            @Parameters(paramLabel = "NEXT-HOP[,NEXT-HOP...]") final String nextHops,
+            @Parameters(paramLabel = "POLICY", arity = "0..1") final String policy,
+            @Parameters(paramLabel = "rebalance|GAP", arity = "0..1") final String option)
+        {
+            final List<String> words = new ArrayList<>(List.of("add", "route", name, prefix, nextHops));
+            if (policy != null)
+            {
+                words.add(policy);
+            }
+            if (option != null)
+            {
+                words.add(option);
+            }
+            return lbctl.send(words, false);
+        }
+
+        @Command(name = "next-hop", description = "Add a next hop to a route service.")
+        int nextHop(@Parameters(paramLabel = "ROUTE") final String route, @Parameters(paramLabel = "IP") final String ip)
+        {
+            return lbctl.send(List.of("add", "next-hop", route, ip), false);
+        }
     }
 
     /** {@code lbctl del ...}. */
-    @Command(name = "del", description = "Remove a backend or a service.")
+    @Command(name = "del", description = "Remove a backend, a service, a route or a next hop.")
     static final class Del
     {
         @CommandLine.ParentCommand
@@ -338,6 +368,18 @@ public final class LbctlCommand implements Callable<Integer>
         int service(@Parameters(paramLabel = "NAME") final String name)
         {
             return lbctl.send(List.of("del", "service", name), false);
+        }
+
+        @Command(name = "route", description = "Remove a route service; its flows end.")
+        int route(@Parameters(paramLabel = "NAME") final String name)
+        {
+            return lbctl.send(List.of("del", "route", name), false);
+        }
+
+        @Command(name = "next-hop", description = "Remove a next hop from a route service; its flows move to the others.")
+        int nextHop(@Parameters(paramLabel = "ROUTE") final String route, @Parameters(paramLabel = "IP") final String ip)
+        {
+            return lbctl.send(List.of("del", "next-hop", route, ip), false);
         }
     }
 

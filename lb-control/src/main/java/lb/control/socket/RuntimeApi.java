@@ -9,6 +9,7 @@ import java.util.Objects;
 import lb.control.config.BackendConfig;
 import lb.control.config.Ipv4;
 import lb.control.config.Protocol;
+import lb.control.config.RouteConfig;
 import lb.control.config.ServiceConfig;
 import lb.control.config.Values;
 import lb.control.config.Values.BackendAddress;
@@ -143,6 +144,36 @@ public interface RuntimeApi
      * @param name a service name.
      */
     void delService(String name);
+
+    /**
+     * Adds a route service: the workers spread its prefix over its next hops from the moment this
+     * returns (each hop once its probe answers, at once when its MAC is known already).
+     *
+     * @param route checked as a config file's route is: no overlap with another route, no VIP or
+     *              lb address inside, next hops on the server-side LAN.
+     */
+    default void addRoute(final RouteConfig route)
+    {
+        throw new CommandException("this lb has no route services");
+    }
+
+    /** Removes a route service; its flows end. */
+    default void delRoute(final String name)
+    {
+        throw new CommandException("no route '" + name + "'");
+    }
+
+    /** Adds a next hop to a route service. */
+    default void addNextHop(final String route, final int ip)
+    {
+        throw new CommandException("no route '" + route + "'");
+    }
+
+    /** Removes a next hop from a route service; its flows move to the others as if it had died. */
+    default void delNextHop(final String route, final int ip)
+    {
+        throw new CommandException("no route '" + route + "'");
+    }
 
     /**
      * The data of {@code show metrics}, the Prometheus exposition. The default derives the standard

@@ -9,6 +9,8 @@ import java.util.Map;
 import lb.control.config.BackendConfig;
 import lb.control.config.ConfigDefaults;
 import lb.control.config.Ipv4;
+import lb.control.config.Ipv4Prefix;
+import lb.control.config.RouteConfig;
 import lb.control.config.ServiceConfig;
 import lb.control.config.Values;
 import lb.control.config.Values.BackendAddress;
@@ -29,6 +31,7 @@ import lb.control.socket.RuntimeApi.Stats;
 import lb.control.socket.RuntimeApi.VipAnnouncement;
 import lb.dataplane.pipeline.ForwardingMode;
 import lb.dataplane.sched.AdminState;
+import lb.dataplane.spread.SpreadPolicy;
 
 
 /**
@@ -92,6 +95,15 @@ public final class RuntimeCommands
                 "; mode: nat|dsr|ipip, default " + ConfigDefaults.MODE + ")", Output.TEXT, commands::addService)
             .register("del service", "NAME", "remove a service, its backends and flows",
                 Output.TEXT, commands::delService)
+            .register("add route", "NAME PREFIX NEXT-HOP[,NEXT-HOP...] [POLICY] [rebalance|GAP]",
+                "add a route service spreading PREFIX over next hops (policy: packet|flow-random|flow-hash|least-flows|flowlet, default " +
+                ConfigDefaults.ROUTE_POLICY + "; rebalance: least-flows only; GAP: flowlet's idle gap, default " +
+                ConfigDefaults.FLOWLET_GAP + ")", Output.TEXT, commands::addRoute)
+            .register("del route", "NAME", "remove a route service; its flows end", Output.TEXT, commands::delRoute)
+            .register("add next-hop", "ROUTE IP", "add a next hop to a route service", Output.TEXT,
+                arguments -> commands.nextHop(arguments, true))
+            .register("del next-hop", "ROUTE IP", "remove a next hop; its flows move to the others", Output.TEXT,
+                arguments -> commands.nextHop(arguments, false))
             .register("set announce", "on|off", "off: withdraw every VIP from the router (drain this instance); " +
                 "on: announce them again", Output.TEXT, commands::setAnnounce);
         return dispatcher;
@@ -343,6 +355,68 @@ public final class RuntimeCommands
         api.addService(name, address, scheduler, mode);
         return Reply.message("added service " + name + " " + Ipv4.format(address.vip()) + ":" + address.port() + "/" +
             address.protocol().configName() + " scheduler " + scheduler + " mode " + mode.configName());
+    }
+
+    private Reply addRoute(final Arguments arguments)
+    {
+        final String name = arguments.parse(0, "NAME", Values::serviceName);
+        final Ipv4Prefix prefix = arguments.parse(1, "PREFIX", Ipv4Prefix::parse);
+        final List<Integer> hops = arguments.parse(2, "NEXT-HOP", RuntimeCommands::addresses);
+        final SpreadPolicy policy = arguments.has(3) ? arguments.parse(3, "POLICY", Values::spreadPolicy) :
+            Values.spreadPolicy(ConfigDefaults.ROUTE_POLICY);
+        final boolean rebalance = arguments.has(4) && policy == SpreadPolicy.LEAST_FLOWS &&
+            arguments.parse(4, "rebalance|GAP", RuntimeCommands::rebalanceWord);
+        final Duration gap = arguments.has(4) && policy == SpreadPolicy.FLOWLET ?
+            arguments.parse(4, "rebalance|GAP", Values::duration) : Values.duration(ConfigDefaults.FLOWLET_GAP);
+        if (arguments.has(4) && policy != SpreadPolicy.LEAST_FLOWS && policy != SpreadPolicy.FLOWLET)
+        {
+            throw new CommandException("invalid rebalance|GAP: policy " + policy.configName() +
+                " takes no option ('rebalance' is for least-flows, a gap for flowlet)");
+        }
+        api.addRoute(new RouteConfig(name, prefix, hops, policy, rebalance, gap));
+        return Reply.message("added route " + name + " " + prefix + " policy " + policy.configName() +
+            (rebalance ? " rebalance on" : "") + (policy == SpreadPolicy.FLOWLET ? " flowlet-gap " + Values.formatDuration(gap) : "") +
+            " next hops " + arguments.get(2));
+    }
+
+    /** Comma-separated IPv4 addresses. */
+    private static List<Integer> addresses(final String text)
+    {
+        final List<Integer> ips = new ArrayList<>();
+        for (final String ip : text.split(",", -1))
+        {
+            ips.add(Ipv4.parse(ip));
+        }
+        return ips;
+    }
+
+    private static boolean rebalanceWord(final String text)
+    {
+        if (!text.equals("rebalance"))
+        {
+            throw new IllegalArgumentException("policy least-flows takes 'rebalance', got '" + text + "'");
+        }
+        return true;
+    }
+
+    private Reply delRoute(final Arguments arguments)
+    {
+        final String name = arguments.parse(0, "NAME", Values::serviceName);
+        api.delRoute(name);
+        return Reply.message("removed route " + name);
+    }
+
+    private Reply nextHop(final Arguments arguments, final boolean add)
+    {
+        final String route = arguments.parse(0, "ROUTE", Values::serviceName);
+        final int ip = arguments.parse(1, "IP", Ipv4::parse);
+        if (add)
+        {
+            api.addNextHop(route, ip);
+            return Reply.message("added next hop " + Ipv4.format(ip) + " to route " + route);
+        }
+        api.delNextHop(route, ip);
+        return Reply.message("removed next hop " + Ipv4.format(ip) + " from route " + route);
     }
 
     private Reply setAnnounce(final Arguments arguments)

@@ -9,6 +9,7 @@ import java.util.Map;
 import lb.control.config.BackendConfig;
 import lb.control.config.Ipv4;
 import lb.control.config.Protocol;
+import lb.control.config.RouteConfig;
 import lb.control.config.Values.BackendAddress;
 import lb.control.config.Values.ServiceAddress;
 import lb.dataplane.sched.AdminState;
@@ -280,6 +281,24 @@ public class InMemoryRuntime implements RuntimeApi
         final Service found = service(service);
         final Backend removed = find(service, backend);
         found.backends.remove(Ipv4.format(removed.ip) + ":" + removed.port);
+    }
+
+    /** Routes added through the control socket, as the commands parsed them. */
+    public final List<RouteConfig> routesAdded = new ArrayList<>();
+
+    @Override
+    public synchronized void addRoute(final RouteConfig route)
+    {
+        routesAdded.add(route);
+    }
+
+    @Override
+    public synchronized void delRoute(final String name)
+    {
+        if (!routesAdded.removeIf(r -> r.name().equals(name)))
+        {
+            throw new CommandException("no route '" + name + "'");
+        }
     }
 
     @Override

@@ -12,9 +12,11 @@ import java.util.Map;
 
 import lb.control.config.Ipv4;
 import lb.control.config.Protocol;
+import lb.control.config.RouteConfig;
 import lb.control.socket.RuntimeApi.FlowSample;
 import lb.control.socket.RuntimeApi.FlowState;
 import lb.dataplane.sched.AdminState;
+import lb.dataplane.spread.SpreadPolicy;
 import org.junit.jupiter.api.Test;
 
 class RuntimeCommandsTest
@@ -266,5 +268,39 @@ class RuntimeCommandsTest
         assertEquals("1.23s", RuntimeCommands.formatNanos(1_234_000_000));
         assertEquals("0s", RuntimeCommands.formatUptime(Duration.ZERO));
         assertEquals("2d 0h 0m 1s", RuntimeCommands.formatUptime(Duration.ofSeconds(172_801)));
+    }
+
+    @Test
+    void routesAreParsedWithTheirPolicyAndOptionAndBadWordsNamed()
+    {
+        assertEquals("added route far 198.19.0.0/16 policy flow-hash next hops 198.18.1.12,198.18.1.13\n",
+            run("add route far 198.19.0.0/16 198.18.1.12,198.18.1.13"));
+        assertEquals("added route near 198.20.0.0/24 policy least-flows rebalance on next hops 198.18.1.12\n",
+            run("add route near 198.20.0.0/24 198.18.1.12 least-flows rebalance"));
+        assertEquals("added route fl 198.21.0.0/24 policy flowlet flowlet-gap 5ms next hops 198.18.1.12\n",
+            run("add route fl 198.21.0.0/24 198.18.1.12 flowlet 5ms"));
+        final RouteConfig near = runtime.routesAdded.get(1);
+        assertEquals(SpreadPolicy.LEAST_FLOWS, near.policy());
+        assertTrue(near.rebalance());
+        assertEquals(List.of(Ipv4.parse("198.18.1.12")), near.nextHops());
+        assertEquals(Duration.ofMillis(5), runtime.routesAdded.get(2).flowletGap());
+        assertFalse(runtime.routesAdded.get(0).rebalance());
+
+        assertEquals("error: invalid NEXT-HOP: expected an IPv4 address a.b.c.d, got '198.18.1' (3 parts, need 4)\n",
+            run("add route x 198.22.0.0/24 198.18.1.12,198.18.1"));
+        assertTrue(run("add route x 198.22.0.0/24 198.18.1.12 least-flow").startsWith(
+            "error: invalid POLICY: unknown policy 'least-flow' (did you mean 'least-flows'?)"), run("add route x 198.22.0.0/24 198.18.1.12 least-flow"));
+        assertEquals("error: invalid rebalance|GAP: policy least-flows takes 'rebalance', got 'on'\n",
+            run("add route x 198.22.0.0/24 198.18.1.12 least-flows on"));
+        assertEquals("error: invalid rebalance|GAP: policy packet takes no option ('rebalance' is for least-flows, a gap " +
+            "for flowlet)\n", run("add route x 198.22.0.0/24 198.18.1.12 packet rebalance"));
+        assertTrue(run("add route x 198.22.0.0/99 198.18.1.12").startsWith("error: invalid PREFIX: "));
+        assertEquals("error: missing NEXT-HOP[,NEXT-HOP...]; usage: add route NAME PREFIX NEXT-HOP[,NEXT-HOP...] [POLICY] " +
+            "[rebalance|GAP]\n", run("add route x 198.22.0.0/24"));
+        assertEquals(3, runtime.routesAdded.size(), "no bad command reached the appliance");
+
+        assertEquals("removed route near\n", run("del route near"));
+        assertEquals("error: no route 'near'\n", run("del route near"));
+        assertEquals("error: no route 'far'\n", run("del next-hop far 198.18.1.12"), "the default refusal");
     }
 }

@@ -16,6 +16,7 @@ import lb.dataplane.rewrite.IpipEncap;
 import lb.dataplane.rewrite.ReturnNat;
 import lb.dataplane.sched.BackendPool;
 import lb.dataplane.spread.RouteForwarder;
+import lb.dataplane.spread.RouteSlots;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -79,7 +80,7 @@ public final class PacketPipeline implements FlowExpiry
     /** Where IP-in-IP frames and ICMP errors are built: they are longer than, or unlike, the frame received. */
     private final UnsafeBuffer scratch = new UnsafeBuffer(new byte[SCRATCH_LENGTH]);
     /** Route services (lb as the clients' router for a prefix), tried after the VIPs; first match wins. */
-    private RouteForwarder[] routes = new RouteForwarder[0];
+    private RouteSlots routes = new RouteSlots();
     private int routeExpiryCursor;
     private int serverMtu = DEFAULT_MTU;
     private boolean rxGso;
@@ -120,23 +121,23 @@ public final class PacketPipeline implements FlowExpiry
         flows.setEvictionListener(this);
     }
 
-    /** Sets the route services, tried in order after the VIPs (worker thread, or before it starts). */
+    /** Sets the route services, tried in order after the VIPs (before the worker starts). */
     public PacketPipeline routes(final RouteForwarder[] routes)
     {
-        this.routes = routes.clone();
-        return this;
+        return routes(RouteSlots.of(routes));
     }
 
-    /** @return the route services. */
-    public RouteForwarder[] routes()
+    /** Sets the worker's route slots, which the command applier changes at runtime (before the worker starts). */
+    public PacketPipeline routes(final RouteSlots routes)
     {
-        return routes;
+        this.routes = routes;
+        return this;
     }
 
     /** @return the first route whose prefix holds the address, or null. */
     private RouteForwarder routeFor(final int address)
     {
-        for (final RouteForwarder route : routes)
+        for (final RouteForwarder route : routes.active())
         {
             if (route.matches(address))
             {
@@ -702,7 +703,7 @@ public final class PacketPipeline implements FlowExpiry
     private RouteForwarder routedIcmp(final MutableDirectBuffer buffer, final int offset, final long ownMac, final int remote)
     {
         final int dst = parsed.dstIp;
-        if (routes.length == 0 || dstMac(buffer, offset) != ownMac || dst == clientIp || dst == gatewayIp ||
+        if (routes.active().length == 0 || dstMac(buffer, offset) != ownMac || dst == clientIp || dst == gatewayIp ||
             services.isVip(dst))
         {
             return null;
@@ -893,11 +894,12 @@ public final class PacketPipeline implements FlowExpiry
     {
         now = nowNanos;
         int removed = flows.expire(nowNanos, maxSlots, this);
-        if (routes.length > 0)
+        final RouteForwarder[] active = routes.active();
+        if (active.length > 0)
         {
             // One route's table per slice, in turn.
-            routeExpiryCursor = routeExpiryCursor + 1 >= routes.length ? 0 : routeExpiryCursor + 1;
-            removed += routes[routeExpiryCursor].expire(nowNanos, maxSlots);
+            routeExpiryCursor = routeExpiryCursor + 1 >= active.length ? 0 : routeExpiryCursor + 1;
+            removed += active[routeExpiryCursor].expire(nowNanos, maxSlots);
         }
         return removed;
     }

@@ -31,6 +31,8 @@ public final class NextHopGroup
     private final int[] address = new int[MAX_HOPS];
     private final long[] mac = new long[MAX_HOPS];
     private final boolean[] usable = new boolean[MAX_HOPS];
+    /** Removed by the operator: never usable, whatever the probes say, until added again. */
+    private final boolean[] retired = new boolean[MAX_HOPS];
     private final long[] activeFlows = new long[MAX_HOPS];
     /** For other threads: what {@link #usable} and {@link #activeFlows} hold, and the traffic per hop. */
     private final AtomicLongArray publishedUsable = new AtomicLongArray(MAX_HOPS);
@@ -55,18 +57,47 @@ public final class NextHopGroup
     }
 
     /**
-     * Adds a next hop, not usable until {@link #setUsable}.
+     * Adds a next hop, not usable until {@link #setUsable}. A retired hop added again gets its old
+     * index back (and, by the bucket homes, its old share of the hash).
      *
-     * @return its index, or {@link #NO_HOP} when the group is full.
+     * @return its index, or {@link #NO_HOP} when the group is full or holds the address already.
      */
     public int add(final int nextHopAddress)
     {
+        final int known = indexOf(nextHopAddress);
+        if (known != NO_HOP)
+        {
+            if (!retired[known])
+            {
+                return NO_HOP;
+            }
+            retired[known] = false;
+            return known;
+        }
         if (hops == MAX_HOPS)
         {
             return NO_HOP;
         }
         address[hops] = nextHopAddress;
         return hops++;
+    }
+
+    /**
+     * Removes a next hop for good (until added again): it stops being usable, as if its probe
+     * failed, and probe results no longer bring it back. Its index stays taken.
+     *
+     * @return whether usability changed (the hop's flows must move).
+     */
+    public boolean retire(final int hop)
+    {
+        retired[hop] = true;
+        return setUsable(hop, false, 0);
+    }
+
+    /** @return whether the hop was removed by {@link #retire}. */
+    public boolean retired(final int hop)
+    {
+        return retired[hop];
     }
 
     /** @return next hops configured, usable or not. */
@@ -96,7 +127,7 @@ public final class NextHopGroup
      */
     public boolean setUsable(final int hop, final boolean up, final long hopMac)
     {
-        final boolean now = up && hopMac != 0;
+        final boolean now = up && hopMac != 0 && !retired[hop];
         mac[hop] = now ? hopMac : mac[hop];
         if (usable[hop] == now)
         {

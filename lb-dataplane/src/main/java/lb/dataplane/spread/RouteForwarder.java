@@ -102,8 +102,18 @@ public final class RouteForwarder implements FlowExpiry
     /** A probe result for a next hop: a hop that leaves takes its flows with it to the others. */
     public void nextHopHealth(final int hop, final boolean up, final long mac)
     {
-        if (group.setUsable(hop, up, mac) && !group.usable(hop) && policy != SpreadPolicy.PACKET &&
-            policy != SpreadPolicy.FLOW_HASH)
+        usabilityChanged(hop, group.setUsable(hop, up, mac));
+    }
+
+    /** The operator removed a next hop: its flows move as if it had died. */
+    public void retireNextHop(final int hop)
+    {
+        usabilityChanged(hop, group.retire(hop));
+    }
+
+    private void usabilityChanged(final int hop, final boolean changed)
+    {
+        if (changed && !group.usable(hop) && policy != SpreadPolicy.PACKET && policy != SpreadPolicy.FLOW_HASH)
         {
             paths.evacuate(hop, policy);
         }

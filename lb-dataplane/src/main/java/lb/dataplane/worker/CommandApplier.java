@@ -11,6 +11,7 @@ import lb.dataplane.sched.MaglevScheduler;
 import lb.dataplane.sched.SchedulerKind;
 import lb.dataplane.spread.NextHopGroup;
 import lb.dataplane.spread.RouteForwarder;
+import lb.dataplane.spread.RouteSlots;
 import org.agrona.DirectBuffer;
 import org.agrona.collections.Long2LongHashMap;
 import org.agrona.concurrent.status.AtomicCounter;
@@ -38,7 +39,7 @@ public final class CommandApplier
     private final Long2LongHashMap macByIp = new Long2LongHashMap(0);
     private boolean poolsChanged;
     /** The worker's route services: their next hops take health results like backends. */
-    private RouteForwarder[] routes = new RouteForwarder[0];
+    private RouteSlots routes = new RouteSlots();
     /** Deleted backends that still carry flows, as (service id << 32 | handle). */
     private final org.agrona.collections.LongArrayList removing = new org.agrona.collections.LongArrayList();
 
@@ -53,9 +54,9 @@ public final class CommandApplier
     }
 
     /** The route services whose next hops follow the health results. */
-    public CommandApplier routes(final RouteForwarder[] routes)
+    public CommandApplier routes(final RouteSlots routes)
     {
-        this.routes = routes.clone();
+        this.routes = routes;
         return this;
     }
 
@@ -102,6 +103,17 @@ public final class CommandApplier
                     stats.clearService(buffer.getInt(index + Commands.SERVICE_ID_OFFSET));
                 }
                 break;
+            case Commands.ADD_ROUTE:
+                ok = addRoute(buffer.getInt(index + Commands.ROUTE_SLOT_OFFSET));
+                break;
+            case Commands.DEL_ROUTE:
+                ok = routes.remove(buffer.getInt(index + Commands.ROUTE_SLOT_OFFSET)) != null;
+                break;
+            case Commands.ADD_NEXT_HOP:
+            case Commands.DEL_NEXT_HOP:
+                ok = nextHop(msgTypeId == Commands.ADD_NEXT_HOP, routes.at(buffer.getInt(index + Commands.ROUTE_SLOT_OFFSET)),
+                    buffer.getInt(index + Commands.ROUTE_NEXT_HOP_OFFSET));
+                break;
             default:
                 ok = false;
         }
@@ -142,7 +154,7 @@ public final class CommandApplier
                 }
             }
         }
-        for (final RouteForwarder route : routes)
+        for (final RouteForwarder route : routes.active())
         {
             final int hop = route.group().indexOf(ip);
             if (hop != NextHopGroup.NO_HOP)
@@ -151,6 +163,55 @@ public final class CommandApplier
             }
         }
         return true;
+    }
+
+    /** Installs the route the control thread offered; next hops with known MACs are usable at once. */
+    private boolean addRoute(final int slot)
+    {
+        final RouteForwarder route = routes.install(slot);
+        if (route == null)
+        {
+            return false;
+        }
+        for (int hop = 0; hop < route.group().size(); hop++)
+        {
+            useKnownMac(route, hop);
+        }
+        return true;
+    }
+
+    private boolean nextHop(final boolean add, final RouteForwarder route, final int ip)
+    {
+        if (route == null)
+        {
+            return false;
+        }
+        if (add)
+        {
+            final int hop = route.group().add(ip);
+            if (hop == NextHopGroup.NO_HOP)
+            {
+                return false;
+            }
+            useKnownMac(route, hop);
+            return true;
+        }
+        final int hop = route.group().indexOf(ip);
+        if (hop == NextHopGroup.NO_HOP || route.group().retired(hop))
+        {
+            return false;
+        }
+        route.retireNextHop(hop);
+        return true;
+    }
+
+    private void useKnownMac(final RouteForwarder route, final int hop)
+    {
+        final long mac = macByIp.get(route.group().address(hop));
+        if (mac != 0)
+        {
+            route.nextHopHealth(hop, true, mac);
+        }
     }
 
     private boolean backend(final int type, final int serviceId, final int ip, final int port, final int value)

@@ -16,6 +16,8 @@ import org.agrona.MutableDirectBuffer;
  *   <li>{@link #SET_WEIGHT}, {@link #SET_ADMIN_STATE}, {@link #ADD_BACKEND}, {@link #DEL_BACKEND}:
  *       one backend of one service, by address and port.</li>
  *   <li>{@link #ADD_SERVICE}, {@link #DEL_SERVICE}.</li>
+ *   <li>{@link #ADD_ROUTE}, {@link #DEL_ROUTE}: a route service by its slot (the control thread offers the
+ *       route itself in the worker's {@code RouteSlots}); {@link #ADD_NEXT_HOP}, {@link #DEL_NEXT_HOP}.</li>
  * </ul>
  * Worker to control (the event ring): {@link #ARP_FRAME}, a whole ARP frame as received on the
  * server side.
@@ -30,6 +32,10 @@ public final class Commands
     public static final int DEL_BACKEND = 6;
     public static final int ADD_SERVICE = 7;
     public static final int DEL_SERVICE = 8;
+    public static final int ADD_ROUTE = 9;
+    public static final int DEL_ROUTE = 10;
+    public static final int ADD_NEXT_HOP = 11;
+    public static final int DEL_NEXT_HOP = 12;
     public static final int ARP_FRAME = 100;
 
     /** Backend commands: int service id, int ip, int port, int value (weight or AdminState ordinal). */
@@ -64,6 +70,11 @@ public final class Commands
     public static final int TIMEOUT_CLOSING_OFFSET = 16;
     public static final int TIMEOUT_UDP_OFFSET = 24;
     public static final int TIMEOUTS_LENGTH = 32;
+
+    /** ADD_ROUTE, DEL_ROUTE: int slot. ADD_NEXT_HOP, DEL_NEXT_HOP: int slot, int next-hop address. */
+    public static final int ROUTE_SLOT_OFFSET = 0;
+    public static final int ROUTE_NEXT_HOP_OFFSET = 4;
+    public static final int ROUTE_LENGTH = 8;
 
     private Commands()
     {
@@ -115,6 +126,13 @@ public final class Commands
         buffer.putInt(offset + SERVICE_SCHEDULER_OFFSET, schedulerKind);
         buffer.putInt(offset + SERVICE_TABLE_SIZE_OFFSET, tableSize);
         return SERVICE_NAME_OFFSET + buffer.putStringAscii(offset + SERVICE_NAME_OFFSET, name);
+    }
+
+    public static int encodeRoute(final MutableDirectBuffer buffer, final int offset, final int slot, final int nextHop)
+    {
+        buffer.putInt(offset + ROUTE_SLOT_OFFSET, slot);
+        buffer.putInt(offset + ROUTE_NEXT_HOP_OFFSET, nextHop);
+        return ROUTE_LENGTH;
     }
 
     public static int encodeTimeouts(final MutableDirectBuffer buffer, final int offset, final long syn,

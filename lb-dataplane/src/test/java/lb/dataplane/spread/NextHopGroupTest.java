@@ -5,6 +5,7 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class NextHopGroupTest
@@ -164,5 +165,28 @@ class NextHopGroupTest
         {
             assertTrue(Math.abs(counts[i] - 10_000) < 500, Arrays.toString(counts));
         }
+    }
+
+    @Test
+    void aRetiredHopStaysOutUntilAddedAgainAndThenGetsItsOwnBucketsBack()
+    {
+        final NextHopGroup group = group(4);
+        final int[] before = new int[NextHopGroup.BUCKETS];
+        for (int b = 0; b < before.length; b++)
+        {
+            before[b] = group.pickHash(b << 20);
+        }
+        assertTrue(group.retire(2));
+        assertEquals(3, group.usableCount());
+        assertFalse(group.setUsable(2, true, 0x020000000003L), "probe results do not revive a retired hop");
+        assertEquals(NextHopGroup.NO_HOP, group.add(0xC6120100 + 11), "an address already in the group");
+        assertEquals(2, group.add(0xC6120100 + 13), "the retired address, added again, keeps its index");
+        assertTrue(group.setUsable(2, true, 0x020000000003L));
+        int same = 0;
+        for (int b = 0; b < before.length; b++)
+        {
+            same += group.pickHash(b << 20) == before[b] ? 1 : 0;
+        }
+        assertEquals(NextHopGroup.BUCKETS, same, "every bucket back with the hop it had");
     }
 }

@@ -9,6 +9,9 @@ import lb.dataplane.pipeline.ServiceTable;
 import lb.dataplane.sched.AdminState;
 import lb.dataplane.sched.BackendPool;
 import lb.dataplane.sched.SchedulerKind;
+import lb.dataplane.spread.RouteForwarder;
+import lb.dataplane.spread.RouteSlots;
+import lb.dataplane.spread.SpreadPolicy;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.status.CountersManager;
 import org.junit.jupiter.api.Test;
@@ -17,6 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Commands encoded as the control side writes them, applied as the worker applies them. */
@@ -190,5 +194,63 @@ class CommandApplierTest
         backend(Commands.ADD_BACKEND, 1, B1, 0, 1);
         final BackendPool pool = services.byId(1).pool();
         assertFalse(pool.canTakeNewFlows(pool.find(B1, 0)), "no MAC until the probes find it alive");
+    }
+
+    void route(final int type, final int slot, final int hop)
+    {
+        Commands.encodeRoute(message, 0, slot, hop);
+        applier.apply(type, message, 0);
+    }
+
+    void health(final int ip, final boolean up, final long mac)
+    {
+        Commands.encodeHealth(message, 0, ip, up, mac);
+        applier.apply(Commands.BACKEND_HEALTH, message, 0);
+    }
+
+    @Test
+    void routesAreInstalledFromTheirSlotAndNextHopsComeAndGoAtRuntime()
+    {
+        final RouteSlots slots = new RouteSlots();
+        applier.routes(slots);
+        health(B1, true, 0x0200_0000_0B0BL); // a next hop the probes know already
+        final RouteForwarder far = new RouteForwarder(0xC613_0000, 16, SpreadPolicy.LEAST_FLOWS, 1_000_000L, false, 64, 1);
+        far.group().add(B1);
+        far.group().add(B2);
+
+        route(Commands.ADD_ROUTE, 5, 0);
+        assertEquals(1, counters.commandsRejected.get(), "nothing offered in slot 5 yet");
+        slots.offer(5, far);
+        route(Commands.ADD_ROUTE, 5, 0);
+        assertSame(far, slots.at(5));
+        assertEquals(1, slots.active().length);
+        assertTrue(far.group().usable(0), "known MAC: usable at once");
+        assertFalse(far.group().usable(1), "unknown MAC: waits for its probe");
+        health(B2, true, 0x0200_0000_0C0CL);
+        assertTrue(far.group().usable(1));
+
+        final int b3 = 0xC612_010D;
+        route(Commands.ADD_NEXT_HOP, 5, b3);
+        assertEquals(2, far.group().indexOf(b3));
+        route(Commands.ADD_NEXT_HOP, 5, b3);
+        assertEquals(2, counters.commandsRejected.get(), "a next hop twice is refused");
+
+        route(Commands.DEL_NEXT_HOP, 5, B1);
+        assertFalse(far.group().usable(0));
+        assertTrue(far.group().retired(0));
+        health(B1, true, 0x0200_0000_0B0BL);
+        assertFalse(far.group().usable(0), "a removed hop stays out whatever its probe says");
+        route(Commands.DEL_NEXT_HOP, 5, B1);
+        assertEquals(3, counters.commandsRejected.get(), "removed twice");
+        route(Commands.ADD_NEXT_HOP, 5, B1);
+        assertEquals(0, far.group().indexOf(B1), "added again: its old index");
+        assertTrue(far.group().usable(0), "and its known MAC");
+
+        route(Commands.DEL_ROUTE, 5, 0);
+        assertNull(slots.at(5));
+        assertEquals(0, slots.active().length);
+        route(Commands.DEL_ROUTE, 5, 0);
+        route(Commands.ADD_NEXT_HOP, 5, b3);
+        assertEquals(5, counters.commandsRejected.get(), "no route in the slot any more");
     }
 }
