@@ -3,8 +3,10 @@ package lb.control.e2e;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import lb.control.testbed.Testbed;
@@ -12,6 +14,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -33,8 +37,13 @@ class RoutesIT
 
     static void routers(final Testbed testbed)
     {
+        routers(testbed, List.of("s2", "s3"));
+    }
+
+    static void routers(final Testbed testbed, final List<String> routers)
+    {
         run(testbed, "s1", "ip", "addr", "add", DESTINATION + "/32", "dev", "lo");
-        for (final String router : List.of("s2", "s3"))
+        for (final String router : routers)
         {
             run(testbed, router, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1", "net.ipv4.conf.all.send_redirects=0",
                 "net.ipv4.conf.eth0.send_redirects=0");
@@ -117,14 +126,67 @@ class RoutesIT
     /** Which router carries a held connection: the one whose forwarded count rises when one byte is sent on it. */
     static String routerOf(final Testbed testbed, final ConnectionHolder held, final int port)
     {
-        final long s2 = forwarded(testbed, "s2");
-        final long s3 = forwarded(testbed, "s3");
+        return routerOf(testbed, held, port, List.of("s2", "s3"));
+    }
+
+    static String routerOf(final Testbed testbed, final ConnectionHolder held, final int port, final List<String> routers)
+    {
+        final long[] before = new long[routers.size()];
+        for (int i = 0; i < before.length; i++)
+        {
+            before[i] = forwarded(testbed, routers.get(i));
+        }
         assertEquals("poked " + port, held.command("poke " + port));
         LbRun.sleep(50);
-        final long d2 = forwarded(testbed, "s2") - s2;
-        final long d3 = forwarded(testbed, "s3") - s3;
-        assertTrue(d2 == 0 ^ d3 == 0, "one router carried the byte: " + d2 + " / " + d3);
-        return d2 > 0 ? "s2" : "s3";
+        String carrier = null;
+        final StringBuilder deltas = new StringBuilder();
+        for (int i = 0; i < before.length; i++)
+        {
+            final long delta = forwarded(testbed, routers.get(i)) - before[i];
+            deltas.append(routers.get(i)).append('=').append(delta).append(' ');
+            if (delta > 0)
+            {
+                assertTrue(carrier == null, "one router carried the byte: " + deltas);
+                carrier = routers.get(i);
+            }
+        }
+        assertTrue(carrier != null, "some router carried the byte: " + deltas);
+        return carrier;
+    }
+
+    /** The router of every held connection. */
+    static Map<Integer, String> routersOf(final Testbed testbed, final ConnectionHolder held, final List<String> routers)
+    {
+        final Map<Integer, String> of = new HashMap<>();
+        for (final int port : held.ports)
+        {
+            of.put(port, routerOf(testbed, held, port, routers));
+        }
+        return of;
+    }
+
+    static String lbctlOk(final Testbed testbed, final Path socket, final String... args)
+    {
+        final Testbed.ExecResult result = LbRun.lbctl(testbed, socket, args);
+        assertTrue(result.ok(), String.join(" ", args) + ": " + result);
+        return result.stdout();
+    }
+
+    /** Waits until `show routes` lists the route's next hops all up. */
+    static void awaitHopsUp(final Testbed testbed, final Path socket, final int hops, final Duration timeout)
+    {
+        final long deadline = System.nanoTime() + timeout.toNanos();
+        String shown = "";
+        while (System.nanoTime() < deadline)
+        {
+            shown = lbctlOk(testbed, socket, "show", "routes");
+            if (Pattern.compile("\\s+up\\s+").matcher(shown).results().count() == hops)
+            {
+                return;
+            }
+            LbRun.sleep(100);
+        }
+        throw new AssertionError("not " + hops + " hops up within " + timeout + ":\n" + shown);
     }
 
     @Test
@@ -201,6 +263,96 @@ class RoutesIT
                 }
                 lb.stop();
                 assertEquals(1, moves(lb), "the move counter says 1");
+            }
+        }
+    }
+
+    @Test
+    void routesAddedAtRuntimeFlowHashMovesOnlyARemovedHopsFlowsAndFlowletsChangePathAfterAGap() throws Exception
+    {
+        final List<String> routers = List.of("s2", "s3", "s4");
+        final byte[] content = DirectReturnIT.randomFile(dir, "f.bin", FILE_BYTES, 23);
+        try (Testbed testbed = Testbed.up(false, 4))
+        {
+            testbed.startServers(dir.resolve("files"));
+            routers(testbed, routers);
+            final Path socket = dir.resolve("lb.sock");
+            // lb starts with another route only; "far" comes over the control socket.
+            final String config = LbRun.baseConfig() + "control-socket " + socket + "\nserver-network " +
+                Testbed.SERVER_NETWORK + "\nprobe-interval 1s\nprobe-timeout 500ms\n\nroute near 198.20.0.0/24\n  next-hop " +
+                Testbed.serverIp(2) + "\n";
+            final LbRun lb = LbRun.startWithConfig(testbed, dir, config, 1);
+            try (lb)
+            {
+                final String hops = Testbed.serverIp(2) + "," + Testbed.serverIp(3) + "," + Testbed.serverIp(4);
+                assertEquals("added route far 198.19.0.0/16 policy flow-hash next hops " + hops + "\n",
+                    lbctlOk(testbed, socket, "add", "route", "far", "198.19.0.0/16", hops));
+                // Refusals name what is wrong, in one line.
+                final Testbed.ExecResult overlap = LbRun.lbctl(testbed, socket, "add", "route", "x", "198.19.7.0/24",
+                    Testbed.serverIp(3));
+                assertEquals("error: 198.19.7.0/24 overlaps route 'far' 198.19.0.0/16\n", overlap.stderr());
+                final Testbed.ExecResult vip = LbRun.lbctl(testbed, socket, "add", "service", "v", "198.19.0.9:80/tcp");
+                assertEquals("error: 198.19.0.9 is inside route 'far': a VIP cannot be routed through\n", vip.stderr());
+                awaitHopsUp(testbed, socket, 1 + 3, Duration.ofSeconds(5));
+
+                try (ConnectionHolder held = new ConnectionHolder(testbed, "c2", DESTINATION, 24))
+                {
+                    final Map<Integer, String> before = routersOf(testbed, held, routers);
+                    for (final String router : routers)
+                    {
+                        assertTrue(before.containsValue(router), "24 flows hash onto every hop: " + before);
+                    }
+                    // s4 leaves the group: its flows, and only its flows, change path.
+                    lbctlOk(testbed, socket, "del", "next-hop", "far", Testbed.serverIp(4));
+                    final Map<Integer, String> without = routersOf(testbed, held, routers);
+                    int moved = 0;
+                    for (final int port : held.ports)
+                    {
+                        if (before.get(port).equals("s4"))
+                        {
+                            moved++;
+                            assertNotEquals("s4", without.get(port), "s4's flow left it: " + port);
+                        }
+                        else
+                        {
+                            assertEquals(before.get(port), without.get(port), "a flow of s2/s3 stayed where it was: " + port);
+                        }
+                    }
+                    assertEquals(before.values().stream().filter("s4"::equals).count(), moved);
+                    assertFalse(lbctlOk(testbed, socket, "show", "routes").contains(Testbed.serverIp(4)),
+                        "a removed hop is not shown");
+                    // Back again: it takes back its own buckets, so exactly its flows return.
+                    lbctlOk(testbed, socket, "add", "next-hop", "far", Testbed.serverIp(4));
+                    awaitHopsUp(testbed, socket, 1 + 3, Duration.ofSeconds(5));
+                    assertEquals(before, routersOf(testbed, held, routers), "every flow back on its first hop");
+                    for (final int port : held.ports.subList(0, 4))
+                    {
+                        final String answer = held.command("get " + port);
+                        assertTrue(answer.startsWith("got " + port + " 200"), "the flow works after its moves: " + answer);
+                    }
+                }
+
+                // flowlet: a flow poked every 100 ms (gaps above the 10 ms flowlet gap) takes more than one path.
+                lbctlOk(testbed, socket, "del", "route", "far");
+                assertFalse(lbctlOk(testbed, socket, "show", "routes").contains("far"), "the route is gone");
+                final Testbed.ExecResult unrouted = testbed.exec("c1", Duration.ofSeconds(10), "curl", "-s",
+                    "--connect-timeout", "2", "http://" + DESTINATION + "/whoami");
+                assertFalse(unrouted.ok(), "no route, no connection: " + unrouted);
+                lbctlOk(testbed, socket, "add", "route", "far", "198.19.0.0/16", hops, "flowlet", "10ms");
+                awaitHopsUp(testbed, socket, 1 + 3, Duration.ofSeconds(5));
+                try (ConnectionHolder held = new ConnectionHolder(testbed, "c2", DESTINATION, 1))
+                {
+                    final Set<String> seen = new HashSet<>();
+                    for (int poke = 0; poke < 12; poke++)
+                    {
+                        seen.add(routerOf(testbed, held, held.ports.get(0), routers));
+                        LbRun.sleep(50);
+                    }
+                    assertTrue(seen.size() >= 2, "flowlets after idle gaps took several hops: " + seen);
+                    final String answer = held.command("get " + held.ports.get(0));
+                    assertTrue(answer.startsWith("got " + held.ports.get(0) + " 200"), answer);
+                }
+                download(testbed, content);
             }
         }
     }
