@@ -294,6 +294,11 @@ class RoutesIT
                 final Testbed.ExecResult vip = LbRun.lbctl(testbed, socket, "add", "service", "v", "198.19.0.9:80/tcp");
                 assertEquals("error: 198.19.0.9 is inside route 'far': a VIP cannot be routed through\n", vip.stderr());
                 awaitHopsUp(testbed, socket, 1 + 3, Duration.ofSeconds(5));
+                // As a router, lb answers a packet whose TTL runs out with time exceeded, from its own address.
+                final Testbed.ExecResult ttl = testbed.exec("c1", Duration.ofSeconds(10), "ping", "-n", "-c", "1", "-W", "2",
+                    "-t", "1", DESTINATION);
+                assertTrue(ttl.stdout().contains("From " + Testbed.LB_CLIENT_IP + " icmp_seq=1 Time to live exceeded"),
+                    ttl.toString());
 
                 try (ConnectionHolder held = new ConnectionHolder(testbed, "c2", DESTINATION, 24))
                 {

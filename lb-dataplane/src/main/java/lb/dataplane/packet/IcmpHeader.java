@@ -196,18 +196,54 @@ public final class IcmpHeader
 
     /**
      * Writes a "fragmentation needed" error (type 3 code 4 with the next-hop MTU, RFC 1191) about
-     * the datagram in {@code frame}, as a router on the path would send it: to the datagram's
-     * source, quoting its IP header and first 8 payload bytes. No VLAN tag, no IP options.
+     * the datagram in {@code frame}, as a router on the path would send it (see {@link #writeError}).
+     *
+     * @param mtu the next-hop MTU the source should use.
+     * @return the length of the error frame.
+     */
+    public static int writeFragmentationNeeded(final MutableDirectBuffer out, final int outOffset,
+        final DirectBuffer frame, final ParsedFrame offending, final long srcMac, final int srcIp, final int mtu)
+    {
+        return writeError(out, outOffset, frame, offending, srcMac, srcIp, TYPE_DESTINATION_UNREACHABLE,
+            CODE_FRAGMENTATION_NEEDED, mtu & 0xFFFF);
+    }
+
+    /**
+     * Writes a "time exceeded in transit" error (type 11 code 0, RFC 792) about the datagram in
+     * {@code frame}, whose TTL ran out at this router (see {@link #writeError}).
+     *
+     * @return the length of the error frame.
+     */
+    public static int writeTimeExceeded(final MutableDirectBuffer out, final int outOffset,
+        final DirectBuffer frame, final ParsedFrame offending, final long srcMac, final int srcIp)
+    {
+        return writeError(out, outOffset, frame, offending, srcMac, srcIp, TYPE_TIME_EXCEEDED, 0, 0);
+    }
+
+    /**
+     * @return whether a router may answer the datagram with an ICMP error: not when it is itself an
+     *         ICMP error (RFC 1122 3.2.2: no error about an error, so two routers cannot loop).
+     */
+    public static boolean mayAnswerWithError(final ParsedFrame offending)
+    {
+        return offending.protocol != Ipv4Header.PROTOCOL_ICMP ||
+            offending.icmpType == TYPE_ECHO_REQUEST || offending.icmpType == TYPE_ECHO_REPLY;
+    }
+
+    /**
+     * Writes an ICMP error about the datagram in {@code frame}, as a router on the path sends it:
+     * to the datagram's source, quoting its IP header and first 8 payload bytes. No VLAN tag, no IP
+     * options.
      *
      * @param out       where the error frame is written, from {@code outOffset}.
      * @param offending the datagram as classified; its frame must be IPv4 with at least 8 payload bytes.
      * @param srcMac    the MAC the error leaves from; the destination MAC is the offending frame's source.
      * @param srcIp     the router address the error comes from.
-     * @param mtu       the next-hop MTU the source should use.
+     * @param rest      the 32 bits after the checksum (the next-hop MTU in the low 16 for frag-needed, else 0).
      * @return the length of the error frame.
      */
-    public static int writeFragmentationNeeded(final MutableDirectBuffer out, final int outOffset,
-        final DirectBuffer frame, final ParsedFrame offending, final long srcMac, final int srcIp, final int mtu)
+    public static int writeError(final MutableDirectBuffer out, final int outOffset, final DirectBuffer frame,
+        final ParsedFrame offending, final long srcMac, final int srcIp, final int type, final int code, final int rest)
     {
         final int quoted = offending.ipHeaderLength + Math.min(QUOTED_PAYLOAD_LENGTH, offending.ipTotalLength - offending.ipHeaderLength);
         final long requesterMac = EthernetHeader.getMac(frame, offending.frameOffset + EthernetHeader.SOURCE_OFFSET);
@@ -219,11 +255,10 @@ public final class IcmpHeader
         final int icmpLength = HEADER_LENGTH + quoted;
         Ipv4Header.write(out, ip, Ipv4Header.MIN_HEADER_LENGTH + icmpLength, 64, Ipv4Header.PROTOCOL_ICMP, srcIp,
             offending.srcIp);
-        out.putByte(icmp + TYPE_OFFSET, (byte)TYPE_DESTINATION_UNREACHABLE);
-        out.putByte(icmp + CODE_OFFSET, (byte)CODE_FRAGMENTATION_NEEDED);
+        out.putByte(icmp + TYPE_OFFSET, (byte)type);
+        out.putByte(icmp + CODE_OFFSET, (byte)code);
         out.putShort(icmp + CHECKSUM_OFFSET, (short)0, BIG_ENDIAN);
-        out.putShort(icmp + IDENTIFIER_OFFSET, (short)0, BIG_ENDIAN);
-        out.putShort(icmp + SEQUENCE_OFFSET, (short)mtu, BIG_ENDIAN);
+        out.putInt(icmp + IDENTIFIER_OFFSET, rest, BIG_ENDIAN);
         out.putBytes(icmp + HEADER_LENGTH, frame, offending.l3Offset, quoted);
         out.putShort(icmp + CHECKSUM_OFFSET, (short)Checksums.icmpChecksum(out, icmp, icmpLength), BIG_ENDIAN);
         return EthernetHeader.HEADER_LENGTH + Ipv4Header.MIN_HEADER_LENGTH + icmpLength;

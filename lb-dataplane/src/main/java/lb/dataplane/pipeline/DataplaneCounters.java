@@ -40,6 +40,8 @@ public final class DataplaneCounters
     public final AtomicCounter flowsRecovered;
     /** ICMP "fragmentation needed" errors lb sent to clients whose packet would not fit the tunnel. */
     public final AtomicCounter icmpFragNeededSent;
+    /** ICMP "time exceeded" errors lb sent, as a router, about routed packets whose TTL ran out. */
+    public final AtomicCounter icmpTimeExceededSent;
     public final AtomicCounter commandsApplied;
     public final AtomicCounter commandsRejected;
     /**
@@ -78,6 +80,7 @@ public final class DataplaneCounters
         flowsClosed = manager.newCounter("flows_closed" + w, TYPE_FLOW);
         flowsRecovered = manager.newCounter("flows_recovered" + w, TYPE_FLOW);
         icmpFragNeededSent = manager.newCounter("icmp_frag_needed_sent" + w, TYPE_TRAFFIC);
+        icmpTimeExceededSent = manager.newCounter("icmp_time_exceeded_sent" + w, TYPE_TRAFFIC);
         commandsApplied = manager.newCounter("commands_applied" + w, TYPE_TRAFFIC);
         commandsRejected = manager.newCounter("commands_rejected" + w, TYPE_TRAFFIC);
         busyNanos = manager.newCounter("worker_busy_ns" + w, TYPE_WORK);

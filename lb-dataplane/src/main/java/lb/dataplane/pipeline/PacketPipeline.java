@@ -48,6 +48,9 @@ public final class PacketPipeline implements FlowExpiry
     /** RX flag: a GSO super-frame (the kernel segments it on transmit). */
     public static final int RX_GSO = 8;
 
+    /** ICMP errors (time exceeded) one worker sends at most per second, and in one burst. */
+    static final int ICMP_ERRORS_PER_SECOND = 1000;
+    static final int ICMP_ERROR_BURST = 50;
     static final int PROTO_ICMP = 1;
     static final int PROTO_TCP = 6;
     static final int PROTO_UDP = 17;
@@ -82,6 +85,9 @@ public final class PacketPipeline implements FlowExpiry
     /** Route services (lb as the clients' router for a prefix), tried after the VIPs; first match wins. */
     private RouteSlots routes = new RouteSlots();
     private int routeExpiryCursor;
+    /** ICMP errors lb may send now, and when the bucket was last topped up (see {@link #timeExceeded}). */
+    private int icmpErrorTokens = ICMP_ERROR_BURST;
+    private long icmpErrorRefilledAt;
     private int serverMtu = DEFAULT_MTU;
     private boolean rxGso;
     /** Flows with one entry (DSR, IP-in-IP); the others have two. Written only by this worker. */
@@ -717,6 +723,10 @@ public final class PacketPipeline implements FlowExpiry
         if (dropped != null)
         {
             counters.drop(dropped);
+            if (dropped == DropReason.TTL_EXCEEDED)
+            {
+                timeExceeded(buffer, clientMac, clientIp, toClient);
+            }
         }
         else if (send(toServer, buffer, offset, length, counters.txServerFrames, counters.txServerBytes))
         {
@@ -730,11 +740,58 @@ public final class PacketPipeline implements FlowExpiry
         if (dropped != null)
         {
             counters.drop(dropped);
+            if (dropped == DropReason.TTL_EXCEEDED)
+            {
+                timeExceeded(buffer, serverMac, gatewayIp, toServer);
+            }
         }
         else
         {
             send(toClient, buffer, offset, length, counters.txClientFrames, counters.txClientBytes);
         }
+    }
+
+    /**
+     * A routed packet whose TTL ran out: the source hears "time exceeded" from lb's address on its
+     * side, as from any router (so traceroute shows lb). Never about an ICMP error, and at most
+     * {@link #ICMP_ERRORS_PER_SECOND} a second with bursts of {@link #ICMP_ERROR_BURST} (as Linux
+     * limits its own), so a flood of expiring packets cannot turn lb into a reflector.
+     */
+    private void timeExceeded(final MutableDirectBuffer buffer, final long ownMac, final int ownIp, final FrameSink toward)
+    {
+        if (!IcmpHeader.mayAnswerWithError(parsed) || !takeIcmpErrorToken())
+        {
+            return;
+        }
+        final int errorLength = IcmpHeader.writeTimeExceeded(scratch, 0, buffer, parsed, ownMac, ownIp);
+        if (toward.send(scratch, 0, errorLength))
+        {
+            counters.icmpTimeExceededSent.incrementRelease();
+        }
+    }
+
+    private boolean takeIcmpErrorToken()
+    {
+        final long nanosPerToken = 1_000_000_000L / ICMP_ERRORS_PER_SECOND;
+        if (icmpErrorTokens < ICMP_ERROR_BURST)
+        {
+            final long earned = (now - icmpErrorRefilledAt) / nanosPerToken;
+            if (earned > 0)
+            {
+                icmpErrorTokens = (int)Math.min(ICMP_ERROR_BURST, icmpErrorTokens + earned);
+                icmpErrorRefilledAt = now;
+            }
+        }
+        else
+        {
+            icmpErrorRefilledAt = now;
+        }
+        if (icmpErrorTokens == 0)
+        {
+            return false;
+        }
+        icmpErrorTokens--;
+        return true;
     }
 
     // ---------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import lb.dataplane.flow.FlowTable;
 import lb.dataplane.packet.ArpPacket;
 import lb.dataplane.packet.DropReason;
 import lb.dataplane.packet.EthernetHeader;
+import lb.dataplane.packet.IcmpHeader;
 import lb.dataplane.packet.Ipv4Header;
 import lb.dataplane.packet.TcpHeader;
 import lb.dataplane.sched.AdminState;
@@ -639,5 +640,77 @@ class PacketPipelineTest
         route.nextHopHealth(0, false, 0);
         fromClient(tcp(CLIENT_SIDE_MAC, CLIENT_MAC, CLIENT_IP, remote, 49003, 443, TcpHeader.SYN, 0));
         assertEquals(1, counters.drops(DropReason.NO_NEXT_HOP));
+    }
+
+    @Test
+    void aRoutedPacketWhoseTtlRunsOutGetsTimeExceededFromLbsAddressOnItsSideRateLimited()
+    {
+        final RouteForwarder route = new RouteForwarder(0xC6130000, 16, SpreadPolicy.FLOW_HASH, 1_000_000L, false, 64, 1);
+        route.nextHopHealth(route.group().add(BACKEND_IPS[1]), true, BACKEND_MACS[1]);
+        pipeline.routes(new RouteForwarder[] {route});
+        final int remote = 0xC6130005;
+
+        final int length = tcp(CLIENT_SIDE_MAC, CLIENT_MAC, CLIENT_IP, remote, 49100, 443, TcpHeader.SYN, 0);
+        setTtl(1);
+        final byte[] offending = new byte[length];
+        frame.getBytes(0, offending);
+        fromClient(length);
+        assertEquals(0, toServer.size());
+        assertEquals(1, counters.drops(DropReason.TTL_EXCEEDED));
+        assertEquals(1, toClient.size());
+        final byte[] error = toClient.get(0);
+        final UnsafeBuffer e = new UnsafeBuffer(error);
+        assertEquals(CLIENT_MAC, mac(error, 0), "to the sender's MAC");
+        assertEquals(CLIENT_SIDE_MAC, mac(error, 6));
+        assertEquals(1, error[23], "ICMP");
+        assertEquals(LB_CLIENT_IP, int32(error, 26), "from lb's client-side address");
+        assertEquals(CLIENT_IP, int32(error, 30));
+        assertEquals(0, verifyIp(e), "IPv4 checksum valid");
+        assertEquals(IcmpHeader.TYPE_TIME_EXCEEDED, error[34] & 0xFF);
+        assertEquals(0, error[35], "code 0: TTL exceeded in transit");
+        assertEquals(14 + 20 + 8 + 20 + 8, error.length, "the offending IP header and 8 bytes quoted");
+        for (int b = 0; b < 28; b++)
+        {
+            assertEquals(offending[14 + b], error[42 + b], "quoted byte " + b);
+        }
+        assertEquals(0xFFFF, Checksums.fold(Checksums.sum(e, 34, error.length - 34)), "ICMP checksum valid");
+        assertEquals(1, counters.icmpTimeExceededSent.get());
+
+        // Never an error about an error; and a flood gets at most the burst at once.
+        final int icmpLength = udpAsIcmpError(remote);
+        fromClient(icmpLength);
+        assertEquals(1, toClient.size(), "no error about an ICMP error");
+        for (int i = 0; i < 200; i++)
+        {
+            tcp(CLIENT_SIDE_MAC, CLIENT_MAC, CLIENT_IP, remote, 49101, 443, TcpHeader.SYN, 0);
+            setTtl(0);
+            fromClient(length);
+        }
+        assertEquals(PacketPipeline.ICMP_ERROR_BURST, counters.icmpTimeExceededSent.get(), "rate limited");
+        assertEquals(202, counters.drops(DropReason.TTL_EXCEEDED), "every one counted as a drop");
+    }
+
+    private void setTtl(final int ttl)
+    {
+        frame.putByte(22, (byte)ttl);
+        frame.putShort(24, (short)0, BIG_ENDIAN);
+        frame.putShort(24, (short)Checksums.ipv4HeaderChecksum(frame, 14, 20), BIG_ENDIAN);
+    }
+
+    private static int verifyIp(final UnsafeBuffer e)
+    {
+        return Checksums.fold(Checksums.sum(e, 14, 20)) == 0xFFFF ? 0 : 1;
+    }
+
+    /** An ICMP destination-unreachable (an error) with TTL 1 toward the remote address. */
+    private int udpAsIcmpError(final int dst)
+    {
+        final int ip = EthernetHeader.write(frame, 0, CLIENT_SIDE_MAC, CLIENT_MAC, EthernetHeader.ETHER_TYPE_IPV4);
+        final int l4 = ip + Ipv4Header.write(frame, ip, 20 + 8 + 28, 1, 1, CLIENT_IP, dst);
+        frame.setMemory(l4, 36, (byte)0);
+        frame.putByte(l4, (byte)IcmpHeader.TYPE_DESTINATION_UNREACHABLE);
+        frame.putByte(l4 + 1, (byte)3);
+        frame.putShort(l4 + 2, (short)Checksums.icmpChecksum(frame, l4, 36), BIG_ENDIAN);
+        return l4 + 36;
     }
 }
