@@ -193,9 +193,50 @@ public final class RuntimeCommands
             json.put("backends", backends);
             services.add(json);
         }
+        // Route services in the same view: the route as the "service", each next hop as a "backend".
+        final List<Object> routes = new ArrayList<>();
+        for (final RuntimeApi.RouteStats route : api.routes())
+        {
+            long active = 0;
+            long packets = 0;
+            long bytes = 0;
+            final List<Object> hops = new ArrayList<>();
+            for (final RuntimeApi.NextHopStats hop : route.nextHops())
+            {
+                active += hop.activeFlows();
+                packets += hop.packets();
+                bytes += hop.bytes();
+                final Map<String, Object> json = new LinkedHashMap<>();
+                json.put("ip", Ipv4.format(hop.ip()));
+                json.put("health", hop.up() ? "up" : "down");
+                json.put("active_flows", hop.activeFlows());
+                json.put("packets", hop.packets());
+                json.put("bytes", hop.bytes());
+                hops.add(json);
+            }
+            final String policy = route.policy() + (route.rebalance() ? "+rebalance" : "");
+            table.row(route.name(), route.prefix(), policy, null, null, active, route.flows(), packets, bytes, null);
+            for (final RuntimeApi.NextHopStats hop : route.nextHops())
+            {
+                table.row(route.name(), Ipv4.format(hop.ip()), "next-hop", hop.up() ? "up" : "down", null,
+                    hop.activeFlows(), null, hop.packets(), hop.bytes(), null);
+            }
+            final Map<String, Object> json = new LinkedHashMap<>();
+            json.put("name", route.name());
+            json.put("prefix", route.prefix());
+            json.put("policy", policy);
+            json.put("active_flows", active);
+            json.put("new_flows", route.flows());
+            json.put("moves", route.moves());
+            json.put("packets", packets);
+            json.put("bytes", bytes);
+            json.put("next_hops", hops);
+            routes.add(json);
+        }
         final Map<String, Object> json = new LinkedHashMap<>();
         json.put("sampled_at_ns", stats.sampledAtNanos());
         json.put("services", services);
+        json.put("routes", routes);
         return Reply.of(table.text(), json);
     }
 

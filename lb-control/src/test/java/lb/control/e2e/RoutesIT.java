@@ -303,6 +303,18 @@ class RoutesIT
                 try (ConnectionHolder held = new ConnectionHolder(testbed, "c2", DESTINATION, 24))
                 {
                     final Map<Integer, String> before = routersOf(testbed, held, routers);
+                    // show stat lists the route's next hops beside the services, live: 24 active flows over them.
+                    final Matcher stat = Pattern.compile("^far\\s+(\\S+)\\s+next-hop\\s+up\\s+-\\s+(\\d+)\\s", Pattern.MULTILINE)
+                        .matcher(lbctlOk(testbed, socket, "show", "stat"));
+                    long active = 0;
+                    int shownHops = 0;
+                    while (stat.find())
+                    {
+                        shownHops++;
+                        active += Long.parseLong(stat.group(2));
+                    }
+                    assertEquals(3, shownHops, "three next hops in show stat");
+                    assertEquals(24, active, "24 active flows over them");
                     for (final String router : routers)
                     {
                         assertTrue(before.containsValue(router), "24 flows hash onto every hop: " + before);
