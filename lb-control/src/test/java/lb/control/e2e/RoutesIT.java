@@ -27,7 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class RoutesIT
 {
     static final String DESTINATION = "198.19.0.5";
-    static final int FILE_BYTES = 16 << 20;
+    static final int FILE_BYTES = 64 << 20;
     static final Pattern NEXT_HOP = Pattern.compile(
         "^next-hop \\S+ (\\S+) health=(\\S+) packets=(\\d+) bytes=(\\d+) active_flows=(\\d+)$", Pattern.MULTILINE);
     static final Pattern ROUTE = Pattern.compile("^route \\S+ \\S+ policy=\\S+ flows=(\\d+) moves=(\\d+)$", Pattern.MULTILINE);
@@ -212,10 +212,13 @@ class RoutesIT
             testbed.startServers(dir.resolve("files"));
             routers(testbed);
 
-            // flow-hash: a whole download on one next hop.
-            final long[] packets = oneDownload(testbed, "flow-hash", content);
-            assertTrue(Math.min(packets[0], packets[1]) == 0 && Math.max(packets[0], packets[1]) > 100,
-                "every packet of the flow on one hop: " + packets[0] + " / " + packets[1]);
+            // Each flow policy: a whole 64 MiB download on one next hop, intact.
+            for (final String policy : List.of("flow-hash", "flow-random", "least-flows"))
+            {
+                final long[] packets = oneDownload(testbed, policy, content);
+                assertTrue(Math.min(packets[0], packets[1]) == 0 && Math.max(packets[0], packets[1]) > 100,
+                    policy + ": every packet of the flow on one hop: " + packets[0] + " / " + packets[1]);
+            }
 
             // least-flows with rebalancing: 4 connections 2/2; both on one hop end: one flow moves there.
             final LbRun lb = LbRun.startWithConfig(testbed, dir, config("least-flows", "  rebalance on\n"), 2);

@@ -153,11 +153,10 @@ public final class RouteForwarder implements FlowExpiry
                 }
             }
             flows.touch(fwd, nowNanos, length);
-            // A closed flow's path record is free (and may be another flow's by now): its last
-            // segments go by hash, which is as good as any path for them.
-            hop = flows.tcpState(fwd) == FlowTable.TCP_CLOSING ?
-                group.pickHash(FlowTable.hash(p.srcIp, p.dstIp, p.srcPort, p.dstPort, p.protocol)) :
-                hopOf(flows.backendId(fwd), p);
+            // A closed flow's path record is free (and may be another flow's by now); its entries
+            // hold the hop it last took instead, so its last segments (the final ACKs) keep it.
+            hop = flows.tcpState(fwd) != FlowTable.TCP_CLOSING || policy == SpreadPolicy.PACKET ?
+                hopOf(flows.backendId(fwd), p) : closedHop(flows.backendId(fwd), p);
             if (p.protocol == PROTO_TCP)
             {
                 track(fwd, p.tcpFlags);
@@ -350,12 +349,23 @@ public final class RouteForwarder implements FlowExpiry
         {
             return;
         }
-        paths.close(flows.backendId(slot));
+        final int id = flows.backendId(slot);
+        final int lastHop = paths.hop(id);
+        paths.close(id);
         flows.setTcpState(slot, FlowTable.TCP_CLOSING);
+        flows.setBackendId(slot, lastHop);
         if (pair >= 0)
         {
             flows.setTcpState(pair, FlowTable.TCP_CLOSING);
+            flows.setBackendId(pair, lastHop);
         }
+    }
+
+    /** A closed flow's hop: the one it last took while usable, else by hash. */
+    private int closedHop(final int lastHop, final ParsedFrame p)
+    {
+        return lastHop >= 0 && lastHop < NextHopGroup.MAX_HOPS && group.usable(lastHop) ? lastHop :
+            group.pickHash(FlowTable.hash(p.srcIp, p.dstIp, p.srcPort, p.dstPort, p.protocol));
     }
 
     private int pairOf(final int slot)

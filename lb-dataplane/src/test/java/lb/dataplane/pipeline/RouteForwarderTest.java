@@ -101,11 +101,17 @@ class RouteForwarderTest
         {
             assertNull(out(route, 40000, ACK, 2 + i));
         }
+        // The close, both ways, and the last ACKs after it keep the turn too.
+        assertNull(out(route, 40000, FIN | ACK, 2_000));
+        assertNull(back(route, 40000, FIN | ACK, 2_001, 0));
+        assertEquals(CLIENT_MAC, sent.remove(sent.size() - 1)[0], "the server's FIN to the client");
+        assertNull(out(route, 40000, ACK, 2_002));
+        assertNull(out(route, 40000, ACK, 2_003));
         final NextHopGroup group = route.group();
         final long a = group.packets(0);
         final long b = group.packets(1);
         final long c = group.packets(2);
-        assertEquals(1000, a + b + c);
+        assertEquals(1003, a + b + c);
         assertTrue(Math.max(a, Math.max(b, c)) - Math.min(a, Math.min(b, c)) <= 1, a + "/" + b + "/" + c);
         for (final long[] f : sent)
         {
@@ -282,5 +288,26 @@ class RouteForwarderTest
         assertEquals(0, route.paths().openFlows());
         assertEquals(0, route.flows().size());
         assertEquals(0, route.group().activeFlows(0) + route.group().activeFlows(1));
+    }
+
+    @Test
+    void aClosedFlowsLastSegmentsKeepItsHop()
+    {
+        for (final SpreadPolicy policy : new SpreadPolicy[] {SpreadPolicy.FLOW_RANDOM, SpreadPolicy.LEAST_FLOWS,
+            SpreadPolicy.FLOW_HASH, SpreadPolicy.FLOWLET})
+        {
+            final RouteForwarder route = route(policy, 4, false);
+            for (int flow = 0; flow < 16; flow++)
+            {
+                final int sport = 43000 + flow;
+                assertNull(out(route, sport, SYN, 1));
+                final int hop = lastHop();
+                assertNull(out(route, sport, FIN | ACK, 2));
+                assertNull(back(route, sport, FIN | ACK, 3, hop));
+                sent.remove(sent.size() - 1);
+                assertNull(out(route, sport, ACK, 4));
+                assertEquals(hop, lastHop(), policy + ": the final ACK after the close takes the flow's hop");
+            }
+        }
     }
 }
