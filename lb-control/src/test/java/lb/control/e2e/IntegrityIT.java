@@ -7,6 +7,8 @@ import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import lb.control.testbed.Testbed;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -65,11 +67,18 @@ class IntegrityIT
                 assertTrue(check.ok(), check.toString());
                 final List<String> frames = check.stdout().lines().toList();
                 // The file needs at least FILE_BYTES / 1448 full-size segments. On a loaded 2-core
-                // machine tshark has once missed about 5% of them (the sha256 above proves the data
-                // arrived): demand 90%, so the checksum verdict below covers nearly every frame
-                // and a capture that saw little or nothing still fails.
+                // machine the capture cannot always keep up (it missed 5% and 12% of them on two CI
+                // runs, the sha256 above proving the data arrived); the kernel counts what it could
+                // not hand to the capture, and tshark reports it ("N packets dropped from eth0").
+                // So every needed frame is either captured or counted as dropped by the capture, and
+                // at least half are captured, so the checksum verdict below covers most frames and a
+                // capture that saw little or nothing still fails.
                 final long needed = FILE_BYTES / 1448;
-                assertTrue(frames.size() >= needed * 9 / 10, "frames captured: " + frames.size() + " of at least " + needed);
+                final Matcher droppedLine = Pattern.compile("(\\d+) packets? dropped from").matcher(Files.readString(captureLog));
+                final long droppedByCapture = droppedLine.find() ? Long.parseLong(droppedLine.group(1)) : 0;
+                assertTrue(frames.size() + droppedByCapture >= needed && frames.size() >= needed / 2,
+                    "frames captured: " + frames.size() + " and dropped by the capture: " + droppedByCapture +
+                    ", of at least " + needed);
                 final long bad = frames.stream().filter(f -> !f.matches("\\d+\\t1\\t1")).count();
                 assertEquals(0, bad, "frames with a bad or unverified checksum, e.g. " +
                     frames.stream().filter(f -> !f.matches("\\d+\\t1\\t1")).limit(5).toList());
