@@ -51,28 +51,29 @@ class IntegrityIT
                 // the frames on a clean CI run of this 2-core machine) (this test is about
                 // integrity and checksums; throughput is the benchmark's business).
                 final Process capture = testbed.start("c1", List.of("tshark", "-n", "-B", "64", "-i", "eth0", "-f",
-                    "tcp and src host " + Testbed.VIP, "-w", pcap.toString()), captureLog);
-                awaitCapture(captureLog);
+                    "src host " + Testbed.VIP + " and (tcp or icmp)", "-w", pcap.toString()), captureLog);
+                awaitCapture(testbed, captureLog, pcap);
 
                 final Testbed.ExecResult download = testbed.exec("c1", Duration.ofSeconds(120), "bash", "-c",
                     "curl -s --max-time 100 --limit-rate 20M http://" + Testbed.VIP + "/file/big.bin | sha256sum");
-                LbRun.sleep(500); // the last frames reach the capture
+                // The capture may lag behind (its 64 MiB buffer lets it), and what the kernel still
+                // holds for it at stop is discarded uncounted: stop it only once it has caught up.
+                awaitCaughtUp(pcap);
                 testbed.stop(capture);
                 assertTrue(download.ok(), download.toString());
                 assertEquals(expected, download.stdout().split("\\s+")[0], "sha256 of the file through the VIP");
 
                 final Testbed.ExecResult check = testbed.exec("c1", Duration.ofSeconds(120), "tshark", "-n", "-r", pcap.toString(),
-                    "-o", "ip.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE",
+                    "-Y", "tcp", "-o", "ip.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE",
                     "-T", "fields", "-e", "frame.len", "-e", "ip.checksum.status", "-e", "tcp.checksum.status");
                 assertTrue(check.ok(), check.toString());
                 final List<String> frames = check.stdout().lines().toList();
-                // The file needs at least FILE_BYTES / 1448 full-size segments. On a loaded 2-core
-                // machine the capture cannot always keep up (it missed 5% and 12% of them on two CI
-                // runs, the sha256 above proving the data arrived); the kernel counts what it could
-                // not hand to the capture, and tshark reports it ("N packets dropped from eth0").
-                // So every needed frame is either captured or counted as dropped by the capture, and
-                // at least half are captured, so the checksum verdict below covers most frames and a
-                // capture that saw little or nothing still fails.
+                // The file needs at least FILE_BYTES / 1448 full-size segments, every one captured
+                // (the capture starts for sure before the download, see awaitCapture, and stops once
+                // it caught up), unless the kernel could not hand it to the capture on a loaded
+                // machine: it counts those, and tshark reports them ("N packets dropped from eth0").
+                // At least half must be captured, so the checksum verdict below covers most frames
+                // and a capture that saw little or nothing still fails.
                 final long needed = FILE_BYTES / 1448;
                 final Matcher droppedLine = Pattern.compile("(\\d+) packets? dropped from").matcher(Files.readString(captureLog));
                 final long droppedByCapture = droppedLine.find() ? Long.parseLong(droppedLine.group(1)) : 0;
@@ -93,13 +94,47 @@ class IntegrityIT
         }
     }
 
-    private static void awaitCapture(final Path log) throws Exception
+    /** Waits (at most 60 s) until the capture file has not grown for a second. */
+    private static void awaitCaughtUp(final Path pcap) throws Exception
+    {
+        final long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        long size = -1;
+        long sameSince = System.nanoTime();
+        while (System.nanoTime() < deadline)
+        {
+            final long now = Files.exists(pcap) ? Files.size(pcap) : 0;
+            if (now != size)
+            {
+                size = now;
+                sameSince = System.nanoTime();
+            }
+            else if (System.nanoTime() - sameSince > 1_000_000_000L)
+            {
+                return;
+            }
+            LbRun.sleep(100);
+        }
+    }
+
+    /**
+     * Waits until the capture is running and sees frames: tshark says "Capturing on" before its
+     * filter is in place (on this machine the first 60 ms or so of the download went uncaptured),
+     * so c1 pings the VIP until a reply shows up in the capture file.
+     */
+    private static void awaitCapture(final Testbed testbed, final Path log, final Path pcap) throws Exception
     {
         final long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
         while (!Files.readString(log).contains("Capturing on"))
         {
             assertTrue(System.nanoTime() < deadline, "tshark did not start: " + Files.readString(log));
             LbRun.sleep(50);
+        }
+        final long empty = Files.exists(pcap) ? Files.size(pcap) : 0;
+        while (!Files.exists(pcap) || Files.size(pcap) <= empty)
+        {
+            assertTrue(System.nanoTime() < deadline, "the capture saw no ping reply from the VIP: " + Files.readString(log));
+            testbed.exec("c1", Duration.ofSeconds(5), "ping", "-n", "-c", "1", "-W", "1", Testbed.VIP);
+            LbRun.sleep(100);
         }
     }
 }
