@@ -512,7 +512,8 @@ public final class Appliance implements AutoCloseable
             for (final RuntimeApi.RouteStats route : runtime.routes())
             {
                 out.println("route " + route.name() + " " + route.prefix() + " policy=" + route.policy() +
-                    " flows=" + route.flows() + " moves=" + route.moves());
+                    " flows=" + route.flows() + " moves=" + route.moves() +
+                    " flowlet_switches=" + route.flowletSwitches());
                 for (final RuntimeApi.NextHopStats hop : route.nextHops())
                 {
                     out.println("next-hop " + route.name() + " " + Ipv4.format(hop.ip()) + " health=" +

@@ -145,10 +145,12 @@ final class RouteServices
         {
             long flows = 0;
             long moves = 0;
+            long switches = 0;
             for (final RouteForwarder route : e.perWorker)
             {
                 flows += route.flowsCreated();
                 moves += route.paths().moves();
+                switches += route.paths().flowletSwitches();
             }
             final List<NextHopStats> hops = new ArrayList<>();
             for (int hop = 0; hop < e.hops.size(); hop++)
@@ -173,7 +175,7 @@ final class RouteServices
             }
             final RouteConfig c = e.config;
             out.add(new RouteStats(c.name(), c.prefix().toString(), c.policy().configName(), c.rebalance(), flows, moves,
-                hops));
+                switches, hops));
         }
         return out;
     }

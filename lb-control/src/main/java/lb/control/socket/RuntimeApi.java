@@ -347,7 +347,7 @@ public interface RuntimeApi
      * @param description one line saying what it means.
      */
     record RouteStats(String name, String prefix, String policy, boolean rebalance, long flows, long moves,
-        List<NextHopStats> nextHops)
+        long flowletSwitches, List<NextHopStats> nextHops)
     {
         /** Copies the list. */
         public RouteStats

@@ -228,6 +228,7 @@ public final class RuntimeCommands
             json.put("active_flows", active);
             json.put("new_flows", route.flows());
             json.put("moves", route.moves());
+            json.put("flowlet_switches", route.flowletSwitches());
             json.put("packets", packets);
             json.put("bytes", bytes);
             json.put("next_hops", hops);
@@ -254,14 +255,14 @@ public final class RuntimeCommands
     {
         final Table table = new Table().column("route").column("prefix").column("policy").column("next_hop")
             .column("health").numberColumn("active_flows").numberColumn("packets").numberColumn("bytes")
-            .numberColumn("route_flows").numberColumn("moves");
+            .numberColumn("route_flows").numberColumn("moves").numberColumn("flowlet_switches");
         for (final RuntimeApi.RouteStats route : api.routes())
         {
             final String policy = route.policy() + (route.rebalance() ? "+rebalance" : "");
             for (final RuntimeApi.NextHopStats hop : route.nextHops())
             {
                 table.row(route.name(), route.prefix(), policy, Ipv4.format(hop.ip()), hop.up() ? "up" : "down",
-                    hop.activeFlows(), hop.packets(), hop.bytes(), route.flows(), route.moves());
+                    hop.activeFlows(), hop.packets(), hop.bytes(), route.flows(), route.moves(), route.flowletSwitches());
             }
         }
         return Reply.of(table);

@@ -104,6 +104,7 @@ public final class RuntimeMetrics
         }
         final List<Sample> flows = new ArrayList<>();
         final List<Sample> moves = new ArrayList<>();
+        final List<Sample> switches = new ArrayList<>();
         final List<Sample> up = new ArrayList<>();
         final List<Sample> active = new ArrayList<>();
         final List<Sample> packets = new ArrayList<>();
@@ -112,6 +113,7 @@ public final class RuntimeMetrics
         {
             flows.add(sample(labels("route", route.name()), route.flows()));
             moves.add(sample(labels("route", route.name()), route.moves()));
+            switches.add(sample(labels("route", route.name()), route.flowletSwitches()));
             for (final RuntimeApi.NextHopStats hop : route.nextHops())
             {
                 final Map<String, String> labels = labels("route", route.name());
@@ -125,6 +127,8 @@ public final class RuntimeMetrics
         families.add(new MetricFamily("lb_route_flows_total", MetricType.COUNTER, "Flows a route started.", flows));
         families.add(new MetricFamily("lb_route_moves_total", MetricType.COUNTER,
             "Flows a route moved between next hops by rebalancing.", moves));
+        families.add(new MetricFamily("lb_route_flowlet_switches_total", MetricType.COUNTER,
+            "Flowlets that took another next hop than their flow's last one (policy flowlet).", switches));
         families.add(new MetricFamily("lb_route_next_hop_up", MetricType.GAUGE, "1 while the next hop answers ARP probes.", up));
         families.add(new MetricFamily("lb_route_next_hop_active_flows", MetricType.GAUGE, "Flows pinned to the next hop.",
             active));

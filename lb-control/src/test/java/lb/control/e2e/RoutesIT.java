@@ -30,7 +30,7 @@ class RoutesIT
     static final int FILE_BYTES = 64 << 20;
     static final Pattern NEXT_HOP = Pattern.compile(
         "^next-hop \\S+ (\\S+) health=(\\S+) packets=(\\d+) bytes=(\\d+) active_flows=(\\d+)$", Pattern.MULTILINE);
-    static final Pattern ROUTE = Pattern.compile("^route \\S+ \\S+ policy=\\S+ flows=(\\d+) moves=(\\d+)$", Pattern.MULTILINE);
+    static final Pattern ROUTE = Pattern.compile("^route \\S+ \\S+ policy=\\S+ flows=(\\d+) moves=(\\d+) flowlet_switches=(\\d+)$", Pattern.MULTILINE);
 
     @TempDir
     Path dir;
@@ -369,6 +369,9 @@ class RoutesIT
                         LbRun.sleep(50);
                     }
                     assertTrue(seen.size() >= 2, "flowlets after idle gaps took several hops: " + seen);
+                    final Matcher switches = Pattern.compile("\"flowlet_switches\":(\\d+)")
+                        .matcher(lbctlOk(testbed, socket, "show", "routes", "json"));
+                    assertTrue(switches.find() && Long.parseLong(switches.group(1)) >= 1, "counted as flowlet switches");
                     final String answer = held.command("get " + held.ports.get(0));
                     assertTrue(answer.startsWith("got " + held.ports.get(0) + " 200"), answer);
                 }
