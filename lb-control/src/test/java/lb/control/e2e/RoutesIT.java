@@ -369,9 +369,10 @@ class RoutesIT
                         LbRun.sleep(50);
                     }
                     assertTrue(seen.size() >= 2, "flowlets after idle gaps took several hops: " + seen);
-                    final Matcher switches = Pattern.compile("\"flowlet_switches\":(\\d+)")
-                        .matcher(lbctlOk(testbed, socket, "--json", "show", "routes"));
-                    assertTrue(switches.find() && Long.parseLong(switches.group(1)) >= 1, "counted as flowlet switches");
+                    final String routesJson = lbctlOk(testbed, socket, "--json", "show", "routes");
+                    final Matcher switches = Pattern.compile("\"route\":\"far\"[^}]*\"flowlet_switches\":(\\d+)").matcher(routesJson);
+                    assertTrue(switches.find() && Long.parseLong(switches.group(1)) >= 1, "counted as flowlet switches: " +
+                        routesJson);
                     final String answer = held.command("get " + held.ports.get(0));
                     assertTrue(answer.startsWith("got " + held.ports.get(0) + " 200"), answer);
                 }
