@@ -4,7 +4,8 @@
 usage: inject_frames.py IFACE DST_MAC COUNT
 Kinds, one line each on stdout as "<kind> <sent>": truncated_ipv4 (IPv4 ethertype, 10 bytes of
 header), bad_ihl (IHL 3), bad_total_length (total length beyond the frame), ipv4_fragment (more
-fragments set), unknown_ethertype (0x88b5), bad_ip_checksum. Every IPv4 frame is addressed to
+fragments set), unknown_ethertype (0x88b5), bad_ip_checksum, vlan_tagged (a well-formed TCP SYN
+to the VIP inside an 802.1Q tag of VLAN 7). Every IPv4 frame is addressed to
 the VIP 198.18.0.100 from 198.18.0.11; nothing leaves the testbed.
 """
 import socket
@@ -44,6 +45,7 @@ kinds = {
     "ipv4_fragment": eth + b"\x08\x00" + ipv4(flags_frag=0x2000),
     "unknown_ethertype": eth + b"\x88\xb5" + b"\x00" * 46,
     "bad_ip_checksum": eth + b"\x08\x00" + ipv4(good_checksum=False),
+    "vlan_tagged": eth + b"\x81\x00\x00\x07\x08\x00" + ipv4(),
 }
 for kind, frame in kinds.items():
     sent = 0

@@ -106,13 +106,15 @@ class ServicesIT
             assertEquals(null, answers.get("FAIL"), answers.toString());
 
             final Map<String, Long> counters = lb.stop();
-            for (final String line : inject.stdout().trim().split("\n"))
+            final String[] lines = inject.stdout().trim().split("\n");
+            assertEquals(7, lines.length, inject.stdout());
+            for (final String line : lines)
             {
                 final String[] kv = line.split(" ");
                 assertEquals(perKind, Integer.parseInt(kv[1]), "injector sent " + line);
                 assertEquals((long)perKind, counters.get("drop_" + kv[0]), kv[0] + " in " + counters);
             }
-            assertEquals(6L * perKind, counters.get("drops_total"), counters.toString());
+            assertEquals(7L * perKind, counters.get("drops_total"), counters.toString());
         }
     }
 }

@@ -33,6 +33,7 @@ public enum DropReason
     NO_SERVICE("no service on the destination address, port and protocol"),
     NO_BACKEND("service has no usable backend"),
     NO_NEXT_HOP("route has no usable next hop"),
+    VLAN_TAGGED("802.1Q/802.1ad-tagged frame: lb's interfaces carry untagged traffic only"),
     TTL_EXCEEDED("TTL 1 or 0 on arrival: cannot forward"),
     RETURN_KEY_IN_USE("the backend already carries a flow from this client address and port (through another VIP): replies could not be told apart"),
     FLOW_TABLE_FULL("no room in the flow table for a new flow"),

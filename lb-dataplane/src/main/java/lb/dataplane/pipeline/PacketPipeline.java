@@ -8,6 +8,7 @@ import lb.dataplane.packet.ArpPacket;
 import lb.dataplane.packet.DropReason;
 import lb.dataplane.packet.EthernetHeader;
 import lb.dataplane.packet.FrameClassifier;
+import lb.dataplane.packet.FrameType;
 import lb.dataplane.packet.IcmpHeader;
 import lb.dataplane.packet.ParsedFrame;
 import lb.dataplane.rewrite.DsrRewrite;
@@ -47,6 +48,8 @@ public final class PacketPipeline implements FlowExpiry
     public static final int RX_VNET = 4;
     /** RX flag: a GSO super-frame (the kernel segments it on transmit). */
     public static final int RX_GSO = 8;
+    /** RX flag: the frame had a VLAN tag, which the kernel took out (TP_STATUS_VLAN_VALID). */
+    public static final int RX_VLAN = 16;
 
     /** ICMP errors (time exceeded) one worker sends at most per second, and in one burst. */
     static final int ICMP_ERRORS_PER_SECOND = 1000;
@@ -239,7 +242,7 @@ public final class PacketPipeline implements FlowExpiry
             return;
         }
         rxGso = (rxFlags & RX_GSO) != 0;
-        switch (FrameClassifier.classify(buffer, offset, length, parsed))
+        switch (classify(buffer, offset, length))
         {
             case IPV4_TCP:
             case IPV4_UDP:
@@ -627,7 +630,7 @@ public final class PacketPipeline implements FlowExpiry
         {
             return;
         }
-        switch (FrameClassifier.classify(buffer, offset, length, parsed))
+        switch (classify(buffer, offset, length))
         {
             case IPV4_TCP:
             case IPV4_UDP:
@@ -810,9 +813,28 @@ public final class PacketPipeline implements FlowExpiry
             counters.drop(DropReason.SNAPLEN_TRUNCATED);
             return false;
         }
+        if ((rxFlags & RX_VLAN) != 0)
+        {
+            // The kernel moved the tag out of the frame: forwarded as it is, a frame of another
+            // VLAN would leak into the untagged LAN. No VLAN is configured on lb's interfaces.
+            counters.drop(DropReason.VLAN_TAGGED);
+            return false;
+        }
         parsed.l4ChecksumPartial = (rxFlags & RX_CHECKSUM_PARTIAL) != 0;
         parsed.txCompletesChecksum = (rxFlags & RX_VNET) != 0;
         return true;
+    }
+
+    /** Classifies the frame; one that still carries a VLAN tag in its header is not lb's either. */
+    private FrameType classify(final MutableDirectBuffer buffer, final int offset, final int length)
+    {
+        final FrameType type = FrameClassifier.classify(buffer, offset, length, parsed);
+        if (type != FrameType.DROP && parsed.l3Offset != offset + EthernetHeader.HEADER_LENGTH)
+        {
+            parsed.dropReason = DropReason.VLAN_TAGGED;
+            return FrameType.DROP;
+        }
+        return type;
     }
 
     private void answerArp(final MutableDirectBuffer buffer, final int offset, final int length, final long ownMac,

@@ -128,6 +128,10 @@ public final class DataplaneAgent implements Agent
         {
             flags |= PacketPipeline.RX_TRUNCATED;
         }
+        if ((socketFlags & FrameHandler.VLAN_VALID) != 0)
+        {
+            flags |= PacketPipeline.RX_VLAN;
+        }
         return flags;
     }
 

@@ -713,4 +713,27 @@ class PacketPipelineTest
         frame.putShort(l4 + 2, (short)Checksums.icmpChecksum(frame, l4, 36), BIG_ENDIAN);
         return l4 + 36;
     }
+
+    @Test
+    void taggedFramesAreDroppedAndCountedWhetherTheKernelTookTheTagOutOrNot()
+    {
+        // The kernel moved the tag into the ring's metadata (how veth and most NICs deliver it).
+        int length = tcp(CLIENT_SIDE_MAC, CLIENT_MAC, CLIENT_IP, VIP, 40100, 80, TcpHeader.SYN, 0);
+        pipeline.onClientFrame(frame, 0, length, PacketPipeline.RX_VLAN, now);
+        pipeline.onServerFrame(frame, 0, length, PacketPipeline.RX_VLAN, now);
+        // The tag still in the frame: VLAN 7 in front of the same SYN.
+        length = tcp(CLIENT_SIDE_MAC, CLIENT_MAC, CLIENT_IP, VIP, 40101, 80, TcpHeader.SYN, 0);
+        final byte[] untagged = new byte[length];
+        frame.getBytes(0, untagged);
+        frame.putShort(12, (short)0x8100, BIG_ENDIAN);
+        frame.putShort(14, (short)7, BIG_ENDIAN);
+        frame.putBytes(16, untagged, 12, length - 12);
+        fromClient(length + 4);
+        fromServer(length + 4);
+
+        assertEquals(4, counters.drops(DropReason.VLAN_TAGGED));
+        assertEquals(4, counters.totalDrops());
+        assertEquals(0, toServer.size() + toClient.size() + toControl.size(), "nothing forwarded or answered");
+        assertEquals(0, pipeline.flowCount());
+    }
 }
