@@ -26,7 +26,16 @@ public final class DataplaneCounters
     public final AtomicCounter txClientBytes;
     public final AtomicCounter txServerFrames;
     public final AtomicCounter txServerBytes;
+    /** ARP requests from the client side for lb's addresses, answered (the request ends here). */
     public final AtomicCounter arpReplies;
+    /**
+     * ARP requests from the server side for the gateway address, answered. The request itself is
+     * counted in {@link #arpToControl} (the control thread learns the sender's MAC from it), so a
+     * reply here is a frame lb adds, like its ICMP errors, not one more place a frame went.
+     */
+    public final AtomicCounter gatewayArpReplies;
+    /** Gateway ARP replies the server-side TX ring refused (the request still reached the control thread). */
+    public final AtomicCounter gatewayArpRepliesRefused;
     public final AtomicCounter arpToControl;
     public final AtomicCounter icmpEchoReplies;
     public final AtomicCounter flowsCreated;
@@ -72,6 +81,8 @@ public final class DataplaneCounters
         txServerFrames = manager.newCounter("tx_server_frames" + w, TYPE_TRAFFIC);
         txServerBytes = manager.newCounter("tx_server_bytes" + w, TYPE_TRAFFIC);
         arpReplies = manager.newCounter("arp_replies" + w, TYPE_TRAFFIC);
+        gatewayArpReplies = manager.newCounter("gateway_arp_replies" + w, TYPE_TRAFFIC);
+        gatewayArpRepliesRefused = manager.newCounter("gateway_arp_replies_refused" + w, TYPE_TRAFFIC);
         arpToControl = manager.newCounter("arp_to_control" + w, TYPE_TRAFFIC);
         icmpEchoReplies = manager.newCounter("icmp_echo_replies" + w, TYPE_TRAFFIC);
         flowsCreated = manager.newCounter("flows_created" + w, TYPE_FLOW);

@@ -853,11 +853,16 @@ public final class PacketPipeline implements FlowExpiry
         final int replyLength = ArpPacket.writeReplyFrame(buffer, offset, ownMac, p.targetIp, p.senderMac, p.senderIp);
         if (out.send(buffer, offset, replyLength))
         {
-            counters.arpReplies.incrementRelease();
+            (serverSide ? counters.gatewayArpReplies : counters.arpReplies).incrementRelease();
+        }
+        else if (!serverSide)
+        {
+            counters.drop(out.lastRefusal());
         }
         else
         {
-            counters.drop(out.lastRefusal());
+            // The request went to the control thread already: it is not lost, only unanswered.
+            counters.gatewayArpRepliesRefused.incrementRelease();
         }
     }
 
