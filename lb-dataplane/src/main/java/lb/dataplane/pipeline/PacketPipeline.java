@@ -352,6 +352,10 @@ public final class PacketPipeline implements FlowExpiry
                 if (!forwardNat.apply(buffer, p, serverMac, pool.mac(backend), pool.ip(backend), service.backendPort(backend)))
                 {
                     counters.drop(p.dropReason);
+                    if (p.dropReason == DropReason.TTL_EXCEEDED)
+                    {
+                        timeExceeded(buffer, clientMac, clientIp, toClient);
+                    }
                     return;
                 }
                 if (send(toServer, buffer, offset, length, counters.txServerFrames, counters.txServerBytes))
@@ -696,6 +700,10 @@ public final class PacketPipeline implements FlowExpiry
         if (!returnNat.apply(buffer, p, clientMac, flows.peerMac(ret), flows.natIp(ret), flows.natPort(ret)))
         {
             counters.drop(p.dropReason);
+            if (p.dropReason == DropReason.TTL_EXCEEDED)
+            {
+                timeExceeded(buffer, serverMac, gatewayIp, toServer);
+            }
             return;
         }
         if (send(toClient, buffer, offset, length, counters.txClientFrames, counters.txClientBytes))
@@ -755,8 +763,8 @@ public final class PacketPipeline implements FlowExpiry
     }
 
     /**
-     * A routed packet whose TTL ran out: the source hears "time exceeded" from lb's address on its
-     * side, as from any router (so traceroute shows lb). Never about an ICMP error, and at most
+     * A packet whose TTL ran out here (routed or NATed): the source hears "time exceeded" from
+     * lb's address on its side, as from any router (so traceroute shows lb). Never about an ICMP error, and at most
      * {@link #ICMP_ERRORS_PER_SECOND} a second with bursts of {@link #ICMP_ERROR_BURST} (as Linux
      * limits its own), so a flood of expiring packets cannot turn lb into a reflector.
      */

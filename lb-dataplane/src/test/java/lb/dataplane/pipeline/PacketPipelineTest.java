@@ -459,6 +459,10 @@ class PacketPipelineTest
         fromClient(length);
         assertEquals(1, counters.drops(DropReason.TTL_EXCEEDED));
         assertEquals(0, toServer.size());
+        assertEquals(1, toClient.size(), "time exceeded to the client");
+        assertEquals(IcmpHeader.TYPE_TIME_EXCEEDED, toClient.get(0)[34] & 0xFF);
+        assertEquals(LB_CLIENT_IP, int32(toClient.get(0), 26));
+        assertEquals(1, counters.icmpTimeExceededSent.get());
     }
 
     @Test
