@@ -30,7 +30,8 @@ the box sends is switched and received by the servers and clients on CPU 1.
 
 Every process it starts and every testbed prefix is recorded in a state file under
 /run/lb-harness before it exists; cleanup() (also run by run.sh's EXIT trap through
---cleanup) stops exactly those PIDs (checked by start time) and deletes exactly those testbeds.
+--cleanup) stops exactly those PIDs (checked by start time) and deletes exactly those testbeds
+(the state file, processes and commands: harness_common.py, shared with paths.py).
 """
 
 import argparse
@@ -40,12 +41,14 @@ import os
 import re
 import secrets
 import signal
-import socket
 import statistics
 import struct
 import subprocess
 import sys
 import time
+
+sys.dont_write_bytecode = True  # no __pycache__ in the repository from root's runs
+from harness_common import HarnessError, Proc as _Proc, Registry, cleanup_file, in_ns, lb_control, make_log, run
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -121,28 +124,10 @@ PROFILES = {
 
 
 T0 = time.monotonic()
-
-
-def log(msg):
-    print(f"harness: [{time.monotonic() - T0:5.0f} s] {msg}", file=sys.stderr, flush=True)
-
-
-class HarnessError(Exception):
-    pass
+log = make_log("harness", T0)
 
 
 # ------------------------------------------------------------------------------ processes
-
-def proc_start_time(pid):
-    """Field 22 of /proc/PID/stat: tells a recorded process from a later one with its PID.
-    None when the process is gone or a zombie (it has exited)."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return None if fields[0] == "Z" else fields[19]
-
 
 def proc_cpu_seconds(pid):
     """utime + stime of a process (all its threads), in seconds."""
@@ -151,142 +136,11 @@ def proc_cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / HZ
 
 
-class Registry:
-    """What this run created: testbed prefixes and PIDs, in a state file, so that cleanup can
-    remove exactly those, also from run.sh's EXIT trap after this process died."""
-
-    def __init__(self, path):
-        self.path = path
-        self.prefixes = []
-        self.pids = {}
-        self._write()
-
-    @classmethod
-    def load(cls, path):
-        r = cls.__new__(cls)
-        r.path, r.prefixes, r.pids = path, [], {}
-        with open(path) as f:
-            for line in f:
-                parts = line.split()
-                if parts[:1] == ["prefix"]:
-                    r.prefixes.append(parts[1])
-                elif parts[:1] == ["pid"]:
-                    r.pids[int(parts[1])] = parts[2]
-        return r
-
-    def _write(self):
-        tmp = self.path + ".tmp"
-        with open(tmp, "w") as f:
-            for p in self.prefixes:
-                f.write(f"prefix {p}\n")
-            for pid, start in self.pids.items():
-                f.write(f"pid {pid} {start}\n")
-        os.replace(tmp, self.path)
-
-    def add_prefix(self, prefix):
-        self.prefixes.append(prefix)
-        self._write()
-
-    def drop_prefix(self, prefix):
-        self.prefixes.remove(prefix)
-        self._write()
-
-    def add_pid(self, pid):
-        start = proc_start_time(pid)
-        if start is not None:
-            self.pids[pid] = start
-            self._write()
-        return start
-
-    def drop_pid(self, pid):
-        self.pids.pop(pid, None)
-        self._write()
-
-    def cleanup(self):
-        for pid, start in list(self.pids.items()):
-            stop_pid(pid, start, signal.SIGTERM, 3.0)
-            self.drop_pid(pid)
-        for prefix in list(self.prefixes):
-            subprocess.run(["bash", TESTBED, "down", "--prefix", prefix],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
-            self.drop_prefix(prefix)
-
-
-def stop_pid(pid, start, sig, grace_s):
-    """Signal one process if it is still the one recorded; SIGKILL it (and the process group
-    it leads: started with a new session, so only processes started here) after grace_s."""
-    if proc_start_time(pid) != start:
-        return
-    try:
-        os.kill(pid, sig)
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + grace_s
-    while time.monotonic() < deadline:
-        if proc_start_time(pid) != start:
-            return
-        time.sleep(0.05)
-    if proc_start_time(pid) == start:
-        try:
-            os.killpg(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-
-
-class Proc:
-    """A background process started in a new session and recorded in the registry."""
+class Proc(_Proc):
+    """A background process started in a new session and recorded in the registry (logs here)."""
 
     def __init__(self, registry, argv, logpath):
-        self.registry = registry
-        self.logpath = logpath
-        self.logfile = open(logpath, "w")
-        self.popen = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self.logfile,
-                                      stderr=subprocess.STDOUT, start_new_session=True)
-        self.pid = self.popen.pid
-        self.start = registry.add_pid(self.pid)
-
-    def alive(self):
-        return self.popen.poll() is None
-
-    def stop(self, sig=signal.SIGTERM, grace_s=5.0, group=False):
-        """Signal it (or, with group, the process group it leads: its own session, so only its
-        own children), wait up to grace_s, then SIGKILL the group."""
-        if self.popen.poll() is None:
-            try:
-                if group:
-                    os.killpg(self.pid, sig)
-                else:
-                    os.kill(self.pid, sig)
-                self.popen.wait(timeout=grace_s)
-            except subprocess.TimeoutExpired:
-                log(f"pid {self.pid} ({os.path.basename(self.logpath)}) ignored signal {sig} for {grace_s} s: SIGKILL")
-                try:
-                    os.killpg(self.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                self.popen.wait(timeout=5)
-            except ProcessLookupError:
-                pass
-        self.registry.drop_pid(self.pid)
-        self.logfile.close()
-        with open(self.logpath) as f:
-            return f.read()
-
-
-def run(argv, timeout=30, check=True, capture=True):
-    r = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=capture, text=True,
-                       timeout=timeout)
-    if check and r.returncode != 0:
-        raise HarnessError(f"{' '.join(argv)} failed ({r.returncode}): {(r.stderr or '').strip()[-400:]}")
-    return r.stdout if capture else ""
-
-
-def in_ns(ns, argv, cpu=None):
-    pin = ["taskset", "-c", str(cpu)] if cpu is not None else []
-    return ["ip", "netns", "exec", ns] + pin + argv
+        super().__init__(registry, argv, logpath, log)
 
 
 # ------------------------------------------------------------------------------ CPU meter
@@ -334,18 +188,8 @@ def foreign_ticks():
 
 
 def lb_info(sock):
-    """lb's 'show info json' from its control socket (an answer ends with an empty line)."""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-        s.settimeout(5)
-        s.connect(sock)
-        s.sendall(b"show info json\nquit\n")
-        data = b""
-        while b"\n\n" not in data:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    return json.loads(data.split(b"\n\n", 1)[0])
+    """lb's 'show info json' from its control socket."""
+    return lb_control(sock, "show info json")
 
 
 def work_figures(cpu):
@@ -1570,9 +1414,7 @@ def main():
         rerender(args.report)
         return 0
     if args.cleanup:
-        if os.path.exists(args.cleanup):
-            Registry.load(args.cleanup).cleanup()
-            os.remove(args.cleanup)
+        cleanup_file(args.cleanup)
         return 0
     if args.peers:
         keys = args.peers.split(",")

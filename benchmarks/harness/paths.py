@@ -65,6 +65,11 @@ import subprocess
 import sys
 import time
 
+sys.dont_write_bytecode = True  # no __pycache__ in the repository from root's runs
+import harness_common
+from harness_common import (HarnessError, Registry, cleanup_file as _cleanup_file, in_ns, lb_control as control,
+                            make_log, run)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
 PYTHON = "/usr/bin/python3"
@@ -90,148 +95,31 @@ E1_PEERS = list(LB_PEERS) + KERNEL_PEERS
 E2_POLICIES = [("flow-random", False), ("flow-hash", False), ("least-flows", False), ("least-flows", True)]
 
 
-class HarnessError(Exception):
-    pass
-
-
-def log(msg):
-    print(f"paths: {msg}", file=sys.stderr, flush=True)
-
-
-def run(argv, timeout=30, check=True):
-    r = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout)
-    if check and r.returncode != 0:
-        raise HarnessError(f"{' '.join(argv)} failed ({r.returncode}): {r.stderr.strip()[-400:]}")
-    return r.stdout
-
-
-def proc_start_time(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[19]
-    except (OSError, IndexError):
-        return None
+log = make_log("paths")
 
 
 # ------------------------------------------------------------------------------ state / cleanup
-
-class State:
-    """Every namespace and process, written to the state file before it exists (ns) or right
-    after it starts (pid, with its start time, so a later process with the same PID is left alone)."""
-
-    def __init__(self, path):
-        self.path = path
-        self.ns = []
-        self.pids = {}
-        with open(path, "a"):
-            pass
-
-    def _write(self):
-        tmp = self.path + ".tmp"
-        with open(tmp, "w") as f:
-            for n in self.ns:
-                f.write(f"ns {n}\n")
-            for pid, start in self.pids.items():
-                f.write(f"pid {pid} {start}\n")
-        os.replace(tmp, self.path)
-
-    def add_ns(self, name):
-        self.ns.append(name)
-        self._write()
-
-    def add_pid(self, pid):
-        start = proc_start_time(pid)
-        self.pids[pid] = start
-        self._write()
-        return start
-
-    def drop_pid(self, pid):
-        self.pids.pop(pid, None)
-        self._write()
-
-    def drop_ns(self, name):
-        if name in self.ns:
-            self.ns.remove(name)
-            self._write()
-
-
-def kill_recorded(pid, start, grace=5.0):
-    if start is None or proc_start_time(pid) != start:
-        return
-    try:
-        os.killpg(pid, signal.SIGTERM)
-    except (ProcessLookupError, PermissionError):
-        try:
-            os.kill(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            return
-    deadline = time.monotonic() + grace
-    while time.monotonic() < deadline:
-        if proc_start_time(pid) != start:
-            return
-        time.sleep(0.05)
-    if proc_start_time(pid) == start:
-        try:
-            os.killpg(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            os.kill(pid, signal.SIGKILL)
-
+# The state file (every namespace before it exists, every process right after it starts, with its
+# start time, so a later process with the same PID is left alone): harness_common.Registry.
 
 def cleanup_file(path):
-    """Kills the recorded PIDs (by start time) and deletes the recorded namespaces; idempotent."""
-    if not os.path.exists(path):
-        return
-    pids, nss = [], []
-    with open(path) as f:
-        for line in f:
-            p = line.split()
-            if p and p[0] == "pid" and len(p) == 3:
-                pids.append((int(p[1]), p[2]))
-            elif p and p[0] == "ns" and len(p) == 2:
-                nss.append(p[1])
-    for pid, start in pids:
-        kill_recorded(pid, start)
-    existing = set(os.listdir("/run/netns")) if os.path.isdir("/run/netns") else set()
-    for n in nss:
-        if n in existing:
-            subprocess.run(["ip", "netns", "del", n], capture_output=True)
-    os.remove(path)
+    """Kills the recorded PIDs (by start time, their process groups) and deletes the recorded
+    namespaces; idempotent."""
+    _cleanup_file(path, grace_s=5.0, group=True)
 
 
-class Proc:
+class Proc(harness_common.Proc):
     def __init__(self, state, argv, logpath):
-        self.state, self.logpath = state, logpath
-        self.logfile = open(logpath, "w")
-        self.popen = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self.logfile,
-                                      stderr=subprocess.STDOUT, start_new_session=True)
-        self.pid = self.popen.pid
-        self.start = state.add_pid(self.pid)
+        super().__init__(state, argv, logpath, log)
 
-    def alive(self):
-        return self.popen.poll() is None
+    def kill_message(self, sig, grace_s):
+        return f"pid {self.pid} ignored SIGTERM: SIGKILL"
 
     def stop(self, grace=8.0):
-        if self.popen.poll() is None:
-            try:
-                os.killpg(self.pid, signal.SIGTERM)
-                self.popen.wait(timeout=grace)
-            except subprocess.TimeoutExpired:
-                log(f"pid {self.pid} ignored SIGTERM: SIGKILL")
-                os.killpg(self.pid, signal.SIGKILL)
-                self.popen.wait(timeout=5)
-            except ProcessLookupError:
-                pass
-        self.state.drop_pid(self.pid)
-        self.logfile.close()
-        with open(self.logpath) as f:
-            return f.read()
+        return super().stop(signal.SIGTERM, grace, group=True)
 
 
 # ------------------------------------------------------------------------------ topology
-
-def in_ns(ns, argv):
-    return ["ip", "netns", "exec", ns] + argv
-
 
 class Topology:
     def __init__(self, h, name, npaths, skew_ms, box):
@@ -432,20 +320,6 @@ class Topology:
         return dict(min=float(m.group(1)), avg=float(m.group(2)), max=float(m.group(3)), mdev=float(m.group(4)))
 
 
-def control(sock, cmd):
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-        s.settimeout(5)
-        s.connect(sock)
-        s.sendall(cmd.encode() + b"\nquit\n")
-        data = b""
-        while b"\n\n" not in data:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    return json.loads(data.split(b"\n\n", 1)[0])
-
-
 class ControlConn:
     """One control-socket connection kept open for the 100 ms sampler."""
 
@@ -548,6 +422,21 @@ def bounded_pareto(rng, alpha, lo, hi):
     return (-(u * hi ** alpha - u * lo ** alpha - hi ** alpha) / (hi ** alpha * lo ** alpha)) ** (-1 / alpha)
 
 
+def read_or_close(sel, s, size):
+    """Reads what a ready socket has: None when nothing after all (EAGAIN, EINTR), else the data;
+    at EOF or on an error unregisters and closes it and returns b""."""
+    try:
+        d = s.recv(size)
+    except (BlockingIOError, InterruptedError):
+        return None
+    except OSError:
+        d = b""
+    if not d:
+        sel.unregister(s)
+        s.close()
+    return d
+
+
 def churn_main(a):
     """The churn client (runs in c): Poisson arrivals, bounded-Pareto durations, a 64-byte trickle
     every 250 ms per connection, FIN at the end; all bounded by a hard deadline. Prints JSON."""
@@ -607,15 +496,7 @@ def churn_main(a):
                 stats["closed"] += 1
         for key, _ in sel.select(timeout=0.02):
             s = key.fileobj
-            try:
-                d = s.recv(4096)
-            except (BlockingIOError, InterruptedError):
-                continue
-            except OSError:
-                d = b""
-            if not d:
-                sel.unregister(s)
-                s.close()
+            if read_or_close(sel, s, 4096) == b"":
                 if conns.pop(s, {}).get("state") == "fin":
                     stats["closed"] += 1
                 else:
@@ -648,15 +529,7 @@ def sink_main(a):
                 except BlockingIOError:
                     pass
                 continue
-            try:
-                d = s.recv(65536)
-            except (BlockingIOError, InterruptedError):
-                continue
-            except OSError:
-                d = b""
-            if not d:
-                sel.unregister(s)
-                s.close()
+            read_or_close(sel, s, 65536)
 
 
 def pct(xs, q):
@@ -848,7 +721,7 @@ def write_results(md, reading):
 class Harness:
     def __init__(self, a):
         self.a = a
-        self.state = State(a.state)
+        self.state = Registry(a.state)
         self.logdir = a.logdir
         self.prefix = "lbp" + os.urandom(2).hex()
         self.e1_seconds, self.e2_seconds, self.e2_rate, self.seed = a.e1_seconds, a.e2_seconds, a.e2_rate, a.seed

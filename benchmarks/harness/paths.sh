@@ -11,31 +11,13 @@
 # namespace and process it starts is recorded in /run/lb-paths/<id>.state and removed on exit,
 # also on failure or Ctrl-C; nothing else is touched. Logs: /tmp/lb-paths-<id>/.
 set -euo pipefail
-PATH="$PATH:/usr/sbin:/sbin"
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-REPO=$(cd "$HERE/../.." && pwd)
-PYTHON=/usr/bin/python3
+. "$HERE/common.sh"   # PATH, REPO, PYTHON; harness_need_root, harness_state, harness_run
 case "${1:-}" in -h|--help) sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
-[ "$(id -u)" -eq 0 ] || { echo "paths.sh: must run as root (network namespaces)" >&2; exit 1; }
+harness_need_root paths.sh
 for tool in ip tc ethtool nstat iperf3 iptables-legacy ping; do
   command -v "$tool" >/dev/null || { echo "paths.sh: $tool missing (apt-get install iproute2 ethtool iperf3 iptables iputils-ping)" >&2; exit 1; }
 done
 [ -f "$REPO/lb-control/target/lb.jar" ] || { echo "paths.sh: build lb first: mvn -B -q -o install -DskipTests" >&2; exit 1; }
-mkdir -p /run/lb-paths
-id=$(od -An -N2 -tx1 /dev/urandom | tr -d ' \n')
-state="/run/lb-paths/$id.state"
-logdir="/tmp/lb-paths-$id"
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  [ ! -f "$state" ] || "$PYTHON" "$HERE/paths.py" --cleanup "$state" || true
-  exit "$rc"
-}
-trap cleanup EXIT
-"$PYTHON" "$HERE/paths.py" --state "$state" --logdir "$logdir" --command "sudo benchmarks/harness/paths.sh $*" "$@" &
-child=$!
-trap 'kill -TERM "$child" 2>/dev/null || true' INT TERM
-rc=0
-wait "$child" || rc=$?
-while kill -0 "$child" 2>/dev/null; do rc=0; wait "$child" || rc=$?; done
-exit "$rc"
+harness_state /run/lb-paths lb-paths
+harness_run "$HERE/paths.py" --state "$state" --logdir "$logdir" --command "sudo benchmarks/harness/paths.sh $*" "$@"

@@ -16,10 +16,8 @@
 # it starts is recorded in /run/lb-harness/<id>.state and removed on exit, also on failure or
 # Ctrl-C; nothing else is touched. Logs: /tmp/lb-harness-<id>/. Details: bench.py's header.
 set -euo pipefail
-PATH="$PATH:/usr/sbin:/sbin"
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-REPO=$(cd "$HERE/../.." && pwd)
-PYTHON=/usr/bin/python3   # a pyenv python may shadow python3 on PATH
+. "$HERE/common.sh"   # PATH, REPO, PYTHON; harness_need_root, harness_state, harness_run
 
 usage() { sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
@@ -33,7 +31,7 @@ while [ $# -gt 0 ]; do
     *) echo "run.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
-[ "$(id -u)" -eq 0 ] || { echo "run.sh: must run as root (network namespaces)" >&2; exit 1; }
+harness_need_root run.sh
 [ "$(nproc)" -ge 2 ] || { echo "run.sh: needs 2 CPUs (the box on CPU 0, the rest on CPU 1)" >&2; exit 1; }
 
 bash "$HERE/deps.sh"
@@ -45,27 +43,5 @@ if [ ! -f "$jar" ] || [ ! -f "$REPO/benchmarks/target/benchmarks.jar" ] || [ -n 
   (cd "$REPO" && mvn -o -q -B -DskipTests package) >&2
 fi
 
-mkdir -p /run/lb-harness
-id=$(od -An -N2 -tx1 /dev/urandom | tr -d ' \n')
-state="/run/lb-harness/$id.state"
-logdir="/tmp/lb-harness-$id"
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  [ ! -f "$state" ] || "$PYTHON" "$HERE/bench.py" --cleanup "$state" || true
-  exit "$rc"
-}
-trap cleanup EXIT
-# bench.py runs as a child so that Ctrl-C or SIGTERM here reaches it at once (bash would hold a
-# trap until a foreground child exits): it stops, removes what it created and exits; the EXIT
-# trap then removes anything its state file still lists.
-"$PYTHON" "$HERE/bench.py" "${args[@]}" --state "$state" --logdir "$logdir" &
-child=$!
-trap 'kill -TERM "$child" 2>/dev/null || true' INT TERM
-rc=0
-wait "$child" || rc=$?
-while kill -0 "$child" 2>/dev/null; do   # wait was cut short by a signal: wait for the exit
-  rc=0
-  wait "$child" || rc=$?
-done
-exit "$rc"
+harness_state /run/lb-harness lb-harness
+harness_run "$HERE/bench.py" "${args[@]}" --state "$state" --logdir "$logdir"
