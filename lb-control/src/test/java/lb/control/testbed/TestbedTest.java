@@ -89,6 +89,12 @@ class TestbedTest
 
             background = testbed.start("c2", List.of("sleep", "600"), tmp.resolve("sleep.log"));
             assertTrue(background.isAlive());
+            // `ip netns exec` enters the namespace only after the process started: wait (bounded) for it there.
+            final long deadline = System.nanoTime() + 5_000_000_000L;
+            while (pidsIn(testbed.ns("c2")).isEmpty() && System.nanoTime() < deadline)
+            {
+                Thread.sleep(20);
+            }
             assertEquals(Set.of(Long.toString(background.pid())), pidsIn(testbed.ns("c2")));
         }
         finally
