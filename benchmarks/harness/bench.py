@@ -48,7 +48,8 @@ import sys
 import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the repository from root's runs
-from harness_common import HarnessError, Proc as _Proc, Registry, cleanup_file, in_ns, lb_control, make_log, run
+from harness_common import (HarnessError, Proc as _Proc, Registry, cleanup_file, in_ns, iperf3_result, lb_control,
+                            make_log, run)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -737,12 +738,7 @@ class Harness:
         meter = BoxMeter(lb_pid, self.lb_sock).start()
         out = run(in_ns(tb.ns("c1"), argv, GEN_CPU), timeout=dur + 30, check=False)
         cpu = meter.stop()
-        try:
-            j = json.loads(out)
-        except ValueError:
-            raise HarnessError(f"iperf3 printed no JSON: {out[-300:]}")
-        if "error" in j:
-            raise HarnessError(f"iperf3: {j['error']}")
+        j = iperf3_result(out)
         end = j["end"]
         bits = end["sum_received"]["bytes"] * 8
         res = dict(gbps=end["sum_received"]["bits_per_second"] / 1e9,

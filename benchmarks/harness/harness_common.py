@@ -66,6 +66,17 @@ def lb_control(sock, cmd):
 
 # ------------------------------------------------------------------------------ processes
 
+def iperf3_result(out):
+    """iperf3 -J's report, or HarnessError saying what went wrong (no JSON, or iperf3's own error)."""
+    try:
+        j = json.loads(out)
+    except ValueError:
+        raise HarnessError(f"iperf3 printed no JSON: {out[-400:]}")
+    if "error" in j:
+        raise HarnessError(f"iperf3: {j['error']}")
+    return j
+
+
 def proc_start_time(pid):
     """Field 22 of /proc/PID/stat: tells a recorded process from a later one with its PID.
     None when the process is gone or a zombie (it has exited)."""

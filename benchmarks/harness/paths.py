@@ -67,8 +67,8 @@ import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the repository from root's runs
 import harness_common
-from harness_common import (HarnessError, Registry, cleanup_file as _cleanup_file, in_ns, lb_control as control,
-                            make_log, run)
+from harness_common import (HarnessError, Registry, cleanup_file as _cleanup_file, in_ns, iperf3_result,
+                            lb_control as control, make_log, run)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
@@ -354,12 +354,7 @@ def e1_test(t, parallel, seconds):
     lb_before = control(t.lb_sock, "show routes json") if t.box.startswith("lb-") else None
     out = t.x("c", "iperf3", "-c", DEST, "-t", str(seconds), "-P", str(parallel), "-J", "--connect-timeout", "3000",
               timeout=seconds + 40, check=False)
-    try:
-        j = json.loads(out)
-    except ValueError:
-        raise HarnessError(f"iperf3 gave no JSON: {out[-400:]}")
-    if "error" in j:
-        raise HarnessError(f"iperf3: {j['error']}")
+    j = iperf3_result(out)
     time.sleep(0.5)
     srv_after, cli_after, tx_after = t.nstat("srv"), t.nstat("c"), t.tx_bytes()
     r = dict(parallel=parallel, seconds=seconds,
