@@ -350,20 +350,9 @@ public final class LbCommand implements Callable<Integer>
     /** Defines the service of --vip, --backends, --scheduler and --weights, if --vip is given. */
     private void addFlagService(final LbConfigBuilder builder)
     {
-        if (vip == null)
+        if (!defines("--vip", vip, "--backends", backends, "service", "--scheduler", "--weights", "--mode"))
         {
-            for (final String serviceFlag : List.of("--backends", "--scheduler", "--weights", "--mode"))
-            {
-                if (given(serviceFlag))
-                {
-                    throw usage(serviceFlag, "needs --vip (it belongs to the service that --vip defines)");
-                }
-            }
             return;
-        }
-        if (backends == null)
-        {
-            throw usage("--vip", "needs --backends");
         }
 
         final Values.ServiceAddress address = convert("--vip", vip, Values::serviceAddress);
@@ -403,20 +392,9 @@ public final class LbCommand implements Callable<Integer>
     /** Defines the route of --route, --next-hops, --spread, --rebalance and --flowlet-gap, if --route is given. */
     private void addFlagRoute(final LbConfigBuilder builder)
     {
-        if (route == null)
+        if (!defines("--route", route, "--next-hops", nextHops, "route", "--spread", "--rebalance", "--flowlet-gap"))
         {
-            for (final String routeFlag : List.of("--next-hops", "--spread", "--rebalance", "--flowlet-gap"))
-            {
-                if (given(routeFlag))
-                {
-                    throw usage(routeFlag, "needs --route (it belongs to the route that --route defines)");
-                }
-            }
             return;
-        }
-        if (nextHops == null)
-        {
-            throw usage("--route", "needs --next-hops");
         }
         final LbConfigBuilder.RouteDraft draft =
             builder.addRoute(FLAG_ROUTE_NAME, convert("--route", route, Ipv4Prefix::parse), Origin.flag("--route"));
@@ -433,6 +411,38 @@ public final class LbCommand implements Callable<Integer>
         {
             draft.flowletGap(convert("--flowlet-gap", flowletGap, Values::duration), Origin.flag("--flowlet-gap"));
         }
+    }
+
+    /**
+     * Whether the flags define a service or route: its defining flag is given, with the one it
+     * needs; the flags that only belong to it are usage errors without it.
+     */
+    private boolean defines(final String flag, final String value, final String neededFlag, final String neededValue,
+        final String what, final String... belonging)
+    {
+        if (value == null)
+        {
+            for (final String other : concat(neededFlag, belonging))
+            {
+                if (given(other))
+                {
+                    throw usage(other, "needs " + flag + " (it belongs to the " + what + " that " + flag + " defines)");
+                }
+            }
+            return false;
+        }
+        if (neededValue == null)
+        {
+            throw usage(flag, "needs " + neededFlag);
+        }
+        return true;
+    }
+
+    private static List<String> concat(final String first, final String... rest)
+    {
+        final List<String> all = new ArrayList<>(List.of(rest));
+        all.add(0, first);
+        return all;
     }
 
     private <T> void override(

@@ -262,10 +262,6 @@ final class RouteServices
 
     private void check(final RouteConfig rc, final Collection<Integer> vips)
     {
-        if (entries.size() == RouteSlots.MAX_ROUTES)
-        {
-            throw new CommandException("at most " + RouteSlots.MAX_ROUTES + " routes");
-        }
         for (final Entry e : entries)
         {
             if (e.config.name().equals(rc.name()))
@@ -284,12 +280,10 @@ final class RouteServices
                 throw new CommandException(rc.prefix() + " holds VIP " + Ipv4.format(vip) + ": a VIP cannot be routed through");
             }
         }
-        for (final int own : new int[] {clientIp, gatewayIp})
+        final String ownAddress = RouteConfig.prefixProblem(rc.prefix(), clientIp, gatewayIp);
+        if (ownAddress != null)
         {
-            if (rc.prefix().contains(own))
-            {
-                throw new CommandException(rc.prefix() + " holds lb's own address " + Ipv4.format(own));
-            }
+            throw new CommandException(ownAddress);
         }
         if (rc.nextHops().isEmpty() || rc.nextHops().size() > NextHopGroup.MAX_HOPS)
         {
@@ -316,14 +310,10 @@ final class RouteServices
         {
             throw new CommandException("routes need the server-side LAN: start lb with server-network (--server-network)");
         }
-        if (!serverNetwork.contains(hop))
+        final String problem = RouteConfig.nextHopProblem(hop, serverNetwork, clientIp, gatewayIp);
+        if (problem != null)
         {
-            throw new CommandException("next hop " + Ipv4.format(hop) + " is outside server-network " + serverNetwork +
-                ": next hops must be on the server-side LAN");
-        }
-        if (hop == clientIp || hop == gatewayIp)
-        {
-            throw new CommandException("next hop " + Ipv4.format(hop) + " is lb's own address");
+            throw new CommandException("next hop " + problem);
         }
     }
 

@@ -638,12 +638,10 @@ public final class LbConfigBuilder
                         " of service '" + service.name() + "': a VIP cannot be routed through");
                 }
             }
-            for (final int own : new int[] {clientIp, gatewayIp})
+            final String ownAddress = RouteConfig.prefixProblem(prefix, clientIp, gatewayIp);
+            if (ownAddress != null)
             {
-                if (prefix.contains(own))
-                {
-                    throw new ConfigException(origin, field, prefix + " holds lb's own address " + Ipv4.format(own));
-                }
+                throw new ConfigException(origin, field, ownAddress);
             }
             if (nextHops.isEmpty())
             {
@@ -656,15 +654,10 @@ public final class LbConfigBuilder
             }
             for (int i = 0; i < nextHops.size(); i++)
             {
-                final int hop = nextHops.get(i);
-                if (!lan.contains(hop))
+                final String problem = RouteConfig.nextHopProblem(nextHops.get(i), lan, clientIp, gatewayIp);
+                if (problem != null)
                 {
-                    throw new ConfigException(nextHopOrigins.get(i), "next-hop", Ipv4.format(hop) +
-                        " is outside server-network " + lan + ": next hops must be on the server-side LAN");
-                }
-                if (hop == gatewayIp || hop == clientIp)
-                {
-                    throw new ConfigException(nextHopOrigins.get(i), "next-hop", Ipv4.format(hop) + " is lb's own address");
+                    throw new ConfigException(nextHopOrigins.get(i), "next-hop", problem);
                 }
             }
             if (rebalance && policy != SpreadPolicy.LEAST_FLOWS)

@@ -214,7 +214,7 @@ public final class RuntimeCommands
                 json.put("bytes", hop.bytes());
                 hops.add(json);
             }
-            final String policy = route.policy() + (route.rebalance() ? "+rebalance" : "");
+            final String policy = policyOf(route);
             table.row(route.name(), route.prefix(), policy, null, null, active, route.flows(), packets, bytes, null);
             for (final RuntimeApi.NextHopStats hop : route.nextHops())
             {
@@ -258,7 +258,7 @@ public final class RuntimeCommands
             .numberColumn("route_flows").numberColumn("moves").numberColumn("flowlet_switches");
         for (final RuntimeApi.RouteStats route : api.routes())
         {
-            final String policy = route.policy() + (route.rebalance() ? "+rebalance" : "");
+            final String policy = policyOf(route);
             for (final RuntimeApi.NextHopStats hop : route.nextHops())
             {
                 table.row(route.name(), route.prefix(), policy, Ipv4.format(hop.ip()), hop.up() ? "up" : "down",
@@ -266,6 +266,12 @@ public final class RuntimeCommands
             }
         }
         return Reply.of(table);
+    }
+
+    /** A route's policy as show stat and show routes name it: least-flows+rebalance when rebalancing. */
+    private static String policyOf(final RuntimeApi.RouteStats route)
+    {
+        return route.policy() + (route.rebalance() ? "+rebalance" : "");
     }
 
     private Reply showFlows(final Arguments arguments)
