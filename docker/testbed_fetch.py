@@ -3,7 +3,10 @@
 judge it: whether it completed, the sha256 of the body, and the longest gap between two reads
 (the stall a client saw, for example while a failed lb instance's next hop was being removed).
 
-Usage: testbed_fetch.py --count N --timeout SECONDS http://HOST[:PORT]/PATH
+Usage: testbed_fetch.py --count N --timeout SECONDS [--interval SECONDS] http://HOST[:PORT]/PATH
+
+With --interval, download i starts at i * interval (a steady stream of new connections, as real
+clients make them) and --timeout bounds each download from its own start.
 
 One line per download on stdout, in the order they finish:
   <i> <status> <sha256> <body bytes> <max gap ms> <local port>
@@ -75,20 +78,27 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--count", type=int, required=True)
     parser.add_argument("--timeout", type=float, required=True)
+    parser.add_argument("--interval", type=float, default=0.0)
     parser.add_argument("url")
     args = parser.parse_args()
-    if not 1 <= args.count <= 1000 or not 0 < args.timeout <= 600:
-        parser.error("--count 1..1000, --timeout up to 600 s")
+    if not 1 <= args.count <= 1000 or not 0 < args.timeout <= 600 or not 0 <= args.interval * args.count <= 600:
+        parser.error("--count 1..1000, --timeout up to 600 s, --interval times --count up to 600 s")
     url = urllib.parse.urlsplit(args.url)
     path = url.path + ("?" + url.query if url.query else "")
-    deadline = time.monotonic() + args.timeout
+    start = time.monotonic()
     results, lock = [], threading.Lock()
-    threads = [threading.Thread(target=fetch, args=(i, url.hostname, url.port or 80, path, deadline, results, lock),
-                                daemon=True) for i in range(args.count)]
-    for t in threads:
+    threads = []
+    for i in range(args.count):
+        begin = start + i * args.interval
+        if begin > time.monotonic():
+            time.sleep(begin - time.monotonic())
+        t = threading.Thread(target=fetch, args=(i, url.hostname, url.port or 80, path, begin + args.timeout, results,
+                                                 lock), daemon=True)
         t.start()
+        threads.append(t)
+    last_deadline = start + (args.count - 1) * args.interval + args.timeout
     for t in threads:
-        t.join(max(0.0, deadline + 5 - time.monotonic()))
+        t.join(max(0.0, last_deadline + 5 - time.monotonic()))
     sys.exit(0 if len(results) == args.count and all(results) else 1)
 
 

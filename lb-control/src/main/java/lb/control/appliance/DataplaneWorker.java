@@ -51,7 +51,7 @@ final class DataplaneWorker
         this.name = "lb-dataplane-" + index;
         this.counters = new DataplaneCounters(countersManager, index);
         // Huge pages: the table is far bigger than the caches, so each lookup would otherwise also miss the TLB.
-        this.flows = new FlowTable(2 * flowCapacity, FullPolicy.REFUSE, HugePageMemory::allocate);
+        this.flows = new FlowTable(2 * flowCapacity, FullPolicy.EVICT_UNESTABLISHED, HugePageMemory::allocate);
     }
 
     /**

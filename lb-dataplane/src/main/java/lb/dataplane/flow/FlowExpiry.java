@@ -3,7 +3,8 @@ package lb.dataplane.flow;
 /**
  * Callbacks from a {@link FlowTable} about entries that are about to go: idle entries found by
  * {@link FlowTable#expire(long, int, FlowExpiry)} and entries evicted by
- * {@link FlowTable#insert(int, int, int, int, int, long)} under {@link FullPolicy#EVICT_STALEST}.
+ * {@link FlowTable#insert(int, int, int, int, int, long)} under {@link FullPolicy#EVICT_STALEST} or
+ * {@link FullPolicy#EVICT_UNESTABLISHED}.
  * <p>
  * Both run on the table's owning thread, with the slot still holding the entry. Inside a callback the listener may
  * read any slot, change value fields (for example {@link FlowTable#setLastSeen(int, long)}), and remove

@@ -196,6 +196,8 @@ public final class FlowTable
     // Encodes "no match, and the key's displacement would reach the window" for probe(); other misses are ~slot
     // where the key would go.
     private static final int NO_ROOM = Integer.MIN_VALUE;
+    /** What {@link #insert} picks to evict under {@link FullPolicy#REFUSE}. */
+    private static final int NO_VICTIM = Integer.MIN_VALUE;
 
     private final UnsafeBuffer buffer;
     private final int capacity;
@@ -326,7 +328,7 @@ public final class FlowTable
     }
 
     /**
-     * Set the listener told about evictions under {@link FullPolicy#EVICT_STALEST}; only its
+     * Set the listener told about evictions (under a policy that evicts); only its
      * {@link FlowExpiry#onEvict(FlowTable, int)} is called. Null (the default) means nobody is told.
      *
      * @param listener to be told before an entry is evicted, or null.
@@ -403,7 +405,9 @@ public final class FlowTable
      * {@link FullPolicy} decides: {@code REFUSE} returns {@link #FULL}; {@code EVICT_STALEST} evicts the entry with the
      * oldest last-seen time in the key's window (or, if the window holds no entry at all, the next entry after it)
      * and returns the new entry's slot, which always fits then unless the {@link #MAX_SHIFT} bound still stands in
-     * the way; in that case the insert is refused after the eviction. Never throws.
+     * the way; in that case the insert is refused after the eviction. {@code EVICT_UNESTABLISHED} does the same with
+     * the stalest entry of the window that carries no established connection, and refuses if there is none. Never
+     * throws.
      *
      * @param srcIp    source IPv4 address.
      * @param dstIp    destination IPv4 address.
@@ -435,13 +439,15 @@ public final class FlowTable
             }
         }
 
-        if (FullPolicy.REFUSE == fullPolicy)
+        final int victim = FullPolicy.EVICT_STALEST == fullPolicy ? stalestInWindow(home, nowNanos, false) :
+            FullPolicy.EVICT_UNESTABLISHED == fullPolicy ? stalestInWindow(home, nowNanos, true) : NO_VICTIM;
+        if (NO_VICTIM == victim || (MISSING == victim && FullPolicy.EVICT_STALEST != fullPolicy))
         {
             refusedInserts++;
             return FULL;
         }
 
-        return evictAndInsert(addressWord, portsWord, home, nowNanos);
+        return evictAndInsert(addressWord, portsWord, home, victim, nowNanos);
     }
 
     /**
@@ -998,9 +1004,10 @@ public final class FlowTable
         return slot;
     }
 
-    private int evictAndInsert(final long addressWord, final long keyPortsWord, final int home, final long nowNanos)
+    private int evictAndInsert(
+        final long addressWord, final long keyPortsWord, final int home, final int windowVictim, final long nowNanos)
     {
-        int victim = stalestInWindow(home, nowNanos);
+        int victim = windowVictim;
         if (MISSING == victim)
         {
             // The window is empty but the table holds capacity entries: evict the nearest entry after the window.
@@ -1041,8 +1048,12 @@ public final class FlowTable
         return slot;
     }
 
-    /** The slot with the oldest last-seen time among the entries in a key's window, or {@link #MISSING}. */
-    private int stalestInWindow(final int home, final long nowNanos)
+    /**
+     * The slot with the oldest last-seen time among the entries in a key's window, or {@link #MISSING}.
+     *
+     * @param unestablishedOnly consider only the entries {@link FullPolicy#EVICT_UNESTABLISHED} may evict.
+     */
+    private int stalestInWindow(final int home, final long nowNanos, final boolean unestablishedOnly)
     {
         int stalest = MISSING;
         long oldestAge = Long.MIN_VALUE;
@@ -1050,7 +1061,8 @@ public final class FlowTable
         for (int slot = home; slot < end; slot++)
         {
             final int offset = slot << SLOT_SHIFT;
-            if (0 != (buffer.getByte(offset + FLAGS_OFFSET) & FLAG_IN_USE))
+            if (0 != (buffer.getByte(offset + FLAGS_OFFSET) & FLAG_IN_USE) &&
+                (!unestablishedOnly || isUnestablished(offset)))
             {
                 // Compare ages, not timestamps, so that nanoTime wrap-around does not matter.
                 final long age = nowNanos - buffer.getLong(offset + LAST_SEEN_OFFSET, ORDER);
@@ -1063,6 +1075,16 @@ public final class FlowTable
         }
 
         return stalest;
+    }
+
+    /** Whether the entry at this offset carries no established connection (see {@link FullPolicy#EVICT_UNESTABLISHED}). */
+    private boolean isUnestablished(final int offset)
+    {
+        final int tcpState = buffer.getByte(offset + TCP_STATE_OFFSET);
+        // A return entry's own count says nothing of a one-way UDP stream, so only forward entries judge UDP flows.
+        return TCP_SYN_SEEN == tcpState || TCP_CLOSING == tcpState ||
+            (TCP_NONE == tcpState && 0 == (buffer.getByte(offset + FLAGS_OFFSET) & FLAG_RETURN_DIRECTION) &&
+            buffer.getLong(offset + PACKETS_OFFSET, ORDER) <= 1);
     }
 
     private boolean holdsKey(final int slot, final long addressWord, final long keyPortsWord)

@@ -47,6 +47,12 @@ public final class DataplaneCounters
      * instance had carried the flow, or this one before a restart; Maglev named its backend again.
      */
     public final AtomicCounter flowsRecovered;
+    /**
+     * Flows that were not established (half-open, closing, or a single UDP datagram) evicted to make room for a new
+     * flow in a full table (see {@link lb.dataplane.flow.FullPolicy#EVICT_UNESTABLISHED}): under a SYN flood, the
+     * flood's own entries making room for each other and for real clients.
+     */
+    public final AtomicCounter flowsEvicted;
     /** ICMP "fragmentation needed" errors lb sent to clients whose packet would not fit the tunnel. */
     public final AtomicCounter icmpFragNeededSent;
     /** ICMP "time exceeded" errors lb sent, as a router, about routed packets whose TTL ran out. */
@@ -90,6 +96,7 @@ public final class DataplaneCounters
         flowsRepicked = manager.newCounter("flows_repicked" + w, TYPE_FLOW);
         flowsClosed = manager.newCounter("flows_closed" + w, TYPE_FLOW);
         flowsRecovered = manager.newCounter("flows_recovered" + w, TYPE_FLOW);
+        flowsEvicted = manager.newCounter("flows_evicted" + w, TYPE_FLOW);
         icmpFragNeededSent = manager.newCounter("icmp_frag_needed_sent" + w, TYPE_TRAFFIC);
         icmpTimeExceededSent = manager.newCounter("icmp_time_exceeded_sent" + w, TYPE_TRAFFIC);
         commandsApplied = manager.newCounter("commands_applied" + w, TYPE_TRAFFIC);

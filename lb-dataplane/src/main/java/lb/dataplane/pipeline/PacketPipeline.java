@@ -960,10 +960,11 @@ public final class PacketPipeline implements FlowExpiry
         return now - table.lastSeen(slot) > table.timeoutNanos(table.tcpState(slot));
     }
 
-    /** The table evicts this entry to make room (EVICT_STALEST policy): the whole flow goes. */
+    /** The table evicts this entry to make room for a new one (its full policy chose it): the whole flow goes. */
     @Override
     public void onEvict(final FlowTable table, final int slot)
     {
+        counters.flowsEvicted.incrementRelease();
         final boolean isReturn = table.isReturnDirection(slot);
         final int pair = isReturn ? forwardSlotOf(slot) : returnSlotOf(slot);
         final int forward = isReturn ? pair : slot;

@@ -216,6 +216,73 @@ final class FlowTableFullTest
     }
 
     @Test
+    void evictUnestablishedTakesTheStalestHalfOpenOrClosingEntryAndNeverAnEstablishedOne()
+    {
+        final Random random = new Random(6);
+        final FlowTable table = new FlowTable(10, FullPolicy.EVICT_UNESTABLISHED);
+        final EvictionRecorder recorder = new EvictionRecorder();
+        table.setEvictionListener(recorder);
+        final Set<FlowKey> taken = new HashSet<>();
+
+        // Ten keys homed at slot 0 fill slots 0..9; every window from home 0 holds all of them. Their states: the
+        // stalest two are established, then a UDP flow that carried many datagrams, a closing one, half-open ones.
+        final List<FlowKey> run = new ArrayList<>();
+        for (int i = 0; i < 10; i++)
+        {
+            final FlowKey key = FlowKey.withHome(table, 0, random, taken);
+            run.add(key);
+            assertEquals(i, key.insert(table, 100 + i));
+        }
+        table.setTcpState(0, FlowTable.TCP_ESTABLISHED);
+        table.setTcpState(1, FlowTable.TCP_ESTABLISHED);
+        table.setTcpState(2, FlowTable.TCP_NONE);
+        table.setPackets(2, 50);
+        table.setTcpState(3, FlowTable.TCP_CLOSING);
+        for (int slot = 4; slot < 10; slot++)
+        {
+            table.setTcpState(slot, FlowTable.TCP_SYN_SEEN);
+        }
+
+        // The closing entry is the stalest evictable one; then the half-open ones, stalest first.
+        assertTrue(FlowKey.withHome(table, 0, random, taken).insert(table, 1_000) >= 0);
+        assertEquals(List.of(run.get(3)), recorder.evicted);
+        assertTrue(FlowKey.withHome(table, 0, random, taken).insert(table, 1_001) >= 0);
+        assertEquals(run.get(4), recorder.evicted.get(1));
+        FlowKey.assertStructure(table);
+
+        // With only established entries, busy UDP flows and a return entry in the window, nothing is evicted.
+        final FlowTable full = new FlowTable(4, FullPolicy.EVICT_UNESTABLISHED);
+        full.setEvictionListener(recorder);
+        for (int i = 0; i < 4; i++)
+        {
+            final int slot = FlowKey.withHome(full, 0, random, taken).insert(full, i);
+            if (i < 2)
+            {
+                full.setTcpState(slot, FlowTable.TCP_ESTABLISHED);
+            }
+            else if (i == 2)
+            {
+                full.setPackets(slot, 2);
+            }
+            else
+            {
+                full.setReturnDirection(slot, true); // a UDP return entry: its forward entry judges the flow
+            }
+        }
+        final int evictedBefore = recorder.evicted.size();
+        assertEquals(FlowTable.FULL, FlowKey.withHome(full, 0, random, taken).insert(full, 10));
+        assertEquals(evictedBefore, recorder.evicted.size());
+        assertEquals(1, full.refusedInserts());
+        assertEquals(0, full.evictions());
+
+        // A forward UDP entry that carried one datagram may go.
+        full.setPackets(FlowKey.at(full, 2).find(full), 1);
+        assertTrue(FlowKey.withHome(full, 0, random, taken).insert(full, 11) >= 0);
+        assertEquals(1, full.evictions());
+        FlowKey.assertStructure(full);
+    }
+
+    @Test
     void evictWithoutListener()
     {
         final Random random = new Random(5);

@@ -1,0 +1,111 @@
+package lb.control.e2e;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import lb.control.testbed.Testbed;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A SYN flood from random sources against a small flow table, live: 10 times the table's
+ * capacity every second for 30 s. lb's full-table policy (evict only flows that are not
+ * established, see FullPolicy.EVICT_UNESTABLISHED) must keep the established connections and let
+ * real clients' new connections in. The scheduler is round robin, so no consistent hash can
+ * rescue an evicted connection: what survives, survives in the table.
+ */
+class SynFloodIT extends FreshTestbed
+{
+    private static final int FLOWS = 4096;
+    private static final int RATE = 10 * FLOWS;
+    private static final int FLOOD_SECONDS = 30;
+    private static final int HELD = 50;
+    /** New connections during the flood: one every 125 ms for 25 s. */
+    private static final int NEW_CONNECTIONS = 200;
+    private static final Pattern SENT = Pattern.compile("sent (\\d+) seconds (\\S+) rate (\\d+)");
+    private static final Pattern FLOWS_NOW = Pattern.compile("^flows:\\s+(\\d+)$", Pattern.MULTILINE);
+
+    @Test
+    void establishedConnectionsKeepWorkingAndNewOnesGetThroughAFloodOfTenTimesTheTableASecond() throws Exception
+    {
+        final Path socket = dir.resolve("lb.sock");
+        final String config = LbRun.baseConfig() + "flow-capacity " + FLOWS + "\ncontrol-socket " + socket + "\n" +
+            "service web " + Testbed.VIP + ":80/tcp\n  scheduler rr\n" +
+            "  backend 198.18.1.11\n  backend 198.18.1.12\n  backend 198.18.1.13\n";
+        try (LbRun lb = LbRun.startWithConfig(testbed, dir, config, 3);
+             ConnectionHolder held = new ConnectionHolder(testbed, "c2", HELD))
+        {
+            final Matcher mac = Pattern.compile("client side cli0 (\\S+)").matcher(lb.log());
+            assertTrue(mac.find(), lb.log());
+            final Path floodLog = dir.resolve("flood.log");
+            final Process flood = testbed.start("c1", List.of("/usr/bin/python3",
+                testbed.repoRoot().resolve("docker/syn_flood.py").toString(), "eth0", mac.group(1), Testbed.VIP, "80",
+                String.valueOf(RATE), String.valueOf(FLOOD_SECONDS)), floodLog);
+
+            // The table is full within a fraction of a second; then real clients come.
+            LbRun.sleep(2_000);
+            final CompletableFuture<Testbed.ExecResult> fresh = CompletableFuture.supplyAsync(() -> testbed.exec("c2",
+                Duration.ofSeconds(60), "/usr/bin/python3", testbed.repoRoot().resolve("docker/testbed_fetch.py").toString(),
+                "--count", String.valueOf(NEW_CONNECTIONS), "--interval", "0.125", "--timeout", "5",
+                "http://" + Testbed.VIP + "/whoami"));
+
+            // The held connections carry a byte every 5 s (their entries are older than the flood's), and
+            // late in the flood each one carries an HTTP request and its answer.
+            long fullestTable = 0;
+            for (int round = 0; round < 4; round++)
+            {
+                LbRun.sleep(5_000);
+                for (final int port : held.ports)
+                {
+                    assertEquals("poked " + port, held.command("poke " + port));
+                }
+                final Matcher flows = FLOWS_NOW.matcher(LbRun.lbctl(testbed, socket, "show", "info").stdout());
+                if (flows.find())
+                {
+                    fullestTable = Math.max(fullestTable, Long.parseLong(flows.group(1)));
+                }
+            }
+            int working = 0;
+            final StringBuilder failures = new StringBuilder();
+            for (final int port : held.ports)
+            {
+                final String answer = held.command("get " + port);
+                if (answer.startsWith("got " + port + " 200 198.18.1."))
+                {
+                    working++;
+                }
+                else
+                {
+                    failures.append(answer).append('\n');
+                }
+            }
+            assertTrue(flood.isAlive(), "the flood still runs while the held connections answer");
+
+            final Testbed.ExecResult fetched = fresh.get(90, TimeUnit.SECONDS);
+            assertTrue(flood.waitFor(FLOOD_SECONDS + 15, TimeUnit.SECONDS), "flood ends by itself");
+            final Matcher sent = SENT.matcher(Files.readString(floodLog));
+            assertTrue(sent.find(), Files.readString(floodLog));
+            final long floodSyns = Long.parseLong(sent.group(1));
+            final Map<String, Long> counters = lb.stop();
+            final long newOk = fetched.stdout().lines().filter(l -> l.split(" ").length > 1 && l.split(" ")[1].equals("ok")).count();
+            System.out.printf("syn flood: %d SYNs in %s s (%s/s), table peak %d of %d flows, held working %d/%d, " +
+                    "new connections ok %d/%d, flows_evicted %d, drops %s%n", floodSyns, sent.group(2), sent.group(3),
+                fullestTable, FLOWS, working, HELD, newOk, NEW_CONNECTIONS, counters.get("flows_evicted"), counters);
+
+            // The flood was one: at least half the asked rate on this loaded machine, and it filled the table.
+            assertTrue(floodSyns >= (long)RATE * FLOOD_SECONDS / 2, "flood too weak to test anything: " + sent.group());
+            assertTrue(fullestTable >= FLOWS * 9L / 10, "the flood filled the table: peak " + fullestTable);
+            assertTrue(working * 100 >= 99 * HELD, working + "/" + HELD + " held connections work:\n" + failures);
+            assertTrue(newOk * 100 >= 90 * NEW_CONNECTIONS, newOk + "/" + NEW_CONNECTIONS + " new connections:\n" + fetched);
+            assertTrue(counters.get("flows_evicted") >= floodSyns / 2, "the flood's flows made room for each other");
+        }
+    }
+}

@@ -1,0 +1,205 @@
+package lb.dataplane.pipeline;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import lb.dataplane.flow.FlowTable;
+import lb.dataplane.flow.FullPolicy;
+import lb.dataplane.packet.DropReason;
+import lb.dataplane.packet.TcpHeader;
+import lb.dataplane.sched.BackendPool;
+import lb.dataplane.sched.SchedulerKind;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.status.CountersManager;
+import org.junit.jupiter.api.Test;
+
+import static lb.dataplane.pipeline.PacketPipelineTest.BACKEND_IPS;
+import static lb.dataplane.pipeline.PacketPipelineTest.BACKEND_MACS;
+import static lb.dataplane.pipeline.PacketPipelineTest.CLIENT_IP;
+import static lb.dataplane.pipeline.PacketPipelineTest.CLIENT_MAC;
+import static lb.dataplane.pipeline.PacketPipelineTest.CLIENT_SIDE_MAC;
+import static lb.dataplane.pipeline.PacketPipelineTest.GATEWAY_IP;
+import static lb.dataplane.pipeline.PacketPipelineTest.LB_CLIENT_IP;
+import static lb.dataplane.pipeline.PacketPipelineTest.SERVER_SIDE_MAC;
+import static lb.dataplane.pipeline.PacketPipelineTest.VIP;
+import static lb.dataplane.pipeline.PacketPipelineTest.assertChecksumsValid;
+import static lb.dataplane.pipeline.PacketPipelineTest.int32;
+import static lb.dataplane.pipeline.PacketPipelineTest.port;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A SYN flood against a small table, frame by frame through the pipeline with the appliance's
+ * table policy ({@link FullPolicy#EVICT_UNESTABLISHED}): established connections keep their entry
+ * and backend, real clients' new connections get through, the flood's entries make room for each
+ * other. The live version with real sockets is lb-control's SynFloodIT.
+ */
+final class SynFloodTest
+{
+    private static final int FLOWS = 4096;
+    private static final int ESTABLISHED = 50;
+    private static final int FLOOD_SYNS = 10 * FLOWS * 10; // ten times the table, ten times over
+    private static final int NEW_CONNECTION_EVERY = 1_000;
+    private static final int POKE_EVERY = 8_192;
+
+    final List<byte[]> toClient = new ArrayList<>();
+    final List<byte[]> toServer = new ArrayList<>();
+    final CountersManager countersManager = new CountersManager(
+        new UnsafeBuffer(ByteBuffer.allocateDirect(1 << 20)), new UnsafeBuffer(ByteBuffer.allocateDirect(1 << 16)));
+    final DataplaneCounters counters = new DataplaneCounters(countersManager, 0);
+    final UnsafeBuffer frame = new UnsafeBuffer(new byte[2048]);
+    PacketPipeline pipeline;
+    long now = 1_000_000_000L;
+
+    /** What a flood did to the connections. */
+    record Outcome(int pokesFailed, int pokes, int newConnections, int newConnectionsOk)
+    {
+    }
+
+    @Test
+    void establishedConnectionsSurviveAFloodOfTenTimesTheTableAndNewOnesGetThrough()
+    {
+        final Outcome outcome = flood(FullPolicy.EVICT_UNESTABLISHED);
+
+        assertEquals(0, outcome.pokesFailed(), "segments of established connections that did not reach their backend");
+        assertEquals(outcome.newConnections(), outcome.newConnectionsOk(), "new connections completed during the flood");
+        assertTrue(counters.flowsEvicted.get() > FLOOD_SYNS - 2 * FLOWS,
+            "the flood's half-open flows made room for each other: " + counters.flowsEvicted.get());
+        assertEquals(counters.flowsCreated.get() - counters.flowsEvicted.get(), pipeline.flowCount(),
+            "every flow created is in the table or was evicted (none expire here)");
+        assertTrue(pipeline.flowCount() <= FLOWS);
+    }
+
+    /** Why the appliance does not refuse when full: the flood's half-open flows would lock real clients out. */
+    @Test
+    void refusingWhenFullLetsTheFloodLockNewConnectionsOut()
+    {
+        final Outcome outcome = flood(FullPolicy.REFUSE);
+
+        assertEquals(0, outcome.pokesFailed());
+        assertTrue(outcome.newConnectionsOk() * 10 < outcome.newConnections(),
+            "fewer than one in ten new connections: " + outcome);
+    }
+
+    /** Why it does not evict the stalest entry: an established connection idle for a moment is older than the flood. */
+    @Test
+    void evictingTheStalestEntryLetsTheFloodEvictEstablishedConnections()
+    {
+        final Outcome outcome = flood(FullPolicy.EVICT_STALEST);
+
+        assertEquals(outcome.newConnections(), outcome.newConnectionsOk());
+        assertTrue(outcome.pokesFailed() * 2 > outcome.pokes(), "most pokes failed: " + outcome);
+    }
+
+    /**
+     * 50 connections established, then 409,600 SYNs from random sources at 40,000 a second (the
+     * time passed in), a real client's new connection every 1,000 of them and a segment on every
+     * established connection every 8,192.
+     */
+    private Outcome flood(final FullPolicy policy)
+    {
+        final BackendPool pool = new BackendPool(16);
+        for (int i = 0; i < 3; i++)
+        {
+            pool.setMac(pool.add(BACKEND_IPS[i], 0, 1), BACKEND_MACS[i]);
+        }
+        final ServiceTable services = new ServiceTable();
+        services.add(new Service(0, "web", VIP, 80, 6, pool, SchedulerKind.ROUND_ROBIN.create(pool)));
+        pipeline = new PacketPipeline(services, new FlowTable(2 * FLOWS, policy), counters, new BackendStatsTable(),
+            PacketPipelineTest.capture(toClient), PacketPipelineTest.capture(toServer),
+            PacketPipelineTest.capture(new ArrayList<>()), CLIENT_SIDE_MAC, SERVER_SIDE_MAC, LB_CLIENT_IP, GATEWAY_IP);
+
+        final int[] establishedBackend = new int[ESTABLISHED];
+        for (int i = 0; i < ESTABLISHED; i++)
+        {
+            establishedBackend[i] = handshake(30_000 + i);
+            assertTrue(establishedBackend[i] != 0, "connection " + i + " established before the flood");
+        }
+
+        final Random random = new Random(7);
+        int newConnections = 0;
+        int newConnectionsOk = 0;
+        int pokesFailed = 0;
+        int pokes = 0;
+        for (int i = 1; i <= FLOOD_SYNS; i++)
+        {
+            // A SYN from a random source of 198.18.4.0-198.18.255.255 and port, never answered.
+            final int source = 0xC612_0000 | (4 * 256 + random.nextInt(65536 - 4 * 256));
+            now += 25_000; // 40,000 SYNs a second
+            pipeline.onClientFrame(frame, 0, TestFrames.tcp(frame, CLIENT_SIDE_MAC, CLIENT_MAC, source, VIP,
+                1024 + random.nextInt(60_000), 80, TcpHeader.SYN, 0), 0, now);
+            if (i % NEW_CONNECTION_EVERY == 0)
+            {
+                newConnections++;
+                newConnectionsOk += handshake(40_000 + newConnections) != 0 ? 1 : 0;
+            }
+            if (i % POKE_EVERY == 0)
+            {
+                for (int c = 0; c < ESTABLISHED; c++)
+                {
+                    pokesFailed += poke(30_000 + c, establishedBackend[c]) ? 0 : 1;
+                    pokes++;
+                }
+            }
+        }
+
+        return new Outcome(pokesFailed, pokes, newConnections, newConnectionsOk);
+    }
+
+    /**
+     * A client opens a connection: SYN to the VIP, the backend's SYN-ACK back, the client's ACK.
+     *
+     * @return the backend's address when all three went through, else 0
+     */
+    private int handshake(final int clientPort)
+    {
+        final int before = toServer.size();
+        pipeline.onClientFrame(frame, 0, TestFrames.tcp(frame, CLIENT_SIDE_MAC, CLIENT_MAC, CLIENT_IP, VIP, clientPort,
+            80, TcpHeader.SYN, 0), 0, now);
+        if (toServer.size() != before + 1)
+        {
+            return 0;
+        }
+        final int backend = int32(toServer.get(before), 30);
+        final int index = backendIndex(backend);
+        final int answered = toClient.size();
+        pipeline.onServerFrame(frame, 0, TestFrames.tcp(frame, SERVER_SIDE_MAC, BACKEND_MACS[index], backend,
+            CLIENT_IP, 80, clientPort, TcpHeader.SYN | TcpHeader.ACK, 0), 0, now);
+        if (toClient.size() != answered + 1 || int32(toClient.get(answered), 26) != VIP)
+        {
+            return 0;
+        }
+        return poke(clientPort, backend) ? backend : 0;
+    }
+
+    /** The client sends 100 bytes: true when they reach the same backend, rewritten and with valid checksums. */
+    private boolean poke(final int clientPort, final int backend)
+    {
+        final int before = toServer.size();
+        final long noFlowBefore = counters.drops(DropReason.NO_FLOW);
+        pipeline.onClientFrame(frame, 0, TestFrames.tcp(frame, CLIENT_SIDE_MAC, CLIENT_MAC, CLIENT_IP, VIP, clientPort,
+            80, TcpHeader.ACK, 100), 0, now);
+        if (toServer.size() != before + 1 || counters.drops(DropReason.NO_FLOW) != noFlowBefore)
+        {
+            return false;
+        }
+        final byte[] out = toServer.get(before);
+        assertChecksumsValid(out);
+        toServer.clear();
+        toClient.clear();
+        return int32(out, 30) == backend && port(out, 36) == 80;
+    }
+
+    private static int backendIndex(final int backend)
+    {
+        for (int i = 0; i < BACKEND_IPS.length; i++)
+        {
+            if (BACKEND_IPS[i] == backend)
+            {
+                return i;
+            }
+        }
+        throw new AssertionError("not a backend: " + backend);
+    }
+}
