@@ -288,6 +288,7 @@ public final class PacketPipeline implements FlowExpiry
 
         final boolean tcp = p.protocol == PROTO_TCP;
         final boolean syn = tcp && (p.tcpFlags & (TCP_SYN | TCP_ACK)) == TCP_SYN;
+        boolean recovered = false;
         int slot = flows.find(p.srcIp, p.dstIp, p.srcPort, p.dstPort, p.protocol);
         if (slot >= 0)
         {
@@ -312,11 +313,14 @@ public final class PacketPipeline implements FlowExpiry
                 return;
             }
             // Another instance carried this connection (or this one, before a restart): the
-            // consistent hash names the backend it was on, and the flow carries on there.
-            slot = createFlow(service, buffer, offset, FlowTable.TCP_ESTABLISHED);
+            // consistent hash names the backend it was on, and the flow carries on there. It
+            // counts as established from its second segment only: a flood of lone ACKs from
+            // random sources must not fill the table with entries a full table may not evict.
+            slot = createFlow(service, buffer, offset, FlowTable.TCP_SYN_SEEN);
             if (slot >= 0)
             {
                 counters.flowsRecovered.incrementRelease();
+                recovered = true;
             }
         }
         else
@@ -328,7 +332,7 @@ public final class PacketPipeline implements FlowExpiry
             return;
         }
 
-        if (tcp)
+        if (tcp && (!recovered || (p.tcpFlags & (TCP_FIN | TCP_RST)) != 0))
         {
             trackForwardTcp(slot, p.tcpFlags);
         }
