@@ -440,8 +440,8 @@ public final class FlowTable
         }
 
         final int victim = FullPolicy.EVICT_STALEST == fullPolicy ? stalestInWindow(home, nowNanos, false) :
-            FullPolicy.EVICT_UNESTABLISHED == fullPolicy ? stalestInWindow(home, nowNanos, true) : NO_VICTIM;
-        if (NO_VICTIM == victim || (MISSING == victim && FullPolicy.EVICT_STALEST != fullPolicy))
+            FullPolicy.EVICT_UNESTABLISHED == fullPolicy ? unestablishedVictim(home, nowNanos) : NO_VICTIM;
+        if (NO_VICTIM == victim)
         {
             refusedInserts++;
             return FULL;
@@ -1075,6 +1075,39 @@ public final class FlowTable
         }
 
         return stalest;
+    }
+
+    /**
+     * What {@link FullPolicy#EVICT_UNESTABLISHED} evicts for a key: the stalest evictable entry of its window; or, when
+     * the window holds no entry at all (the table is at capacity, and a window near the table's end sees few
+     * runs), the first evictable entry after the window, looking at most {@link #MAX_SHIFT} slots on, wrapping to the
+     * start; else {@link #NO_VICTIM}. A window that holds entries but none evictable means no room for the key.
+     */
+    private int unestablishedVictim(final int home, final long nowNanos)
+    {
+        final int inWindow = stalestInWindow(home, nowNanos, true);
+        if (MISSING != inWindow)
+        {
+            return inWindow;
+        }
+        if (MISSING != stalestInWindow(home, nowNanos, false))
+        {
+            return NO_VICTIM;
+        }
+        int slot = home + PROBE_WINDOW;
+        for (int looked = 0; looked < MAX_SHIFT; looked++, slot++)
+        {
+            if (slot == slotCount)
+            {
+                slot = 0;
+            }
+            final int offset = slot << SLOT_SHIFT;
+            if (0 != (buffer.getByte(offset + FLAGS_OFFSET) & FLAG_IN_USE) && isUnestablished(offset))
+            {
+                return slot;
+            }
+        }
+        return NO_VICTIM;
     }
 
     /** Whether the entry at this offset carries no established connection (see {@link FullPolicy#EVICT_UNESTABLISHED}). */

@@ -18,8 +18,8 @@ public enum FullPolicy
 
     /**
      * Evict the stalest entry in the key's probe window that carries no established connection (after telling the
-     * eviction listener), counting it in {@link FlowTable#evictions()}; if the window holds none, refuse like
-     * {@link #REFUSE}. Evictable are half-open TCP entries ({@link FlowTable#TCP_SYN_SEEN}), closing ones
+     * eviction listener), counting it in {@link FlowTable#evictions()}; if the window holds entries but none of
+     * those, refuse like {@link #REFUSE} (a window with no entry at all takes the first such entry after it). Evictable are half-open TCP entries ({@link FlowTable#TCP_SYN_SEEN}), closing ones
      * ({@link FlowTable#TCP_CLOSING}) and the forward entries of non-TCP flows that have carried at most one packet. A SYN flood fills the
      * table with half-open entries only: each new flow, a flood's SYN or a real client's, then takes the place of the
      * oldest half-open one, while established connections are never touched. Losing a half-open entry costs a real

@@ -280,6 +280,21 @@ final class FlowTableFullTest
         assertTrue(FlowKey.withHome(full, 0, random, taken).insert(full, 11) >= 0);
         assertEquals(1, full.evictions());
         FlowKey.assertStructure(full);
+
+        // A window with no entry at all (the run sits at the table's start): the first evictable entry after it,
+        // wrapping, goes; established ones are passed over.
+        final FlowKey far = FlowKey.withHome(full, 5, random, taken);
+        assertEquals(FlowTable.MISSING, far.find(full));
+        for (int slot = 0; slot < 4; slot++)
+        {
+            full.setTcpState(slot, slot < 3 ? FlowTable.TCP_ESTABLISHED : FlowTable.TCP_SYN_SEEN);
+            full.setReturnDirection(slot, false);
+        }
+        final FlowKey halfOpen = FlowKey.at(full, 3);
+        assertTrue(far.insert(full, 12) >= 0);
+        assertEquals(halfOpen, recorder.evicted.get(recorder.evicted.size() - 1));
+        assertEquals(2, full.evictions());
+        FlowKey.assertStructure(full);
     }
 
     @Test

@@ -69,6 +69,7 @@ final class SynFloodTest
         assertEquals(counters.flowsCreated.get() - counters.flowsEvicted.get(), pipeline.flowCount(),
             "every flow created is in the table or was evicted (none expire here)");
         assertTrue(pipeline.flowCount() <= FLOWS);
+        assertEquals(0, counters.drops(DropReason.FLOW_TABLE_FULL), "no new flow was refused");
     }
 
     /** Why the appliance does not refuse when full: the flood's half-open flows would lock real clients out. */
