@@ -9,7 +9,8 @@ reply (the backends' SYN-ACKs come back through lb to this namespace's MAC) reac
 host: this namespace's kernel drops packets for addresses it does not hold. Frames are built
 once (65,536 distinct ones, cycled with a fresh source port per lap) and sent paced in 1 ms
 ticks, so the flood is a steady RATE per second, not a burst; it stops after SECONDS or RATE *
-SECONDS frames, whichever comes first. Prints "sent <frames> seconds <elapsed> rate <per s>".
+SECONDS frames, whichever comes first. Prints "flooding" once the frames are built and the
+flood starts, and at the end "sent <frames> seconds <elapsed> rate <per s>".
 """
 import random
 import socket
@@ -56,6 +57,7 @@ per_tick = max(1, rate * TICK)
 sent = 0
 budget = 0.0
 lap_port = 1024 + rng.randrange(60000)
+print("flooding", flush=True)
 start = time.monotonic()
 deadline = start + seconds
 next_tick = start
