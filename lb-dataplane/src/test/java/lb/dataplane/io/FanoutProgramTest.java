@@ -73,6 +73,55 @@ class FanoutProgramTest
         }
     }
 
+    /**
+     * An ICMP error about a flow's packet reaches the flow's worker: a router's error about lb's
+     * packet to the client (client side) and a backend's about lb's packet from it (server side),
+     * whatever the outer and quoted header lengths; ICMP that is not such an error goes to worker 0.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {2, 3, 5, 8})
+    void anIcmpErrorAboutAFlowsPacketGoesToTheFlowsWorker(final int workers)
+    {
+        final FanoutProgram client = FanoutProgram.of(CLIENT, workers);
+        final FanoutProgram server = FanoutProgram.of(SERVER, workers);
+        final Random random = new Random(31 * workers);
+        final int router = 0xC6120002;
+        final int[] types = {3, 11, 12};
+        for (int i = 0; i < 2000; i++)
+        {
+            final int clientIp = 0xC6120000 | random.nextInt(1 << 16);
+            final int clientPort = 1024 + random.nextInt(64512);
+            final int protocol = random.nextBoolean() ? TCP : UDP;
+            final int type = types[random.nextInt(types.length)];
+            final int outerIhl = random.nextInt(4) == 0 ? 6 + random.nextInt(10) : 5;
+            final int quotedIhl = random.nextInt(4) == 0 ? 6 + random.nextInt(10) : 5;
+            final byte[] forward = ipv4(MAC_LB, MAC_PEER, protocol, clientIp, clientPort, VIP, 80, 5, 0, false);
+            final int worker = ClassicBpf.run(client, forward);
+
+            final byte[] toClient = ipv4(MAC_PEER, MAC_LB, protocol, VIP, 80, clientIp, clientPort, quotedIhl, 0x4000, false);
+            assertEquals(worker, ClassicBpf.run(client, icmpError(MAC_LB, MAC_PEER, router, VIP, type, outerIhl, toClient)),
+                "client side: an error about lb's packet to " + clientIp + ":" + clientPort);
+            final byte[] toBackend = ipv4(MAC_PEER, MAC_LB, protocol, clientIp, clientPort, BACKEND, 8080, quotedIhl, 0x4000,
+                false);
+            assertEquals(worker, ClassicBpf.run(server, icmpError(MAC_LB, MAC_PEER, BACKEND, clientIp, type, outerIhl, toBackend)),
+                "server side: an error about lb's packet from " + clientIp + ":" + clientPort);
+        }
+        // Echo requests and replies, redirects: worker 0 (which answers ping); an error cut before the quoted port too.
+        int port = 1024;
+        while (FanoutProgram.workerOf(0xC612000B, port, workers) == 0)
+        {
+            port++;
+        }
+        final byte[] toClient = ipv4(MAC_PEER, MAC_LB, TCP, VIP, 80, 0xC612000B, port, 5, 0x4000, false);
+        assertEquals(FanoutProgram.workerOf(0xC612000B, port, workers),
+            ClassicBpf.run(client, icmpError(MAC_LB, MAC_PEER, router, VIP, 3, 5, toClient)));
+        for (final int other : new int[] {0, 5, 8})
+        {
+            assertEquals(0, ClassicBpf.run(client, icmpError(MAC_LB, MAC_PEER, router, VIP, other, 5, toClient)), "type " + other);
+        }
+        assertEquals(0, ClassicBpf.run(client, cut(icmpError(MAC_LB, MAC_PEER, router, VIP, 3, 5, toClient), 14 + 20 + 8 + 20 + 3)));
+    }
+
     @Test
     void everythingButUnfragmentedTcpAndUdpGoesToWorkerZero()
     {
