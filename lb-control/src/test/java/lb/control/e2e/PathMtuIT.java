@@ -10,10 +10,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
+import lb.control.config.Ipv4;
 import lb.control.testbed.Testbed;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import lb.dataplane.io.FanoutProgram;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -33,7 +35,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * backend's route cache says MTU 1400 (only the relayed error can have told it), and lb counted
  * the errors it relayed. With offloads on, the backend sends TSO super-frames, lb forwards them
  * as GSO frames and rt judges them by their segment size (what {@code ip_exceeds_mtu} does):
- * the same outcome, which the test checks both ways.
+ * the same outcome, which the test checks both ways. With two workers, the download uses a client
+ * port the steering sends to worker 1, so its errors must be steered by their quote to reach it.
  */
 class PathMtuIT
 {
@@ -45,10 +48,10 @@ class PathMtuIT
     @TempDir
     Path dir;
 
-    @ParameterizedTest(name = "offloads {0}")
-    @ValueSource(booleans = {true, false})
-    void aDownloadThroughARouterWithASmallerMtuCompletesOnceLbRelaysFragmentationNeeded(final boolean offloads)
-        throws Exception
+    @ParameterizedTest(name = "offloads {0}, {1} workers")
+    @CsvSource({"true, 1", "false, 2"})
+    void aDownloadThroughARouterWithASmallerMtuCompletesOnceLbRelaysFragmentationNeeded(final boolean offloads,
+        final int workers) throws Exception
     {
         final Path files = Files.createDirectories(dir.resolve("files"));
         final byte[] content = new byte[FILE_BYTES];
@@ -57,6 +60,8 @@ class PathMtuIT
         final String expected = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content));
         final String clientIp = Testbed.clientIp(CLIENT);
         final String url = "http://" + Testbed.VIP + "/file/big.bin";
+        final int lastWorker = workers - 1;
+        final int clientPort = portOfWorker(clientIp, lastWorker, workers);
 
         try (Testbed testbed = Testbed.up(offloads, 1))
         {
@@ -64,13 +69,14 @@ class PathMtuIT
             testbed.startServers(files);
             final Path socket = dir.resolve("lb.sock");
             final List<String> args = new ArrayList<>(testbed.lbArgs());
-            args.addAll(List.of("--control-socket", socket.toString()));
+            args.addAll(List.of("--control-socket", socket.toString(), "--workers", Integer.toString(workers)));
             try (LbRun lb = LbRun.start(testbed, dir, args, 1))
             {
                 // Without the errors reaching the backend: a blackhole.
                 ok(testbed.exec("rt", Duration.ofSeconds(10), iptables("-I", DROP_FRAG_NEEDED)));
                 final Testbed.ExecResult stalled = testbed.exec(CLIENT, Duration.ofSeconds(30), "bash", "-c",
-                    "curl -s --max-time 6 -o /dev/null -w '%{size_download}' " + url + "; echo \" exit $?\"");
+                    "curl -s --max-time 6 --local-port " + (clientPort + 1) + " -o /dev/null -w '%{size_download}' " + url +
+                    "; echo \" exit $?\"");
                 ok(stalled);
                 assertTrue(stalled.stdout().trim().endsWith("exit 28"), "curl timed out: " + stalled);
                 assertTrue(Long.parseLong(stalled.stdout().trim().split("\\s+")[0]) < FILE_BYTES / 2,
@@ -82,7 +88,7 @@ class PathMtuIT
                 // The errors reach lb again: it relays them, the backend lowers its path MTU, the download completes.
                 ok(testbed.exec("rt", Duration.ofSeconds(10), iptables("-D", DROP_FRAG_NEEDED)));
                 final Testbed.ExecResult download = testbed.exec(CLIENT, Duration.ofSeconds(60), "bash", "-c",
-                    "curl -s --max-time 45 " + url + " | sha256sum");
+                    "curl -s --max-time 45 --local-port " + clientPort + " " + url + " | sha256sum");
                 ok(download);
                 assertEquals(expected, download.stdout().split("\\s+")[0], "sha256 of the file through the VIP");
                 final String route = backendRouteToClient(testbed, clientIp);
@@ -92,11 +98,30 @@ class PathMtuIT
                 assertTrue(live.get("icmp_errors_forwarded_to_server") > 0, "show info: " + live);
                 final Map<String, Long> counters = lb.stop();
                 assertTrue(counters.get("icmp_errors_forwarded_to_server") > 0, counters.toString());
+                if (workers > 1)
+                {
+                    // Each worker's non-zero counters are printed at exit when there are several.
+                    assertTrue(lb.workerCounters().getOrDefault(lastWorker, Map.of())
+                        .getOrDefault("icmp_errors_forwarded_to_server", 0L) > 0,
+                        "relayed by worker " + lastWorker + ", which holds the flow: " + lb.workerCounters());
+                }
                 assertEquals(0L, counters.getOrDefault("drop_icmp_error_no_flow", 0L), counters.toString());
                 assertEquals(0L, counters.getOrDefault("drop_icmp_error_bad_quote", 0L), counters.toString());
                 assertNotEquals(0L, counters.get("tx_client_bytes"));
             }
         }
+    }
+
+    /** A client port from 50000 whose flows the steering gives to {@code worker}. */
+    private static int portOfWorker(final String clientIp, final int worker, final int workers)
+    {
+        final int ip = Ipv4.parse(clientIp);
+        int port = 50_000;
+        while (FanoutProgram.workerOf(ip, port, workers) != worker)
+        {
+            port++;
+        }
+        return port;
     }
 
     private static List<String> iptables(final String action, final String rule)
