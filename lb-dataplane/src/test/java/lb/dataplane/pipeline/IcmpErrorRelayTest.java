@@ -1,7 +1,6 @@
 package lb.dataplane.pipeline;
 
 import java.lang.management.ManagementFactory;
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -58,8 +57,7 @@ class IcmpErrorRelayTest
 
     final List<byte[]> toClient = new ArrayList<>();
     final List<byte[]> toServer = new ArrayList<>();
-    final CountersManager countersManager = new CountersManager(
-        new UnsafeBuffer(ByteBuffer.allocateDirect(1 << 20)), new UnsafeBuffer(ByteBuffer.allocateDirect(1 << 16)));
+    final CountersManager countersManager = PacketPipelineTest.countersManager();
     final DataplaneCounters counters = new DataplaneCounters(countersManager, 0);
     final ServiceTable services = new ServiceTable();
     final FlowTable flows = new FlowTable(1024);

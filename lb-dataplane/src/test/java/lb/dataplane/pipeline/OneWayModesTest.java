@@ -1,6 +1,5 @@
 package lb.dataplane.pipeline;
 
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -47,8 +46,7 @@ class OneWayModesTest
 
     final List<byte[]> toClient = new ArrayList<>();
     final List<byte[]> toServer = new ArrayList<>();
-    final CountersManager countersManager = new CountersManager(
-        new UnsafeBuffer(ByteBuffer.allocateDirect(1 << 20)), new UnsafeBuffer(ByteBuffer.allocateDirect(1 << 16)));
+    final CountersManager countersManager = PacketPipelineTest.countersManager();
     final DataplaneCounters counters = new DataplaneCounters(countersManager, 0);
     final ServiceTable services = new ServiceTable();
     final FlowTable flows = new FlowTable(1024);

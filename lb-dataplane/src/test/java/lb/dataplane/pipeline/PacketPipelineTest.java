@@ -52,8 +52,7 @@ class PacketPipelineTest
     final List<byte[]> toClient = new ArrayList<>();
     final List<byte[]> toServer = new ArrayList<>();
     final List<byte[]> toControl = new ArrayList<>();
-    final CountersManager countersManager = new CountersManager(
-        new UnsafeBuffer(ByteBuffer.allocateDirect(1 << 20)), new UnsafeBuffer(ByteBuffer.allocateDirect(1 << 16)));
+    final CountersManager countersManager = countersManager();
     final DataplaneCounters counters = new DataplaneCounters(countersManager, 0);
     final ServiceTable services = new ServiceTable();
     final BackendStatsTable stats = new BackendStatsTable();
@@ -77,6 +76,13 @@ class PacketPipelineTest
         services.add(new Service(1, "dns", VIP, 53, 17, udpPool, SchedulerKind.ROUND_ROBIN.create(udpPool)));
         pipeline = new PacketPipeline(services, flows, counters, stats, capture(toClient), capture(toServer), capture(toControl),
             CLIENT_SIDE_MAC, SERVER_SIDE_MAC, LB_CLIENT_IP, GATEWAY_IP);
+    }
+
+    /** A counters manager over direct buffers, room for every test pipeline's counters. */
+    static CountersManager countersManager()
+    {
+        return new CountersManager(
+            new UnsafeBuffer(ByteBuffer.allocateDirect(1 << 20)), new UnsafeBuffer(ByteBuffer.allocateDirect(1 << 16)));
     }
 
     static FrameSink capture(final List<byte[]> out)
