@@ -3,10 +3,8 @@ package lb.dataplane.pipeline;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 import lb.dataplane.checksum.Checksums;
 import lb.dataplane.checksum.ReferenceChecksum;
-import lb.dataplane.flow.FlowTable;
 import lb.dataplane.packet.DropReason;
 import lb.dataplane.packet.IcmpHeader;
 import lb.dataplane.packet.TcpHeader;
@@ -14,7 +12,6 @@ import lb.dataplane.sched.BackendPool;
 import lb.dataplane.sched.SchedulerKind;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
-import org.agrona.concurrent.status.CountersManager;
 import org.junit.jupiter.api.Test;
 
 import static java.nio.ByteOrder.BIG_ENDIAN;
@@ -44,7 +41,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * implementation; errors matching no flow, about an error or malformed are dropped by name; and
  * the relay allocates nothing.
  */
-class IcmpErrorRelayTest
+class IcmpErrorRelayTest extends PipelineFixture
 {
     static final int ROUTER_IP = 0xC612_0002;   // 198.18.0.2, on the client LAN
     static final int NEXT_HOP_MTU = 1400;
@@ -55,13 +52,6 @@ class IcmpErrorRelayTest
     static final int OUTER_ICMP = ETHERNET + 20;
     static final int QUOTE = OUTER_ICMP + IcmpHeader.HEADER_LENGTH;
 
-    final List<byte[]> toClient = new ArrayList<>();
-    final List<byte[]> toServer = new ArrayList<>();
-    final CountersManager countersManager = PacketPipelineTest.countersManager();
-    final DataplaneCounters counters = new DataplaneCounters(countersManager, 0);
-    final ServiceTable services = new ServiceTable();
-    final FlowTable flows = new FlowTable(1024);
-    final UnsafeBuffer frame = new UnsafeBuffer(new byte[2048]);
     final PacketPipeline pipeline;
     final long now = 1_000_000_000L;
 

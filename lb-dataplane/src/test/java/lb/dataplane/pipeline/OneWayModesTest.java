@@ -12,8 +12,6 @@ import lb.dataplane.rewrite.IpipEncap;
 import lb.dataplane.sched.BackendPool;
 import lb.dataplane.sched.MaglevScheduler;
 import lb.dataplane.sched.SchedulerKind;
-import org.agrona.concurrent.UnsafeBuffer;
-import org.agrona.concurrent.status.CountersManager;
 import org.junit.jupiter.api.Test;
 
 import static lb.dataplane.pipeline.PacketPipelineTest.BACKEND_IPS;
@@ -38,20 +36,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * IP-in-IP (the client's packet, byte for byte, behind a valid outer header), their TCP state
  * from the client's segments alone, and flow recovery by the consistent hash.
  */
-class OneWayModesTest
+class OneWayModesTest extends PipelineFixture
 {
     static final int DSR_PORT = 80;
     static final int IPIP_PORT = 81;
     static final int DSR_RR_PORT = 82;
 
-    final List<byte[]> toClient = new ArrayList<>();
-    final List<byte[]> toServer = new ArrayList<>();
-    final CountersManager countersManager = PacketPipelineTest.countersManager();
-    final DataplaneCounters counters = new DataplaneCounters(countersManager, 0);
-    final ServiceTable services = new ServiceTable();
-    final FlowTable flows = new FlowTable(1024);
     final PacketPipeline pipeline;
-    final UnsafeBuffer frame = new UnsafeBuffer(new byte[2048]);
     final BackendPool dsrPool;
     final long now = 1_000_000_000L;
 

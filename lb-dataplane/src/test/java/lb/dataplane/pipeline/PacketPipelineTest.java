@@ -1,6 +1,5 @@
 package lb.dataplane.pipeline;
 
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -23,7 +22,6 @@ import lb.dataplane.spread.RouteForwarder;
 import lb.dataplane.spread.SpreadPolicy;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
-import org.agrona.concurrent.status.CountersManager;
 import org.junit.jupiter.api.Test;
 
 import static java.nio.ByteOrder.BIG_ENDIAN;
@@ -35,7 +33,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Golden-packet tests of the whole per-frame path: real frames in, the frames lb emits on each
  * side checked byte by byte, with checksums verified by the independent reference implementation.
  */
-class PacketPipelineTest
+class PacketPipelineTest extends PipelineFixture
 {
     static final long CLIENT_SIDE_MAC = 0x02_00_00_00_01_01L;
     static final long SERVER_SIDE_MAC = 0x02_00_00_00_02_01L;
@@ -49,18 +47,11 @@ class PacketPipelineTest
     static final int[] BACKEND_IPS = {0xC612_010B, 0xC612_010C, 0xC612_010D};
     static final long[] BACKEND_MACS = {0x02_00_00_00_03_0BL, 0x02_00_00_00_03_0CL, 0x02_00_00_00_03_0DL};
 
-    final List<byte[]> toClient = new ArrayList<>();
-    final List<byte[]> toServer = new ArrayList<>();
     final List<byte[]> toControl = new ArrayList<>();
-    final CountersManager countersManager = countersManager();
-    final DataplaneCounters counters = new DataplaneCounters(countersManager, 0);
-    final ServiceTable services = new ServiceTable();
     final BackendStatsTable stats = new BackendStatsTable();
-    final FlowTable flows = new FlowTable(1024);
     final BackendPool pool = new BackendPool(16);
     final int[] handles = new int[3];
     final PacketPipeline pipeline;
-    final UnsafeBuffer frame = new UnsafeBuffer(new byte[2048]);
     long now = 1_000_000_000L;
 
     PacketPipelineTest()
@@ -76,13 +67,6 @@ class PacketPipelineTest
         services.add(new Service(1, "dns", VIP, 53, 17, udpPool, SchedulerKind.ROUND_ROBIN.create(udpPool)));
         pipeline = new PacketPipeline(services, flows, counters, stats, capture(toClient), capture(toServer), capture(toControl),
             CLIENT_SIDE_MAC, SERVER_SIDE_MAC, LB_CLIENT_IP, GATEWAY_IP);
-    }
-
-    /** A counters manager over direct buffers, room for every test pipeline's counters. */
-    static CountersManager countersManager()
-    {
-        return new CountersManager(
-            new UnsafeBuffer(ByteBuffer.allocateDirect(1 << 20)), new UnsafeBuffer(ByteBuffer.allocateDirect(1 << 16)));
     }
 
     static FrameSink capture(final List<byte[]> out)
