@@ -32,6 +32,8 @@ import org.agrona.concurrent.UnsafeBuffer;
  * asks the service's scheduler, later frames follow the flow table. Server side: answer ARP for
  * the gateway address, hand other ARP frames to the control thread (health probes learn backend
  * MACs from them), and rewrite backend replies to come from VIP:port toward the client's MAC.
+ * An ICMP error about a flow's packet, from either side, goes to the side that sent the packet,
+ * translated like the flow (as IPVS relays them), so path MTU discovery works through lb.
  *
  * <p>Each flow is two entries in one {@link FlowTable}: the forward key (client -> VIP) and the
  * return key (backend -> client). The forward entry's NAT address is the backend; the return
