@@ -51,6 +51,8 @@ class IcmpErrorRelayTest extends PipelineFixture
     static final int ETHERNET = 14;
     static final int OUTER_ICMP = ETHERNET + 20;
     static final int QUOTE = OUTER_ICMP + IcmpHeader.HEADER_LENGTH;
+    /** Data in the backend's segments: small enough that a router quotes all of it (Linux quotes up to 576 bytes in all). */
+    static final int SEGMENT_DATA = 100;
 
     final PacketPipeline pipeline;
     final long now = 1_000_000_000L;
@@ -80,15 +82,15 @@ class IcmpErrorRelayTest extends PipelineFixture
     }
 
     /**
-     * A TCP flow with a data segment from the backend: returns {backend's segment as it sent it,
-     * lb's segment to the client}.
+     * A TCP flow with a segment of {@link #SEGMENT_DATA} bytes from the backend: returns {backend's
+     * segment as it sent it, lb's segment to the client}.
      */
     byte[][] tcpFlowWithData(final int clientPort)
     {
         pipeline.onClientFrame(frame, 0,
             TestFrames.tcp(frame, CLIENT_SIDE_MAC, CLIENT_MAC, CLIENT_IP, VIP, clientPort, 80, TcpHeader.SYN, 0), 0, now);
         final int length = TestFrames.tcp(frame, SERVER_SIDE_MAC, BACKEND_MACS[0], BACKEND_IPS[0], CLIENT_IP, 80, clientPort,
-            TcpHeader.ACK, 1000);
+            TcpHeader.ACK, SEGMENT_DATA);
         final byte[] sent = copy(length);
         pipeline.onServerFrame(frame, 0, length, 0, now);
         return new byte[][] {sent, toClient.get(toClient.size() - 1)};
@@ -122,8 +124,8 @@ class IcmpErrorRelayTest extends PipelineFixture
         final byte[][] segment = tcpFlowWithData(CLIENT_PORT);
         final byte[] backendSent = segment[0];
         final byte[] lbSent = segment[1];
-        // A Linux router quotes up to 576 bytes of IP datagram in all: here the header, TCP and 100 bytes of data.
-        final int quoteLength = 20 + 20 + 100;
+        // The whole segment quoted, so its TCP checksum can be verified too.
+        final int quoteLength = 20 + 20 + SEGMENT_DATA;
         final int length = fragNeededAbout(lbSent, quoteLength);
         final byte[] received = copy(length);
         pipeline.onClientFrame(frame, 0, length, 0, now);
@@ -150,6 +152,8 @@ class IcmpErrorRelayTest extends PipelineFixture
         assertEquals(backendSent[ETHERNET + 8] - 1, out[QUOTE + 8], "quoted TTL: what lb forwarded");
         assertArrayEquals(Arrays.copyOfRange(backendSent, ETHERNET + 12, ETHERNET + quoteLength),
             Arrays.copyOfRange(out, QUOTE + 12, QUOTE + quoteLength), "addresses, TCP header (its checksum too) and data");
+        final byte[] quoted = quotedPacket(out);
+        assertEquals(ReferenceChecksum.l4Checksum(quoted, ETHERNET), port(quoted, ETHERNET + 20 + 16), "quoted TCP checksum");
         assertEquals(1, counters.icmpErrorsForwardedToServer.get());
         assertEquals(0, counters.totalDrops());
     }
@@ -283,7 +287,7 @@ class IcmpErrorRelayTest extends PipelineFixture
         pipeline.onClientFrame(frame, 0, datagram, 0, now);
         final byte[] lbSentUdp = toServer.get(toServer.size() - 1);
 
-        final int clientErrorLength = fragNeededAbout(lbSentTcp, 140);
+        final int clientErrorLength = fragNeededAbout(lbSentTcp, 20 + 20 + SEGMENT_DATA);
         final byte[] clientError = copy(clientErrorLength);
         final int serverErrorLength = TestFrames.icmpError(frame, SERVER_SIDE_MAC, BACKEND_MACS[0], BACKEND_IPS[0], CLIENT_IP,
             IcmpHeader.TYPE_DESTINATION_UNREACHABLE, 3, 0, lbSentUdp, datagram - ETHERNET);
