@@ -238,6 +238,8 @@ final class ApplianceRuntime implements RuntimeApi
         long busyCycles = 0;
         long sleeps = 0;
         long recovered = 0;
+        long icmpErrorsToServer = 0;
+        long icmpErrorsToClient = 0;
         for (final DataplaneWorker w : workers)
         {
             final DataplaneCounters c = w.counters;
@@ -251,11 +253,14 @@ final class ApplianceRuntime implements RuntimeApi
             busyCycles += c.busyCycles.get();
             sleeps += c.sleeps.get();
             recovered += c.flowsRecovered.get();
+            icmpErrorsToServer += c.icmpErrorsForwardedToServer.get();
+            icmpErrorsToClient += c.icmpErrorsForwardedToClient.get();
             flowsUsed += w.pipeline == null ? 0 : w.pipeline.flowCount();
             flowCapacity += w.flows.capacity() / 2;
         }
         return new Info(version, Duration.ofNanos(System.nanoTime() - startedNanos), workers.size(), rxFrames, rxBytes,
-            txFrames, txBytes, drops, flowsUsed, flowCapacity, busyNanos, txKickNanos, busyCycles, sleeps, recovered);
+            txFrames, txBytes, drops, flowsUsed, flowCapacity, busyNanos, txKickNanos, busyCycles, sleeps, recovered,
+            icmpErrorsToServer, icmpErrorsToClient);
     }
 
     /** A backend's slot in one worker's table (by address and port), or -1. */

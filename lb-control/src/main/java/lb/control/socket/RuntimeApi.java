@@ -239,7 +239,7 @@ public interface RuntimeApi
     record Info(
         String version, Duration uptime, int workers, long rxPackets, long rxBytes, long txPackets, long txBytes,
         long dropped, long flowsUsed, long flowCapacity, long busyNanos, long txKickNanos, long busyCycles, long sleeps,
-        long flowsRecovered)
+        long flowsRecovered, long icmpErrorsToServer, long icmpErrorsToClient)
     {
         /**
          * Frames one worker moves per second of busy time: its capacity if it never had to wait,

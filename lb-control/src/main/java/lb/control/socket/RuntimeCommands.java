@@ -130,7 +130,9 @@ public final class RuntimeCommands
             .add("worker_busy_cycles", info.busyCycles())
             .add("worker_sleeps", info.sleeps())
             .add("capacity_pps", info.capacityPps())
-            .add("flows_recovered", info.flowsRecovered());
+            .add("flows_recovered", info.flowsRecovered())
+            .add("icmp_errors_forwarded_to_server", info.icmpErrorsToServer())
+            .add("icmp_errors_forwarded_to_client", info.icmpErrorsToClient());
         final Announcements announcements = api.announcements();
         if (announcements.configured())
         {

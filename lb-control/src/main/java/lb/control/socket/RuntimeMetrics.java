@@ -74,6 +74,10 @@ public final class RuntimeMetrics
         families.add(counter("lb_worker_sleeps_total", "Times a worker blocked in poll() for want of frames.", info.sleeps()));
         families.add(counter("lb_flows_recovered_total", "One-way flows re-created from a mid-connection segment by the consistent hash.",
             info.flowsRecovered()));
+        families.add(new MetricFamily("lb_icmp_errors_forwarded_total", MetricType.COUNTER,
+            "ICMP errors about a flow's packets relayed to the other side (toward: server, the flow's backend; client, its client).",
+            List.of(sample(labels("toward", "server"), info.icmpErrorsToServer()),
+                sample(labels("toward", "client"), info.icmpErrorsToClient()))));
     }
 
     private static void announcements(final RuntimeApi.Announcements announcements, final List<MetricFamily> families)

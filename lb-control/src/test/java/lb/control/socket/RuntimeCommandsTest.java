@@ -60,12 +60,14 @@ class RuntimeCommandsTest
         runtime.countDrop("truncated", 5);
         runtime.advanceClock(Duration.ofSeconds(3_725));
         final String text = run("show info");
-        assertTrue(text.startsWith("version:            0.1.0-test\nuptime:             1h 2m 6s\nworkers:            2\n"), text);
-        assertTrue(text.contains("\ndropped:            5\n"), text);
-        assertTrue(text.contains("\nflow_table_use:     0.0%\n"), text);
-        assertTrue(text.contains("\nworker_busy:        210.00ms\n"), text);
+        assertTrue(text.startsWith("version:                         0.1.0-test\n" +
+            "uptime:                          1h 2m 6s\n" +
+            "workers:                         2\n"), text);
+        assertTrue(text.contains("\ndropped:                         5\n"), text);
+        assertTrue(text.contains("\nflow_table_use:                  0.0%\n"), text);
+        assertTrue(text.contains("\nworker_busy:                     210.00ms\n"), text);
         // 105 frames in 210 ms of busy time.
-        assertTrue(text.contains("\ncapacity_pps:       500\n"), text);
+        assertTrue(text.contains("\ncapacity_pps:                    500\n"), text);
 
         final Map<String, Object> info = json("show info json");
         assertEquals("0.1.0-test", info.get("version"));
@@ -80,6 +82,8 @@ class RuntimeCommandsTest
         assertEquals(105L, info.get("worker_busy_cycles"));
         assertEquals(7L, info.get("worker_sleeps"));
         assertEquals(500L, info.get("capacity_pps"));
+        assertEquals(0L, info.get("icmp_errors_forwarded_to_server"));
+        assertEquals(0L, info.get("icmp_errors_forwarded_to_client"));
     }
 
     @Test

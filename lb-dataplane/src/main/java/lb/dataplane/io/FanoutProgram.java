@@ -12,9 +12,12 @@ import org.agrona.MutableDirectBuffer;
  * the forward frames (client to VIP, on the client side) and the destination of the return frames
  * (backend to client, on the server side). So {@link Side#CLIENT} hashes (source IP, source port)
  * and {@link Side#SERVER} hashes (destination IP, destination port), with the same function
- * {@link #workerOf(int, int, int)}. IPv4 TCP and UDP only; everything else (ARP, ICMP, fragments,
- * other protocols and anything too short to read) goes to worker 0, which answers ARP and ping and
- * passes ARP to the control thread.
+ * {@link #workerOf(int, int, int)}. An ICMP error (destination unreachable, time exceeded, parameter
+ * problem) about a flow's packet must reach the flow's worker too: it quotes a packet that went the
+ * other way, so the program hashes the quote's client endpoint, its destination on the client side
+ * and its source on the server side. Everything else (ARP, other ICMP, fragments, other protocols
+ * and anything too short to read) goes to worker 0, which answers ARP and ping and passes ARP to
+ * the control thread.
  *
  * <p>What the program sees: the kernel runs it in {@code packet_rcv_fanout} on the skb as it
  * arrives, where on receive the link-layer header is already pulled ({@code skb->data} is the IP
@@ -36,18 +39,23 @@ public final class FanoutProgram
     /** Which endpoint of the frame the program hashes. */
     public enum Side
     {
-        /** Frames from clients: hash the source. */
+        /** Frames from clients: hash the source; an ICMP error's quote (lb's packet to the client): its destination. */
         CLIENT(IPV4_SRC_OFFSET, L4_SRC_PORT_OFFSET),
-        /** Frames from backends to clients: hash the destination. */
+        /** Frames from backends to clients: hash the destination; an ICMP error's quote (lb's packet from the client): its source. */
         SERVER(IPV4_DST_OFFSET, L4_DST_PORT_OFFSET);
 
         final int ipOffset;
         final int portOffset;
+        /** Where the client's endpoint is in the packet an ICMP error quotes: it went the other way. */
+        final int quotedIpOffset;
+        final int quotedPortOffset;
 
         Side(final int ipOffset, final int portOffset)
         {
             this.ipOffset = ipOffset;
             this.portOffset = portOffset;
+            this.quotedIpOffset = ipOffset == IPV4_SRC_OFFSET ? IPV4_DST_OFFSET : IPV4_SRC_OFFSET;
+            this.quotedPortOffset = portOffset == L4_SRC_PORT_OFFSET ? L4_DST_PORT_OFFSET : L4_SRC_PORT_OFFSET;
         }
     }
 
@@ -126,8 +134,14 @@ public final class FanoutProgram
     static final int IPV4_DST_OFFSET = 16;
     static final int L4_SRC_PORT_OFFSET = 0;
     static final int L4_DST_PORT_OFFSET = 2;
+    static final int PROTO_ICMP = 1;
     static final int PROTO_TCP = 6;
     static final int PROTO_UDP = 17;
+    /** The ICMP errors lb relays (see IcmpQuote): their quote follows the 8-byte ICMP header. */
+    static final int ICMP_DESTINATION_UNREACHABLE = 3;
+    static final int ICMP_TIME_EXCEEDED = 11;
+    static final int ICMP_PARAMETER_PROBLEM = 12;
+    static final int ICMP_QUOTE_OFFSET = 8;
 
     static final int GOLDEN = 0x9E3779B1;
     static final int MIX_1 = 0x85EBCA6B;
@@ -169,21 +183,42 @@ public final class FanoutProgram
         final Assembler a = new Assembler();
         final int toWorkerZero = 0;
         final int l4 = 1;
+        final int icmpError = 2;
+        final int hash = 3;
 
         a.stmt(BPF_LD | BPF_H | BPF_ABS, SKF_AD_OFF + SKF_AD_PROTOCOL);        // A = EtherType
         a.jump(BPF_JMP | BPF_JEQ | BPF_K, ETHER_TYPE_IPV4, Assembler.NEXT, toWorkerZero);
-        a.stmt(BPF_LD | BPF_B | BPF_ABS, SKF_NET_OFF + IPV4_PROTOCOL_OFFSET);  // A = IP protocol
-        a.jump(BPF_JMP | BPF_JEQ | BPF_K, PROTO_TCP, l4, Assembler.NEXT);
-        a.jump(BPF_JMP | BPF_JEQ | BPF_K, PROTO_UDP, Assembler.NEXT, toWorkerZero);
-        a.label(l4);
         // A fragment has no ports (or only the first has): worker 0, which counts the drop.
         a.stmt(BPF_LD | BPF_H | BPF_ABS, SKF_NET_OFF + IPV4_FLAGS_FRAGMENT_OFFSET);
         a.jump(BPF_JMP | BPF_JSET | BPF_K, IPV4_FRAGMENT_MASK, toWorkerZero, Assembler.NEXT);
+        a.stmt(BPF_LD | BPF_B | BPF_ABS, SKF_NET_OFF + IPV4_PROTOCOL_OFFSET);  // A = IP protocol
+        a.jump(BPF_JMP | BPF_JEQ | BPF_K, PROTO_TCP, l4, Assembler.NEXT);
+        a.jump(BPF_JMP | BPF_JEQ | BPF_K, PROTO_UDP, l4, Assembler.NEXT);
+        a.jump(BPF_JMP | BPF_JEQ | BPF_K, PROTO_ICMP, Assembler.NEXT, toWorkerZero);
+        a.stmt(BPF_LDX | BPF_B | BPF_MSH, SKF_NET_OFF);                         // X = IHL * 4
+        a.stmt(BPF_LD | BPF_B | BPF_IND, SKF_NET_OFF);                          // A = ICMP type
+        a.jump(BPF_JMP | BPF_JEQ | BPF_K, ICMP_DESTINATION_UNREACHABLE, icmpError, Assembler.NEXT);
+        a.jump(BPF_JMP | BPF_JEQ | BPF_K, ICMP_TIME_EXCEEDED, icmpError, Assembler.NEXT);
+        a.jump(BPF_JMP | BPF_JEQ | BPF_K, ICMP_PARAMETER_PROBLEM, Assembler.NEXT, toWorkerZero);
+        a.label(icmpError);
+        final int quote = SKF_NET_OFF + ICMP_QUOTE_OFFSET;
+        a.stmt(BPF_LD | BPF_W | BPF_IND, quote + side.quotedIpOffset);         // A = quoted client IP
+        a.stmt(BPF_ALU | BPF_MUL | BPF_K, GOLDEN);
+        a.stmt(BPF_ST, 0);                                                      // M[0] = A
+        a.stmt(BPF_LD | BPF_B | BPF_IND, quote);                                // the quote's IHL: X += IHL * 4
+        a.stmt(BPF_ALU | BPF_AND | BPF_K, 0x0F);
+        a.stmt(BPF_ALU | BPF_LSH | BPF_K, 2);
+        a.stmt(BPF_ALU | BPF_ADD | BPF_X, 0);
+        a.stmt(BPF_MISC | BPF_TAX, 0);
+        a.stmt(BPF_LD | BPF_H | BPF_IND, quote + side.quotedPortOffset);       // A = quoted client port
+        a.jump(BPF_JMP | BPF_JGE | BPF_K, 0, hash, hash);                      // always: a jump the assembler resolves
+        a.label(l4);
         a.stmt(BPF_LD | BPF_W | BPF_ABS, SKF_NET_OFF + side.ipOffset);         // A = client IP
         a.stmt(BPF_ALU | BPF_MUL | BPF_K, GOLDEN);
         a.stmt(BPF_ST, 0);                                                      // M[0] = A
         a.stmt(BPF_LDX | BPF_B | BPF_MSH, SKF_NET_OFF);                         // X = IHL * 4
         a.stmt(BPF_LD | BPF_H | BPF_IND, SKF_NET_OFF + side.portOffset);       // A = client port
+        a.label(hash);
         a.stmt(BPF_LDX | BPF_W | BPF_MEM, 0);                                   // X = M[0]
         a.stmt(BPF_ALU | BPF_ADD | BPF_X, 0);                                   // h = ip * GOLDEN + port
         xorShiftRight(a, 16);

@@ -39,7 +39,10 @@ public enum DropReason
     FLOW_TABLE_FULL("no room in the flow table for a new flow"),
     NO_FLOW("TCP segment without SYN from a client, or a backend packet, matching no flow"),
     BAD_ICMP_CHECKSUM("ICMP checksum does not verify"),
-    UNSUPPORTED_ICMP("ICMP message lb does not answer"),
+    UNSUPPORTED_ICMP("ICMP message lb neither answers nor relays"),
+    ICMP_ERROR_NO_FLOW("ICMP error (unreachable, time exceeded, parameter problem) about a packet of no flow lb holds"),
+    ICMP_ERROR_BAD_QUOTE("ICMP error whose quoted packet is cut short, malformed, a non-first fragment, or not from the error's addressee"),
+    ICMP_ERROR_ABOUT_ICMP("ICMP error about an ICMP message: never relayed (no error about an error, and lb keeps no ICMP flows)"),
 
     // Produced by the packet I/O.
     SNAPLEN_TRUNCATED("frame larger than the ring frame arrived truncated"),

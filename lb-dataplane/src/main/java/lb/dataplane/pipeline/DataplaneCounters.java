@@ -57,6 +57,13 @@ public final class DataplaneCounters
     public final AtomicCounter icmpFragNeededSent;
     /** ICMP "time exceeded" errors lb sent, as a router, about routed packets whose TTL ran out. */
     public final AtomicCounter icmpTimeExceededSent;
+    /**
+     * ICMP errors from the client side about a flow's packets (fragmentation needed from a router
+     * toward a client, say) relayed to the flow's backend; also counted in {@link #txServerFrames}.
+     */
+    public final AtomicCounter icmpErrorsForwardedToServer;
+    /** ICMP errors from the server side about a NAT flow's packets relayed to its client; also in {@link #txClientFrames}. */
+    public final AtomicCounter icmpErrorsForwardedToClient;
     public final AtomicCounter commandsApplied;
     public final AtomicCounter commandsRejected;
     /**
@@ -99,6 +106,8 @@ public final class DataplaneCounters
         flowsEvicted = manager.newCounter("flows_evicted" + w, TYPE_FLOW);
         icmpFragNeededSent = manager.newCounter("icmp_frag_needed_sent" + w, TYPE_TRAFFIC);
         icmpTimeExceededSent = manager.newCounter("icmp_time_exceeded_sent" + w, TYPE_TRAFFIC);
+        icmpErrorsForwardedToServer = manager.newCounter("icmp_errors_forwarded_to_server" + w, TYPE_TRAFFIC);
+        icmpErrorsForwardedToClient = manager.newCounter("icmp_errors_forwarded_to_client" + w, TYPE_TRAFFIC);
         commandsApplied = manager.newCounter("commands_applied" + w, TYPE_TRAFFIC);
         commandsRejected = manager.newCounter("commands_rejected" + w, TYPE_TRAFFIC);
         busyNanos = manager.newCounter("worker_busy_ns" + w, TYPE_WORK);

@@ -10,9 +10,11 @@ import lb.dataplane.packet.EthernetHeader;
 import lb.dataplane.packet.FrameClassifier;
 import lb.dataplane.packet.FrameType;
 import lb.dataplane.packet.IcmpHeader;
+import lb.dataplane.packet.IcmpQuote;
 import lb.dataplane.packet.ParsedFrame;
 import lb.dataplane.rewrite.DsrRewrite;
 import lb.dataplane.rewrite.ForwardNat;
+import lb.dataplane.rewrite.IcmpErrorNat;
 import lb.dataplane.rewrite.IpipEncap;
 import lb.dataplane.rewrite.ReturnNat;
 import lb.dataplane.sched.BackendPool;
@@ -30,6 +32,8 @@ import org.agrona.concurrent.UnsafeBuffer;
  * asks the service's scheduler, later frames follow the flow table. Server side: answer ARP for
  * the gateway address, hand other ARP frames to the control thread (health probes learn backend
  * MACs from them), and rewrite backend replies to come from VIP:port toward the client's MAC.
+ * An ICMP error about a flow's packet, from either side, goes to the side that sent the packet,
+ * translated like the flow (as IPVS relays them), so path MTU discovery works through lb.
  *
  * <p>Each flow is two entries in one {@link FlowTable}: the forward key (client -> VIP) and the
  * return key (backend -> client). The forward entry's NAT address is the backend; the return
@@ -83,6 +87,7 @@ public final class PacketPipeline implements FlowExpiry
     private final ParsedFrame parsed = new ParsedFrame();
     private final ForwardNat forwardNat = new ForwardNat();
     private final ReturnNat returnNat = new ReturnNat();
+    private final IcmpQuote quote = new IcmpQuote();
     /** Where IP-in-IP frames and ICMP errors are built: they are longer than, or unlike, the frame received. */
     private final UnsafeBuffer scratch = new UnsafeBuffer(new byte[SCRATCH_LENGTH]);
     /** Route services (lb as the clients' router for a prefix), tried after the VIPs; first match wins. */
@@ -258,6 +263,11 @@ public final class PacketPipeline implements FlowExpiry
                     routeOut(out, buffer, offset, length);
                     break;
                 }
+                if (IcmpQuote.isRelayedError(parsed.icmpType) && services.isVip(parsed.dstIp))
+                {
+                    icmpErrorFromClient(buffer, offset, length);
+                    break;
+                }
                 answerEcho(buffer, offset, length, clientMac, toClient, false);
                 break;
             default:
@@ -377,18 +387,18 @@ public final class PacketPipeline implements FlowExpiry
      * the MSS instead: the backend's SYN-ACK, which carries the MSS the client will use, goes to
      * the client directly.
      */
-    private void tunnel(final MutableDirectBuffer buffer, final Service service, final BackendPool pool, final int backend)
+    private boolean tunnel(final MutableDirectBuffer buffer, final Service service, final BackendPool pool, final int backend)
     {
         final ParsedFrame p = parsed;
         if (rxGso)
         {
             counters.drop(DropReason.TUNNEL_GSO);
-            return;
+            return false;
         }
         if (IpipEncap.outerLength(p) > serverMtu)
         {
             counters.drop(DropReason.TUNNEL_TOO_BIG);
-            if (IpipEncap.dontFragment(buffer, p))
+            if (IpipEncap.dontFragment(buffer, p) && IcmpHeader.mayAnswerWithError(p))
             {
                 final int errorLength = IcmpHeader.writeFragmentationNeeded(
                     scratch, 0, buffer, p, clientMac, clientIp, serverMtu - IpipEncap.OVERHEAD);
@@ -397,7 +407,7 @@ public final class PacketPipeline implements FlowExpiry
                     counters.icmpFragNeededSent.incrementRelease();
                 }
             }
-            return;
+            return false;
         }
         final int length = IpipEncap.apply(buffer, p, scratch, 0, serverMac, pool.mac(backend), gatewayIp, pool.ip(backend));
         if (toServer.forwardShifted(scratch, 0, length, IpipEncap.INNER_OFFSET - (p.l3Offset - p.frameOffset)))
@@ -405,11 +415,10 @@ public final class PacketPipeline implements FlowExpiry
             counters.txServerFrames.incrementRelease();
             counters.txServerBytes.getAndAddRelease(length);
             stats.countFrame(service.id(), backend, length);
+            return true;
         }
-        else
-        {
-            counters.drop(toServer.lastRefusal());
-        }
+        counters.drop(toServer.lastRefusal());
+        return false;
     }
 
     /**
@@ -663,6 +672,11 @@ public final class PacketPipeline implements FlowExpiry
                     routeBack(back, buffer, offset, length);
                     break;
                 }
+                if (IcmpQuote.isRelayedError(parsed.icmpType) && parsed.dstIp != gatewayIp)
+                {
+                    icmpErrorFromServer(buffer, offset, length);
+                    break;
+                }
                 answerEcho(buffer, offset, length, serverMac, toServer, true);
                 break;
             default:
@@ -714,6 +728,133 @@ public final class PacketPipeline implements FlowExpiry
         {
             stats.countFrame(service.id(), flows.backendId(ret), length);
         }
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // ICMP errors about flows (as IPVS relays them)
+    // ---------------------------------------------------------------------------------------
+
+    /**
+     * An ICMP error to a VIP: a router or client says a packet lb sent toward a client, VIP:vport
+     * -> client:cport, could not be delivered (fragmentation needed: the path MTU discovery of the
+     * backend's TCP depends on it), expired, or was refused. It belongs to the flow whose forward
+     * key is that packet's reverse, and goes to the flow's backend the way the flow's own packets
+     * do: NAT translates it like them ({@link IcmpErrorNat#towardBackend}); DSR only changes the
+     * MACs (the backend holds the VIP, so the error is already addressed to it); IP-in-IP tunnels
+     * it (IPVS sends it with the connection's own transmitter the same way). The flow is not
+     * touched: an error keeps nothing alive.
+     */
+    private void icmpErrorFromClient(final MutableDirectBuffer buffer, final int offset, final int length)
+    {
+        final IcmpQuote q = quote;
+        if (!admitIcmpError(buffer, offset, clientMac))
+        {
+            return;
+        }
+        final int fwd = flows.find(q.dstIp, q.srcIp, q.dstPort, q.srcPort, q.protocol);
+        if (fwd < 0 || flows.isReturnDirection(fwd))
+        {
+            counters.drop(DropReason.ICMP_ERROR_NO_FLOW);
+            return;
+        }
+        final Service service = services.byRef(flows.serviceId(fwd));
+        final int backend = flows.backendId(fwd);
+        if (service == null || !service.pool().canCarryFlows(backend))
+        {
+            counters.drop(DropReason.NO_BACKEND);
+            return;
+        }
+        final BackendPool pool = service.pool();
+        final boolean sent;
+        switch (service.mode())
+        {
+            case DSR:
+                DsrRewrite.apply(buffer, parsed, serverMac, pool.mac(backend));
+                sent = send(toServer, buffer, offset, length, counters.txServerFrames, counters.txServerBytes);
+                break;
+            case IPIP:
+                sent = tunnel(buffer, service, pool, backend);
+                break;
+            default:
+                if (!IcmpErrorNat.towardBackend(buffer, parsed, q, serverMac, pool.mac(backend), flows.natIp(fwd),
+                    flows.natPort(fwd)))
+                {
+                    counters.drop(parsed.dropReason);
+                    return;
+                }
+                sent = send(toServer, buffer, offset, length, counters.txServerFrames, counters.txServerBytes);
+        }
+        if (sent)
+        {
+            counters.icmpErrorsForwardedToServer.incrementRelease();
+        }
+    }
+
+    /**
+     * An ICMP error from the server side to a client: a backend (or a router on that side) says a
+     * packet lb sent it, client:cport -> backend:bport, was refused (port unreachable for UDP),
+     * expired or did not fit. It belongs to the NAT flow whose return key is that packet's
+     * reverse and goes to the client from the VIP, quoting the packet the client sent
+     * ({@link IcmpErrorNat#towardClient}). One-way flows have no return entry: their packets to
+     * the backend pass lb, but its errors about them go to the client directly (from the VIP it
+     * holds), not through lb.
+     */
+    private void icmpErrorFromServer(final MutableDirectBuffer buffer, final int offset, final int length)
+    {
+        final IcmpQuote q = quote;
+        if (!admitIcmpError(buffer, offset, serverMac))
+        {
+            return;
+        }
+        final int ret = flows.find(q.dstIp, q.srcIp, q.dstPort, q.srcPort, q.protocol);
+        if (ret < 0 || !flows.isReturnDirection(ret))
+        {
+            counters.drop(DropReason.ICMP_ERROR_NO_FLOW);
+            return;
+        }
+        if (!IcmpErrorNat.towardClient(buffer, parsed, q, clientMac, flows.peerMac(ret), flows.natIp(ret), flows.natPort(ret)))
+        {
+            counters.drop(parsed.dropReason);
+            return;
+        }
+        if (send(toClient, buffer, offset, length, counters.txClientFrames, counters.txClientBytes))
+        {
+            counters.icmpErrorsForwardedToClient.incrementRelease();
+        }
+    }
+
+    /**
+     * The checks both sides make before looking an ICMP error's flow up: sent to lb's MAC, a
+     * valid ICMP checksum (lb recomputes it: a corrupted error must not leave with a good one),
+     * and a quote ({@link IcmpQuote#read}) of a TCP/UDP packet from the error's addressee, which
+     * is who sent the quoted packet. Counts the drop when one fails.
+     */
+    private boolean admitIcmpError(final MutableDirectBuffer buffer, final int offset, final long ownMac)
+    {
+        final ParsedFrame p = parsed;
+        if (dstMac(buffer, offset) != ownMac)
+        {
+            counters.drop(DropReason.NOT_FOR_US);
+            return false;
+        }
+        if (!Checksums.internetChecksumValid(buffer, p.l4Offset, p.l4Length))
+        {
+            counters.drop(DropReason.BAD_ICMP_CHECKSUM);
+            return false;
+        }
+        // ICMP has no pseudo-header: a checksum that verifies is complete, whatever the RX flags said.
+        p.l4ChecksumPartial = false;
+        DropReason refused = quote.read(buffer, p);
+        if (refused == null && quote.srcIp != p.dstIp)
+        {
+            refused = DropReason.ICMP_ERROR_BAD_QUOTE;
+        }
+        if (refused != null)
+        {
+            counters.drop(refused);
+            return false;
+        }
+        return true;
     }
 
     /**

@@ -22,6 +22,7 @@ class FanoutProgramTest
     private static final long MAC_PEER = 0x02_00_00_00_00_02L;
     private static final int VIP = 0xC6120064;      // 198.18.0.100
     private static final int BACKEND = 0xC612010B;  // 198.18.1.11
+    private static final int ROUTER = 0xC6120002;   // 198.18.0.2
 
     @ParameterizedTest
     @ValueSource(ints = {1, 2, 3, 4, 7, 64})
@@ -54,13 +55,19 @@ class FanoutProgramTest
         }
     }
 
+    /**
+     * A flow's two directions meet in one worker, and so do the ICMP errors about its packets: a
+     * router's error about lb's packet to the client (client side) and a backend's about lb's
+     * packet from it (server side), whatever the outer and quoted header lengths.
+     */
     @ParameterizedTest
     @ValueSource(ints = {2, 3, 5, 8})
-    void aFlowsForwardAndReturnFramesMeetInOneWorker(final int workers)
+    void aFlowsForwardAndReturnFramesAndItsIcmpErrorsMeetInOneWorker(final int workers)
     {
         final FanoutProgram client = FanoutProgram.of(CLIENT, workers);
         final FanoutProgram server = FanoutProgram.of(SERVER, workers);
         final Random random = new Random(17 * workers);
+        final int[] errorTypes = {3, 11, 12};
         for (int i = 0; i < 2000; i++)
         {
             final int clientIp = 0xC6120000 | random.nextInt(1 << 16);
@@ -69,12 +76,24 @@ class FanoutProgramTest
             // Forward: client -> VIP:80 on the client side; return: backend:8080 -> client on the server side.
             final byte[] forward = ipv4(MAC_LB, MAC_PEER, protocol, clientIp, clientPort, VIP, 80, 5, 0, false);
             final byte[] back = ipv4(MAC_LB, MAC_PEER, protocol, BACKEND, 8080, clientIp, clientPort, 5, 0, false);
-            assertEquals(ClassicBpf.run(client, forward), ClassicBpf.run(server, back), "flow " + clientIp + ":" + clientPort);
+            final int worker = ClassicBpf.run(client, forward);
+            assertEquals(worker, ClassicBpf.run(server, back), "flow " + clientIp + ":" + clientPort);
+
+            final int type = errorTypes[random.nextInt(errorTypes.length)];
+            final int outerIhl = random.nextInt(4) == 0 ? 6 + random.nextInt(10) : 5;
+            final int quotedIhl = random.nextInt(4) == 0 ? 6 + random.nextInt(10) : 5;
+            final byte[] toClient = ipv4(MAC_PEER, MAC_LB, protocol, VIP, 80, clientIp, clientPort, quotedIhl, 0x4000, false);
+            assertEquals(worker, ClassicBpf.run(client, icmpError(MAC_LB, MAC_PEER, ROUTER, VIP, type, outerIhl, toClient)),
+                "client side: an error about lb's packet to " + clientIp + ":" + clientPort);
+            final byte[] toBackend = ipv4(MAC_PEER, MAC_LB, protocol, clientIp, clientPort, BACKEND, 8080, quotedIhl, 0x4000,
+                false);
+            assertEquals(worker, ClassicBpf.run(server, icmpError(MAC_LB, MAC_PEER, BACKEND, clientIp, type, outerIhl, toBackend)),
+                "server side: an error about lb's packet from " + clientIp + ":" + clientPort);
         }
     }
 
     @Test
-    void everythingButUnfragmentedTcpAndUdpGoesToWorkerZero()
+    void everythingButUnfragmentedTcpUdpAndIcmpErrorsGoesToWorkerZero()
     {
         final int workers = 4;
         // A client endpoint whose TCP frames go to worker 3, so "0" below is the program's choice, not luck.
@@ -94,6 +113,17 @@ class FanoutProgramTest
             assertEquals(0, ClassicBpf.run(p, arp(MAC_PEER, 0xC612000B, VIP)), side + " ARP");
             assertEquals(0, ClassicBpf.run(p, ipv4(MAC_LB, MAC_PEER, ICMP, 0xC612000B, clientPort, 0xC612000B, clientPort,
                 5, 0, false)), side + " ICMP");
+            // ICMP other than an error about a flow (echo reply, redirect, echo request), or one cut before the quoted port.
+            final byte[] quoted = side == CLIENT ? ipv4(MAC_PEER, MAC_LB, TCP, VIP, 80, 0xC612000B, clientPort, 5, 0x4000, false) :
+                ipv4(MAC_PEER, MAC_LB, TCP, 0xC612000B, clientPort, BACKEND, 80, 5, 0x4000, false);
+            final int to = side == CLIENT ? VIP : 0xC612000B;
+            assertEquals(3, ClassicBpf.run(p, icmpError(MAC_LB, MAC_PEER, ROUTER, to, 3, 5, quoted)), side + " error");
+            for (final int type : new int[] {0, 5, 8})
+            {
+                assertEquals(0, ClassicBpf.run(p, icmpError(MAC_LB, MAC_PEER, ROUTER, to, type, 5, quoted)), side + " type " + type);
+            }
+            assertEquals(0, ClassicBpf.run(p, cut(icmpError(MAC_LB, MAC_PEER, ROUTER, to, 3, 5, quoted), 14 + 20 + 8 + 20 + 1)),
+                side + " error cut in the quoted ports");
             assertEquals(0, ClassicBpf.run(p, ipv4(MAC_LB, MAC_PEER, GRE, 0xC612000B, clientPort, 0xC612000B, clientPort,
                 5, 0, false)), side + " GRE");
             // First fragment (more-fragments set) and a later one (offset set): no ports to hash.

@@ -36,6 +36,8 @@ class FanoutSteeringTest
     private static final int FIRST_PORT = 40000;
     /** A port no TCP/UDP test frame uses: marks the frames that must go to socket 0. */
     private static final int CONTROL_MARK = 7;
+    private static final int ICMP_ERRORS_PER_SIDE = 40;
+    private static final int ROUTER = 0xC6120002;
 
     private static TestNetwork net;
     private static String nsA;
@@ -93,7 +95,10 @@ class FanoutSteeringTest
         }
     }
 
-    /** A frame's identity: "arp n", "icmp n", "frag n", or "tcp|udp fwd|ret ip port" of its client endpoint. */
+    /**
+     * A frame's identity: "arp n", "icmp n", "frag n", "tcp|udp fwd|ret ip port" of its client
+     * endpoint, or "icmp error to|from ip port" of the client endpoint in its quote.
+     */
     private static String key(final UnsafeBuffer b, final int offset, final int length)
     {
         if (length < 42 || TestFrames.getMac(b, offset + 6) != MAC_A)
@@ -119,6 +124,16 @@ class FanoutSteeringTest
         if ((b.getShort(ip + 6, ByteOrder.BIG_ENDIAN) & 0x3FFF) != 0)
         {
             return "frag " + srcPort;
+        }
+        if (protocol == ICMP && (srcPort >>> 8) == 3)
+        {
+            // Destination unreachable: name it by the quoted packet's client endpoint.
+            final int quoted = l4 + 8;
+            final int quotedL4 = quoted + ((b.getByte(quoted) & 0xF) << 2);
+            final boolean toClient = b.getInt(quoted + 12, ByteOrder.BIG_ENDIAN) == VIP;
+            return "icmp error " + (toClient ? "to " : "from ") +
+                Integer.toHexString(b.getInt(quoted + (toClient ? 16 : 12), ByteOrder.BIG_ENDIAN)) + " " +
+                (b.getShort(quotedL4 + (toClient ? 2 : 0), ByteOrder.BIG_ENDIAN) & 0xFFFF);
         }
         if (protocol == ICMP)
         {
@@ -158,6 +173,14 @@ class FanoutSteeringTest
                     frames.add(ipv4(MAC_B, MAC_A, protocol, BACKEND, 8080, client, port, 5, 0x4000, false));
                 }
             }
+            // ICMP errors about flows: a router's about lb's packet to the client, a backend's about lb's packet from it.
+            for (int port = FIRST_PORT; port < FIRST_PORT + ICMP_ERRORS_PER_SIDE; port++)
+            {
+                frames.add(icmpError(MAC_B, MAC_A, ROUTER, VIP, 3, 5,
+                    ipv4(MAC_A, MAC_B, TCP, VIP, 80, CLIENTS[0], port, 5, 0x4000, false)));
+                frames.add(icmpError(MAC_B, MAC_A, BACKEND, CLIENTS[0], 3, 5,
+                    ipv4(MAC_A, MAC_B, UDP, CLIENTS[0], port, BACKEND, 8080, 5, 0x4000, false)));
+            }
             for (int i = 0; i < 5; i++)
             {
                 frames.add(arp(MAC_A, CLIENTS[0], VIP + i));
@@ -195,6 +218,13 @@ class FanoutSteeringTest
             for (int i = 0; i < workers; i++)
             {
                 assertTrue(perSocket[i] > 0, "socket " + i + " got no flow");
+            }
+            for (int port = FIRST_PORT; port < FIRST_PORT + ICMP_ERRORS_PER_SIDE; port++)
+            {
+                final String endpoint = Integer.toHexString(CLIENTS[0]) + " " + port;
+                final int predicted = FanoutProgram.workerOf(CLIENTS[0], port, workers);
+                assertEquals(predicted, atClientSide.socketOf.get("icmp error to " + endpoint), "client-side error about " + endpoint);
+                assertEquals(predicted, atServerSide.socketOf.get("icmp error from " + endpoint), "server-side error about " + endpoint);
             }
             for (final Landing landing : List.of(atClientSide, atServerSide))
             {

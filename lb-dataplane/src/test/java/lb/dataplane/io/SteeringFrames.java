@@ -65,6 +65,26 @@ final class SteeringFrames
         return bytes;
     }
 
+    /**
+     * An ICMP error of {@code type} from {@code srcIp} to {@code dstIp}, with an outer IP header of
+     * {@code ihl} words, quoting all of the IPv4 packet in {@code quoted} (an untagged frame).
+     */
+    static byte[] icmpError(final long dstMac, final long srcMac, final int srcIp, final int dstIp, final int type,
+        final int ihl, final byte[] quoted)
+    {
+        final byte[] outer = ipv4(dstMac, srcMac, ICMP, srcIp, 0, dstIp, 0, ihl, 0, false);
+        final int icmp = 14 + ihl * 4;
+        final byte[] bytes = new byte[icmp + 8 + quoted.length - 14];
+        System.arraycopy(outer, 0, bytes, 0, icmp);
+        final UnsafeBuffer b = new UnsafeBuffer(bytes);
+        b.putShort(16, (short)(bytes.length - 14), ByteOrder.BIG_ENDIAN);
+        b.putShort(24, (short)0, ByteOrder.BIG_ENDIAN);
+        b.putShort(24, (short)ipChecksum(b, 14, ihl * 4), ByteOrder.BIG_ENDIAN);
+        b.putByte(icmp, (byte)type);
+        System.arraycopy(quoted, 14, bytes, icmp + 8, quoted.length - 14);
+        return bytes;
+    }
+
     static byte[] tcp(final long dstMac, final long srcMac, final int srcIp, final int srcPort, final int dstIp,
         final int dstPort)
     {

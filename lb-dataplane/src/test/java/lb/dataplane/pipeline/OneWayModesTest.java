@@ -1,6 +1,5 @@
 package lb.dataplane.pipeline;
 
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -13,8 +12,6 @@ import lb.dataplane.rewrite.IpipEncap;
 import lb.dataplane.sched.BackendPool;
 import lb.dataplane.sched.MaglevScheduler;
 import lb.dataplane.sched.SchedulerKind;
-import org.agrona.concurrent.UnsafeBuffer;
-import org.agrona.concurrent.status.CountersManager;
 import org.junit.jupiter.api.Test;
 
 import static lb.dataplane.pipeline.PacketPipelineTest.BACKEND_IPS;
@@ -39,21 +36,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * IP-in-IP (the client's packet, byte for byte, behind a valid outer header), their TCP state
  * from the client's segments alone, and flow recovery by the consistent hash.
  */
-class OneWayModesTest
+class OneWayModesTest extends PipelineFixture
 {
     static final int DSR_PORT = 80;
     static final int IPIP_PORT = 81;
     static final int DSR_RR_PORT = 82;
 
-    final List<byte[]> toClient = new ArrayList<>();
-    final List<byte[]> toServer = new ArrayList<>();
-    final CountersManager countersManager = new CountersManager(
-        new UnsafeBuffer(ByteBuffer.allocateDirect(1 << 20)), new UnsafeBuffer(ByteBuffer.allocateDirect(1 << 16)));
-    final DataplaneCounters counters = new DataplaneCounters(countersManager, 0);
-    final ServiceTable services = new ServiceTable();
-    final FlowTable flows = new FlowTable(1024);
     final PacketPipeline pipeline;
-    final UnsafeBuffer frame = new UnsafeBuffer(new byte[2048]);
     final BackendPool dsrPool;
     final long now = 1_000_000_000L;
 
@@ -300,5 +289,44 @@ class OneWayModesTest
         pipeline.onClientFrame(frame, 0, length, PacketPipeline.RX_VNET | PacketPipeline.RX_GSO, now);
         assertEquals(0, toServer.size());
         assertEquals(1, counters.drops(DropReason.TUNNEL_GSO));
+    }
+
+    /**
+     * A router's fragmentation-needed about a backend's reply (VIP -> client, which went around
+     * lb) is addressed to the VIP and so reaches lb: it goes on to the flow's backend as the
+     * flow's packets do, which hold the VIP and recognise their own packet in the quote.
+     */
+    @Test
+    void anErrorAboutABackendsDirectReplyReachesThatBackendByMacOrThroughTheTunnel()
+    {
+        for (final int servicePort : new int[] {DSR_PORT, IPIP_PORT})
+        {
+            final byte[] forwarded = forward(tcp(47000, servicePort, TcpHeader.SYN, 0));
+            // The backend's reply, as it left for the client from the VIP (not through lb).
+            final byte[] reply = copy(TestFrames.tcp(frame, CLIENT_MAC, BACKEND_MACS[0], VIP, CLIENT_IP, servicePort, 47000,
+                TcpHeader.SYN | TcpHeader.ACK, 60));
+            final int length = TestFrames.icmpError(frame, CLIENT_SIDE_MAC, CLIENT_MAC, CLIENT_IP, VIP,
+                IcmpHeader.TYPE_DESTINATION_UNREACHABLE, IcmpHeader.CODE_FRAGMENTATION_NEEDED, 1400, reply, 20 + 28);
+            final byte[] error = copy(length);
+            final byte[] out = forward(length);
+            if (servicePort == DSR_PORT)
+            {
+                assertEquals(mac(forwarded, 0), mac(out, 0), "to the flow's backend");
+                assertEquals(SERVER_SIDE_MAC, mac(out, 6));
+                assertArrayEquals(Arrays.copyOfRange(error, 12, length), Arrays.copyOfRange(out, 12, length),
+                    "the error as it came: the backend holds the VIP");
+            }
+            else
+            {
+                assertEquals(mac(forwarded, 0), mac(out, 0));
+                assertEquals(int32(forwarded, 30), int32(out, 30), "tunnelled to the flow's backend");
+                assertEquals(IpipEncap.PROTOCOL_IPIP, out[23] & 0xFF);
+                assertArrayEquals(Arrays.copyOfRange(error, 14, length), Arrays.copyOfRange(out, 34, out.length),
+                    "the error inside, as it came");
+            }
+        }
+        assertEquals(2, counter("icmp_errors_forwarded_to_server"));
+        assertEquals(0, counters.totalDrops());
+        assertEquals(0, toClient.size(), "no fragmentation needed about an ICMP error");
     }
 }

@@ -1,6 +1,5 @@
 package lb.dataplane.pipeline;
 
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -23,7 +22,6 @@ import lb.dataplane.spread.RouteForwarder;
 import lb.dataplane.spread.SpreadPolicy;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
-import org.agrona.concurrent.status.CountersManager;
 import org.junit.jupiter.api.Test;
 
 import static java.nio.ByteOrder.BIG_ENDIAN;
@@ -35,7 +33,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Golden-packet tests of the whole per-frame path: real frames in, the frames lb emits on each
  * side checked byte by byte, with checksums verified by the independent reference implementation.
  */
-class PacketPipelineTest
+class PacketPipelineTest extends PipelineFixture
 {
     static final long CLIENT_SIDE_MAC = 0x02_00_00_00_01_01L;
     static final long SERVER_SIDE_MAC = 0x02_00_00_00_02_01L;
@@ -49,19 +47,11 @@ class PacketPipelineTest
     static final int[] BACKEND_IPS = {0xC612_010B, 0xC612_010C, 0xC612_010D};
     static final long[] BACKEND_MACS = {0x02_00_00_00_03_0BL, 0x02_00_00_00_03_0CL, 0x02_00_00_00_03_0DL};
 
-    final List<byte[]> toClient = new ArrayList<>();
-    final List<byte[]> toServer = new ArrayList<>();
     final List<byte[]> toControl = new ArrayList<>();
-    final CountersManager countersManager = new CountersManager(
-        new UnsafeBuffer(ByteBuffer.allocateDirect(1 << 20)), new UnsafeBuffer(ByteBuffer.allocateDirect(1 << 16)));
-    final DataplaneCounters counters = new DataplaneCounters(countersManager, 0);
-    final ServiceTable services = new ServiceTable();
     final BackendStatsTable stats = new BackendStatsTable();
-    final FlowTable flows = new FlowTable(1024);
     final BackendPool pool = new BackendPool(16);
     final int[] handles = new int[3];
     final PacketPipeline pipeline;
-    final UnsafeBuffer frame = new UnsafeBuffer(new byte[2048]);
     long now = 1_000_000_000L;
 
     PacketPipelineTest()
@@ -139,21 +129,7 @@ class PacketPipelineTest
     int udp(final long dstMac, final long srcMac, final int src, final int dst, final int sport, final int dport,
         final int payload, final boolean withChecksum)
     {
-        final int ip = EthernetHeader.write(frame, 0, dstMac, srcMac, EthernetHeader.ETHER_TYPE_IPV4);
-        final int l4 = ip + Ipv4Header.write(frame, ip, 20 + 8 + payload, 64, 17, src, dst);
-        frame.putShort(l4, (short)sport, BIG_ENDIAN);
-        frame.putShort(l4 + 2, (short)dport, BIG_ENDIAN);
-        frame.putShort(l4 + 4, (short)(8 + payload), BIG_ENDIAN);
-        frame.putShort(l4 + 6, (short)0, BIG_ENDIAN);
-        for (int i = 0; i < payload; i++)
-        {
-            frame.putByte(l4 + 8 + i, (byte)(i + 1));
-        }
-        if (withChecksum)
-        {
-            frame.putShort(l4 + 6, (short)Checksums.l4Checksum(frame, ip, l4, 8 + payload, 17), BIG_ENDIAN);
-        }
-        return l4 + 8 + payload;
+        return TestFrames.udp(frame, dstMac, srcMac, src, dst, sport, dport, payload, withChecksum);
     }
 
     void fromClient(final int length)
@@ -695,6 +671,13 @@ class PacketPipelineTest
         assertEquals(202, counters.drops(DropReason.TTL_EXCEEDED), "every one counted as a drop");
     }
 
+    private static byte[] copyOf(final UnsafeBuffer buffer, final int length)
+    {
+        final byte[] bytes = new byte[length];
+        buffer.getBytes(0, bytes);
+        return bytes;
+    }
+
     private void setTtl(final int ttl)
     {
         frame.putByte(22, (byte)ttl);
@@ -745,7 +728,7 @@ class PacketPipelineTest
     /**
      * Every frame received is accounted for: forwarded (tx), answered (ARP and ping replies),
      * dropped under a named reason, or handed to the control thread; what lb sends of its own
-     * (ICMP errors, the gateway's ARP replies) is counted apart. Checked
+     * (ICMP errors, the gateway's ARP replies) is counted apart; ICMP errors it relays are forwarded frames. Checked
      * over 200,000 frames, valid and mutated (bytes flipped, cut short), in both directions.
      */
     @Test
@@ -760,7 +743,7 @@ class PacketPipelineTest
         {
             final boolean client = random.nextBoolean();
             int length;
-            switch (random.nextInt(7))
+            switch (random.nextInt(9))
             {
                 case 0 -> length = tcp(CLIENT_SIDE_MAC, CLIENT_MAC, CLIENT_IP, VIP, 40000 + random.nextInt(64), 80,
                     random.nextInt(64), random.nextInt(100));
@@ -774,6 +757,21 @@ class PacketPipelineTest
                     41000 + random.nextInt(32), 443, random.nextInt(64), random.nextInt(50));
                 case 5 -> length = tcp(SERVER_SIDE_MAC, BACKEND_MACS[1], 0xC6130000 + random.nextInt(4), CLIENT_IP,
                     443, 41000 + random.nextInt(32), random.nextInt(64), random.nextInt(50));
+                // ICMP errors about the flows above: a router's frag-needed about lb's packet to a
+                // client (quoting 8 bytes of TCP, or more), a backend's port unreachable about lb's UDP datagram.
+                case 7 ->
+                {
+                    tcp(CLIENT_SIDE_MAC, CLIENT_SIDE_MAC, VIP, CLIENT_IP, 80, 40000 + random.nextInt(64), TcpHeader.ACK, 40);
+                    length = TestFrames.icmpError(frame, CLIENT_SIDE_MAC, ROUTER_MAC, 0xC6120002, VIP,
+                        IcmpHeader.TYPE_DESTINATION_UNREACHABLE, IcmpHeader.CODE_FRAGMENTATION_NEEDED, 1400,
+                        copyOf(frame, 14 + 60), 20 + (random.nextBoolean() ? 8 : 40));
+                }
+                case 8 ->
+                {
+                    udp(BACKEND_MACS[0], SERVER_SIDE_MAC, CLIENT_IP, BACKEND_IPS[0], 5000 + random.nextInt(8), 5353, 12, true);
+                    length = TestFrames.icmpError(frame, SERVER_SIDE_MAC, BACKEND_MACS[0], BACKEND_IPS[0], CLIENT_IP,
+                        IcmpHeader.TYPE_DESTINATION_UNREACHABLE, 3, 0, copyOf(frame, 14 + 40), 20 + 20);
+                }
                 default ->
                 {
                     length = udp(CLIENT_SIDE_MAC, CLIENT_MAC, CLIENT_IP, VIP, 7, 53, 8, true);
@@ -813,6 +811,9 @@ class PacketPipelineTest
         final long answered = counters.arpReplies.get() + counters.icmpEchoReplies.get();
         final long madeUp = counters.icmpTimeExceededSent.get() + counters.icmpFragNeededSent.get() +
             counters.gatewayArpReplies.get();
+        assertTrue(counters.icmpErrorsForwardedToServer.get() > 1000 && counters.icmpErrorsForwardedToClient.get() > 1000,
+            "the corpus reaches both relays: " + counters.icmpErrorsForwardedToServer.get() + " and " +
+            counters.icmpErrorsForwardedToClient.get());
         final String figures = "forwarded " + forwarded + ", answered " + answered + ", made up " + madeUp + ", drops " +
             counters.totalDrops() + ", to control " + counters.arpToControl.get();
         assertEquals(200_000, rx);

@@ -2,6 +2,7 @@ package lb.dataplane.pipeline;
 
 import lb.dataplane.checksum.Checksums;
 import lb.dataplane.packet.EthernetHeader;
+import lb.dataplane.packet.IcmpHeader;
 import lb.dataplane.packet.Ipv4Header;
 import lb.dataplane.packet.TcpHeader;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -37,5 +38,47 @@ final class TestFrames
         }
         frame.putShort(l4 + TcpHeader.CHECKSUM_OFFSET, (short)Checksums.l4Checksum(frame, ip, l4, 20 + payload, 6), BIG_ENDIAN);
         return l4 + 20 + payload;
+    }
+
+    /** Writes an Ethernet/IPv4/UDP frame at index 0 with 'payload' bytes of data, the checksum or none; returns its length. */
+    static int udp(final UnsafeBuffer frame, final long dstMac, final long srcMac, final int src, final int dst,
+        final int sport, final int dport, final int payload, final boolean withChecksum)
+    {
+        final int ip = EthernetHeader.write(frame, 0, dstMac, srcMac, EthernetHeader.ETHER_TYPE_IPV4);
+        final int l4 = ip + Ipv4Header.write(frame, ip, 20 + 8 + payload, 64, 17, src, dst);
+        frame.putShort(l4, (short)sport, BIG_ENDIAN);
+        frame.putShort(l4 + 2, (short)dport, BIG_ENDIAN);
+        frame.putShort(l4 + 4, (short)(8 + payload), BIG_ENDIAN);
+        frame.putShort(l4 + 6, (short)0, BIG_ENDIAN);
+        for (int i = 0; i < payload; i++)
+        {
+            frame.putByte(l4 + 8 + i, (byte)(i + 1));
+        }
+        if (withChecksum)
+        {
+            frame.putShort(l4 + 6, (short)Checksums.l4Checksum(frame, ip, l4, 8 + payload, 17), BIG_ENDIAN);
+        }
+        return l4 + 8 + payload;
+    }
+
+    /**
+     * Writes an Ethernet/IPv4/ICMP error at index 0 quoting {@code quoteLength} bytes of the IPv4
+     * packet in {@code quoted} (a frame, its IPv4 header at 14), with valid checksums; returns its length.
+     *
+     * @param rest the 32 bits after the checksum (the next-hop MTU in the low 16 for fragmentation needed).
+     */
+    static int icmpError(final UnsafeBuffer frame, final long dstMac, final long srcMac, final int src, final int dst,
+        final int type, final int code, final int rest, final byte[] quoted, final int quoteLength)
+    {
+        final int ip = EthernetHeader.write(frame, 0, dstMac, srcMac, EthernetHeader.ETHER_TYPE_IPV4);
+        final int icmp = ip + Ipv4Header.write(frame, ip, 20 + IcmpHeader.HEADER_LENGTH + quoteLength, 64, 1, src, dst);
+        frame.putByte(icmp + IcmpHeader.TYPE_OFFSET, (byte)type);
+        frame.putByte(icmp + IcmpHeader.CODE_OFFSET, (byte)code);
+        frame.putShort(icmp + IcmpHeader.CHECKSUM_OFFSET, (short)0, BIG_ENDIAN);
+        frame.putInt(icmp + IcmpHeader.IDENTIFIER_OFFSET, rest, BIG_ENDIAN);
+        frame.putBytes(icmp + IcmpHeader.HEADER_LENGTH, quoted, EthernetHeader.HEADER_LENGTH, quoteLength);
+        final int icmpLength = IcmpHeader.HEADER_LENGTH + quoteLength;
+        frame.putShort(icmp + IcmpHeader.CHECKSUM_OFFSET, (short)Checksums.icmpChecksum(frame, icmp, icmpLength), BIG_ENDIAN);
+        return icmp + icmpLength;
     }
 }
