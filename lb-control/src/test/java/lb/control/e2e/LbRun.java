@@ -116,8 +116,7 @@ final class LbRun implements AutoCloseable
             final String name = file.getFileName().toString();
             // As in start(): never the default /run/lb/lb.sock, which another lb on this machine may hold.
             Files.writeString(file, config.lines().anyMatch(l -> l.startsWith("control-socket")) ? config :
-                config + "control-socket " + dir.resolve(name.substring(0, name.length() - 5) + ".sock") + "
-");
+                config + "control-socket " + dir.resolve(name.substring(0, name.length() - 5) + ".sock") + "\n");
             return start(testbed, dir, List.of("--config", file.toString()), backends);
         }
         catch (final IOException ex)
