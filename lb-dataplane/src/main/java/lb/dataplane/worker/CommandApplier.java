@@ -87,6 +87,7 @@ public final class CommandApplier
                 break;
             case Commands.SET_WEIGHT:
             case Commands.SET_ADMIN_STATE:
+            case Commands.BACKEND_CHECK:
             case Commands.ADD_BACKEND:
             case Commands.DEL_BACKEND:
                 ok = backend(msgTypeId, buffer.getInt(index + Commands.BACKEND_SERVICE_OFFSET),
@@ -260,6 +261,9 @@ public final class CommandApplier
                 break;
             case Commands.SET_ADMIN_STATE:
                 pool.setAdminState(handle, ADMIN_STATES[value]);
+                break;
+            case Commands.BACKEND_CHECK:
+                pool.setCheckPassing(handle, value != 0);
                 break;
             default:
                 stats.remove(serviceId, handle);

@@ -104,6 +104,32 @@ class CommandApplierTest
     }
 
     @Test
+    void aFailedTcpCheckStopsNewFlowsOfThatServiceOnlyAndKeepsEstablishedOnes()
+    {
+        service(0, "web", 80, SchedulerKind.ROUND_ROBIN);
+        service(1, "alt", 8080, SchedulerKind.ROUND_ROBIN);
+        backend(Commands.ADD_BACKEND, 0, B1, 0, 1);
+        backend(Commands.ADD_BACKEND, 1, B1, 0, 1);
+        Commands.encodeHealth(message, 0, B1, true, 0x02AABBCCDDEEL);
+        applier.apply(Commands.BACKEND_HEALTH, message, 0);
+        applier.poolsChanged();
+
+        backend(Commands.BACKEND_CHECK, 0, B1, 0, 0);
+        final BackendPool web = services.byId(0).pool();
+        final BackendPool alt = services.byId(1).pool();
+        assertFalse(web.canTakeNewFlows(web.find(B1, 0)), "its check failed: no new flows");
+        assertTrue(web.canCarryFlows(web.find(B1, 0)), "ARP still finds it: established flows stay");
+        assertEquals(0, web.eligibleCount());
+        assertTrue(alt.canTakeNewFlows(alt.find(B1, 0)), "the other service's backend on that host is untouched");
+        assertTrue(applier.poolsChanged());
+
+        backend(Commands.BACKEND_CHECK, 0, B1, 0, 1);
+        assertTrue(web.canTakeNewFlows(web.find(B1, 0)), "passing again");
+        backend(Commands.BACKEND_CHECK, 0, B2, 0, 1);
+        assertEquals(1, counters.commandsRejected.get(), "no such backend");
+    }
+
+    @Test
     void weightStateAndRemoval()
     {
         service(0, "web", 80, SchedulerKind.ROUND_ROBIN);
