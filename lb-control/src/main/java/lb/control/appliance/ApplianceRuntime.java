@@ -129,7 +129,7 @@ final class ApplianceRuntime implements RuntimeApi
     {
         final TcpChecker c = checker;
         return c == null ? TcpCheckCounters.NONE : new TcpCheckCounters(c.synsSent(), c.synAcks(), c.rsts(), c.timeouts(),
-            c.resetsSent(), c.staleReplies());
+            c.resetsSent(), c.staleReplies(), c.checks().length);
     }
 
     /** The server-side LAN backends added at runtime must be on, when the config names it. */

@@ -391,11 +391,13 @@ public interface RuntimeApi
      * @param timeouts    checks no answer reached in time (failures).
      * @param resetsSent  RSTs lb sent to free the backends' half-open connections.
      * @param staleReplies answers no check awaited (late, or after a timeout).
+     * @param checked     backends checked now (0: no service has a check).
      */
-    record TcpCheckCounters(long synsSent, long synAcks, long rsts, long timeouts, long resetsSent, long staleReplies)
+    record TcpCheckCounters(long synsSent, long synAcks, long rsts, long timeouts, long resetsSent, long staleReplies,
+        int checked)
     {
         /** No checks. */
-        public static final TcpCheckCounters NONE = new TcpCheckCounters(0, 0, 0, 0, 0, 0);
+        public static final TcpCheckCounters NONE = new TcpCheckCounters(0, 0, 0, 0, 0, 0, 0);
     }
 
     /** @return the TCP checks' counters. */

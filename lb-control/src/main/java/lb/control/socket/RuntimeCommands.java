@@ -142,12 +142,16 @@ public final class RuntimeCommands
             .add("capacity_pps", info.capacityPps())
             .add("flows_recovered", info.flowsRecovered());
         final TcpCheckCounters checks = api.tcpCheckCounters();
-        fields.add("tcp_check_syns_sent", checks.synsSent())
-            .add("tcp_check_syn_acks", checks.synAcks())
-            .add("tcp_check_rsts", checks.rsts())
-            .add("tcp_check_timeouts", checks.timeouts())
-            .add("tcp_check_resets_sent", checks.resetsSent())
-            .add("tcp_check_stale_replies", checks.staleReplies());
+        if (checks.checked() > 0 || checks.synsSent() > 0)
+        {
+            fields.add("tcp_checked_backends", checks.checked())
+                .add("tcp_check_syns_sent", checks.synsSent())
+                .add("tcp_check_syn_acks", checks.synAcks())
+                .add("tcp_check_rsts", checks.rsts())
+                .add("tcp_check_timeouts", checks.timeouts())
+                .add("tcp_check_resets_sent", checks.resetsSent())
+                .add("tcp_check_stale_replies", checks.staleReplies());
+        }
         final Announcements announcements = api.announcements();
         if (announcements.configured())
         {
@@ -164,6 +168,22 @@ public final class RuntimeCommands
         return Reply.of(fields);
     }
 
+    /** A show stat row: service, backend, state, health, check, then the numbers; without the check column, its cell goes. */
+    private static void statRow(final Table table, final boolean checkColumn, final Object... cells)
+    {
+        if (checkColumn)
+        {
+            table.row(cells);
+            return;
+        }
+        final Object[] without = new Object[cells.length - 1];
+        System.arraycopy(cells, 0, without, 0, STAT_CHECK_COLUMN);
+        System.arraycopy(cells, STAT_CHECK_COLUMN + 1, without, STAT_CHECK_COLUMN, cells.length - STAT_CHECK_COLUMN - 1);
+        table.row(without);
+    }
+
+    private static final int STAT_CHECK_COLUMN = 4;
+
     private static Map<String, Object> checkJson(final CheckStatus check)
     {
         final Map<String, Object> json = new LinkedHashMap<>();
@@ -178,20 +198,26 @@ public final class RuntimeCommands
     private Reply showStat()
     {
         final Stats stats = api.stats();
+        // The check column only when some service has a TCP check.
+        final boolean checks = stats.services().stream().anyMatch(s -> s.backends().stream().anyMatch(b -> b.check() != null));
         final Table table = new Table()
-            .column("service").column("backend").column("state").column("health").column("check")
-            .numberColumn("weight").numberColumn("active").numberColumn("new").numberColumn("packets")
+            .column("service").column("backend").column("state").column("health");
+        if (checks)
+        {
+            table.column("check");
+        }
+        table.numberColumn("weight").numberColumn("active").numberColumn("new").numberColumn("packets")
             .numberColumn("bytes").numberColumn("probe_rtt");
         final List<Object> services = new ArrayList<>();
         for (final ServiceStats service : stats.services())
         {
-            table.row(service.name(), serviceKey(service), service.scheduler(), null, null, null,
+            statRow(table, checks, service.name(), serviceKey(service), service.scheduler(), null, null, null,
                 service.activeFlows(), service.newFlows(), service.packets(), service.bytes(), null);
             final List<Object> backends = new ArrayList<>();
             for (final BackendStats backend : service.backends())
             {
-                table.row(service.name(), Ipv4.format(backend.ip()) + ":" + backend.port(), lower(backend.adminState()),
-                    lower(backend.health()), backend.check() == null ? null : backend.check().summary(),
+                statRow(table, checks, service.name(), Ipv4.format(backend.ip()) + ":" + backend.port(),
+                    lower(backend.adminState()), lower(backend.health()), backend.check() == null ? null : backend.check().summary(),
                     backend.weight(), backend.activeFlows(), backend.newFlows(),
                     backend.packets(), backend.bytes(),
                     backend.lastProbeRttNanos() < 0 ? null : formatNanos(backend.lastProbeRttNanos()));
@@ -207,7 +233,10 @@ public final class RuntimeCommands
                 json.put("packets", backend.packets());
                 json.put("bytes", backend.bytes());
                 json.put("last_probe_rtt_ns", backend.lastProbeRttNanos() < 0 ? null : backend.lastProbeRttNanos());
-                json.put("check", backend.check() == null ? null : checkJson(backend.check()));
+                if (backend.check() != null)
+                {
+                    json.put("check", checkJson(backend.check()));
+                }
                 backends.add(json);
             }
             final Map<String, Object> json = new LinkedHashMap<>();
@@ -245,10 +274,11 @@ public final class RuntimeCommands
                 hops.add(json);
             }
             final String policy = policyOf(route);
-            table.row(route.name(), route.prefix(), policy, null, null, null, active, route.flows(), packets, bytes, null);
+            statRow(table, checks, route.name(), route.prefix(), policy, null, null, null, active, route.flows(), packets, bytes,
+                null);
             for (final RuntimeApi.NextHopStats hop : route.nextHops())
             {
-                table.row(route.name(), Ipv4.format(hop.ip()), "next-hop", hop.up() ? "up" : "down", null, null,
+                statRow(table, checks, route.name(), Ipv4.format(hop.ip()), "next-hop", hop.up() ? "up" : "down", null, null,
                     hop.activeFlows(), null, hop.packets(), hop.bytes(), null);
             }
             final Map<String, Object> json = new LinkedHashMap<>();

@@ -1,0 +1,119 @@
+package lb.control.e2e;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import lb.control.testbed.Testbed;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * TCP health checks: a backend whose host still answers ARP but whose HTTP server is dead is
+ * taken out of the service by its check, and comes back when the server does.
+ */
+class TcpCheckIT extends FreshTestbed
+{
+    private static final long INTERVAL_MS = 500;
+    private static final long TIMEOUT_MS = 500;
+    private static final int RISE = 2;
+    private static final int FALL = 2;
+    private static final String S2 = "198.18.1.12";
+
+    @Test
+    void aBackendWhoseServiceDiesIsOutWithinFallChecksAndBackAfterRise() throws Exception
+    {
+        // Our own server processes, so one of them can be stopped while its host stays up.
+        testbed.stopServers();
+        final Process[] servers = new Process[3];
+        for (int i = 1; i <= 3; i++)
+        {
+            servers[i - 1] = startServer(i);
+        }
+        final Path socket = dir.resolve("lb.sock");
+        final String config = LbRun.baseConfig() + "probe-interval 1s\nprobe-timeout 500ms\ncontrol-socket " + socket + "\n" +
+            "service web 198.18.0.100:80/tcp\n  scheduler rr\n  check tcp\n  check-interval " + INTERVAL_MS + "ms\n" +
+            "  check-timeout " + TIMEOUT_MS + "ms\n  check-rise " + RISE + "\n  check-fall " + FALL + "\n" +
+            "  backend 198.18.1.11\n  backend 198.18.1.12\n  backend 198.18.1.13\n";
+        try (LbRun lb = LbRun.startWithConfig(testbed, dir, config, 3))
+        {
+            LbRun.sleep(3 * INTERVAL_MS); // a few checks of every backend
+            assertFalse(lb.log().contains("check down"), lb.log());
+            assertEquals(Map.of("198.18.1.11", 10, "198.18.1.12", 10, "198.18.1.13", 10), LbRun.requests(testbed, "c1", 30),
+                "all three pass their checks and serve");
+            // Every SYN-ACK was reset at once: no half-open connection waits on the backends.
+            for (int i = 1; i <= 3; i++)
+            {
+                final Testbed.ExecResult halfOpen = testbed.exec("s" + i, Duration.ofSeconds(5), "ss", "-Htan", "state", "syn-recv");
+                assertTrue(halfOpen.ok(), halfOpen.toString());
+                assertEquals("", halfOpen.stdout().trim(), "s" + i + " holds no half-open check connection");
+            }
+
+            final long stoppedAt = System.nanoTime();
+            testbed.stop(servers[1]);
+            lb.awaitLog("backend " + S2 + ":80 of service web check down: rst", 1, Duration.ofSeconds(10));
+            final long detectMillis = (System.nanoTime() - stoppedAt) / 1_000_000;
+            // fall checks one interval apart, then the timeout at most, with margin for a loaded machine.
+            assertTrue(detectMillis <= INTERVAL_MS * FALL + TIMEOUT_MS + 1500, "check down after " + detectMillis + " ms");
+
+            final String stat = lbctlOk(socket, "show", "stat");
+            final String row = stat.lines().filter(l -> l.contains(S2 + ":80")).findFirst().orElseThrow();
+            assertTrue(row.matches(".*\\bready\\s+up\\s+down \\(rst.*"), "ARP still says up, the check says down: " + row);
+            assertFalse(lb.log().contains("backend " + S2 + " down"), "ARP never lost the host");
+            assertEquals(Map.of("198.18.1.11", 15, "198.18.1.13", 15), LbRun.requests(testbed, "c1", 30),
+                "every new connection goes to the others, none fails");
+
+            final long restartedAt = System.nanoTime();
+            servers[1] = startServer(2);
+            lb.awaitLog("backend " + S2 + ":80 of service web check up: syn-ack", 1, Duration.ofSeconds(10));
+            final long backMillis = (System.nanoTime() - restartedAt) / 1_000_000;
+            assertTrue(backMillis <= INTERVAL_MS * RISE + 1500, "check up after " + backMillis + " ms");
+            assertEquals(Map.of("198.18.1.11", 10, "198.18.1.12", 10, "198.18.1.13", 10), LbRun.requests(testbed, "c1", 30),
+                "it gets new connections again");
+
+            final Map<String, Long> counters = lb.stop();
+            assertTrue(counters.get("tcp_check_rsts") >= FALL, counters.toString());
+            assertTrue(counters.get("tcp_check_syn_acks") >= RISE + 3, counters.toString());
+            assertEquals(counters.get("tcp_check_syn_acks") + counters.get("tcp_check_stale_replies"),
+                counters.get("tcp_check_resets_sent"), "every SYN-ACK answered with an RST: " + counters);
+            assertTrue(counters.get("health_check_replies_to_control") >= counters.get("tcp_check_syn_acks") +
+                counters.get("tcp_check_rsts"), counters.toString());
+        }
+    }
+
+    /** Starts testbed_server.py in server i's namespace and waits until it listens (its pidfile). */
+    private Process startServer(final int i) throws IOException
+    {
+        final Path pidfile = dir.resolve("s" + i + ".pid");
+        Files.deleteIfExists(pidfile);
+        final Process process = testbed.start("s" + i, List.of("/usr/bin/python3",
+            testbed.repoRoot().resolve("docker/testbed_server.py").toString(), "--ip", Testbed.serverIp(i),
+            "--files", dir.toString(), "--pidfile", pidfile.toString()), dir.resolve("s" + i + ".log"));
+        final long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!Files.exists(pidfile) || Files.size(pidfile) == 0)
+        {
+            if (System.nanoTime() - deadline > 0 || !process.isAlive())
+            {
+                throw new AssertionError("server s" + i + " did not start: " + Files.readString(dir.resolve("s" + i + ".log")));
+            }
+            LbRun.sleep(50);
+        }
+        return process;
+    }
+
+    private String lbctlOk(final Path socket, final String... args)
+    {
+        final Testbed.ExecResult result = LbRun.lbctl(testbed, socket, args);
+        if (!result.ok())
+        {
+            throw new UncheckedIOException(new IOException("lbctl " + String.join(" ", args) + ": " + result));
+        }
+        return result.stdout();
+    }
+}
