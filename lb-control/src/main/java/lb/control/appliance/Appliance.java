@@ -215,9 +215,9 @@ public final class Appliance implements AutoCloseable
         control = new ControlAgent(events, commands, serverSender, serverMac, config.gatewayIp(),
             probedBackends, probeRtts, config.probe().interval().toNanos(), config.probe().timeout().toNanos(), checkTargets);
         runtime = new ApplianceRuntime(version(), config.services(), workers, commands, probedBackends, probeRtts);
-        runtime.tcpChecks(control.checker(), checkTargets);
         runtime.serverNetwork(config.serverNetwork());
         runtime.routeServices(routeServices);
+        runtime.tcpChecks(control.checker(), checkTargets);
         if (config.bgp() != null)
         {
             announcement = new VipAnnouncementPolicy(config.bgp(), runtime);
