@@ -222,7 +222,8 @@ final class ApplianceRuntime implements RuntimeApi
             boolean any = false;
             for (int slot = 0; slot < BackendStatsTable.MAX_BACKENDS && !any; slot++)
             {
-                any = stats.handle(s.id(), slot) != 0 && stats.healthy(s.id(), slot) && stats.weight(s.id(), slot) > 0 &&
+                any = stats.handle(s.id(), slot) != 0 && stats.healthy(s.id(), slot) && stats.checkPassing(s.id(), slot) &&
+                    stats.weight(s.id(), slot) > 0 &&
                     stats.adminState(s.id(), slot) == AdminState.READY && stats.mac(s.id(), slot) != 0;
             }
             usable.merge(s.vip(), any, Boolean::logicalOr);

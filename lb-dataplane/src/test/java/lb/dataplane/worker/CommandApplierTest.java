@@ -121,6 +121,9 @@ class CommandApplierTest
         assertTrue(web.canCarryFlows(web.find(B1, 0)), "ARP still finds it: established flows stay");
         assertEquals(0, web.eligibleCount());
         assertTrue(alt.canTakeNewFlows(alt.find(B1, 0)), "the other service's backend on that host is untouched");
+        assertFalse(stats.checkPassing(0, slotOf(0, B1)), "published");
+        assertTrue(stats.healthy(0, slotOf(0, B1)), "ARP's word apart");
+        assertTrue(stats.checkPassing(1, slotOf(1, B1)));
         assertTrue(applier.poolsChanged());
 
         backend(Commands.BACKEND_CHECK, 0, B1, 0, 1);
