@@ -50,6 +50,17 @@ class CommandApplierTest
         applier.apply(type, message, 0);
     }
 
+    /** Services 0 "web" (port 80) and 1 "alt" (8080), each with backend B1, which answered ARP at 02:aa:bb:cc:dd:ee. */
+    void twoServicesOnB1AtItsMac()
+    {
+        service(0, "web", 80, SchedulerKind.ROUND_ROBIN);
+        service(1, "alt", 8080, SchedulerKind.ROUND_ROBIN);
+        backend(Commands.ADD_BACKEND, 0, B1, 0, 1);
+        backend(Commands.ADD_BACKEND, 1, B1, 0, 1);
+        Commands.encodeHealth(message, 0, B1, true, 0x02AABBCCDDEEL);
+        applier.apply(Commands.BACKEND_HEALTH, message, 0);
+    }
+
     int slotOf(final int id, final int ip)
     {
         final BackendPool pool = services.byId(id).pool();
@@ -80,12 +91,7 @@ class CommandApplierTest
     @Test
     void healthReachesEveryPoolWithTheAddressAndLaterBackendsInheritTheMac()
     {
-        service(0, "web", 80, SchedulerKind.ROUND_ROBIN);
-        service(1, "alt", 8080, SchedulerKind.ROUND_ROBIN);
-        backend(Commands.ADD_BACKEND, 0, B1, 0, 1);
-        backend(Commands.ADD_BACKEND, 1, B1, 0, 1);
-        Commands.encodeHealth(message, 0, B1, true, 0x02AABBCCDDEEL);
-        applier.apply(Commands.BACKEND_HEALTH, message, 0);
+        twoServicesOnB1AtItsMac();
         for (int id = 0; id < 2; id++)
         {
             final BackendPool pool = services.byId(id).pool();
@@ -106,12 +112,7 @@ class CommandApplierTest
     @Test
     void aFailedTcpCheckStopsNewFlowsOfThatServiceOnlyAndKeepsEstablishedOnes()
     {
-        service(0, "web", 80, SchedulerKind.ROUND_ROBIN);
-        service(1, "alt", 8080, SchedulerKind.ROUND_ROBIN);
-        backend(Commands.ADD_BACKEND, 0, B1, 0, 1);
-        backend(Commands.ADD_BACKEND, 1, B1, 0, 1);
-        Commands.encodeHealth(message, 0, B1, true, 0x02AABBCCDDEEL);
-        applier.apply(Commands.BACKEND_HEALTH, message, 0);
+        twoServicesOnB1AtItsMac();
         applier.poolsChanged();
 
         backend(Commands.BACKEND_CHECK, 0, B1, 0, 0);
