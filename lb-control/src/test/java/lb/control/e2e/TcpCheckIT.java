@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import lb.control.testbed.Testbed;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -100,6 +101,39 @@ class TcpCheckIT extends FreshTestbed
                 backMillis + " ms after it started; " + counters.entrySet().stream()
                 .filter(e -> e.getKey().startsWith("tcp_check") || e.getKey().equals("health_check_replies_to_control"))
                 .map(e -> e.getKey() + "=" + e.getValue()).toList());
+        }
+    }
+
+    @Test
+    void aServiceAddedAtRunTimeChecksEveryBackendAddedToIt()
+    {
+        final Path socket = dir.resolve("lb.sock");
+        final String config = LbRun.baseConfig() + "control-socket " + socket + "\n" +
+            "service web 198.18.0.100:80/tcp\n  backend 198.18.1.11\n  backend 198.18.1.12\n  backend 198.18.1.13\n";
+        try (LbRun lb = LbRun.startWithConfig(testbed, dir, config, 3))
+        {
+            final String added = lbctlOk(socket, "add", "service", "chk", "198.18.0.101:80/tcp", "rr", "nat", "check=tcp",
+                "check-interval=300ms", "check-timeout=300ms");
+            assertTrue(added.contains("check tcp port backend interval 300ms timeout 300ms rise 2 fall 2"), added);
+            lbctlOk(socket, "add", "backend", "chk", "198.18.1.11");
+            lbctlOk(socket, "add", "backend", "chk", S2 + ":81"); // nothing listens there
+            lb.awaitLog("backend " + S2 + ":81 of service chk check down: rst from port 81 \\(first check\\)", 1,
+                Duration.ofSeconds(5));
+            for (int i = 0; i < 10; i++)
+            {
+                final Testbed.ExecResult r = testbed.exec("c1", Duration.ofSeconds(5), "curl", "-s", "--max-time", "2",
+                    "http://198.18.0.101/whoami");
+                assertEquals("198.18.1.11", r.stdout().trim(), "only the backend that passes: " + r);
+            }
+            final String stat = lbctlOk(socket, "show", "stat");
+            assertTrue(stat.lines().anyMatch(l -> l.matches("chk +198\\.18\\.1\\.12:81 +ready +up +down \\(rst\\) .*")), stat);
+            assertTrue(stat.lines().anyMatch(l -> l.matches("chk +198\\.18\\.1\\.11:80 +ready +up +up .*")), stat);
+            assertTrue(stat.lines().anyMatch(l -> l.matches("web +198\\.18\\.1\\.11:80 +\\w+ +up +- .*")),
+                "no check on web: " + stat);
+            final String info = lbctlOk(socket, "show", "info");
+            assertTrue(info.lines().anyMatch(l -> l.matches("tcp_checked_backends: +2")), info);
+            final Map<String, Long> counters = lb.stop();
+            assertTrue(counters.get("tcp_check_rsts") >= 1, counters.toString());
         }
     }
 
