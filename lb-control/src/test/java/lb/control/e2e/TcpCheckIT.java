@@ -130,6 +130,9 @@ class TcpCheckIT extends FreshTestbed
             assertTrue(stat.lines().anyMatch(l -> l.matches("chk +198\\.18\\.1\\.11:80 +ready +up +up .*")), stat);
             assertTrue(stat.lines().anyMatch(l -> l.matches("web +198\\.18\\.1\\.11:80 +\\w+ +up +- .*")),
                 "no check on web: " + stat);
+            final String metrics = lbctlOk(socket, "show", "metrics");
+            assertTrue(metrics.contains("lb_backend_check_up{service=\"chk\",backend=\"198.18.1.12:81\"} 0"), metrics);
+            assertTrue(metrics.contains("lb_backend_check_up{service=\"chk\",backend=\"198.18.1.11:80\"} 1"), metrics);
             final String info = lbctlOk(socket, "show", "info");
             assertTrue(info.lines().anyMatch(l -> l.matches("tcp_checked_backends: +2")), info);
             final Map<String, Long> counters = lb.stop();
