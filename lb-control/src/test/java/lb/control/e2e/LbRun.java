@@ -113,7 +113,10 @@ final class LbRun implements AutoCloseable
         {
             Files.createDirectories(dir);
             final Path file = Files.createTempFile(dir, "lb-", ".conf");
-            Files.writeString(file, config);
+            // Not the default /run/lb/lb.sock, as with flags: another lb on this machine may hold it.
+            final String name = file.getFileName().toString();
+            Files.writeString(file, config.contains("control-socket ") ? config :
+                "control-socket " + dir.resolve(name.substring(0, name.length() - 5) + ".sock") + "\n" + config);
             return start(testbed, dir, List.of("--config", file.toString()), backends);
         }
         catch (final IOException ex)
