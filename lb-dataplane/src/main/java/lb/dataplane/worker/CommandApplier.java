@@ -228,9 +228,11 @@ public final class CommandApplier
             final int existing = pool.find(ip, port);
             if (existing != BackendPool.NO_HANDLE && removing.removeLong(key(serviceId, existing)))
             {
-                // Deleted but still carrying flows: it comes back as it is, with the new weight.
+                // Deleted but still carrying flows: it comes back as it is, with the new weight, and
+                // passing its check, as the control side checks an added backend afresh.
                 pool.setAdminState(existing, AdminState.READY);
                 pool.setWeight(existing, value);
+                pool.setCheckPassing(existing, true);
                 stats.publish(serviceId, pool, existing);
                 poolsChanged = true;
                 return true;

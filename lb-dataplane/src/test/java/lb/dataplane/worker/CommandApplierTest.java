@@ -190,6 +190,7 @@ class CommandApplierTest
         final BackendPool pool = services.byId(0).pool();
         final int handle = pool.find(B1, 0);
         pool.incrementActive(handle);                                 // one established flow
+        backend(Commands.BACKEND_CHECK, 0, B1, 0, 0);                 // its TCP check failed
         backend(Commands.DEL_BACKEND, 0, B1, 0, 0);
         assertTrue(pool.isLive(handle), "still carries its flow");
         assertFalse(pool.canTakeNewFlows(handle), "but takes no new one");
@@ -201,6 +202,7 @@ class CommandApplierTest
         assertEquals(handle, pool.find(B1, 0));
         assertEquals(AdminState.READY, pool.adminState(handle));
         assertEquals(4, pool.weight(handle));
+        assertTrue(pool.isCheckPassing(handle), "checked afresh, like any backend added");
         assertEquals(0, applier.removingCount());
 
         backend(Commands.DEL_BACKEND, 0, B1, 0, 0);
