@@ -300,19 +300,7 @@ public final class BackendPool
      */
     public boolean setHealthy(final int handle, final boolean healthy)
     {
-        if (!isLive(handle))
-        {
-            return false;
-        }
-
-        final int slot = slotOf(handle);
-        if (healthyBySlot[slot] != healthy)
-        {
-            healthyBySlot[slot] = healthy;
-            changed();
-        }
-
-        return true;
+        return setFlag(healthyBySlot, handle, healthy);
     }
 
     /**
@@ -326,15 +314,21 @@ public final class BackendPool
      */
     public boolean setCheckPassing(final int handle, final boolean passing)
     {
+        return setFlag(checkPassingBySlot, handle, passing);
+    }
+
+    /** Sets one per-slot flag that decides eligibility; a change rebuilds the eligible list. */
+    private boolean setFlag(final boolean[] bySlot, final int handle, final boolean value)
+    {
         if (!isLive(handle))
         {
             return false;
         }
 
         final int slot = slotOf(handle);
-        if (checkPassingBySlot[slot] != passing)
+        if (bySlot[slot] != value)
         {
-            checkPassingBySlot[slot] = passing;
+            bySlot[slot] = value;
             changed();
         }
 
