@@ -48,7 +48,7 @@ final class ControlAgent implements Agent
     private long probeSendFailures;
 
     /**
-     * @param events          ARP frames from worker 0
+     * @param events          server-side frames from the workers: ARP (worker 0) and answers to TCP checks (any)
      * @param commands        the workers' command rings
      * @param probedBackends  the addresses to probe, replaced by the runtime API when backends change
      * @param probeRtts       where each answered probe's round-trip time is recorded

@@ -89,6 +89,7 @@ class TcpCheckIT extends FreshTestbed
                 counters.get("tcp_check_resets_sent"), "every SYN-ACK answered with an RST: " + counters);
             assertTrue(counters.get("health_check_replies_to_control") >= counters.get("tcp_check_syn_acks") +
                 counters.get("tcp_check_rsts"), counters.toString());
+            assertEquals(0, counters.get("drops_total"), "no check's answer (nor anything else) dropped: " + counters);
             if (workers > 1)
             {
                 for (int w = 0; w < workers; w++)
