@@ -19,6 +19,7 @@ import lb.control.config.LbConfig;
 import lb.control.config.LbConfigBuilder;
 import lb.control.config.Origin;
 import lb.control.config.ServiceConfig;
+import lb.control.config.TcpCheckConfig;
 import lb.control.config.Values;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -126,6 +127,33 @@ public final class LbCommand implements Callable<Integer>
         "--server-network, no port mapping), ipip (IP-in-IP to the backend, which unwraps it and answers " +
         "directly). Default: ${DEFAULT-VALUE}.")
     private String mode;
+
+    @Option(names = "--tcp-check", description =
+        "Give the --vip service a TCP health check: a half-open SYN from the gateway address to each backend's " +
+        "port; a SYN-ACK passes (lb resets the connection at once), an RST or silence fails. A backend takes new " +
+        "flows only while ARP finds it and its check passes.")
+    private boolean tcpCheck;
+
+    @Option(names = "--check-port", paramLabel = "PORT", description =
+        "With --tcp-check: the port checked. Default: each backend's own port.")
+    private String checkPort;
+
+    @Option(names = "--check-interval", paramLabel = "DURATION", defaultValue = TcpCheckConfig.DEFAULT_INTERVAL,
+        description = "With --tcp-check: from one check of a backend to the next. Default: ${DEFAULT-VALUE}.")
+    private String checkInterval;
+
+    @Option(names = "--check-timeout", paramLabel = "DURATION", defaultValue = TcpCheckConfig.DEFAULT_TIMEOUT,
+        description = "With --tcp-check: how long a check waits for the SYN-ACK or RST. Default: ${DEFAULT-VALUE}.")
+    private String checkTimeout;
+
+    @Option(names = "--check-rise", paramLabel = "N", defaultValue = TcpCheckConfig.DEFAULT_RISE, description =
+        "With --tcp-check: passes in a row that bring a failed backend back, 1..100. Default: ${DEFAULT-VALUE}.")
+    private String checkRise;
+
+    @Option(names = "--check-fall", paramLabel = "N", defaultValue = TcpCheckConfig.DEFAULT_FALL, description =
+        "With --tcp-check: failures in a row that take a backend out, 1..100. Default: ${DEFAULT-VALUE}. A backend " +
+        "whose service dies is out within fall x interval + timeout.")
+    private String checkFall;
 
     @Option(names = "--route", paramLabel = "PREFIX", description =
         "Define one route service (named " + FLAG_ROUTE_NAME + "): lb is the clients' router for this prefix, " +
@@ -350,9 +378,20 @@ public final class LbCommand implements Callable<Integer>
     /** Defines the service of --vip, --backends, --scheduler and --weights, if --vip is given. */
     private void addFlagService(final LbConfigBuilder builder)
     {
-        if (!defines("--vip", vip, "--backends", backends, "service", "--scheduler", "--weights", "--mode"))
+        if (!defines("--vip", vip, "--backends", backends, "service", "--scheduler", "--weights", "--mode",
+            "--tcp-check", "--check-port", "--check-interval", "--check-timeout", "--check-rise", "--check-fall"))
         {
             return;
+        }
+        if (!tcpCheck)
+        {
+            for (final String option : List.of("--check-port", "--check-interval", "--check-timeout", "--check-rise", "--check-fall"))
+            {
+                if (given(option))
+                {
+                    throw usage(option, "needs --tcp-check");
+                }
+            }
         }
 
         final Values.ServiceAddress address = convert("--vip", vip, Values::serviceAddress);
@@ -379,6 +418,18 @@ public final class LbCommand implements Callable<Integer>
             builder.addService(FLAG_SERVICE_NAME, address, Origin.flag("--vip"));
         service.scheduler(convert("--scheduler", scheduler, Values::scheduler), Origin.flag("--scheduler"));
         service.mode(convert("--mode", mode, Values::mode), Origin.flag("--mode"));
+        if (tcpCheck)
+        {
+            service.check(true, Origin.flag("--tcp-check"));
+            if (checkPort != null)
+            {
+                service.checkPort(convert("--check-port", checkPort, Values::port), Origin.flag("--check-port"));
+            }
+            service.checkInterval(convert("--check-interval", checkInterval, Values::duration), Origin.flag("--check-interval"));
+            service.checkTimeout(convert("--check-timeout", checkTimeout, Values::duration), Origin.flag("--check-timeout"));
+            service.checkRise(convert("--check-rise", checkRise, Values::checkCount), Origin.flag("--check-rise"));
+            service.checkFall(convert("--check-fall", checkFall, Values::checkCount), Origin.flag("--check-fall"));
+        }
         final int defaultWeight = Values.weight(ConfigDefaults.WEIGHT);
         for (int i = 0; i < backendAddresses.size(); i++)
         {

@@ -24,6 +24,7 @@ import lb.control.config.RingVersion;
 import lb.control.config.RouteConfig;
 import lb.control.config.RxRingConfig;
 import lb.control.config.ServiceConfig;
+import lb.control.config.TcpCheckConfig;
 import lb.dataplane.spread.SpreadPolicy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -221,6 +222,25 @@ class LbCommandTest
     }
 
     @Test
+    void tcpCheckFlagsGiveTheFlagServiceACheck()
+    {
+        final Run run = run(join(REQUIRED, "--vip", "198.18.0.100:80/tcp", "--backends", "198.18.1.11", "--tcp-check",
+            "--check-port", "8080", "--check-fall", "3", "--check-interval", "250ms"));
+        assertEquals("", run.err);
+        assertEquals(new TcpCheckConfig(8080, Duration.ofMillis(250), Duration.ofSeconds(1), 2, 3),
+            run.launched.get(0).service("vip0").check());
+        assertEquals(null, run(join(REQUIRED, "--vip", "198.18.0.100:80/tcp", "--backends", "198.18.1.11"))
+            .launched.get(0).service("vip0").check(), "no check unless asked");
+
+        assertUsageError(run(join(REQUIRED, "--vip", "198.18.0.100:80/tcp", "--backends", "198.18.1.11", "--check-fall", "3")),
+            "lb: --check-fall: needs --tcp-check");
+        assertUsageError(run(join(REQUIRED, "--vip", "198.18.0.100:80/tcp", "--backends", "198.18.1.11", "--tcp-check",
+            "--check-rise", "0")), "lb: --check-rise: expected an integer 1..100, got '0'");
+        assertUsageError(run(join(REQUIRED, "--tcp-check")),
+            "lb: --tcp-check: needs --vip (it belongs to the service that --vip defines)");
+    }
+
+    @Test
     void routeFlagsMakeARouteService()
     {
         final Run run = run(join(REQUIRED, "--server-network", "198.18.1.0/24", "--route", "198.19.0.0/16",
@@ -304,7 +324,7 @@ class LbCommandTest
                     "help does not give the default of " + option.longestName());
             }
         }
-        assertEquals(19, withDefault);
+        assertEquals(23, withDefault);
         assertTrue(help.contains("Default: 5s."), help);
         assertTrue(help.contains("Default: /run/lb/lb.sock."), help);
         assertTrue(help.contains("Default: 1 each."), help);

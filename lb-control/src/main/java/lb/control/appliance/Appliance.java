@@ -20,6 +20,7 @@ import lb.control.config.LbConfig;
 import lb.control.config.RingVersion;
 import lb.control.config.ServiceConfig;
 import lb.control.config.Values;
+import lb.control.health.TcpChecker;
 import lb.control.socket.CommandDispatcher;
 import lb.control.socket.ControlServer;
 import lb.control.socket.ControlSocketOptions;
@@ -53,7 +54,7 @@ import org.agrona.concurrent.BusySpinIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.YieldingIdleStrategy;
-import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
+import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
 import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
 import org.agrona.concurrent.status.AtomicCounter;
 import org.agrona.concurrent.status.CountersManager;
@@ -85,10 +86,15 @@ public final class Appliance implements AutoCloseable
     private final CountersManager countersManager;
     private final List<DataplaneWorker> workers = new ArrayList<>();
     private final CommandRings commands;
-    /** Worker 0 to control: ARP frames from the server side. */
-    private final OneToOneRingBuffer events = ring();
+    /**
+     * Workers to control: ARP frames from the server side (worker 0) and the backends' answers to
+     * TCP checks (whichever worker the steering hash picks), so one ring with many producers.
+     */
+    private final ManyToOneRingBuffer events = 
+        new ManyToOneRingBuffer(new UnsafeBuffer(ByteBuffer.allocateDirect(RING_BYTES)));
     private final Map<Integer, ApplianceRuntime.ProbeRtt> probeRtts = ApplianceRuntime.newProbeRttMap();
     private final AtomicReference<int[]> probedBackends = new AtomicReference<>();
+    private final AtomicReference<List<TcpChecker.Target>> checkTargets = new AtomicReference<>(List.of());
     private ApplianceRuntime runtime;
     private RouteServices routeServices;
     private ControlServer controlServer;
@@ -115,11 +121,6 @@ public final class Appliance implements AutoCloseable
             workers.add(worker);
         }
         this.commands = new CommandRings(workers);
-    }
-
-    private static OneToOneRingBuffer ring()
-    {
-        return new OneToOneRingBuffer(new UnsafeBuffer(ByteBuffer.allocateDirect(RING_BYTES)));
     }
 
     /**
@@ -197,10 +198,8 @@ public final class Appliance implements AutoCloseable
             final PacketSocket clientSocket = clientSockets[w.index];
             final PacketSocket serverSocket = serverSockets[w.index];
             final RxFrameContext rx = new RxFrameContext();
-            // All ARP is steered to worker 0, the events ring's one producer; no other worker sees any.
-            final FrameSink toControl = w.index == 0 ?
-                (buffer, offset, length) -> events.write(Commands.ARP_FRAME, buffer, offset, length) :
-                (buffer, offset, length) -> false;
+            // All ARP reaches worker 0; a TCP check's answer reaches the worker its port hashes to.
+            final FrameSink toControl = (buffer, offset, length) -> events.write(Commands.SERVER_FRAME, buffer, offset, length);
             w.pipeline = new PacketPipeline(w.services, w.flows, w.counters, w.backendStats, new SocketSink(clientSocket, rx),
                 new SocketSink(serverSocket, rx), toControl, clientMac, serverMac, config.clientIp(), config.gatewayIp())
                 .serverMtu(serverSocket.interfaceInfo().mtu())
@@ -214,10 +213,11 @@ public final class Appliance implements AutoCloseable
         }
 
         control = new ControlAgent(events, commands, serverSender, serverMac, config.gatewayIp(),
-            probedBackends, probeRtts, config.probe().interval().toNanos(), config.probe().timeout().toNanos());
+            probedBackends, probeRtts, config.probe().interval().toNanos(), config.probe().timeout().toNanos(), checkTargets);
         runtime = new ApplianceRuntime(version(), config.services(), workers, commands, probedBackends, probeRtts);
         runtime.serverNetwork(config.serverNetwork());
         runtime.routeServices(routeServices);
+        runtime.tcpChecks(control.checker(), checkTargets);
         if (config.bgp() != null)
         {
             announcement = new VipAnnouncementPolicy(config.bgp(), runtime);
@@ -474,6 +474,16 @@ public final class Appliance implements AutoCloseable
             flows += w.pipeline == null ? 0 : w.pipeline.flowCount();
         }
         out.println("counter drops_total " + drops);
+        if (control != null)
+        {
+            final TcpChecker checker = control.checker();
+            out.println("counter tcp_check_syns_sent " + checker.synsSent());
+            out.println("counter tcp_check_syn_acks " + checker.synAcks());
+            out.println("counter tcp_check_rsts " + checker.rsts());
+            out.println("counter tcp_check_timeouts " + checker.timeouts());
+            out.println("counter tcp_check_resets_sent " + checker.resetsSent());
+            out.println("counter tcp_check_stale_replies " + checker.staleReplies());
+        }
         out.println("flows " + flows);
         if (workers.size() > 1)
         {
@@ -503,6 +513,8 @@ public final class Appliance implements AutoCloseable
                 }
                 out.println("backend " + s.name() + " " + Ipv4.format(pool.ip(h)) + ":" + s.backendPort(h) +
                     " health=" + (pool.isHealthy(h) && pool.mac(h) != 0 ? "up" : "down") +
+                    (control == null || control.checker().check(s.id(), pool.ip(h), s.backendPort(h)) == null ? "" :
+                        " check=" + (pool.isCheckPassing(h) ? "up" : "down")) +
                     " state=" + pool.adminState(h).name().toLowerCase() + " weight=" + pool.weight(h) +
                     " new_flows=" + newFlows + " active_flows=" + activeFlows);
             }

@@ -16,8 +16,10 @@ import lb.control.config.Ipv4Prefix;
 import lb.control.config.Protocol;
 import lb.control.config.RouteConfig;
 import lb.control.config.ServiceConfig;
+import lb.control.config.TcpCheckConfig;
 import lb.control.config.Values.BackendAddress;
 import lb.control.config.Values.ServiceAddress;
+import lb.control.health.TcpChecker;
 import lb.control.socket.CommandException;
 import lb.control.socket.RuntimeApi;
 import lb.dataplane.flow.FlowTable;
@@ -55,7 +57,8 @@ final class ApplianceRuntime implements RuntimeApi
     static final Duration APPLY_TIMEOUT = Duration.ofSeconds(2);
 
     /** The control side's view of one service: what the worker cannot tell (its name, scheduler). */
-    record ServiceEntry(int id, String name, int vip, int port, Protocol protocol, String scheduler, int ref, ForwardingMode mode)
+    record ServiceEntry(int id, String name, int vip, int port, Protocol protocol, String scheduler, int ref, ForwardingMode mode,
+        TcpCheckConfig check)
     {
     }
 
@@ -89,6 +92,8 @@ final class ApplianceRuntime implements RuntimeApi
     private Ipv4Prefix serverNetwork;
     private volatile VipAnnouncementPolicy announcement;
     private RouteServices routeServices;
+    private TcpChecker checker;
+    private AtomicReference<List<TcpChecker.Target>> checkTargets;
 
     ApplianceRuntime(final String version, final List<ServiceConfig> initial, final List<DataplaneWorker> workers,
         final CommandRings commands, final AtomicReference<int[]> probedBackends, final Map<Integer, ProbeRtt> probeRtts)
@@ -102,9 +107,29 @@ final class ApplianceRuntime implements RuntimeApi
         int id = 0;
         for (final ServiceConfig sc : initial)
         {
-            services.add(new ServiceEntry(id, sc.name(), sc.vip(), sc.port(), sc.protocol(), sc.scheduler(), id, sc.mode()));
+            services.add(new ServiceEntry(id, sc.name(), sc.vip(), sc.port(), sc.protocol(), sc.scheduler(), id, sc.mode(),
+                sc.check()));
             id++;
         }
+    }
+
+    /**
+     * The control thread's TCP checks (read for show stat and show info) and where this runtime
+     * publishes the backends to check whenever they change.
+     */
+    void tcpChecks(final TcpChecker checker, final AtomicReference<List<TcpChecker.Target>> targets)
+    {
+        this.checker = checker;
+        this.checkTargets = targets;
+        probeAllBackends();
+    }
+
+    @Override
+    public TcpCheckCounters tcpCheckCounters()
+    {
+        final TcpChecker c = checker;
+        return c == null ? TcpCheckCounters.NONE : new TcpCheckCounters(c.synsSent(), c.synAcks(), c.rsts(), c.timeouts(),
+            c.resetsSent(), c.staleReplies(), c.checks().length);
     }
 
     /** The server-side LAN backends added at runtime must be on, when the config names it. */
@@ -197,7 +222,8 @@ final class ApplianceRuntime implements RuntimeApi
             boolean any = false;
             for (int slot = 0; slot < BackendStatsTable.MAX_BACKENDS && !any; slot++)
             {
-                any = stats.handle(s.id(), slot) != 0 && stats.healthy(s.id(), slot) && stats.weight(s.id(), slot) > 0 &&
+                any = stats.handle(s.id(), slot) != 0 && stats.healthy(s.id(), slot) && stats.checkPassing(s.id(), slot) &&
+                    stats.weight(s.id(), slot) > 0 &&
                     stats.adminState(s.id(), slot) == AdminState.READY && stats.mac(s.id(), slot) != 0;
             }
             usable.merge(s.vip(), any, Boolean::logicalOr);
@@ -321,7 +347,7 @@ final class ApplianceRuntime implements RuntimeApi
                 }
                 final BackendStats b = new BackendStats(ip, port, stats.adminState(s.id(), slot), health,
                     stats.weight(s.id(), slot), backendActive, backendNew, backendPackets, backendBytes,
-                    rtt == null ? -1 : rtt.lastNanos);
+                    rtt == null ? -1 : rtt.lastNanos, checkStatus(s.id(), ip, port));
                 backends.add(b);
                 active += b.activeFlows();
                 created += b.newFlows();
@@ -492,6 +518,13 @@ final class ApplianceRuntime implements RuntimeApi
     public void addService(final String name, final ServiceAddress address, final String scheduler,
         final ForwardingMode mode)
     {
+        addService(name, address, scheduler, mode, null);
+    }
+
+    @Override
+    public void addService(final String name, final ServiceAddress address, final String scheduler,
+        final ForwardingMode mode, final TcpCheckConfig check)
+    {
         if (mode == ForwardingMode.DSR && serverNetwork == null)
         {
             throw new CommandException("mode dsr needs the server-side LAN: start lb with server-network (--server-network)");
@@ -532,7 +565,8 @@ final class ApplianceRuntime implements RuntimeApi
         final int ref = (++serviceEpoch << Service.ID_BITS) | id;
         send(Commands.ADD_SERVICE, Commands.encodeService(message, 0, ref, address.vip(), address.port(),
             address.protocol().ipProtocolNumber(), kind.ordinal(), MaglevScheduler.DEFAULT_TABLE_SIZE, mode.ordinal(), name));
-        services.add(new ServiceEntry(id, name, address.vip(), address.port(), address.protocol(), kind.userName(), ref, mode));
+        services.add(new ServiceEntry(id, name, address.vip(), address.port(), address.protocol(), kind.userName(), ref, mode,
+            check));
         serviceListeners.forEach(l -> l.run());
     }
 
@@ -588,21 +622,40 @@ final class ApplianceRuntime implements RuntimeApi
     }
 
     /** Tells the control thread which addresses to probe: every backend of every service. */
+    private CheckStatus checkStatus(final int serviceId, final int ip, final int port)
+    {
+        final TcpChecker.Check c = checker == null ? null : checker.check(serviceId, ip, port);
+        return c == null ? null : new CheckStatus(c.passing(), c.inARow(), c.toward(), c.last().label(), c.target().checkPort());
+    }
+
+    /** Publishes the addresses to probe by ARP and the backends to check over TCP, from worker 0's table. */
     private void probeAllBackends()
     {
         final Set<Integer> ips = new LinkedHashSet<>();
+        final List<TcpChecker.Target> targets = new ArrayList<>();
         for (final ServiceEntry s : services)
         {
             for (int slot = 0; slot < BackendStatsTable.MAX_BACKENDS; slot++)
             {
                 if (stats.handle(s.id(), slot) != 0)
                 {
-                    ips.add(stats.ip(s.id(), slot));
+                    final int ip = stats.ip(s.id(), slot);
+                    ips.add(ip);
+                    if (s.check() != null)
+                    {
+                        final int poolPort = stats.port(s.id(), slot);
+                        targets.add(new TcpChecker.Target(s.id(), s.name(), ip,
+                            poolPort == BackendConfig.SAME_PORT ? s.port() : poolPort, poolPort, s.check()));
+                    }
                 }
             }
         }
         ips.addAll(routeServices.nextHops());
         probedBackends.set(ips.stream().mapToInt(Integer::intValue).toArray());
+        if (checkTargets != null)
+        {
+            checkTargets.set(List.copyOf(targets));
+        }
     }
 
     private ServiceEntry service(final String name)

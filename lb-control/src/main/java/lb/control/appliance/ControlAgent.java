@@ -1,10 +1,12 @@
 package lb.control.appliance;
 
 import java.util.ArrayDeque;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 import lb.control.Log;
 import lb.control.health.HealthProber;
+import lb.control.health.TcpChecker;
 import lb.dataplane.io.RawSender;
 import lb.dataplane.packet.ArpPacket;
 import lb.dataplane.packet.FrameClassifier;
@@ -18,10 +20,11 @@ import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.ringbuffer.RingBuffer;
 
 /**
- * The control thread's duty cycle: read the ARP frames the worker passed up (they tell which
- * backends are alive and at which MAC; worker 0 passes them, as all ARP is steered to it), send
- * the ARP probes that are due, and turn health changes into commands on every worker's ring. It
- * never touches dataplane state itself.
+ * The control thread's duty cycle: read the frames the workers passed up (ARP frames tell which
+ * backends are alive and at which MAC; worker 0 passes them, as all ARP is steered to it; any
+ * worker passes the backends' answers to TCP checks), send the ARP probes and TCP checks that are
+ * due, and turn health changes into commands on every worker's ring. It never touches dataplane
+ * state itself.
  */
 final class ControlAgent implements Agent
 {
@@ -33,25 +36,29 @@ final class ControlAgent implements Agent
     private final HealthProber prober;
     private final AtomicReference<int[]> probedBackends;
     private int[] probing;
-    private final ArrayDeque<long[]> undelivered = new ArrayDeque<>();
+    private final TcpChecker checker;
+    private final AtomicReference<List<TcpChecker.Target>> checkTargets;
+    private List<TcpChecker.Target> checking;
+    private final ArrayDeque<PendingCommand> undelivered = new ArrayDeque<>();
     private boolean ringFullLogged;
     private final UnsafeBuffer probeFrame = new UnsafeBuffer(new byte[ArpPacket.FRAME_LENGTH]);
-    private final UnsafeBuffer command = new UnsafeBuffer(new byte[64]);
     private final ParsedFrame parsed = new ParsedFrame();
     private final MessageHandler eventHandler = this::onEvent;
     private long now;
     private long probeSendFailures;
 
     /**
-     * @param events          ARP frames from worker 0
+     * @param events          server-side frames from the workers: ARP (worker 0) and answers to TCP checks (any)
      * @param commands        the workers' command rings
      * @param probedBackends  the addresses to probe, replaced by the runtime API when backends change
      * @param probeRtts       where each answered probe's round-trip time is recorded
+     * @param checkTargets    the backends to check over TCP, replaced by the runtime API when they change
      */
     ControlAgent(final RingBuffer events, final CommandRings commands,
         final RawSender serverSender, final long serverMac, final int gatewayIp,
         final AtomicReference<int[]> probedBackends, final Map<Integer, ApplianceRuntime.ProbeRtt> probeRtts,
-        final long probeIntervalNanos, final long probeTimeoutNanos)
+        final long probeIntervalNanos, final long probeTimeoutNanos,
+        final AtomicReference<List<TcpChecker.Target>> checkTargets)
     {
         this.events = events;
         this.commands = commands;
@@ -62,11 +69,21 @@ final class ControlAgent implements Agent
         this.probing = probedBackends.get();
         this.prober = new HealthProber(probing, probeIntervalNanos, probeTimeoutNanos, this::sendProbe,
             this::onHealthChange, (ip, rtt) -> ApplianceRuntime.probeRtt(probeRtts, ip).record(rtt), Log::info);
+        this.checkTargets = checkTargets;
+        this.checking = checkTargets.get();
+        this.checker = new TcpChecker(serverMac, gatewayIp, serverSender::send, prober::macIfUp, this::onCheckChange,
+            Log::info, (int)System.nanoTime());
+        checker.setTargets(checking, System.nanoTime());
     }
 
     HealthProber prober()
     {
         return prober;
+    }
+
+    TcpChecker checker()
+    {
+        return checker;
     }
 
     @Override
@@ -79,18 +96,33 @@ final class ControlAgent implements Agent
             probing = wanted;
             prober.setBackends(wanted, now);
         }
+        final List<TcpChecker.Target> targets = checkTargets.get();
+        if (targets != checking)
+        {
+            checking = targets;
+            checker.setTargets(targets, now);
+        }
         int work = deliverHealthChanges();
         work += events.read(eventHandler, 64);
         work += prober.doWork(now);
+        work += checker.doWork(now);
         return work;
     }
 
     private void onEvent(final int msgTypeId, final DirectBuffer buffer, final int index, final int length)
     {
-        if (msgTypeId == Commands.ARP_FRAME &&
-            FrameClassifier.classify(buffer, index, length, parsed) == FrameType.ARP)
+        if (msgTypeId != Commands.SERVER_FRAME)
+        {
+            return;
+        }
+        final FrameType type = FrameClassifier.classify(buffer, index, length, parsed);
+        if (type == FrameType.ARP)
         {
             prober.onArp(parsed.senderIp, parsed.senderMac, now);
+        }
+        else if (type == FrameType.IPV4_TCP)
+        {
+            checker.onFrame(buffer, index, length, now);
         }
     }
 
@@ -103,11 +135,30 @@ final class ControlAgent implements Agent
         }
     }
 
+    /** One health change for the workers, encoded, with what a later change of the same thing replaces. */
+    private record PendingCommand(int type, String subject, UnsafeBuffer message, int length)
+    {
+    }
+
     private void onHealthChange(final int ip, final boolean up, final long mac, final long rttNanos)
     {
-        // A later change of the same address supersedes an undelivered earlier one.
-        undelivered.removeIf(pending -> pending[0] == ip);
-        undelivered.add(new long[] {ip, up ? 1 : 0, mac});
+        final UnsafeBuffer message = new UnsafeBuffer(new byte[Commands.HEALTH_LENGTH]);
+        queue(new PendingCommand(Commands.BACKEND_HEALTH, "arp " + ip, message,
+            Commands.encodeHealth(message, 0, ip, up, mac)));
+    }
+
+    private void onCheckChange(final TcpChecker.Target target, final boolean passing)
+    {
+        final UnsafeBuffer message = new UnsafeBuffer(new byte[Commands.BACKEND_LENGTH]);
+        queue(new PendingCommand(Commands.BACKEND_CHECK, "check " + target.serviceId() + " " + target.ip() + " " + target.port(),
+            message, Commands.encodeBackend(message, 0, target.serviceId(), target.ip(), target.poolPort(), passing ? 1 : 0)));
+    }
+
+    private void queue(final PendingCommand command)
+    {
+        // A later change of the same thing supersedes an undelivered earlier one.
+        undelivered.removeIf(pending -> pending.subject().equals(command.subject()));
+        undelivered.add(command);
         deliverHealthChanges();
     }
 
@@ -117,9 +168,8 @@ final class ControlAgent implements Agent
         int delivered = 0;
         while (!undelivered.isEmpty())
         {
-            final long[] pending = undelivered.peekFirst();
-            final int length = Commands.encodeHealth(command, 0, (int)pending[0], pending[1] != 0, pending[2]);
-            if (commands.write(Commands.BACKEND_HEALTH, command, 0, length) == null)
+            final PendingCommand pending = undelivered.peekFirst();
+            if (commands.write(pending.type(), pending.message(), 0, pending.length()) == null)
             {
                 if (!ringFullLogged)
                 {

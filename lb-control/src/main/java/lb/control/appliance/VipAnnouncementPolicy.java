@@ -13,8 +13,8 @@ import lb.control.socket.RuntimeApi;
  * What lb announces to its router, decided here and carried out by a {@link VipAnnouncer} (a
  * BIRD that lb runs as its child). A VIP is announced while lb runs, is not drained
  * ({@code lbctl set announce off}) and at least one service on it has a backend that can take
- * new flows (healthy by ARP probe, ready, weight above 0); it is withdrawn when that stops being
- * true and when lb stops. If lb dies, its BIRD dies with it and the router drops lb's routes
+ * new flows (healthy by ARP probe, passing its TCP check if any, ready, weight above 0); it is
+ * withdrawn when that stops being true and when lb stops. If lb dies, its BIRD dies with it and the router drops lb's routes
  * when the session closes.
  * <p>
  * The announcer's own thread asks {@link #wanted} every {@link VipAnnouncer#STEP_NANOS} and talks

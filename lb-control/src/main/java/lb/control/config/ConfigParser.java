@@ -57,6 +57,12 @@ import java.util.function.Function;
  *   mode nat|dsr|ipip                             # how packets reach the backends (nat)
  *   maglev-table-size PRIME                       # maglev only (65537)
  *   backend IP[:PORT] [weight 0..10000]           # port defaults to the service port, weight to 1
+ *   check tcp|none                                # TCP health check of every backend (none: ARP only)
+ *   check-port PORT                               #   the port checked (each backend's own)
+ *   check-interval DURATION                       #   from one check of a backend to the next (1s)
+ *   check-timeout DURATION                        #   wait for the SYN-ACK or RST (1s)
+ *   check-rise N                                  #   passes in a row to come back, 1..100 (2)
+ *   check-fall N                                  #   failures in a row to go out, 1..100 (2)
  *
  * # route sections (optional): lb as the clients' router for a prefix, spread over next hops
  * route NAME PREFIX                               # e.g. route far 198.19.0.0/16 (needs server-network)
@@ -122,6 +128,12 @@ public final class ConfigParser
         serviceScoped("maglev-table-size",
             one("PRIME", Values::maglevTableSize, (size, at) -> service.maglevTableSize(size, at)));
         serviceScoped("backend", this::backend);
+        serviceScoped("check", one("tcp|none", Values::checkKind, (on, at) -> service.check(on, at)));
+        serviceScoped("check-port", one("PORT", Values::port, (port, at) -> service.checkPort(port, at)));
+        serviceScoped("check-interval", one("DURATION", Values::duration, (d, at) -> service.checkInterval(d, at)));
+        serviceScoped("check-timeout", one("DURATION", Values::duration, (d, at) -> service.checkTimeout(d, at)));
+        serviceScoped("check-rise", one("N", Values::checkCount, (n, at) -> service.checkRise(n, at)));
+        serviceScoped("check-fall", one("N", Values::checkCount, (n, at) -> service.checkFall(n, at)));
         global("route", this::route);
         routeScoped("next-hop", one("IP", Ipv4::parse, (ip, at) -> route.nextHop(ip, at)));
         routeScoped("policy", one("NAME", Values::spreadPolicy, (policy, at) -> route.policy(policy, at)));

@@ -65,6 +65,19 @@ public final class ConfigWriter
             {
                 line(out, "  maglev-table-size " + service.maglevTableSize());
             }
+            final TcpCheckConfig check = service.check();
+            if (check != null)
+            {
+                line(out, "  check tcp");
+                if (check.port() != TcpCheckConfig.BACKEND_PORT)
+                {
+                    line(out, "  check-port " + check.port());
+                }
+                line(out, "  check-interval " + Values.formatDuration(check.interval()));
+                line(out, "  check-timeout " + Values.formatDuration(check.timeout()));
+                line(out, "  check-rise " + check.rise());
+                line(out, "  check-fall " + check.fall());
+            }
             for (final BackendConfig backend : service.backends())
             {
                 line(out, "  backend " + Ipv4.format(backend.ip()) +

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -686,6 +687,16 @@ public final class LbConfigBuilder
         private ForwardingMode mode = ForwardingMode.NAT;
         private Origin modeOrigin;
         private final List<BackendDraft> backends = new ArrayList<>();
+        private boolean check;
+        private Origin checkOrigin;
+        private final TcpCheckConfig checkDefaults = TcpCheckConfig.defaults();
+        private int checkPort = checkDefaults.port();
+        private Duration checkInterval = checkDefaults.interval();
+        private Duration checkTimeout = checkDefaults.timeout();
+        private int checkRise = checkDefaults.rise();
+        private int checkFall = checkDefaults.fall();
+        /** Where each check option was given, to blame one given without {@code check tcp}. */
+        private final Map<String, Origin> checkOptions = new LinkedHashMap<>();
 
         private ServiceDraft(final String name, final Values.ServiceAddress address, final Origin origin)
         {
@@ -739,6 +750,58 @@ public final class LbConfigBuilder
         {
             this.maglevTableSize = size;
             this.maglevTableSizeOrigin = origin;
+            return this;
+        }
+
+        /**
+         * @param on     whether the service has a TCP health check.
+         * @param origin where it was set.
+         * @return this.
+         */
+        public ServiceDraft check(final boolean on, final Origin origin)
+        {
+            this.check = on;
+            this.checkOrigin = origin;
+            return this;
+        }
+
+        /** @return this, checking {@code port} on every backend instead of the backend's own port. */
+        public ServiceDraft checkPort(final int port, final Origin origin)
+        {
+            this.checkPort = port;
+            checkOptions.put("check-port", origin);
+            return this;
+        }
+
+        /** @return this, with the time from one check of a backend to the next. */
+        public ServiceDraft checkInterval(final Duration interval, final Origin origin)
+        {
+            this.checkInterval = interval;
+            checkOptions.put("check-interval", origin);
+            return this;
+        }
+
+        /** @return this, with the time a check waits for its answer. */
+        public ServiceDraft checkTimeout(final Duration timeout, final Origin origin)
+        {
+            this.checkTimeout = timeout;
+            checkOptions.put("check-timeout", origin);
+            return this;
+        }
+
+        /** @return this, with the passes in a row that bring a failed backend back. */
+        public ServiceDraft checkRise(final int rise, final Origin origin)
+        {
+            this.checkRise = rise;
+            checkOptions.put("check-rise", origin);
+            return this;
+        }
+
+        /** @return this, with the failures in a row that take a backend out. */
+        public ServiceDraft checkFall(final int fall, final Origin origin)
+        {
+            this.checkFall = fall;
+            checkOptions.put("check-fall", origin);
             return this;
         }
 
@@ -815,7 +878,27 @@ public final class LbConfigBuilder
             }
 
             return new ServiceConfig(
-                name, address.vip(), address.port(), address.protocol(), scheduler, maglevTableSize, built, mode);
+                name, address.vip(), address.port(), address.protocol(), scheduler, maglevTableSize, built, mode, tcpCheck());
+        }
+
+        /** The check, or null; an option without {@code check tcp}, or a UDP service's own port, is an error. */
+        private TcpCheckConfig tcpCheck()
+        {
+            if (!check)
+            {
+                if (!checkOptions.isEmpty())
+                {
+                    final Map.Entry<String, Origin> stray = checkOptions.entrySet().iterator().next();
+                    throw new ConfigException(stray.getValue(), stray.getKey(), "needs 'check tcp' in service '" + name + "'");
+                }
+                return null;
+            }
+            if (address.protocol() == Protocol.UDP && checkPort == TcpCheckConfig.BACKEND_PORT)
+            {
+                throw new ConfigException(checkOrigin, "check", "service '" + name + "' is udp: give check-port, " +
+                    "the TCP port to check");
+            }
+            return new TcpCheckConfig(checkPort, checkInterval, checkTimeout, checkRise, checkFall);
         }
 
         /**

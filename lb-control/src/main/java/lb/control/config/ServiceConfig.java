@@ -18,6 +18,7 @@ import java.util.Objects;
  *                        scheduler uses it.
  * @param backends        the backends, at least one, unique by address and port.
  * @param mode            how packets reach the backends: NAT, direct server return or IP-in-IP.
+ * @param check           the TCP health check of every backend, or null for none (ARP probes only).
  */
 public record ServiceConfig(
     String name,
@@ -27,7 +28,8 @@ public record ServiceConfig(
     String scheduler,
     int maglevTableSize,
     List<BackendConfig> backends,
-    ForwardingMode mode)
+    ForwardingMode mode,
+    TcpCheckConfig check)
 {
     /**
      * The scheduler names, in the spirit of ipvsadm: random, round robin, weighted round robin,
@@ -43,6 +45,13 @@ public record ServiceConfig(
         Objects.requireNonNull(scheduler, "scheduler");
         Objects.requireNonNull(mode, "mode");
         backends = List.copyOf(backends);
+    }
+
+    /** A service without a TCP check. */
+    public ServiceConfig(final String name, final int vip, final int port, final Protocol protocol, final String scheduler,
+        final int maglevTableSize, final List<BackendConfig> backends, final ForwardingMode mode)
+    {
+        this(name, vip, port, protocol, scheduler, maglevTableSize, backends, mode, null);
     }
 
     /** A NAT service. */
@@ -71,6 +80,7 @@ public record ServiceConfig(
     public String toString()
     {
         return "ServiceConfig[" + name + " " + key() + " scheduler " + scheduler +
-            " maglevTableSize " + maglevTableSize + " mode " + mode.configName() + " backends " + backends + "]";
+            " maglevTableSize " + maglevTableSize + " mode " + mode.configName() +
+            (check == null ? "" : " " + check.describe()) + " backends " + backends + "]";
     }
 }

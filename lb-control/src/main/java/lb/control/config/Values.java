@@ -115,6 +115,28 @@ public final class Values
     }
 
     /**
+     * @param text a TCP check's rise or fall count.
+     * @return the count, 1..{@link TcpCheckConfig#MAX_COUNT}.
+     */
+    public static int checkCount(final String text)
+    {
+        return integer(text, 1, TcpCheckConfig.MAX_COUNT);
+    }
+
+    /**
+     * @param text {@code tcp} or {@code none}.
+     * @return whether the service has a TCP check.
+     */
+    public static boolean checkKind(final String text)
+    {
+        if (text.equals("tcp") || text.equals("none"))
+        {
+            return text.equals("tcp");
+        }
+        throw new IllegalArgumentException("expected tcp or none, got '" + text + "'");
+    }
+
+    /**
      * @param text a backend weight.
      * @return the weight, 0..{@link BackendConfig#MAX_WEIGHT}.
      */

@@ -209,6 +209,19 @@ public final class HealthProber
         }
     }
 
+    /** @return the MAC of an address ARP says is up, or 0 (unknown, down or not probed). */
+    public long macIfUp(final int ip)
+    {
+        for (final Probe p : probes)
+        {
+            if (p.ip == ip && p.up)
+            {
+                return p.mac;
+            }
+        }
+        return 0;
+    }
+
     public int backendCount()
     {
         return probes.length;

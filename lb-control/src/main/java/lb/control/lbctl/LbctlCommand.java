@@ -48,6 +48,7 @@ import picocli.CommandLine.Spec;
         "  lbctl set weight web 198.18.1.11 5",
         "  lbctl set state web 198.18.1.12:8080 drain",
         "  lbctl add service dns 198.18.0.53:53/udp sh",
+        "  lbctl add service chk 198.18.0.54:80/tcp rr nat check=tcp check-fall=3",
         "  lbctl add route far 198.19.0.0/16 198.18.1.12,198.18.1.13 least-flows rebalance",
         "  lbctl del next-hop far 198.18.1.13",
         "  lbctl watch --interval 2s",
@@ -301,21 +302,18 @@ public final class LbctlCommand implements Callable<Integer>
 
         @Command(name = "service", description = "Add a service without backends (scheduler: random, rr, wrr, " +
             "lc, wlc, sh or maglev; default " + ConfigDefaults.SCHEDULER + "; mode: nat, dsr or ipip, default " +
-            ConfigDefaults.MODE + ").")
+            ConfigDefaults.MODE + "). check=tcp gives it a TCP check of every backend, tuned by check-port=PORT, " +
+            "check-interval=D, check-timeout=D, check-rise=N, check-fall=N.")
         int service(
             @Parameters(paramLabel = "NAME") final String name,
             @Parameters(paramLabel = "VIP:PORT/PROTO") final String address,
-            @Parameters(paramLabel = "SCHEDULER", arity = "0..1") final String scheduler,
-            @Parameters(paramLabel = "MODE", arity = "0..1") final String mode)
+            @Parameters(paramLabel = "[SCHEDULER] [MODE] [check=tcp] [check-OPTION=VALUE]", arity = "0..8")
+            final List<String> rest)
         {
             final List<String> words = new ArrayList<>(List.of("add", "service", name, address));
-            if (scheduler != null)
+            if (rest != null)
             {
-                words.add(scheduler);
-            }
-            if (mode != null)
-            {
-                words.add(mode);
+                words.addAll(rest);
             }
             return lbctl.send(words, false);
         }

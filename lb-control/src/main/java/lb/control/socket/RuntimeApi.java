@@ -11,6 +11,7 @@ import lb.control.config.Ipv4;
 import lb.control.config.Protocol;
 import lb.control.config.RouteConfig;
 import lb.control.config.ServiceConfig;
+import lb.control.config.TcpCheckConfig;
 import lb.control.config.Values;
 import lb.control.config.Values.BackendAddress;
 import lb.control.config.Values.ServiceAddress;
@@ -136,6 +137,22 @@ public interface RuntimeApi
             throw new CommandException("mode " + mode.configName() + " is not supported here");
         }
         addService(name, address, scheduler);
+    }
+
+    /**
+     * Adds a service with no backends yet, forwarding in the given mode, with a TCP check of every
+     * backend added to it.
+     *
+     * @param check its TCP check, or null for none.
+     */
+    default void addService(final String name, final ServiceAddress address, final String scheduler,
+        final ForwardingMode mode, final TcpCheckConfig check)
+    {
+        if (check != null)
+        {
+            throw new CommandException("TCP checks are not supported here");
+        }
+        addService(name, address, scheduler, mode);
     }
 
     /**
@@ -315,10 +332,11 @@ public interface RuntimeApi
      * @param packets          packets forwarded for its flows, both directions (a counter).
      * @param bytes            bytes forwarded for its flows, both directions (a counter).
      * @param lastProbeRttNanos round trip of the last answered probe, or -1 if none answered yet.
+     * @param check            its TCP check, or null when the service has none.
      */
     record BackendStats(
         int ip, int port, AdminState adminState, Health health, int weight, long activeFlows, long newFlows,
-        long packets, long bytes, long lastProbeRttNanos)
+        long packets, long bytes, long lastProbeRttNanos, CheckStatus check)
     {
         /** Checks the references. */
         public BackendStats
@@ -326,6 +344,66 @@ public interface RuntimeApi
             Objects.requireNonNull(adminState, "adminState");
             Objects.requireNonNull(health, "health");
         }
+
+        /** A backend of a service without a TCP check. */
+        public BackendStats(final int ip, final int port, final AdminState adminState, final Health health, final int weight,
+            final long activeFlows, final long newFlows, final long packets, final long bytes, final long lastProbeRttNanos)
+        {
+            this(ip, port, adminState, health, weight, activeFlows, newFlows, packets, bytes, lastProbeRttNanos, null);
+        }
+    }
+
+    /**
+     * What a backend's TCP check says.
+     *
+     * @param up      whether it passes (takes new flows as far as the check goes).
+     * @param inARow  results in a row against {@code up}: failures while up, passes while down.
+     * @param needed  how many such results turn it: fall while up, rise while down.
+     * @param last    the last check's result: none, syn-ack, rst or timeout.
+     * @param port    the TCP port checked.
+     */
+    record CheckStatus(boolean up, int inARow, int needed, String last, int port)
+    {
+        /** Checks the reference. */
+        public CheckStatus
+        {
+            Objects.requireNonNull(last, "last");
+        }
+
+        /** @return {@code up}, {@code up (1/2 failed)}, {@code down (rst)}, {@code down (rst, 1/2 passed)}. */
+        public String summary()
+        {
+            final String turning = inARow == 0 ? "" : inARow + "/" + needed + (up ? " failed" : " passed");
+            if (up)
+            {
+                return turning.isEmpty() ? "up" : "up (" + turning + ")";
+            }
+            return "down (" + last + (turning.isEmpty() ? "" : ", " + turning) + ")";
+        }
+    }
+
+    /**
+     * The TCP checks' counters since start.
+     *
+     * @param synsSent    SYNs sent.
+     * @param synAcks     SYN-ACKs that answered a check (passes).
+     * @param rsts        RSTs that answered a check (failures).
+     * @param timeouts    checks no answer reached in time (failures).
+     * @param resetsSent  RSTs lb sent to free the backends' half-open connections.
+     * @param staleReplies answers no check awaited (late, or after a timeout).
+     * @param checked     backends checked now (0: no service has a check).
+     */
+    record TcpCheckCounters(long synsSent, long synAcks, long rsts, long timeouts, long resetsSent, long staleReplies,
+        int checked)
+    {
+        /** No checks. */
+        public static final TcpCheckCounters NONE = new TcpCheckCounters(0, 0, 0, 0, 0, 0, 0);
+    }
+
+    /** @return the TCP checks' counters. */
+    default TcpCheckCounters tcpCheckCounters()
+    {
+        return TcpCheckCounters.NONE;
     }
 
     /** What the health probes say about a backend. */

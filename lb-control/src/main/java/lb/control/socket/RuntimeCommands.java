@@ -2,16 +2,21 @@ package lb.control.socket;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
 import lb.control.config.BackendConfig;
 import lb.control.config.ConfigDefaults;
 import lb.control.config.Ipv4;
 import lb.control.config.Ipv4Prefix;
+import lb.control.config.Protocol;
 import lb.control.config.RouteConfig;
 import lb.control.config.ServiceConfig;
+import lb.control.config.TcpCheckConfig;
 import lb.control.config.Values;
 import lb.control.config.Values.BackendAddress;
 import lb.control.config.Values.ServiceAddress;
@@ -19,6 +24,7 @@ import lb.control.socket.CommandDispatcher.Output;
 import lb.control.socket.RuntimeApi.Announcements;
 import lb.control.socket.RuntimeApi.BackendLatency;
 import lb.control.socket.RuntimeApi.BackendStats;
+import lb.control.socket.RuntimeApi.CheckStatus;
 import lb.control.socket.RuntimeApi.DropCount;
 import lb.control.socket.RuntimeApi.FlowSample;
 import lb.control.socket.RuntimeApi.Info;
@@ -28,6 +34,7 @@ import lb.control.socket.RuntimeApi.Percentiles;
 import lb.control.socket.RuntimeApi.Sample;
 import lb.control.socket.RuntimeApi.ServiceStats;
 import lb.control.socket.RuntimeApi.Stats;
+import lb.control.socket.RuntimeApi.TcpCheckCounters;
 import lb.control.socket.RuntimeApi.VipAnnouncement;
 import lb.dataplane.pipeline.ForwardingMode;
 import lb.dataplane.sched.AdminState;
@@ -90,9 +97,12 @@ public final class RuntimeCommands
                 ConfigDefaults.WEIGHT + ")", Output.TEXT, commands::addBackend)
             .register("del backend", "SERVICE IP[:PORT]", "remove a backend; its flows end",
                 Output.TEXT, commands::delBackend)
-            .register("add service", "NAME VIP:PORT/PROTO [SCHEDULER] [MODE]", "add a service without backends (scheduler: " +
+            .register("add service", "NAME VIP:PORT/PROTO [SCHEDULER] [MODE] [check=tcp] [check-port=PORT] " +
+                "[check-interval=D] [check-timeout=D] [check-rise=N] [check-fall=N]", "add a service without backends (scheduler: " +
                 String.join("|", ServiceConfig.SCHEDULERS) + ", default " + ConfigDefaults.SCHEDULER +
-                "; mode: nat|dsr|ipip, default " + ConfigDefaults.MODE + ")", Output.TEXT, commands::addService)
+                "; mode: nat|dsr|ipip, default " + ConfigDefaults.MODE + "; check=tcp: a TCP check of each backend, every " +
+                TcpCheckConfig.DEFAULT_INTERVAL + ", timeout " + TcpCheckConfig.DEFAULT_TIMEOUT + ", rise " +
+                TcpCheckConfig.DEFAULT_RISE + ", fall " + TcpCheckConfig.DEFAULT_FALL + ")", Output.TEXT, commands::addService)
             .register("del service", "NAME", "remove a service, its backends and flows",
                 Output.TEXT, commands::delService)
             .register("add route", "NAME PREFIX NEXT-HOP[,NEXT-HOP...] [POLICY] [rebalance|GAP]",
@@ -133,6 +143,17 @@ public final class RuntimeCommands
             .add("flows_recovered", info.flowsRecovered())
             .add("icmp_errors_forwarded_to_server", info.icmpErrorsToServer())
             .add("icmp_errors_forwarded_to_client", info.icmpErrorsToClient());
+        final TcpCheckCounters checks = api.tcpCheckCounters();
+        if (checks.checked() > 0 || checks.synsSent() > 0)
+        {
+            fields.add("tcp_checked_backends", checks.checked())
+                .add("tcp_check_syns_sent", checks.synsSent())
+                .add("tcp_check_syn_acks", checks.synAcks())
+                .add("tcp_check_rsts", checks.rsts())
+                .add("tcp_check_timeouts", checks.timeouts())
+                .add("tcp_check_resets_sent", checks.resetsSent())
+                .add("tcp_check_stale_replies", checks.staleReplies());
+        }
         final Announcements announcements = api.announcements();
         if (announcements.configured())
         {
@@ -149,23 +170,57 @@ public final class RuntimeCommands
         return Reply.of(fields);
     }
 
+    /** A show stat row: service, backend, state, health, check, then the numbers; without the check column, its cell goes. */
+    private static void statRow(final Table table, final boolean checkColumn, final Object... cells)
+    {
+        if (checkColumn)
+        {
+            table.row(cells);
+            return;
+        }
+        final Object[] without = new Object[cells.length - 1];
+        System.arraycopy(cells, 0, without, 0, STAT_CHECK_COLUMN);
+        System.arraycopy(cells, STAT_CHECK_COLUMN + 1, without, STAT_CHECK_COLUMN, cells.length - STAT_CHECK_COLUMN - 1);
+        table.row(without);
+    }
+
+    private static final int STAT_CHECK_COLUMN = 4;
+
+    private static Map<String, Object> checkJson(final CheckStatus check)
+    {
+        final Map<String, Object> json = new LinkedHashMap<>();
+        json.put("state", check.up() ? "up" : "down");
+        json.put("in_a_row", check.inARow());
+        json.put("needed", check.needed());
+        json.put("last", check.last());
+        json.put("port", check.port());
+        return json;
+    }
+
     private Reply showStat()
     {
         final Stats stats = api.stats();
+        // The check column only when some service has a TCP check.
+        final boolean checks = stats.services().stream().anyMatch(s -> s.backends().stream().anyMatch(b -> b.check() != null));
         final Table table = new Table()
-            .column("service").column("backend").column("state").column("health")
-            .numberColumn("weight").numberColumn("active").numberColumn("new").numberColumn("packets")
+            .column("service").column("backend").column("state").column("health");
+        if (checks)
+        {
+            table.column("check");
+        }
+        table.numberColumn("weight").numberColumn("active").numberColumn("new").numberColumn("packets")
             .numberColumn("bytes").numberColumn("probe_rtt");
         final List<Object> services = new ArrayList<>();
         for (final ServiceStats service : stats.services())
         {
-            table.row(service.name(), serviceKey(service), service.scheduler(), null, null,
+            statRow(table, checks, service.name(), serviceKey(service), service.scheduler(), null, null, null,
                 service.activeFlows(), service.newFlows(), service.packets(), service.bytes(), null);
             final List<Object> backends = new ArrayList<>();
             for (final BackendStats backend : service.backends())
             {
-                table.row(service.name(), Ipv4.format(backend.ip()) + ":" + backend.port(), lower(backend.adminState()),
-                    lower(backend.health()), backend.weight(), backend.activeFlows(), backend.newFlows(),
+                statRow(table, checks, service.name(), Ipv4.format(backend.ip()) + ":" + backend.port(),
+                    lower(backend.adminState()), lower(backend.health()), backend.check() == null ? null : backend.check().summary(),
+                    backend.weight(), backend.activeFlows(), backend.newFlows(),
                     backend.packets(), backend.bytes(),
                     backend.lastProbeRttNanos() < 0 ? null : formatNanos(backend.lastProbeRttNanos()));
 
@@ -180,6 +235,10 @@ public final class RuntimeCommands
                 json.put("packets", backend.packets());
                 json.put("bytes", backend.bytes());
                 json.put("last_probe_rtt_ns", backend.lastProbeRttNanos() < 0 ? null : backend.lastProbeRttNanos());
+                if (backend.check() != null)
+                {
+                    json.put("check", checkJson(backend.check()));
+                }
                 backends.add(json);
             }
             final Map<String, Object> json = new LinkedHashMap<>();
@@ -217,10 +276,11 @@ public final class RuntimeCommands
                 hops.add(json);
             }
             final String policy = policyOf(route);
-            table.row(route.name(), route.prefix(), policy, null, null, active, route.flows(), packets, bytes, null);
+            statRow(table, checks, route.name(), route.prefix(), policy, null, null, null, active, route.flows(), packets, bytes,
+                null);
             for (final RuntimeApi.NextHopStats hop : route.nextHops())
             {
-                table.row(route.name(), Ipv4.format(hop.ip()), "next-hop", hop.up() ? "up" : "down", null,
+                statRow(table, checks, route.name(), Ipv4.format(hop.ip()), "next-hop", hop.up() ? "up" : "down", null, null,
                     hop.activeFlows(), null, hop.packets(), hop.bytes(), null);
             }
             final Map<String, Object> json = new LinkedHashMap<>();
@@ -398,13 +458,94 @@ public final class RuntimeCommands
     {
         final String name = arguments.parse(0, "NAME", Values::serviceName);
         final ServiceAddress address = arguments.parse(1, "VIP:PORT/PROTO", Values::serviceAddress);
-        final String scheduler = arguments.has(2) ? arguments.parse(2, "SCHEDULER", Values::scheduler) :
+        int next = 2;
+        final String scheduler = positional(arguments, next) ? arguments.parse(next++, "SCHEDULER", Values::scheduler) :
             ConfigDefaults.SCHEDULER;
-        final ForwardingMode mode = arguments.has(3) ? arguments.parse(3, "MODE", Values::mode) :
+        final ForwardingMode mode = positional(arguments, next) ? arguments.parse(next++, "MODE", Values::mode) :
             ForwardingMode.NAT;
-        api.addService(name, address, scheduler, mode);
+        final TcpCheckConfig check = checkOptions(arguments, next, address);
+        api.addService(name, address, scheduler, mode, check);
         return Reply.message("added service " + name + " " + Ipv4.format(address.vip()) + ":" + address.port() + "/" +
-            address.protocol().configName() + " scheduler " + scheduler + " mode " + mode.configName());
+            address.protocol().configName() + " scheduler " + scheduler + " mode " + mode.configName() +
+            (check == null ? "" : " " + check.describe()));
+    }
+
+    /** Whether word {@code index} is there and is a positional argument, not an OPTION=VALUE. */
+    private static boolean positional(final Arguments arguments, final int index)
+    {
+        return arguments.has(index) && arguments.get(index).indexOf('=') < 0;
+    }
+
+    /** The check=tcp and check-*=VALUE options from word {@code from} on, or null without check=tcp. */
+    private static TcpCheckConfig checkOptions(final Arguments arguments, final int from, final ServiceAddress address)
+    {
+        final TcpCheckConfig defaults = TcpCheckConfig.defaults();
+        boolean on = false;
+        int port = defaults.port();
+        Duration interval = defaults.interval();
+        Duration timeout = defaults.timeout();
+        int rise = defaults.rise();
+        int fall = defaults.fall();
+        String firstOption = null;
+        final Set<String> given = new HashSet<>();
+        for (int i = from; i < arguments.size(); i++)
+        {
+            final String word = arguments.get(i);
+            final int eq = word.indexOf('=');
+            if (eq < 0)
+            {
+                throw new CommandException("'" + word + "': expected OPTION=VALUE (check=tcp, check-port=PORT, ...) here");
+            }
+            final String option = word.substring(0, eq);
+            final String value = word.substring(eq + 1);
+            if (!given.add(option))
+            {
+                throw new CommandException(option + ": given twice");
+            }
+            if (!option.equals("check") && firstOption == null)
+            {
+                firstOption = option;
+            }
+            switch (option)
+            {
+                case "check" -> on = checkValue(option, value, Values::checkKind);
+                case "check-port" -> port = checkValue(option, value, Values::port);
+                case "check-interval" -> interval = checkValue(option, value, Values::duration);
+                case "check-timeout" -> timeout = checkValue(option, value, Values::duration);
+                case "check-rise" -> rise = checkValue(option, value, Values::checkCount);
+                case "check-fall" -> fall = checkValue(option, value, Values::checkCount);
+                default -> throw new CommandException("unknown option '" + option + "'" + Values.didYouMean(option, CHECK_OPTIONS) +
+                    ", expected one of " + String.join(", ", CHECK_OPTIONS));
+            }
+        }
+        if (!on)
+        {
+            if (firstOption != null)
+            {
+                throw new CommandException(firstOption + ": needs check=tcp");
+            }
+            return null;
+        }
+        if (address.protocol() == Protocol.UDP && port == TcpCheckConfig.BACKEND_PORT)
+        {
+            throw new CommandException("check: the service is udp: give check-port=PORT, the TCP port to check");
+        }
+        return new TcpCheckConfig(port, interval, timeout, rise, fall);
+    }
+
+    private static final List<String> CHECK_OPTIONS =
+        List.of("check", "check-port", "check-interval", "check-timeout", "check-rise", "check-fall");
+
+    private static <T> T checkValue(final String option, final String value, final Function<String, T> parse)
+    {
+        try
+        {
+            return parse.apply(value);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new CommandException("invalid " + option + ": " + ex.getMessage());
+        }
     }
 
     private Reply addRoute(final Arguments arguments)

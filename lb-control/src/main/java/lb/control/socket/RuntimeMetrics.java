@@ -50,6 +50,7 @@ public final class RuntimeMetrics
         final Stats stats = api.stats();
         services(stats.services(), families);
         backends(stats.services(), families);
+        tcpChecks(api.tcpCheckCounters(), stats.services(), families);
         latency(api.latency(), families);
         return families;
     }
@@ -210,6 +211,35 @@ public final class RuntimeMetrics
         }
         families.add(new MetricFamily("lb_backend_probe_rtt_seconds", MetricType.GAUGE,
             "Round trip of the backend's last answered health probe.", rtts));
+    }
+
+    /** The TCP checks' families, when some service has a check. */
+    private static void tcpChecks(final RuntimeApi.TcpCheckCounters checks, final List<ServiceStats> services,
+        final List<MetricFamily> families)
+    {
+        if (checks.checked() == 0 && checks.synsSent() == 0)
+        {
+            return;
+        }
+        families.add(counter("lb_tcp_check_syns_sent_total", "TCP health check SYNs sent.", checks.synsSent()));
+        families.add(counter("lb_tcp_check_syn_acks_total", "TCP checks a SYN-ACK answered (passes).", checks.synAcks()));
+        families.add(counter("lb_tcp_check_rsts_total", "TCP checks an RST answered (failures).", checks.rsts()));
+        families.add(counter("lb_tcp_check_timeouts_total", "TCP checks no answer reached in time (failures).", checks.timeouts()));
+        families.add(counter("lb_tcp_check_resets_sent_total", "RSTs lb sent to free the backends' half-open check connections.",
+            checks.resetsSent()));
+        final List<Sample> up = new ArrayList<>();
+        for (final ServiceStats service : services)
+        {
+            for (final BackendStats backend : service.backends())
+            {
+                if (backend.check() != null)
+                {
+                    up.add(sample(backendLabels(service, backend), backend.check().up() ? 1L : 0L));
+                }
+            }
+        }
+        families.add(new MetricFamily("lb_backend_check_up", MetricType.GAUGE,
+            "1 while the backend passes its service's TCP check, else 0.", up));
     }
 
     private static void latency(final Latency latency, final List<MetricFamily> families)

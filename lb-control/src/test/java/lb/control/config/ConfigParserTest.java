@@ -402,6 +402,47 @@ class ConfigParserTest
     }
 
     @Test
+    void tcpChecksParseWithDefaultsAndPrintBack()
+    {
+        final LbConfig config = build(HEADER + "\nservice web 198.18.0.100:80/tcp\n  check tcp\n  check-fall 3\n" +
+            "  backend 198.18.1.11\n  backend 198.18.1.12:8080\n" +
+            "service dns 198.18.0.100:53/udp\n  check tcp\n  check-port 5300\n  check-interval 500ms\n" +
+            "  check-timeout 200ms\n  check-rise 5\n  backend 198.18.1.11:5353\n" +
+            "service plain 198.18.0.100:81/tcp\n  check none\n  backend 198.18.1.13\n");
+        final TcpCheckConfig web = config.services().get(0).check();
+        assertEquals(new TcpCheckConfig(TcpCheckConfig.BACKEND_PORT, Duration.ofSeconds(1), Duration.ofSeconds(1), 2, 3), web);
+        assertEquals(80, web.portFor(80));
+        assertEquals(8080, web.portFor(8080), "each backend's own port");
+        assertEquals(new TcpCheckConfig(5300, Duration.ofMillis(500), Duration.ofMillis(200), 5, 2),
+            config.services().get(1).check());
+        assertEquals(5300, config.services().get(1).check().portFor(5353));
+        assertEquals(null, config.services().get(2).check());
+        assertEquals(config, build(ConfigWriter.format(config)));
+        assertTrue(ConfigWriter.format(config).contains("  check tcp\n  check-interval 1s\n  check-timeout 1s\n" +
+            "  check-rise 2\n  check-fall 3\n"), ConfigWriter.format(config));
+    }
+
+    @Test
+    void tcpCheckErrorsNameTheField()
+    {
+        assertEquals("lb.conf:7: check-port: needs 'check tcp' in service 'web'", error(withService("check-port 81")));
+        assertEquals("lb.conf:8: check-interval: needs 'check tcp' in service 'web'",
+            error(withService("check none", "check-interval 2s")));
+        assertEquals("lb.conf:7: check: expected tcp or none, got 'http'", error(withService("check http")));
+        assertEquals("lb.conf:8: check-rise: expected an integer 1..100, got '0'", error(withService("check tcp", "check-rise 0")));
+        assertEquals("lb.conf:8: check-fall: expected an integer 1..100, got '101'",
+            error(withService("check tcp", "check-fall 101")));
+        assertEquals("lb.conf:8: check-port: expected a port 1..65535, got '70000'",
+            error(withService("check tcp", "check-port 70000")));
+        assertEquals("lb.conf:8: check-timeout: expected a positive duration, got '0s'",
+            error(withService("check tcp", "check-timeout 0s")));
+        assertEquals("lb.conf:8: check-fall: already set (line 7)", error(withService("check-fall 2", "check-fall 3")));
+        assertEquals("lb.conf:6: check: service 'dns' is udp: give check-port, the TCP port to check",
+            error(HEADER + "\nservice dns 198.18.0.100:53/udp\n  check tcp\n  backend 198.18.1.11\n"));
+        assertEquals("lb.conf:5: check: must follow a 'service' line", error(HEADER + "\ncheck tcp"));
+    }
+
+    @Test
     void oneWayModesRejectWhatTheyCannotDo()
     {
         assertEquals("lb.conf:8: backend: 198.18.1.11:8080: a dsr service cannot change the port (the backend gets " +

@@ -46,7 +46,8 @@ class RuntimeCommandsTest
         for (final String usage : List.of("show info [json]", "show stat [json]", "show drops [json]",
             "show flows [N] [json]", "show latency [json]", "show metrics [json]", "set weight SERVICE BACKEND WEIGHT",
             "set state SERVICE BACKEND ready|drain|maint", "add backend SERVICE IP[:PORT] [WEIGHT]",
-            "del backend SERVICE IP[:PORT]", "add service NAME VIP:PORT/PROTO [SCHEDULER] [MODE]", "del service NAME", "help",
+            "del backend SERVICE IP[:PORT]", "add service NAME VIP:PORT/PROTO [SCHEDULER] [MODE] [check=tcp] [check-port=PORT] [check-interval=D] " +
+            "[check-timeout=D] [check-rise=N] [check-fall=N]", "del service NAME", "help",
             "quit"))
         {
             assertTrue(help.contains(usage + "  "), usage + " in\n" + help);
@@ -185,6 +186,15 @@ class RuntimeCommandsTest
         assertFalse(runtime.hasService("dns"));
         assertEquals("added service api 198.18.0.101:443/tcp scheduler wlc mode nat\n", run("add service api 198.18.0.101:443/tcp"));
         assertEquals("error: mode dsr is not supported here\n", run("add service api2 198.18.0.102:443/tcp maglev dsr"));
+        assertEquals("error: check-port: needs check=tcp\n", run("add service c1 198.18.0.104:80/tcp rr check-port=81"));
+        assertEquals("error: invalid check-rise: expected an integer 1..100, got '0'\n",
+            run("add service c2 198.18.0.104:80/tcp check=tcp check-rise=0"));
+        assertEquals("error: invalid check: expected tcp or none, got 'http'\n", run("add service c3 198.18.0.104:80/tcp check=http"));
+        assertEquals("error: unknown option 'check-intervl' (did you mean 'check-interval'?), expected one of check, check-port, " +
+            "check-interval, check-timeout, check-rise, check-fall\n", run("add service c4 198.18.0.104:80/tcp check=tcp check-intervl=1s"));
+        assertEquals("error: check: the service is udp: give check-port=PORT, the TCP port to check\n",
+            run("add service c5 198.18.0.104:53/udp check=tcp"));
+        assertEquals("error: check-fall: given twice\n", run("add service c6 198.18.0.104:80/tcp check=tcp check-fall=2 check-fall=3"));
         assertEquals("error: invalid MODE: unknown mode 'x', expected one of nat, dsr, ipip\n", run("add service api3 198.18.0.103:443/tcp maglev x"));
     }
 

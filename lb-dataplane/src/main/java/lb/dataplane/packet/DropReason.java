@@ -48,7 +48,7 @@ public enum DropReason
     SNAPLEN_TRUNCATED("frame larger than the ring frame arrived truncated"),
     TX_RING_FULL("no free slot in the TX ring"),
     RX_RING_OVERFLOW("the kernel dropped frames because the RX ring was full (read from PACKET_STATISTICS)"),
-    CONTROL_RING_FULL("the ring to the control thread had no room for an ARP frame"),
+    CONTROL_RING_FULL("the ring to the control thread had no room for an ARP frame or a TCP health check's reply"),
     OVERSIZE_FRAME("frame larger than a TX ring slot or the egress MTU"),
     TUNNEL_TOO_BIG("packet plus the 20-byte IP-in-IP header exceeds the server-side MTU (with don't-fragment set the client is sent ICMP fragmentation-needed)"),
     TUNNEL_GSO("GSO super-frame for an IP-in-IP service: lb does not segment for tunnels (turn GRO off on the client-side interface)");

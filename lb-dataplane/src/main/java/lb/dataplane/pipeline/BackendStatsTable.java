@@ -16,7 +16,8 @@ import org.agrona.concurrent.UnsafeBuffer;
  * <pre>
  *   0  int  ip            4  int  port (0: the service's)
  *   8  int  handle (0: slot free; written last on add, first on delete)
- *  12  int  weight       16  int  admin state (AdminState ordinal)   20 int healthy (0/1)
+ *  12  int  weight       16  int  admin state (AdminState ordinal)
+ *  20  int  health bits: 1 healthy (ARP), 2 its service's TCP check fails
  *  24  long mac          32  long active flows   40 long new flows
  *  48  long packets (both directions)            56 long bytes (both directions)
  * </pre>
@@ -33,6 +34,9 @@ public final class BackendStatsTable
     public static final int WEIGHT_OFFSET = 12;
     public static final int ADMIN_STATE_OFFSET = 16;
     public static final int HEALTHY_OFFSET = 20;
+    /** Bits of the word at {@link #HEALTHY_OFFSET}. */
+    public static final int HEALTHY_BIT = 1;
+    public static final int CHECK_FAILING_BIT = 2;
     public static final int MAC_OFFSET = 24;
     public static final int ACTIVE_FLOWS_OFFSET = 32;
     public static final int NEW_FLOWS_OFFSET = 40;
@@ -72,7 +76,8 @@ public final class BackendStatsTable
         buffer.putIntRelease(o + PORT_OFFSET, pool.port(handle));
         buffer.putIntRelease(o + WEIGHT_OFFSET, pool.weight(handle));
         buffer.putIntRelease(o + ADMIN_STATE_OFFSET, pool.adminState(handle).ordinal());
-        buffer.putIntRelease(o + HEALTHY_OFFSET, pool.isHealthy(handle) ? 1 : 0);
+        buffer.putIntRelease(o + HEALTHY_OFFSET,
+            (pool.isHealthy(handle) ? HEALTHY_BIT : 0) | (pool.isCheckPassing(handle) ? 0 : CHECK_FAILING_BIT));
         buffer.putLongRelease(o + MAC_OFFSET, pool.mac(handle));
         buffer.putLongRelease(o + ACTIVE_FLOWS_OFFSET, pool.activeFlows(handle));
         buffer.putIntRelease(o + HANDLE_OFFSET, handle);
@@ -143,9 +148,16 @@ public final class BackendStatsTable
         return ADMIN_STATES[buffer.getIntAcquire(slotOffset(serviceId, poolSlot) + ADMIN_STATE_OFFSET)];
     }
 
+    /** @return whether ARP finds the backend. */
     public boolean healthy(final int serviceId, final int poolSlot)
     {
-        return buffer.getIntAcquire(slotOffset(serviceId, poolSlot) + HEALTHY_OFFSET) != 0;
+        return (buffer.getIntAcquire(slotOffset(serviceId, poolSlot) + HEALTHY_OFFSET) & HEALTHY_BIT) != 0;
+    }
+
+    /** @return whether its service's TCP check passes (always, without a check). */
+    public boolean checkPassing(final int serviceId, final int poolSlot)
+    {
+        return (buffer.getIntAcquire(slotOffset(serviceId, poolSlot) + HEALTHY_OFFSET) & CHECK_FAILING_BIT) == 0;
     }
 
     public long mac(final int serviceId, final int poolSlot)

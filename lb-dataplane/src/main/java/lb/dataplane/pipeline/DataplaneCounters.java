@@ -37,6 +37,8 @@ public final class DataplaneCounters
     /** Gateway ARP replies the server-side TX ring refused (the request still reached the control thread). */
     public final AtomicCounter gatewayArpRepliesRefused;
     public final AtomicCounter arpToControl;
+    /** Backends' SYN-ACKs and RSTs to lb's TCP health checks, handed to the control thread (the frame ends here). */
+    public final AtomicCounter healthCheckRepliesToControl;
     public final AtomicCounter icmpEchoReplies;
     public final AtomicCounter flowsCreated;
     public final AtomicCounter flowsExpired;
@@ -97,6 +99,7 @@ public final class DataplaneCounters
         gatewayArpReplies = manager.newCounter("gateway_arp_replies" + w, TYPE_TRAFFIC);
         gatewayArpRepliesRefused = manager.newCounter("gateway_arp_replies_refused" + w, TYPE_TRAFFIC);
         arpToControl = manager.newCounter("arp_to_control" + w, TYPE_TRAFFIC);
+        healthCheckRepliesToControl = manager.newCounter("health_check_replies_to_control" + w, TYPE_TRAFFIC);
         icmpEchoReplies = manager.newCounter("icmp_echo_replies" + w, TYPE_TRAFFIC);
         flowsCreated = manager.newCounter("flows_created" + w, TYPE_FLOW);
         flowsExpired = manager.newCounter("flows_expired" + w, TYPE_FLOW);

@@ -12,6 +12,7 @@ import lb.dataplane.packet.FrameType;
 import lb.dataplane.packet.IcmpHeader;
 import lb.dataplane.packet.IcmpQuote;
 import lb.dataplane.packet.ParsedFrame;
+import lb.dataplane.packet.TcpCheckFrames;
 import lb.dataplane.rewrite.DsrRewrite;
 import lb.dataplane.rewrite.ForwardNat;
 import lb.dataplane.rewrite.IcmpErrorNat;
@@ -650,6 +651,13 @@ public final class PacketPipeline implements FlowExpiry
         switch (classify(buffer, offset, length))
         {
             case IPV4_TCP:
+                if (parsed.dstIp == gatewayIp && TcpCheckFrames.isCheckPort(parsed.dstPort))
+                {
+                    checkReplyToControl(buffer, offset, length);
+                    break;
+                }
+                reverse(buffer, offset, length);
+                break;
             case IPV4_UDP:
                 reverse(buffer, offset, length);
                 break;
@@ -681,6 +689,26 @@ public final class PacketPipeline implements FlowExpiry
                 break;
             default:
                 counters.drop(parsed.dropReason);
+        }
+    }
+
+    /**
+     * A backend's answer (SYN-ACK or RST) to one of the control thread's TCP health checks: they
+     * go from the gateway address and a port of {@link TcpCheckFrames}' range, which no flow uses.
+     */
+    private void checkReplyToControl(final MutableDirectBuffer buffer, final int offset, final int length)
+    {
+        if (dstMac(buffer, offset) != serverMac)
+        {
+            counters.drop(DropReason.NOT_FOR_US);
+        }
+        else if (toControl.send(buffer, offset, length))
+        {
+            counters.healthCheckRepliesToControl.incrementRelease();
+        }
+        else
+        {
+            counters.drop(DropReason.CONTROL_RING_FULL);
         }
     }
 

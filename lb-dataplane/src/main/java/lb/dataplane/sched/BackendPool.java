@@ -60,6 +60,7 @@ public final class BackendPool
     private final int[] weightBySlot;
     private final long[] macBySlot;
     private final boolean[] healthyBySlot;
+    private final boolean[] checkPassingBySlot;
     private final AdminState[] adminStateBySlot;
     private final int[] activeFlowsBySlot;
     private final long[] newFlowsTotalBySlot;
@@ -98,6 +99,7 @@ public final class BackendPool
         weightBySlot = new int[capacity];
         macBySlot = new long[capacity];
         healthyBySlot = new boolean[capacity];
+        checkPassingBySlot = new boolean[capacity];
         adminStateBySlot = new AdminState[capacity];
         activeFlowsBySlot = new int[capacity];
         newFlowsTotalBySlot = new long[capacity];
@@ -186,6 +188,7 @@ public final class BackendPool
         weightBySlot[slot] = weight;
         macBySlot[slot] = 0;
         healthyBySlot[slot] = true;
+        checkPassingBySlot[slot] = true;
         adminStateBySlot[slot] = AdminState.READY;
         activeFlowsBySlot[slot] = 0;
         newFlowsTotalBySlot[slot] = 0;
@@ -297,19 +300,48 @@ public final class BackendPool
      */
     public boolean setHealthy(final int handle, final boolean healthy)
     {
+        return setFlag(healthyBySlot, handle, healthy);
+    }
+
+    /**
+     * Records the outcome of the service's TCP health check (a service without one leaves it
+     * passing). A failing check stops new flows only: established flows stay, as the ARP probe
+     * still finds the host, and the backend itself resets what its dead service cannot carry.
+     *
+     * @param handle  the backend.
+     * @param passing true if its port answers the check.
+     * @return false if the handle is stale.
+     */
+    public boolean setCheckPassing(final int handle, final boolean passing)
+    {
+        return setFlag(checkPassingBySlot, handle, passing);
+    }
+
+    /** Sets one per-slot flag that decides eligibility; a change rebuilds the eligible list. */
+    private boolean setFlag(final boolean[] bySlot, final int handle, final boolean value)
+    {
         if (!isLive(handle))
         {
             return false;
         }
 
         final int slot = slotOf(handle);
-        if (healthyBySlot[slot] != healthy)
+        if (bySlot[slot] != value)
         {
-            healthyBySlot[slot] = healthy;
+            bySlot[slot] = value;
             changed();
         }
 
         return true;
+    }
+
+    /**
+     * @param handle the backend.
+     * @return whether its service's TCP check passes (always, without a check).
+     */
+    public boolean isCheckPassing(final int handle)
+    {
+        return checkPassingBySlot[slotOf(handle)];
     }
 
     /**
@@ -484,8 +516,8 @@ public final class BackendPool
 
     /**
      * @param handle any int.
-     * @return true if the backend is live, healthy, {@link AdminState#READY}, has weight &gt; 0 and
-     * a known MAC.
+     * @return true if the backend is live, healthy, passes its TCP check (if any), is
+     * {@link AdminState#READY}, has weight &gt; 0 and a known MAC.
      */
     public boolean canTakeNewFlows(final int handle)
     {
@@ -530,6 +562,7 @@ public final class BackendPool
     private boolean eligible(final int slot)
     {
         return healthyBySlot[slot] &&
+            checkPassingBySlot[slot] &&
             adminStateBySlot[slot] == AdminState.READY &&
             weightBySlot[slot] > 0 &&
             macBySlot[slot] != 0;

@@ -87,6 +87,7 @@ public final class CommandApplier
                 break;
             case Commands.SET_WEIGHT:
             case Commands.SET_ADMIN_STATE:
+            case Commands.BACKEND_CHECK:
             case Commands.ADD_BACKEND:
             case Commands.DEL_BACKEND:
                 ok = backend(msgTypeId, buffer.getInt(index + Commands.BACKEND_SERVICE_OFFSET),
@@ -227,9 +228,11 @@ public final class CommandApplier
             final int existing = pool.find(ip, port);
             if (existing != BackendPool.NO_HANDLE && removing.removeLong(key(serviceId, existing)))
             {
-                // Deleted but still carrying flows: it comes back as it is, with the new weight.
+                // Deleted but still carrying flows: it comes back as it is, with the new weight, and
+                // passing its check, as the control side checks an added backend afresh.
                 pool.setAdminState(existing, AdminState.READY);
                 pool.setWeight(existing, value);
+                pool.setCheckPassing(existing, true);
                 stats.publish(serviceId, pool, existing);
                 poolsChanged = true;
                 return true;
@@ -260,6 +263,9 @@ public final class CommandApplier
                 break;
             case Commands.SET_ADMIN_STATE:
                 pool.setAdminState(handle, ADMIN_STATES[value]);
+                break;
+            case Commands.BACKEND_CHECK:
+                pool.setCheckPassing(handle, value != 0);
                 break;
             default:
                 stats.remove(serviceId, handle);

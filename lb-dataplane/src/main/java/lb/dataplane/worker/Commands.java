@@ -12,6 +12,7 @@ import org.agrona.MutableDirectBuffer;
  * socket):
  * <ul>
  *   <li>{@link #BACKEND_HEALTH}: a backend address answered (or stopped answering) ARP probes.</li>
+ *   <li>{@link #BACKEND_CHECK}: one backend of one service passed (value 1) or failed (0) its TCP check.</li>
  *   <li>{@link #TIMEOUTS}: new idle timeouts for the flow table.</li>
  *   <li>{@link #SET_WEIGHT}, {@link #SET_ADMIN_STATE}, {@link #ADD_BACKEND}, {@link #DEL_BACKEND}:
  *       one backend of one service, by address and port.</li>
@@ -19,8 +20,9 @@ import org.agrona.MutableDirectBuffer;
  *   <li>{@link #ADD_ROUTE}, {@link #DEL_ROUTE}: a route service by its slot (the control thread offers the
  *       route itself in the worker's {@code RouteSlots}); {@link #ADD_NEXT_HOP}, {@link #DEL_NEXT_HOP}.</li>
  * </ul>
- * Worker to control (the event ring): {@link #ARP_FRAME}, a whole ARP frame as received on the
- * server side.
+ * Worker to control (the event ring, one producer per worker): {@link #SERVER_FRAME}, a whole
+ * frame as received on the server side: an ARP frame (worker 0) or a backend's answer to a TCP
+ * health check (any worker: the steering hashes those by the check's port).
  */
 public final class Commands
 {
@@ -36,9 +38,10 @@ public final class Commands
     public static final int DEL_ROUTE = 10;
     public static final int ADD_NEXT_HOP = 11;
     public static final int DEL_NEXT_HOP = 12;
-    public static final int ARP_FRAME = 100;
+    public static final int BACKEND_CHECK = 13;
+    public static final int SERVER_FRAME = 100;
 
-    /** Backend commands: int service id, int ip, int port, int value (weight or AdminState ordinal). */
+    /** Backend commands: int service id, int ip, int port, int value (weight, AdminState ordinal, or check up 0/1). */
     public static final int BACKEND_SERVICE_OFFSET = 0;
     public static final int BACKEND_IP_OFFSET = 4;
     public static final int BACKEND_PORT_OFFSET = 8;

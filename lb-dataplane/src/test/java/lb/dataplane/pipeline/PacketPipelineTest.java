@@ -14,6 +14,7 @@ import lb.dataplane.packet.DropReason;
 import lb.dataplane.packet.EthernetHeader;
 import lb.dataplane.packet.IcmpHeader;
 import lb.dataplane.packet.Ipv4Header;
+import lb.dataplane.packet.TcpCheckFrames;
 import lb.dataplane.packet.TcpHeader;
 import lb.dataplane.sched.AdminState;
 import lb.dataplane.sched.BackendPool;
@@ -725,6 +726,47 @@ class PacketPipelineTest extends PipelineFixture
         assertEquals(0, pipeline.flowCount());
     }
 
+    @Test
+    void aBackendsAnswerToATcpCheckGoesToControlAndNothingElse()
+    {
+        final int checkPort = TcpCheckFrames.FIRST_SOURCE_PORT + 7;
+        final int length = tcp(SERVER_SIDE_MAC, BACKEND_MACS[0], BACKEND_IPS[0], GATEWAY_IP, 80, checkPort,
+            TcpHeader.SYN | TcpHeader.ACK, 0);
+        fromServer(length);
+        assertEquals(1, toControl.size(), "the SYN-ACK reaches the control thread");
+        assertArrayEquals(Arrays.copyOf(frame.byteArray(), length), toControl.get(0), "as it was received");
+        assertEquals(1, counters.healthCheckRepliesToControl.get());
+
+        fromServer(tcp(SERVER_SIDE_MAC, BACKEND_MACS[1], BACKEND_IPS[1], GATEWAY_IP, 80, checkPort, TcpHeader.RST | TcpHeader.ACK, 0));
+        assertEquals(2, toControl.size(), "an RST too");
+
+        // Outside the range, or to another MAC, it is no check's answer.
+        fromServer(tcp(SERVER_SIDE_MAC, BACKEND_MACS[0], BACKEND_IPS[0], GATEWAY_IP, 80, TcpCheckFrames.FIRST_SOURCE_PORT - 1,
+            TcpHeader.SYN | TcpHeader.ACK, 0));
+        fromServer(tcp(SERVER_SIDE_MAC, BACKEND_MACS[0], BACKEND_IPS[0], GATEWAY_IP, 80,
+            TcpCheckFrames.FIRST_SOURCE_PORT + TcpCheckFrames.SOURCE_PORT_COUNT, TcpHeader.SYN | TcpHeader.ACK, 0));
+        fromServer(tcp(0x02_00_00_00_09_09L, BACKEND_MACS[0], BACKEND_IPS[0], GATEWAY_IP, 80, checkPort,
+            TcpHeader.SYN | TcpHeader.ACK, 0));
+        assertEquals(2, toControl.size());
+        assertEquals(2, counters.drops(DropReason.NO_FLOW), "outside the range: no flow");
+        assertEquals(1, counters.drops(DropReason.NOT_FOR_US), "another MAC");
+        assertEquals(0, toServer.size() + toClient.size(), "nothing forwarded or answered");
+        assertEquals(2, counters.healthCheckRepliesToControl.get());
+    }
+
+    @Test
+    void aTcpCheckAnswerTheControlRingRefusesIsCounted()
+    {
+        final DataplaneCounters c = new DataplaneCounters(countersManager, 99);
+        final PacketPipeline full = new PacketPipeline(services, new FlowTable(1024), c, new BackendStatsTable(),
+            capture(toClient), capture(toServer), refusing(DropReason.CONTROL_RING_FULL), CLIENT_SIDE_MAC, SERVER_SIDE_MAC,
+            LB_CLIENT_IP, GATEWAY_IP);
+        full.onServerFrame(frame, 0, tcp(SERVER_SIDE_MAC, BACKEND_MACS[0], BACKEND_IPS[0], GATEWAY_IP, 80,
+            TcpCheckFrames.FIRST_SOURCE_PORT, TcpHeader.SYN | TcpHeader.ACK, 0), 0, now);
+        assertEquals(1, c.drops(DropReason.CONTROL_RING_FULL));
+        assertEquals(0, c.healthCheckRepliesToControl.get());
+    }
+
     /**
      * Every frame received is accounted for: forwarded (tx), answered (ARP and ping replies),
      * dropped under a named reason, or handed to the control thread; what lb sends of its own
@@ -743,8 +785,11 @@ class PacketPipelineTest extends PipelineFixture
         {
             final boolean client = random.nextBoolean();
             int length;
-            switch (random.nextInt(9))
+            switch (random.nextInt(10))
             {
+                // A backend's answer to a TCP health check, or a frame just outside the check ports.
+                case 9 -> length = tcp(SERVER_SIDE_MAC, BACKEND_MACS[random.nextInt(3)], BACKEND_IPS[random.nextInt(3)],
+                    GATEWAY_IP, 80, TcpCheckFrames.FIRST_SOURCE_PORT - 2 + random.nextInt(8), random.nextInt(64), 0);
                 case 0 -> length = tcp(CLIENT_SIDE_MAC, CLIENT_MAC, CLIENT_IP, VIP, 40000 + random.nextInt(64), 80,
                     random.nextInt(64), random.nextInt(100));
                 case 1 -> length = tcp(SERVER_SIDE_MAC, BACKEND_MACS[random.nextInt(3)], BACKEND_IPS[random.nextInt(3)],
@@ -815,11 +860,14 @@ class PacketPipelineTest extends PipelineFixture
             "the corpus reaches both relays: " + counters.icmpErrorsForwardedToServer.get() + " and " +
             counters.icmpErrorsForwardedToClient.get());
         final String figures = "forwarded " + forwarded + ", answered " + answered + ", made up " + madeUp + ", drops " +
-            counters.totalDrops() + ", to control " + counters.arpToControl.get();
+            counters.totalDrops() + ", ARP to control " + counters.arpToControl.get() + ", check answers to control " +
+            counters.healthCheckRepliesToControl.get();
+        final long toControlCount = counters.arpToControl.get() + counters.healthCheckRepliesToControl.get();
         assertEquals(200_000, rx);
         assertEquals(toClient.size() + toServer.size(), forwarded + answered + madeUp, "what the sinks took: " + figures);
-        assertEquals(toControl.size(), counters.arpToControl.get());
-        assertEquals(rx, forwarded + answered + counters.totalDrops() + counters.arpToControl.get(),
-            "rx = forwarded + answered + drops + ARP to control: " + figures);
+        assertEquals(toControl.size(), toControlCount);
+        assertTrue(counters.healthCheckRepliesToControl.get() > 1000, figures);
+        assertEquals(rx, forwarded + answered + counters.totalDrops() + toControlCount,
+            "rx = forwarded + answered + drops + to control: " + figures);
     }
 }

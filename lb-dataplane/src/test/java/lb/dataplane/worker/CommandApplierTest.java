@@ -50,6 +50,17 @@ class CommandApplierTest
         applier.apply(type, message, 0);
     }
 
+    /** Services 0 "web" (port 80) and 1 "alt" (8080), each with backend B1, which answered ARP at 02:aa:bb:cc:dd:ee. */
+    void twoServicesOnB1AtItsMac()
+    {
+        service(0, "web", 80, SchedulerKind.ROUND_ROBIN);
+        service(1, "alt", 8080, SchedulerKind.ROUND_ROBIN);
+        backend(Commands.ADD_BACKEND, 0, B1, 0, 1);
+        backend(Commands.ADD_BACKEND, 1, B1, 0, 1);
+        Commands.encodeHealth(message, 0, B1, true, 0x02AABBCCDDEEL);
+        applier.apply(Commands.BACKEND_HEALTH, message, 0);
+    }
+
     int slotOf(final int id, final int ip)
     {
         final BackendPool pool = services.byId(id).pool();
@@ -80,12 +91,7 @@ class CommandApplierTest
     @Test
     void healthReachesEveryPoolWithTheAddressAndLaterBackendsInheritTheMac()
     {
-        service(0, "web", 80, SchedulerKind.ROUND_ROBIN);
-        service(1, "alt", 8080, SchedulerKind.ROUND_ROBIN);
-        backend(Commands.ADD_BACKEND, 0, B1, 0, 1);
-        backend(Commands.ADD_BACKEND, 1, B1, 0, 1);
-        Commands.encodeHealth(message, 0, B1, true, 0x02AABBCCDDEEL);
-        applier.apply(Commands.BACKEND_HEALTH, message, 0);
+        twoServicesOnB1AtItsMac();
         for (int id = 0; id < 2; id++)
         {
             final BackendPool pool = services.byId(id).pool();
@@ -101,6 +107,30 @@ class CommandApplierTest
         applier.apply(Commands.BACKEND_HEALTH, message, 0);
         assertFalse(stats.healthy(0, slotOf(0, B1)));
         assertFalse(late.canTakeNewFlows(late.find(B1, 0)));
+    }
+
+    @Test
+    void aFailedTcpCheckStopsNewFlowsOfThatServiceOnlyAndKeepsEstablishedOnes()
+    {
+        twoServicesOnB1AtItsMac();
+        applier.poolsChanged();
+
+        backend(Commands.BACKEND_CHECK, 0, B1, 0, 0);
+        final BackendPool web = services.byId(0).pool();
+        final BackendPool alt = services.byId(1).pool();
+        assertFalse(web.canTakeNewFlows(web.find(B1, 0)), "its check failed: no new flows");
+        assertTrue(web.canCarryFlows(web.find(B1, 0)), "ARP still finds it: established flows stay");
+        assertEquals(0, web.eligibleCount());
+        assertTrue(alt.canTakeNewFlows(alt.find(B1, 0)), "the other service's backend on that host is untouched");
+        assertFalse(stats.checkPassing(0, slotOf(0, B1)), "published");
+        assertTrue(stats.healthy(0, slotOf(0, B1)), "ARP's word apart");
+        assertTrue(stats.checkPassing(1, slotOf(1, B1)));
+        assertTrue(applier.poolsChanged());
+
+        backend(Commands.BACKEND_CHECK, 0, B1, 0, 1);
+        assertTrue(web.canTakeNewFlows(web.find(B1, 0)), "passing again");
+        backend(Commands.BACKEND_CHECK, 0, B2, 0, 1);
+        assertEquals(1, counters.commandsRejected.get(), "no such backend");
     }
 
     @Test
@@ -160,6 +190,7 @@ class CommandApplierTest
         final BackendPool pool = services.byId(0).pool();
         final int handle = pool.find(B1, 0);
         pool.incrementActive(handle);                                 // one established flow
+        backend(Commands.BACKEND_CHECK, 0, B1, 0, 0);                 // its TCP check failed
         backend(Commands.DEL_BACKEND, 0, B1, 0, 0);
         assertTrue(pool.isLive(handle), "still carries its flow");
         assertFalse(pool.canTakeNewFlows(handle), "but takes no new one");
@@ -171,6 +202,7 @@ class CommandApplierTest
         assertEquals(handle, pool.find(B1, 0));
         assertEquals(AdminState.READY, pool.adminState(handle));
         assertEquals(4, pool.weight(handle));
+        assertTrue(pool.isCheckPassing(handle), "checked afresh, like any backend added");
         assertEquals(0, applier.removingCount());
 
         backend(Commands.DEL_BACKEND, 0, B1, 0, 0);

@@ -1,0 +1,277 @@
+package lb.control.health;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import lb.control.config.TcpCheckConfig;
+import lb.dataplane.checksum.Checksums;
+import lb.dataplane.packet.EthernetHeader;
+import lb.dataplane.packet.Ipv4Header;
+import lb.dataplane.packet.TcpCheckFrames;
+import lb.dataplane.packet.TcpHeader;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.Test;
+
+import static java.nio.ByteOrder.BIG_ENDIAN;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The TCP check state machine, driven by passed-in time; every frame it sends checked byte by byte. */
+class TcpCheckerTest
+{
+    private static final long MS = 1_000_000L;
+    private static final long LB_MAC = 0x02_00_00_00_02_01L;
+    private static final long BACKEND_MAC = 0x02_00_00_00_03_0BL;
+    private static final int GATEWAY_IP = 0xC612_0101;   // 198.18.1.1
+    private static final int B1 = 0xC612_010B;           // 198.18.1.11
+    private static final int IP_OFFSET = EthernetHeader.HEADER_LENGTH;
+    private static final int TCP_OFFSET = IP_OFFSET + Ipv4Header.MIN_HEADER_LENGTH;
+
+    private final List<byte[]> sent = new ArrayList<>();
+    private final List<String> changes = new ArrayList<>();
+    private final List<String> log = new ArrayList<>();
+    private long mac = BACKEND_MAC;
+    private final UnsafeBuffer reply = new UnsafeBuffer(new byte[TcpCheckFrames.FRAME_LENGTH]);
+
+    /** Checks 198.18.1.11:80 every 1 s, timeout 500 ms, rise 2, fall 3. */
+    private TcpChecker checker()
+    {
+        final TcpChecker checker = new TcpChecker(LB_MAC, GATEWAY_IP,
+            (frame, offset, length) -> sent.add(Arrays.copyOfRange(frame.byteArray(), offset, offset + length)),
+            ip -> ip == B1 ? mac : 0, (target, passing) -> changes.add(target.service() + " " + (passing ? "up" : "down")),
+            log::add, 5);
+        checker.setTargets(List.of(target(80)), 0);
+        return checker;
+    }
+
+    private static TcpChecker.Target target(final int port)
+    {
+        return new TcpChecker.Target(0, "web", B1, port, 0,
+            new TcpCheckConfig(TcpCheckConfig.BACKEND_PORT, Duration.ofSeconds(1), Duration.ofMillis(500), 2, 3));
+    }
+
+    private byte[] lastSent()
+    {
+        return sent.get(sent.size() - 1);
+    }
+
+    private static int u16(final byte[] f, final int at)
+    {
+        return ((f[at] & 0xFF) << 8) | (f[at + 1] & 0xFF);
+    }
+
+    private static int seq(final byte[] f)
+    {
+        return new UnsafeBuffer(f).getInt(TCP_OFFSET + TcpHeader.SEQUENCE_OFFSET, BIG_ENDIAN);
+    }
+
+    private static int sourcePort(final byte[] f)
+    {
+        return u16(f, TCP_OFFSET + TcpHeader.SOURCE_PORT_OFFSET);
+    }
+
+    /** What the backend answers to a SYN: flags, its own sequence number, and an acknowledgement number. */
+    private int answer(final byte[] syn, final int flags, final int ack)
+    {
+        EthernetHeader.write(reply, 0, LB_MAC, BACKEND_MAC, EthernetHeader.ETHER_TYPE_IPV4);
+        Ipv4Header.write(reply, IP_OFFSET, 40, 64, Ipv4Header.PROTOCOL_TCP, B1, GATEWAY_IP);
+        reply.putShort(TCP_OFFSET + TcpHeader.SOURCE_PORT_OFFSET, (short)u16(syn, TCP_OFFSET + TcpHeader.DESTINATION_PORT_OFFSET), BIG_ENDIAN);
+        reply.putShort(TCP_OFFSET + TcpHeader.DESTINATION_PORT_OFFSET, (short)sourcePort(syn), BIG_ENDIAN);
+        reply.putInt(TCP_OFFSET + TcpHeader.SEQUENCE_OFFSET, 0x0BADF00D, BIG_ENDIAN);
+        reply.putInt(TCP_OFFSET + TcpHeader.ACKNOWLEDGEMENT_OFFSET, ack, BIG_ENDIAN);
+        reply.putByte(TCP_OFFSET + TcpHeader.DATA_OFFSET_OFFSET, (byte)0x50);
+        reply.putByte(TCP_OFFSET + TcpHeader.FLAGS_OFFSET, (byte)flags);
+        reply.putShort(TCP_OFFSET + TcpHeader.WINDOW_OFFSET, (short)64240, BIG_ENDIAN);
+        reply.putShort(TCP_OFFSET + TcpHeader.CHECKSUM_OFFSET, (short)0, BIG_ENDIAN);
+        reply.putShort(TCP_OFFSET + TcpHeader.CHECKSUM_OFFSET,
+            (short)Checksums.l4Checksum(reply, IP_OFFSET, TCP_OFFSET, 20, Checksums.PROTOCOL_TCP), BIG_ENDIAN);
+        return TcpCheckFrames.FRAME_LENGTH;
+    }
+
+    private void synAck(final TcpChecker checker, final byte[] syn, final long now)
+    {
+        checker.onFrame(reply, 0, answer(syn, TcpHeader.SYN | TcpHeader.ACK, seq(syn) + 1), now);
+    }
+
+    private void rst(final TcpChecker checker, final byte[] syn, final long now)
+    {
+        checker.onFrame(reply, 0, answer(syn, TcpHeader.RST | TcpHeader.ACK, seq(syn) + 1), now);
+    }
+
+    private static void assertChecksumsValid(final byte[] f)
+    {
+        final UnsafeBuffer b = new UnsafeBuffer(f);
+        assertTrue(Checksums.ipv4HeaderValid(b, IP_OFFSET, Ipv4Header.MIN_HEADER_LENGTH), "IPv4 header checksum");
+        assertEquals(u16(f, TCP_OFFSET + TcpHeader.CHECKSUM_OFFSET),
+            Checksums.l4Checksum(b, IP_OFFSET, TCP_OFFSET, 20, Checksums.PROTOCOL_TCP), "TCP checksum");
+    }
+
+    @Test
+    void sendsASynFromTheGatewayAndResetsTheBackendsSynAck()
+    {
+        final TcpChecker checker = checker();
+        checker.doWork(0);
+        assertEquals(1, sent.size(), "checked at once");
+        final byte[] syn = lastSent();
+        assertEquals(TcpCheckFrames.FRAME_LENGTH, syn.length);
+        final UnsafeBuffer s = new UnsafeBuffer(syn);
+        assertEquals(BACKEND_MAC, EthernetHeader.getMac(s, EthernetHeader.DESTINATION_OFFSET), "to the MAC ARP found");
+        assertEquals(LB_MAC, EthernetHeader.getMac(s, EthernetHeader.SOURCE_OFFSET));
+        assertEquals(GATEWAY_IP, s.getInt(IP_OFFSET + Ipv4Header.SOURCE_OFFSET, BIG_ENDIAN));
+        assertEquals(B1, s.getInt(IP_OFFSET + Ipv4Header.DESTINATION_OFFSET, BIG_ENDIAN));
+        assertTrue(TcpCheckFrames.isCheckPort(sourcePort(syn)), "a source port of the checks' range");
+        assertEquals(80, u16(syn, TCP_OFFSET + TcpHeader.DESTINATION_PORT_OFFSET));
+        assertEquals(TcpHeader.SYN, syn[TCP_OFFSET + TcpHeader.FLAGS_OFFSET] & 0xFF);
+        assertChecksumsValid(syn);
+
+        synAck(checker, syn, 2 * MS);
+        assertEquals(2, sent.size(), "an RST follows the SYN-ACK");
+        final byte[] rst = lastSent();
+        final UnsafeBuffer r = new UnsafeBuffer(rst);
+        assertEquals(TcpHeader.RST, rst[TCP_OFFSET + TcpHeader.FLAGS_OFFSET] & 0xFF, "RST alone, no ACK");
+        assertEquals(seq(syn) + 1, seq(rst), "seq = the SYN-ACK's ack: what the half-open connection expects");
+        assertEquals(sourcePort(syn), sourcePort(rst));
+        assertEquals(80, u16(rst, TCP_OFFSET + TcpHeader.DESTINATION_PORT_OFFSET));
+        assertEquals(BACKEND_MAC, EthernetHeader.getMac(r, EthernetHeader.DESTINATION_OFFSET));
+        assertEquals(GATEWAY_IP, r.getInt(IP_OFFSET + Ipv4Header.SOURCE_OFFSET, BIG_ENDIAN));
+        assertChecksumsValid(rst);
+
+        assertEquals(1, checker.synsSent());
+        assertEquals(1, checker.synAcks());
+        assertEquals(1, checker.resetsSent());
+        assertTrue(checker.checks()[0].passing());
+        assertEquals(TcpChecker.Result.SYN_ACK, checker.checks()[0].last());
+        assertTrue(changes.isEmpty(), "passing from the start: no change");
+
+        checker.doWork(999 * MS);
+        assertEquals(2, sent.size(), "the next check after the interval");
+        checker.doWork(1000 * MS);
+        assertEquals(3, sent.size());
+        assertNotEquals(sourcePort(syn), sourcePort(lastSent()), "each check its own port");
+        assertNotEquals(seq(syn), seq(lastSent()), "and its own sequence number");
+    }
+
+    @Test
+    void fallFailuresInARowTakeItOutAndRisePassesBringItBack()
+    {
+        final TcpChecker checker = checker();
+        long now = 0;
+        checker.doWork(now);
+        synAck(checker, lastSent(), now + MS);                      // the first check passes
+        // RST, timeout, RST: three failures in a row (fall 3), one second apart.
+        now += 1000 * MS;
+        checker.doWork(now);
+        rst(checker, lastSent(), now + MS);
+        assertTrue(checker.checks()[0].passing(), "1 of 3");
+        assertEquals(1, checker.checks()[0].inARow());
+        now += 1000 * MS;
+        checker.doWork(now);                                       // no answer
+        checker.doWork(now + 500 * MS);
+        assertEquals(1, checker.checks()[0].inARow(), "the timeout is not over at exactly 500 ms");
+        assertEquals(0, checker.timeouts());
+        checker.doWork(now + 501 * MS);
+        assertEquals(1, checker.timeouts());
+        assertTrue(checker.checks()[0].passing(), "2 of 3");
+        now += 1000 * MS;
+        checker.doWork(now);
+        rst(checker, lastSent(), now + MS);
+        assertFalse(checker.checks()[0].passing(), "3 of 3: out");
+        assertEquals(TcpChecker.Result.RST, checker.checks()[0].last());
+        assertEquals(List.of("web down"), changes);
+        assertEquals(2, checker.rsts());
+
+        // Down: pass, fail (the passes start over), pass, pass.
+        now += 1000 * MS;
+        checker.doWork(now);
+        synAck(checker, lastSent(), now + MS);
+        assertEquals(1, checker.checks()[0].inARow(), "1 of 2 passed");
+        now += 1000 * MS;
+        checker.doWork(now);
+        rst(checker, lastSent(), now + MS);
+        assertEquals(0, checker.checks()[0].inARow(), "a failure starts the count over");
+        now += 1000 * MS;
+        checker.doWork(now);
+        synAck(checker, lastSent(), now + MS);
+        assertFalse(checker.checks()[0].passing());
+        now += 1000 * MS;
+        checker.doWork(now);
+        synAck(checker, lastSent(), now + MS);
+        assertTrue(checker.checks()[0].passing(), "2 of 2: back");
+        assertEquals(List.of("web down", "web up"), changes, "each change told once");
+        assertEquals(2, log.size(), log.toString());
+        assertTrue(log.get(0).contains("198.18.1.11:80 of service web check down: rst"), log.get(0));
+    }
+
+    @Test
+    void theFirstCheckDecidesAtOnce()
+    {
+        final TcpChecker checker = checker();
+        checker.doWork(0);
+        rst(checker, lastSent(), MS);
+        assertFalse(checker.checks()[0].passing(), "a backend that was never seen passing is out at its first failure");
+        assertEquals(List.of("web down"), changes);
+    }
+
+    @Test
+    void aLateSynAckForAnEarlierCheckIsResetButNotCounted()
+    {
+        final TcpChecker checker = checker();
+        checker.doWork(0);
+        final byte[] first = lastSent();
+        checker.doWork(501 * MS);                                  // first check timed out
+        assertFalse(checker.checks()[0].passing(), "first check failed");
+        checker.doWork(1000 * MS);
+        final byte[] second = lastSent();
+        final int sentBefore = sent.size();
+
+        synAck(checker, first, 1001 * MS);                         // the first check's answer, late
+        assertEquals(1, checker.staleReplies());
+        assertEquals(0, checker.synAcks(), "not counted as a pass");
+        assertFalse(checker.checks()[0].passing());
+        assertEquals(sentBefore + 1, sent.size(), "but the backend's half-open connection is reset");
+        assertEquals(seq(first) + 1, seq(lastSent()));
+        assertEquals(sourcePort(first), sourcePort(lastSent()));
+
+        // The right port with the wrong acknowledgement number answers nothing either.
+        checker.onFrame(reply, 0, answer(second, TcpHeader.SYN | TcpHeader.ACK, seq(second) + 2), 1002 * MS);
+        checker.onFrame(reply, 0, answer(second, TcpHeader.RST | TcpHeader.ACK, seq(second)), 1002 * MS);
+        assertEquals(3, checker.staleReplies());
+        assertEquals(0, checker.rsts());
+
+        synAck(checker, second, 1003 * MS);
+        assertEquals(1, checker.synAcks(), "the awaited answer counts");
+    }
+
+    @Test
+    void noCheckBeforeArpKnowsTheMac()
+    {
+        mac = 0;
+        final TcpChecker checker = checker();
+        checker.doWork(0);
+        checker.doWork(5000 * MS);
+        assertTrue(sent.isEmpty(), "no MAC, no SYN");
+        assertTrue(checker.checks()[0].passing(), "and no verdict");
+        mac = BACKEND_MAC;
+        checker.doWork(6000 * MS);
+        assertEquals(1, sent.size());
+    }
+
+    @Test
+    void targetsThatStayKeepTheirStateAndNewOnesAreCheckedAtOnce()
+    {
+        final TcpChecker checker = checker();
+        checker.doWork(0);
+        rst(checker, lastSent(), MS);
+        assertFalse(checker.checks()[0].passing());
+        checker.setTargets(List.of(target(80), target(8080)), 10 * MS);
+        assertFalse(checker.check(0, B1, 80).passing(), "kept");
+        assertTrue(checker.check(0, B1, 8080).passing());
+        checker.doWork(10 * MS);
+        assertEquals(8080, u16(lastSent(), TCP_OFFSET + TcpHeader.DESTINATION_PORT_OFFSET), "the new one at once");
+        checker.setTargets(List.of(), 20 * MS);
+        assertEquals(0, checker.checks().length);
+    }
+}

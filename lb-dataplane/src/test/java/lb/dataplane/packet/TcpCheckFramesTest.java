@@ -1,0 +1,72 @@
+package lb.dataplane.packet;
+
+import java.util.Arrays;
+import lb.dataplane.checksum.ReferenceChecksum;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.Test;
+
+import static java.nio.ByteOrder.BIG_ENDIAN;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The health checks' SYN and RST, byte by byte, checksums verified by the reference implementation. */
+class TcpCheckFramesTest
+{
+    static final long LB_MAC = 0x02_00_00_00_02_01L;
+    static final long BACKEND_MAC = 0x02_00_00_00_03_0BL;
+    static final int GATEWAY_IP = 0xC612_0101;
+    static final int BACKEND_IP = 0xC612_010B;
+
+    final UnsafeBuffer frame = new UnsafeBuffer(new byte[TcpCheckFrames.FRAME_LENGTH]);
+
+    @Test
+    void synIsAnOptionlessSynWithValidChecksums()
+    {
+        assertEquals(54, TcpCheckFrames.writeSyn(frame, 0, LB_MAC, BACKEND_MAC, GATEWAY_IP, BACKEND_IP, 61007, 80, 0x12345678));
+        final byte[] f = frame.byteArray();
+        assertArrayEquals(new byte[] {2, 0, 0, 0, 3, 0x0B, 2, 0, 0, 0, 2, 1, 8, 0}, Arrays.copyOf(f, 14));
+        assertEquals(0x45, f[14] & 0xFF);
+        assertEquals(40, frame.getShort(16, BIG_ENDIAN));
+        assertEquals(6, f[23]);
+        assertEquals(GATEWAY_IP, frame.getInt(26, BIG_ENDIAN));
+        assertEquals(BACKEND_IP, frame.getInt(30, BIG_ENDIAN));
+        assertEquals(61007, frame.getShort(34, BIG_ENDIAN) & 0xFFFF);
+        assertEquals(80, frame.getShort(36, BIG_ENDIAN) & 0xFFFF);
+        assertEquals(0x12345678, frame.getInt(38, BIG_ENDIAN), "seq");
+        assertEquals(0, frame.getInt(42, BIG_ENDIAN), "ack");
+        assertEquals(0x50, f[46] & 0xFF, "20-byte header");
+        assertEquals(TcpHeader.SYN, f[47] & 0xFF, "SYN only");
+        assertChecksums(f);
+        final ParsedFrame parsed = new ParsedFrame();
+        assertEquals(FrameType.IPV4_TCP, FrameClassifier.classify(frame, 0, 54, parsed));
+    }
+
+    @Test
+    void rstCarriesTheGivenSequenceNumberAndNoAck()
+    {
+        TcpCheckFrames.writeRst(frame, 0, LB_MAC, BACKEND_MAC, GATEWAY_IP, BACKEND_IP, 61007, 80, 0xFFFFFFFF);
+        final byte[] f = frame.byteArray();
+        assertEquals(0xFFFFFFFF, frame.getInt(38, BIG_ENDIAN));
+        assertEquals(TcpHeader.RST, f[47] & 0xFF, "RST only");
+        assertEquals(0, frame.getShort(48, BIG_ENDIAN), "window 0");
+        assertChecksums(f);
+    }
+
+    @Test
+    void theRangeIsExactlyTheChecksPorts()
+    {
+        assertFalse(TcpCheckFrames.isCheckPort(TcpCheckFrames.FIRST_SOURCE_PORT - 1));
+        assertTrue(TcpCheckFrames.isCheckPort(TcpCheckFrames.FIRST_SOURCE_PORT));
+        assertTrue(TcpCheckFrames.isCheckPort(TcpCheckFrames.FIRST_SOURCE_PORT + TcpCheckFrames.SOURCE_PORT_COUNT - 1));
+        assertFalse(TcpCheckFrames.isCheckPort(TcpCheckFrames.FIRST_SOURCE_PORT + TcpCheckFrames.SOURCE_PORT_COUNT));
+        assertTrue(TcpCheckFrames.FIRST_SOURCE_PORT + TcpCheckFrames.SOURCE_PORT_COUNT <= 65536);
+    }
+
+    static void assertChecksums(final byte[] f)
+    {
+        assertEquals(ReferenceChecksum.ipv4HeaderChecksum(f, 14), ((f[24] & 0xFF) << 8) | (f[25] & 0xFF), "IPv4 header checksum");
+        assertEquals(ReferenceChecksum.l4Checksum(f, 14), ((f[50] & 0xFF) << 8) | (f[51] & 0xFF), "TCP checksum");
+    }
+}
