@@ -197,9 +197,14 @@ public final class LbCommand implements Callable<Integer>
     private String probeInterval;
 
     @Option(names = "--probe-timeout", paramLabel = "DURATION", defaultValue = ConfigDefaults.PROBE_TIMEOUT,
-        description = "How long a probe waits for its reply before the backend counts as down. " +
+        description = "How long a probe waits for its reply (see --probe-retries). " +
         "Default: ${DEFAULT-VALUE}.")
     private String probeTimeout;
+
+    @Option(names = "--probe-retries", paramLabel = "N", defaultValue = ConfigDefaults.PROBE_RETRIES,
+        description = "Probes sent again at once when one goes unanswered (0..10); a backend is down only when " +
+        "all go unanswered, so one lost frame does not take it out. Default: ${DEFAULT-VALUE}.")
+    private String probeRetries;
 
     @Option(names = "--timeout-tcp-syn", paramLabel = "DURATION", defaultValue = ConfigDefaults.TIMEOUT_TCP_SYN,
         description = "Idle timeout of a TCP flow that has seen only a SYN; short, so SYN floods do not " +
@@ -354,6 +359,7 @@ public final class LbCommand implements Callable<Integer>
         override("--gateway-ip", gatewayIp, Ipv4::parse, builder::gatewayIp);
         override("--probe-interval", probeInterval, Values::duration, builder::probeInterval);
         override("--probe-timeout", probeTimeout, Values::duration, builder::probeTimeout);
+        override("--probe-retries", probeRetries, Values::probeRetries, builder::probeRetries);
         override("--timeout-tcp-syn", timeoutTcpSyn, Values::duration, builder::timeoutTcpSyn);
         override("--timeout-tcp-established", timeoutTcpEstablished, Values::duration,
             builder::timeoutTcpEstablished);

@@ -324,7 +324,7 @@ class LbCommandTest
                     "help does not give the default of " + option.longestName());
             }
         }
-        assertEquals(23, withDefault);
+        assertEquals(24, withDefault);
         assertTrue(help.contains("Default: 5s."), help);
         assertTrue(help.contains("Default: /run/lb/lb.sock."), help);
         assertTrue(help.contains("Default: 1 each."), help);

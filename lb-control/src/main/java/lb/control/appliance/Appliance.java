@@ -213,7 +213,7 @@ public final class Appliance implements AutoCloseable
         }
 
         control = new ControlAgent(events, commands, serverSender, serverMac, config.gatewayIp(),
-            probedBackends, probeRtts, config.probe().interval().toNanos(), config.probe().timeout().toNanos(), checkTargets);
+            probedBackends, probeRtts, config.probe(), checkTargets);
         runtime = new ApplianceRuntime(version(), config.services(), workers, commands, probedBackends, probeRtts);
         runtime.serverNetwork(config.serverNetwork());
         runtime.routeServices(routeServices);

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 import lb.control.Log;
+import lb.control.config.ProbeConfig;
 import lb.control.health.HealthProber;
 import lb.control.health.TcpChecker;
 import lb.dataplane.io.RawSender;
@@ -57,7 +58,7 @@ final class ControlAgent implements Agent
     ControlAgent(final RingBuffer events, final CommandRings commands,
         final RawSender serverSender, final long serverMac, final int gatewayIp,
         final AtomicReference<int[]> probedBackends, final Map<Integer, ApplianceRuntime.ProbeRtt> probeRtts,
-        final long probeIntervalNanos, final long probeTimeoutNanos,
+        final ProbeConfig probe,
         final AtomicReference<List<TcpChecker.Target>> checkTargets)
     {
         this.events = events;
@@ -67,7 +68,8 @@ final class ControlAgent implements Agent
         this.gatewayIp = gatewayIp;
         this.probedBackends = probedBackends;
         this.probing = probedBackends.get();
-        this.prober = new HealthProber(probing, probeIntervalNanos, probeTimeoutNanos, this::sendProbe,
+        this.prober = new HealthProber(probing, probe.interval().toNanos(), probe.timeout().toNanos(), probe.retries(),
+            this::sendProbe,
             this::onHealthChange, (ip, rtt) -> ApplianceRuntime.probeRtt(probeRtts, ip).record(rtt), Log::info);
         this.checkTargets = checkTargets;
         this.checking = checkTargets.get();

@@ -10,6 +10,8 @@ public final class ConfigDefaults
     public static final String PROBE_INTERVAL = "5s";
     /** How long a probe waits for its reply. */
     public static final String PROBE_TIMEOUT = "3s";
+    /** Probes sent again at once when one goes unanswered, before a backend counts as down. */
+    public static final String PROBE_RETRIES = "1";
     /** Idle timeout of a TCP flow that has seen only a SYN. */
     public static final String TIMEOUT_TCP_SYN = "30s";
     /** Idle timeout of an established TCP flow. */

@@ -31,6 +31,7 @@ import java.util.function.Function;
  * gateway-ip IP                    # lb's address on the server side: the backends' default route
  * probe-interval DURATION          # one ARP probe cycle across all backends (5s)
  * probe-timeout DURATION           # a probe's wait for its reply (3s)
+ * probe-retries N                  # probes sent again before a backend is down, 0..10 (1)
  * timeout tcp-syn DURATION         # idle timeouts of flows by state (30s,
  * timeout tcp-established DURATION #   300s,
  * timeout tcp-closing DURATION     #   10s,
@@ -106,6 +107,7 @@ public final class ConfigParser
         global("gateway-ip", one("IP", Ipv4::parse, builder::gatewayIp));
         global("probe-interval", one("DURATION", Values::duration, builder::probeInterval));
         global("probe-timeout", one("DURATION", Values::duration, builder::probeTimeout));
+        global("probe-retries", one("N", Values::probeRetries, builder::probeRetries));
         global("timeout", this::timeout);
         global("flow-capacity", one("N", Values::flowCapacity, builder::flowCapacity));
         global("idle-strategy", one("backoff|spin|yield", Values::idleStrategy, builder::idleStrategy));

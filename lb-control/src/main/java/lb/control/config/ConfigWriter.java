@@ -26,6 +26,7 @@ public final class ConfigWriter
         line(out, "gateway-ip " + Ipv4.format(config.gatewayIp()));
         line(out, "probe-interval " + Values.formatDuration(config.probe().interval()));
         line(out, "probe-timeout " + Values.formatDuration(config.probe().timeout()));
+        line(out, "probe-retries " + config.probe().retries());
         line(out, "timeout tcp-syn " + Values.formatDuration(config.timeouts().tcpSyn()));
         line(out, "timeout tcp-established " + Values.formatDuration(config.timeouts().tcpEstablished()));
         line(out, "timeout tcp-closing " + Values.formatDuration(config.timeouts().tcpClosing()));

@@ -33,6 +33,7 @@ public final class LbConfigBuilder
     private final Setting<Integer> gatewayIp = new Setting<>("gateway-ip", "--gateway-ip", "IP");
     private final Setting<Duration> probeInterval = defaulted(Values.duration(ConfigDefaults.PROBE_INTERVAL));
     private final Setting<Duration> probeTimeout = defaulted(Values.duration(ConfigDefaults.PROBE_TIMEOUT));
+    private final Setting<Integer> probeRetries = defaulted(Values.probeRetries(ConfigDefaults.PROBE_RETRIES));
     private final Setting<Duration> timeoutTcpSyn = defaulted(Values.duration(ConfigDefaults.TIMEOUT_TCP_SYN));
     private final Setting<Duration> timeoutTcpEstablished =
         defaulted(Values.duration(ConfigDefaults.TIMEOUT_TCP_ESTABLISHED));
@@ -191,6 +192,17 @@ public final class LbConfigBuilder
     public LbConfigBuilder probeInterval(final Duration interval, final Origin origin)
     {
         probeInterval.set(interval, origin);
+        return this;
+    }
+
+    /**
+     * @param retries probes sent again when one goes unanswered, before the backend counts as down.
+     * @param origin  where it was set.
+     * @return this.
+     */
+    public LbConfigBuilder probeRetries(final int retries, final Origin origin)
+    {
+        probeRetries.set(retries, origin);
         return this;
     }
 
@@ -441,7 +453,7 @@ public final class LbConfigBuilder
             client,
             gateway,
             built,
-            new ProbeConfig(probeInterval.value, probeTimeout.value),
+            new ProbeConfig(probeInterval.value, probeTimeout.value, probeRetries.value),
             new FlowTimeouts(
                 timeoutTcpSyn.value, timeoutTcpEstablished.value, timeoutTcpClosing.value, timeoutUdp.value),
             flowCapacity.value,

@@ -115,6 +115,15 @@ public final class Values
     }
 
     /**
+     * @param text ARP probe retries.
+     * @return the count, 0..{@link ProbeConfig#MAX_RETRIES}.
+     */
+    public static int probeRetries(final String text)
+    {
+        return integer(text, 0, ProbeConfig.MAX_RETRIES);
+    }
+
+    /**
      * @param text a TCP check's rise or fall count.
      * @return the count, 1..{@link TcpCheckConfig#MAX_COUNT}.
      */

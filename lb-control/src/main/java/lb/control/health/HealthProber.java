@@ -7,13 +7,16 @@ import java.util.function.Consumer;
 /**
  * ARP health probes, the way POX's ip_loadbalancer does them: one probe cycle spreads the
  * backends evenly over the probe interval, and a backend whose reply is later than the timeout is
- * marked down. A reply (or any ARP frame the backend sends) marks it up and tells lb its MAC, so
- * no MAC is ever configured.
+ * probed again at once, up to {@code retries} times, and marked down when the last one goes
+ * unanswered too. A reply (or any ARP frame the backend sends) marks it up and tells lb its MAC, so
+ * no MAC is ever configured. The retries are there because marking a backend down moves its
+ * established flows: one ARP reply lost in a full RX ring under overload (a SYN flood filled it in
+ * SynFloodIT) must not cost every connection on that backend.
  *
  * <p>At start every backend is probed at once, so the appliance serves within milliseconds
  * instead of waiting a cycle. Then backend {@code i} of {@code n} is probed at
  * {@code start + k * interval + i * interval / n}. Detection of a dead backend therefore takes at
- * most one interval plus the timeout.
+ * most one interval plus {@code (1 + retries)} timeouts.
  *
  * <p>The set of addresses can change at run time ({@link #setBackends}); addresses that stay keep
  * their state, and every address that is up is announced again so a backend just added on a known
@@ -52,6 +55,7 @@ public final class HealthProber
         long mac;
         long sentAt;
         boolean awaiting;
+        int retriesLeft;
         long lastRttNanos = -1;
 
         Probe(final int ip)
@@ -62,6 +66,7 @@ public final class HealthProber
 
     private final long intervalNanos;
     private final long timeoutNanos;
+    private final int retries;
     private final ProbeSender sender;
     private final Listener listener;
     private final RttListener rttListener;
@@ -70,17 +75,18 @@ public final class HealthProber
     private long cycleStart = Long.MIN_VALUE;
     private int nextIndex;
 
-    public HealthProber(final int[] backendIps, final long intervalNanos, final long timeoutNanos,
+    public HealthProber(final int[] backendIps, final long intervalNanos, final long timeoutNanos, final int retries,
         final ProbeSender sender, final Listener listener, final Consumer<String> log)
     {
-        this(backendIps, intervalNanos, timeoutNanos, sender, listener, (ip, rtt) -> { }, log);
+        this(backendIps, intervalNanos, timeoutNanos, retries, sender, listener, (ip, rtt) -> { }, log);
     }
 
-    public HealthProber(final int[] backendIps, final long intervalNanos, final long timeoutNanos,
+    public HealthProber(final int[] backendIps, final long intervalNanos, final long timeoutNanos, final int retries,
         final ProbeSender sender, final Listener listener, final RttListener rttListener, final Consumer<String> log)
     {
         this.intervalNanos = intervalNanos;
         this.timeoutNanos = timeoutNanos;
+        this.retries = retries;
         this.sender = sender;
         this.listener = listener;
         this.rttListener = rttListener;
@@ -139,11 +145,20 @@ public final class HealthProber
         {
             if (p.awaiting && now - p.sentAt > timeoutNanos)
             {
+                if (p.up && p.retriesLeft > 0)
+                {
+                    p.retriesLeft--;
+                    p.sentAt = now;
+                    sender.sendProbe(p.ip);
+                    work++;
+                    continue;
+                }
                 p.awaiting = false;
                 if (p.up)
                 {
                     p.up = false;
-                    log.accept("backend " + Ipv4.format(p.ip) + " down: no ARP reply within " + timeoutNanos / 1_000_000 + " ms");
+                    log.accept("backend " + Ipv4.format(p.ip) + " down: no ARP reply within " + timeoutNanos / 1_000_000 +
+                        " ms" + (retries > 0 ? ", " + (1 + retries) + " times" : ""));
                     listener.onChange(p.ip, false, 0, -1);
                 }
                 work++;
@@ -191,6 +206,7 @@ public final class HealthProber
                 continue;
             }
             long rtt = -1;
+            p.retriesLeft = retries;
             if (p.awaiting)
             {
                 rtt = now - p.sentAt;

@@ -93,6 +93,7 @@ class ConfigParserTest
             "gateway-ip 198.18.6.1",
             "probe-interval 2m",
             "probe-timeout 1500ms",
+            "probe-retries 3",
             "timeout tcp-syn 7s",
             "timeout tcp-established 1h",
             "timeout tcp-closing 11s",
@@ -123,7 +124,7 @@ class ConfigParserTest
                     new BackendConfig(0xC6120615, 8443, 10000))),
                 new ServiceConfig("q", 0xC612050A, 443, Protocol.UDP, "wlc", 65537, List.of(
                     new BackendConfig(0xC6120614, 0, 1)))),
-            new ProbeConfig(Duration.ofMinutes(2), Duration.ofMillis(1500)),
+            new ProbeConfig(Duration.ofMinutes(2), Duration.ofMillis(1500), 3),
             new FlowTimeouts(Duration.ofSeconds(7), Duration.ofHours(1), Duration.ofSeconds(11), Duration.ofSeconds(13)),
             4096,
             IdleStrategyKind.SPIN,
@@ -182,6 +183,7 @@ class ConfigParserTest
             "gateway-ip 198.18.1.1",
             "probe-interval 5s",
             "probe-timeout 3s",
+            "probe-retries 1",
             "timeout tcp-syn 30s",
             "timeout tcp-established 5m",
             "timeout tcp-closing 10s",
@@ -260,6 +262,7 @@ class ConfigParserTest
             // durations and numbers
             error("probe-interval 5", "lb.conf:1: probe-interval: expected a duration such as 500ms, 5s, 2m or 1h, got '5'"),
             error("probe-timeout 0s", "lb.conf:1: probe-timeout: expected a positive duration, got '0s'"),
+            error("probe-retries 11", "lb.conf:1: probe-retries: expected an integer 0..10, got '11'"),
             error("timeout tcp-syn 2d", "lb.conf:1: timeout tcp-syn: expected a duration such as 500ms, 5s, 2m or 1h, got '2d'"),
             error("timeout tcp-fin 10s",
                 "lb.conf:1: timeout: unknown kind 'tcp-fin' (did you mean 'tcp-syn'?), " +

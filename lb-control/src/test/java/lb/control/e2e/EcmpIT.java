@@ -23,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * downloads run over the instances while one is killed (SIGKILL) and started again: none breaks,
  * and none stalls for much longer than the router takes to drop the dead next hop. Then every
  * backend stops answering ARP, and every instance withdraws the VIP within one probe cycle plus
- * the probe timeout plus BGP's propagation. Last, draining by lbctl, the death of one instance's
+ * two probe timeouts (the probe and its retry) plus BGP's propagation. Last, draining by lbctl, the death of one instance's
  * BIRD (lb starts it again, forwarding throughout) and a clean stop each withdraw that instance.
  */
 class EcmpIT
@@ -226,7 +226,7 @@ class EcmpIT
                 final long deadNanos = System.nanoTime();
                 setServersArp(testbed, false);
                 final long withdrawnMs = awaitNextHops(testbed, List::isEmpty, deadNanos,
-                    Duration.ofMillis(PROBE_INTERVAL_MS + PROBE_TIMEOUT_MS + MARGIN_MS), "no healthy backend: VIP withdrawn");
+                    Duration.ofMillis(PROBE_INTERVAL_MS + 2 * PROBE_TIMEOUT_MS + MARGIN_MS), "no healthy backend: VIP withdrawn");
                 for (int i = 1; i <= INSTANCES; i++)
                 {
                     assertEquals("withdrawn", info(testbed, i).get("vip " + Testbed.VIP), "instance " + i);

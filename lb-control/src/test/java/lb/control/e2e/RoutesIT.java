@@ -256,9 +256,10 @@ class RoutesIT
                 }
                 assertEquals(1, moved, "exactly one of s3's two flows moved to the emptied s2");
 
-                // s3's link goes down: lb takes it out within probe cycle + timeout; its flow carries on via s2.
+                // s3's link goes down: lb takes it out within probe cycle + timeout and its one retry's timeout;
+                // its flow carries on via s2.
                 run(testbed, "s3", "ip", "link", "set", "eth0", "down");
-                lb.awaitLog("backend " + Testbed.serverIp(3).replace(".", "\\.") + " down", 1, Duration.ofMillis(1_500 + 1_000));
+                lb.awaitLog("backend " + Testbed.serverIp(3).replace(".", "\\.") + " down", 1, Duration.ofMillis(2_000 + 1_000));
                 for (final int port : onS3)
                 {
                     final String answer = held.command("get " + port);

@@ -23,7 +23,12 @@ class HealthProberTest
 
     private HealthProber prober(final long intervalMs, final long timeoutMs)
     {
-        return new HealthProber(new int[] {B1, B2, B3}, intervalMs * MS, timeoutMs * MS,
+        return prober(intervalMs, timeoutMs, 0);
+    }
+
+    private HealthProber prober(final long intervalMs, final long timeoutMs, final int retries)
+    {
+        return new HealthProber(new int[] {B1, B2, B3}, intervalMs * MS, timeoutMs * MS, retries,
             ip -> probes.add(new long[] {clock, ip}),
             (ip, up, mac, rtt) -> changes.add(Ipv4.format(ip) + (up ? " up " + InterfaceInfo.formatMac(mac) : " down")),
             line -> { });
@@ -94,5 +99,37 @@ class HealthProberTest
         assertEquals(1, changes.size(), "the same MAC again is no change");
         p.onArp(B3, 0x02AABBCCDDEFL, clock);
         assertEquals("198.18.1.13 up 02:aa:bb:cc:dd:ef", changes.get(1));
+    }
+
+    @Test
+    void aLostReplyIsProbedAgainAtOnceAndOnlySilenceToEveryRetryMarksDown()
+    {
+        final HealthProber p = prober(5000, 3000, 1);
+        final long[] deadAfter = {Long.MAX_VALUE};
+        runUntil(p, 40_000, () ->
+        {
+            // Everyone answers 2 ms later, except: B1 loses the reply to its probe of the 5 s cycle only
+            // (its retry is answered), and B2 answers nothing after t = 12 s.
+            for (final long[] probe : probes)
+            {
+                final boolean lostOnce = probe[1] == B1 && probe[0] == 5000 * MS;
+                final boolean dead = probe[1] == B2 && probe[0] > 12_000 * MS;
+                if (probe[0] == clock - 2 * MS && !lostOnce && !dead)
+                {
+                    p.onArp((int)probe[1], 0x020000000000L | (probe[1] & 0xFF), clock);
+                }
+            }
+            if (deadAfter[0] == Long.MAX_VALUE && changes.contains("198.18.1.12 down"))
+            {
+                deadAfter[0] = clock;
+            }
+        });
+        assertTrue(p.isUp(0), "one lost reply did not take B1 out: " + changes);
+        assertEquals(0, changes.stream().filter(c -> c.equals("198.18.1.11 down")).count(), changes.toString());
+        assertTrue(probes.stream().anyMatch(pr -> pr[1] == B1 && pr[0] == 8001 * MS), "B1 probed again when its reply was overdue");
+        assertFalse(p.isUp(1));
+        assertTrue(deadAfter[0] - 12_000 * MS <= (5000 + 2 * 3000) * MS, "down after " + deadAfter[0] / MS + " ms");
+        assertTrue(deadAfter[0] - 12_000 * MS > 3000 * MS, "not before the retry timed out too");
+        assertTrue(p.isUp(2));
     }
 }
