@@ -49,8 +49,8 @@ def in_ns(ns, argv, cpu=None):
     return ["ip", "netns", "exec", ns] + pin + argv
 
 
-def lb_control(sock, cmd):
-    """One command on lb's control socket, its JSON answer (an answer ends with an empty line)."""
+def lb_control_text(sock, cmd):
+    """One command on lb's control socket, its answer as text (an answer ends with an empty line)."""
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
         s.settimeout(5)
         s.connect(sock)
@@ -61,7 +61,12 @@ def lb_control(sock, cmd):
             if not chunk:
                 break
             data += chunk
-    return json.loads(data.split(b"\n\n", 1)[0])
+    return data.split(b"\n\n", 1)[0].decode()
+
+
+def lb_control(sock, cmd):
+    """One command on lb's control socket, its JSON answer."""
+    return json.loads(lb_control_text(sock, cmd))
 
 
 # ------------------------------------------------------------------------------ processes
