@@ -14,6 +14,7 @@ import lb.dataplane.spread.RouteForwarder;
 import lb.dataplane.spread.RouteSlots;
 import org.agrona.DirectBuffer;
 import org.agrona.collections.Long2LongHashMap;
+import org.agrona.collections.LongArrayList;
 import org.agrona.concurrent.status.AtomicCounter;
 
 /**
@@ -22,8 +23,9 @@ import org.agrona.concurrent.status.AtomicCounter;
  * After every change the backend's published {@link BackendStatsTable} slot is rewritten, and the
  * caller refreshes the schedulers ({@link #poolsChanged()}). Established flows are never dropped
  * by a change: a drained backend keeps its flows, and so does a deleted one, the way IPVS keeps a
- * deleted real server's connections: it takes no new flow at once and leaves the pool when its
- * last active flow ends ({@link #reapRemoved()}). Only MAINT and health loss move flows.
+ * deleted real server's connections: it takes no new flow at once and leaves the pool once it has
+ * carried no active flow for the closing timeout ({@link #reapRemoved(long)}). Only MAINT and
+ * health loss move flows.
  */
 public final class CommandApplier
 {
@@ -40,8 +42,11 @@ public final class CommandApplier
     private boolean poolsChanged;
     /** The worker's route services: their next hops take health results like backends. */
     private RouteSlots routes = new RouteSlots();
-    /** Deleted backends that still carry flows, as (service id << 32 | handle). */
-    private final org.agrona.collections.LongArrayList removing = new org.agrona.collections.LongArrayList();
+    /** Deleted backends not yet freed, as (service id << 32 | handle). */
+    private final LongArrayList removing = new LongArrayList();
+    /** For each of {@link #removing}, at the same index: since when it carries no active flow, or {@link #BUSY}. */
+    private final LongArrayList removingIdleSince = new LongArrayList();
+    private static final long BUSY = Long.MIN_VALUE;
 
     public CommandApplier(final ServiceTable services, final FlowTable flows, final BackendStatsTable stats,
         final AtomicCounter applied, final AtomicCounter rejected)
@@ -226,8 +231,10 @@ public final class CommandApplier
         if (type == Commands.ADD_BACKEND)
         {
             final int existing = pool.find(ip, port);
-            if (existing != BackendPool.NO_HANDLE && removing.removeLong(key(serviceId, existing)))
+            final int removingAt = existing == BackendPool.NO_HANDLE ? -1 : removing.indexOf(key(serviceId, existing));
+            if (removingAt >= 0)
             {
+                forgetRemoving(removingAt);
                 // Deleted but still carrying flows: it comes back as it is, with the new weight, and
                 // passing its check, as the control side checks an added backend afresh.
                 pool.setAdminState(existing, AdminState.READY);
@@ -268,17 +275,13 @@ public final class CommandApplier
                 pool.setCheckPassing(handle, value != 0);
                 break;
             default:
+                // Even with no active flow it stays (draining) for the closing timeout: a connection that
+                // ended just now still has its last ACK and its FIN retransmissions to deliver there.
                 stats.remove(serviceId, handle);
                 poolsChanged = true;
-                if (pool.activeFlows(handle) == 0)
-                {
-                    pool.remove(handle);
-                }
-                else
-                {
-                    pool.setAdminState(handle, AdminState.DRAIN);
-                    removing.addLong(key(serviceId, handle));
-                }
+                pool.setAdminState(handle, AdminState.DRAIN);
+                removing.addLong(key(serviceId, handle));
+                removingIdleSince.addLong(BUSY);
                 return true;
         }
         stats.publish(serviceId, pool, handle);
@@ -292,11 +295,14 @@ public final class CommandApplier
     }
 
     /**
-     * Frees deleted backends whose last active flow has ended. Called every duty cycle: nothing
-     * to do (an empty list) almost always.
+     * Frees deleted backends that have carried no active flow for the closing timeout: a flow stops
+     * counting as active at its second FIN, before its last ACK, and the backend may retransmit its
+     * FIN for a while; both must still reach it, not be re-picked to another backend (which would
+     * answer with a reset). Called every duty cycle while {@link #removingCount()} is not 0.
      */
-    public void reapRemoved()
+    public void reapRemoved(final long nowNanos)
     {
+        final long linger = flows.timeoutNanos(FlowTable.TCP_CLOSING);
         for (int i = removing.size() - 1; i >= 0; i--)
         {
             final long key = removing.getLong(i);
@@ -304,18 +310,32 @@ public final class CommandApplier
             final int handle = (int)key;
             if (service == null || !service.pool().isLive(handle))
             {
-                removing.fastUnorderedRemove(i);
+                forgetRemoving(i);
             }
-            else if (service.pool().activeFlows(handle) == 0)
+            else if (service.pool().activeFlows(handle) > 0)
+            {
+                removingIdleSince.setLong(i, BUSY);
+            }
+            else if (removingIdleSince.getLong(i) == BUSY)
+            {
+                removingIdleSince.setLong(i, nowNanos);
+            }
+            else if (nowNanos - removingIdleSince.getLong(i) >= linger)
             {
                 service.pool().remove(handle);
-                removing.fastUnorderedRemove(i);
+                forgetRemoving(i);
                 poolsChanged = true;
             }
         }
     }
 
-    /** Deleted backends still carrying flows. */
+    private void forgetRemoving(final int index)
+    {
+        removing.fastUnorderedRemove(index);
+        removingIdleSince.fastUnorderedRemove(index);
+    }
+
+    /** Deleted backends not yet freed. */
     public int removingCount()
     {
         return removing.size();

@@ -189,7 +189,7 @@ public final class DataplaneAgent implements Agent
         work += commands.read(commandHandler, COMMAND_BATCH);
         if (applier.removingCount() > 0)
         {
-            applier.reapRemoved();
+            applier.reapRemoved(now);
         }
         if (applier.poolsChanged())
         {

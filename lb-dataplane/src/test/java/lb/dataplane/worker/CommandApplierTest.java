@@ -146,8 +146,14 @@ class CommandApplierTest
         assertEquals(AdminState.DRAIN, stats.adminState(0, slotOf(0, B2)));
         final int slot = slotOf(0, B2);
         backend(Commands.DEL_BACKEND, 0, B2, 0, 0);
-        assertEquals(BackendPool.NO_HANDLE, services.byId(0).pool().find(B2, 0));
         assertEquals(0, stats.handle(0, slot));
+        // No active flow, but a connection may have just closed: it lingers, taking nothing new, for the closing timeout.
+        final BackendPool pool = services.byId(0).pool();
+        assertFalse(pool.canTakeNewFlows(pool.find(B2, 0)));
+        applier.reapRemoved(5_000);
+        applier.reapRemoved(5_000 + flows.timeoutNanos(FlowTable.TCP_CLOSING));
+        assertEquals(BackendPool.NO_HANDLE, pool.find(B2, 0));
+        assertEquals(0, applier.removingCount());
         assertEquals(6, counters.commandsApplied.get(), "service, 2 backends, weight, state, removal");
     }
 
@@ -195,7 +201,7 @@ class CommandApplierTest
         assertTrue(pool.isLive(handle), "still carries its flow");
         assertFalse(pool.canTakeNewFlows(handle), "but takes no new one");
         assertEquals(0, stats.handle(0, BackendPool.slotOf(handle)), "gone from show stat");
-        applier.reapRemoved();
+        applier.reapRemoved(1_000);
         assertTrue(pool.isLive(handle));
 
         backend(Commands.ADD_BACKEND, 0, B1, 0, 4);                   // back before its flow ended
@@ -206,8 +212,13 @@ class CommandApplierTest
         assertEquals(0, applier.removingCount());
 
         backend(Commands.DEL_BACKEND, 0, B1, 0, 0);
-        pool.decrementActive(handle);                                 // the flow ends
-        applier.reapRemoved();
+        pool.decrementActive(handle);                                 // the flow ends (its second FIN)
+        final long closing = flows.timeoutNanos(FlowTable.TCP_CLOSING);
+        applier.reapRemoved(2_000);
+        applier.reapRemoved(2_000 + closing - 1);
+        assertTrue(pool.isLive(handle), "its last ACK and FIN retransmissions still reach it for the closing timeout");
+        assertEquals(B1, pool.ip(handle));
+        applier.reapRemoved(2_000 + closing);
         assertFalse(pool.isLive(handle));
         assertEquals(BackendPool.NO_HANDLE, pool.find(B1, 0));
         assertEquals(0, applier.removingCount());
