@@ -1079,9 +1079,9 @@ public final class FlowTable
 
     /**
      * What {@link FullPolicy#EVICT_UNESTABLISHED} evicts for a key: the stalest evictable entry of its window; or, when
-     * the window holds no entry at all (the table is at capacity, and a window near the table's end sees few
-     * runs), the first evictable entry after the window, looking at most {@link #MAX_SHIFT} slots on, wrapping to the
-     * start; else {@link #NO_VICTIM}. A window that holds entries but none evictable means no room for the key.
+     * the window has a free slot and only the table's capacity stands in the way (a window near the table's end sees
+     * few runs), the first evictable entry after the window, looking at most {@link #MAX_SHIFT} slots on, wrapping to
+     * the start; else {@link #NO_VICTIM}: a window full of established entries has no room for the key.
      */
     private int unestablishedVictim(final int home, final long nowNanos)
     {
@@ -1090,7 +1090,7 @@ public final class FlowTable
         {
             return inWindow;
         }
-        if (MISSING != stalestInWindow(home, nowNanos, false))
+        if (!hasFreeSlot(home))
         {
             return NO_VICTIM;
         }
@@ -1108,6 +1108,18 @@ public final class FlowTable
             }
         }
         return NO_VICTIM;
+    }
+
+    private boolean hasFreeSlot(final int home)
+    {
+        for (int slot = home; slot < home + PROBE_WINDOW; slot++)
+        {
+            if (0 == (buffer.getByte((slot << SLOT_SHIFT) + FLAGS_OFFSET) & FLAG_IN_USE))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Whether the entry at this offset carries no established connection (see {@link FullPolicy#EVICT_UNESTABLISHED}). */

@@ -51,10 +51,15 @@ public final class DataplaneCounters
     public final AtomicCounter flowsRecovered;
     /**
      * Flows that were not established (half-open, closing, or a single UDP datagram) evicted to make room for a new
-     * flow in a full table (see {@link lb.dataplane.flow.FullPolicy#EVICT_UNESTABLISHED}): under a SYN flood, the
+     * flow in a full table (the flow package's FullPolicy.EVICT_UNESTABLISHED): under a SYN flood, the
      * flood's own entries making room for each other and for real clients.
      */
     public final AtomicCounter flowsEvicted;
+    /**
+     * Evicted half-open flows taken back to their backend by the client's ACK (see
+     * the flow package's HalfOpenCache): handshakes slower than a half-open entry's life under a flood.
+     */
+    public final AtomicCounter flowsRestored;
     /** ICMP "fragmentation needed" errors lb sent to clients whose packet would not fit the tunnel. */
     public final AtomicCounter icmpFragNeededSent;
     /** ICMP "time exceeded" errors lb sent, as a router, about routed packets whose TTL ran out. */
@@ -107,6 +112,7 @@ public final class DataplaneCounters
         flowsClosed = manager.newCounter("flows_closed" + w, TYPE_FLOW);
         flowsRecovered = manager.newCounter("flows_recovered" + w, TYPE_FLOW);
         flowsEvicted = manager.newCounter("flows_evicted" + w, TYPE_FLOW);
+        flowsRestored = manager.newCounter("flows_restored" + w, TYPE_FLOW);
         icmpFragNeededSent = manager.newCounter("icmp_frag_needed_sent" + w, TYPE_TRAFFIC);
         icmpTimeExceededSent = manager.newCounter("icmp_time_exceeded_sent" + w, TYPE_TRAFFIC);
         icmpErrorsForwardedToServer = manager.newCounter("icmp_errors_forwarded_to_server" + w, TYPE_TRAFFIC);

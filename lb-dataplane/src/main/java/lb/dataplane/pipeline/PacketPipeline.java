@@ -4,6 +4,7 @@ import java.nio.ByteOrder;
 import lb.dataplane.checksum.Checksums;
 import lb.dataplane.flow.FlowExpiry;
 import lb.dataplane.flow.FlowTable;
+import lb.dataplane.flow.HalfOpenCache;
 import lb.dataplane.packet.ArpPacket;
 import lb.dataplane.packet.DropReason;
 import lb.dataplane.packet.EthernetHeader;
@@ -86,6 +87,8 @@ public final class PacketPipeline implements FlowExpiry
     private final int gatewayIp;
 
     private final ParsedFrame parsed = new ParsedFrame();
+    /** Half-open flows the full table evicted, so a slow handshake's ACK still finds its backend. */
+    private final HalfOpenCache evictedHalfOpen = new HalfOpenCache(HalfOpenCache.DEFAULT_SLOTS);
     private final ForwardNat forwardNat = new ForwardNat();
     private final ReturnNat returnNat = new ReturnNat();
     private final IcmpQuote quote = new IcmpQuote();
@@ -318,7 +321,18 @@ public final class PacketPipeline implements FlowExpiry
         }
         else if (tcp && !syn)
         {
-            if (!service.recoversFlows())
+            final int remembered = evictedHalfOpen.take(p.srcIp, p.dstIp, p.srcPort, p.dstPort, p.protocol, service.ref());
+            if (remembered != HalfOpenCache.NONE && service.pool().canCarryFlows(remembered))
+            {
+                // The handshake outlived its evicted entry: the client's ACK goes to the backend that
+                // answered its SYN (the SYN-ACK the client acknowledges came from there).
+                slot = createFlow(service, remembered, buffer, offset, FlowTable.TCP_SYN_SEEN);
+                if (slot >= 0)
+                {
+                    counters.flowsRestored.incrementRelease();
+                }
+            }
+            else if (!service.recoversFlows())
             {
                 counters.drop(DropReason.NO_FLOW);
                 return;
@@ -327,11 +341,14 @@ public final class PacketPipeline implements FlowExpiry
             // consistent hash names the backend it was on, and the flow carries on there. It
             // counts as established from its second segment only: a flood of lone ACKs from
             // random sources must not fill the table with entries a full table may not evict.
-            slot = createFlow(service, buffer, offset, FlowTable.TCP_SYN_SEEN);
-            if (slot >= 0)
+            else
             {
-                counters.flowsRecovered.incrementRelease();
-                recovered = true;
+                slot = createFlow(service, buffer, offset, FlowTable.TCP_SYN_SEEN);
+                if (slot >= 0)
+                {
+                    counters.flowsRecovered.incrementRelease();
+                    recovered = true;
+                }
             }
         }
         else
@@ -431,7 +448,6 @@ public final class PacketPipeline implements FlowExpiry
     private int createFlow(final Service service, final MutableDirectBuffer buffer, final int offset, final int state)
     {
         final ParsedFrame p = parsed;
-        final BackendPool pool = service.pool();
         final int flowHash = FlowTable.hash(p.srcIp, p.dstIp, p.srcPort, p.dstPort, p.protocol);
         final int handle = service.scheduler().pick(p.srcIp, flowHash);
         if (handle < 0)
@@ -439,6 +455,15 @@ public final class PacketPipeline implements FlowExpiry
             counters.drop(DropReason.NO_BACKEND);
             return -1;
         }
+        return createFlow(service, handle, buffer, offset, state);
+    }
+
+    /** Inserts the entries of a new flow to this backend; returns the forward slot or -1 (counted). */
+    private int createFlow(final Service service, final int handle, final MutableDirectBuffer buffer, final int offset,
+        final int state)
+    {
+        final ParsedFrame p = parsed;
+        final BackendPool pool = service.pool();
         final int backendIp = pool.ip(handle);
         final int backendPort = service.backendPort(handle);
         final long peerMac = EthernetHeader.getMac(buffer, offset + EthernetHeader.SOURCE_OFFSET);
@@ -1143,6 +1168,11 @@ public final class PacketPipeline implements FlowExpiry
         final int forward = isReturn ? pair : slot;
         if (forward >= 0)
         {
+            if (table.tcpState(forward) == FlowTable.TCP_SYN_SEEN && table.protocol(forward) == PROTO_TCP)
+            {
+                evictedHalfOpen.remember(table.srcIp(forward), table.dstIp(forward), table.srcPort(forward),
+                    table.dstPort(forward), PROTO_TCP, table.serviceId(forward), table.backendId(forward));
+            }
             releaseFlow(forward);
         }
         if (pair >= 0)

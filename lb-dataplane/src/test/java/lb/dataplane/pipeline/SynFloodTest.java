@@ -42,6 +42,9 @@ final class SynFloodTest
     private static final int FLOOD_SYNS = 10 * FLOWS * 10; // ten times the table, ten times over
     private static final int NEW_CONNECTION_EVERY = 1_000;
     private static final int POKE_EVERY = 8_192;
+    /** A slow client every 10,000 flood SYNs: its ACK comes 20,000 SYNs (half a second) after the SYN-ACK. */
+    private static final int SLOW_EVERY = 10_000;
+    private static final int SLOW_ACK_AFTER = 20_000;
 
     final List<byte[]> toClient = new ArrayList<>();
     final List<byte[]> toServer = new ArrayList<>();
@@ -53,7 +56,7 @@ final class SynFloodTest
     long now = 1_000_000_000L;
 
     /** What a flood did to the connections. */
-    record Outcome(int pokesFailed, int pokes, int newConnections, int newConnectionsOk)
+    record Outcome(int pokesFailed, int pokes, int newConnections, int newConnectionsOk, int slow, int slowOk)
     {
     }
 
@@ -70,6 +73,10 @@ final class SynFloodTest
             "every flow created is in the table or was evicted (none expire here)");
         assertTrue(pipeline.flowCount() <= FLOWS);
         assertEquals(0, counters.drops(DropReason.FLOW_TABLE_FULL), "no new flow was refused");
+        // A half-open entry lives about 100 ms here; the slow clients' ACKs come 500 ms after their SYN-ACK and
+        // find their backend in the cache of evicted half-open flows.
+        assertEquals(outcome.slow(), outcome.slowOk(), "slow handshakes completed: " + outcome);
+        assertEquals(outcome.slow(), counters.flowsRestored.get(), "each one restored from the evicted half-open cache");
     }
 
     /** Why the appliance does not refuse when full: the flood's half-open flows would lock real clients out. */
@@ -123,6 +130,10 @@ final class SynFloodTest
         int newConnectionsOk = 0;
         int pokesFailed = 0;
         int pokes = 0;
+        final int[] slowPort = new int[FLOOD_SYNS / SLOW_EVERY];
+        final int[] slowBackend = new int[slowPort.length];
+        int slow = 0;
+        int slowOk = 0;
         for (int i = 1; i <= FLOOD_SYNS; i++)
         {
             // A SYN from a random source of 198.18.4.0-198.18.255.255 and port, never answered.
@@ -135,6 +146,17 @@ final class SynFloodTest
                 newConnections++;
                 newConnectionsOk += handshake(40_000 + newConnections) != 0 ? 1 : 0;
             }
+            if (i % SLOW_EVERY == 0)
+            {
+                slowPort[i / SLOW_EVERY - 1] = 50_000 + i / SLOW_EVERY;
+                slowBackend[i / SLOW_EVERY - 1] = open(50_000 + i / SLOW_EVERY);
+            }
+            if (i > SLOW_ACK_AFTER && (i - SLOW_ACK_AFTER) % SLOW_EVERY == 0)
+            {
+                final int c = (i - SLOW_ACK_AFTER) / SLOW_EVERY - 1;
+                slow++;
+                slowOk += slowBackend[c] != 0 && poke(slowPort[c], slowBackend[c]) ? 1 : 0;
+            }
             if (i % POKE_EVERY == 0)
             {
                 for (int c = 0; c < ESTABLISHED; c++)
@@ -145,7 +167,7 @@ final class SynFloodTest
             }
         }
 
-        return new Outcome(pokesFailed, pokes, newConnections, newConnectionsOk);
+        return new Outcome(pokesFailed, pokes, newConnections, newConnectionsOk, slow, slowOk);
     }
 
     /**
@@ -154,6 +176,17 @@ final class SynFloodTest
      * @return the backend's address when all three went through, else 0
      */
     private int handshake(final int clientPort)
+    {
+        final int backend = open(clientPort);
+        return backend != 0 && poke(clientPort, backend) ? backend : 0;
+    }
+
+    /**
+     * The first two segments of a handshake: the client's SYN to the VIP and the backend's SYN-ACK back.
+     *
+     * @return the backend's address when both went through, else 0
+     */
+    private int open(final int clientPort)
     {
         final int before = toServer.size();
         pipeline.onClientFrame(frame, 0, TestFrames.tcp(frame, CLIENT_SIDE_MAC, CLIENT_MAC, CLIENT_IP, VIP, clientPort,
@@ -167,11 +200,7 @@ final class SynFloodTest
         final int answered = toClient.size();
         pipeline.onServerFrame(frame, 0, TestFrames.tcp(frame, SERVER_SIDE_MAC, BACKEND_MACS[index], backend,
             CLIENT_IP, 80, clientPort, TcpHeader.SYN | TcpHeader.ACK, 0), 0, now);
-        if (toClient.size() != answered + 1 || int32(toClient.get(answered), 26) != VIP)
-        {
-            return 0;
-        }
-        return poke(clientPort, backend) ? backend : 0;
+        return toClient.size() == answered + 1 && int32(toClient.get(answered), 26) == VIP ? backend : 0;
     }
 
     /** The client sends 100 bytes: true when they reach the same backend, rewritten and with valid checksums. */

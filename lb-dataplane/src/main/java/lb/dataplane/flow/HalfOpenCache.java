@@ -1,0 +1,99 @@
+package lb.dataplane.flow;
+
+/**
+ * Where the half-open flows a full {@link FlowTable} evicted are remembered for a while: the
+ * forward key and the backend it was given, in sets of {@link #WAYS} picked by the key's hash, the
+ * oldest of a set giving way to a newer key. Set-associative rather than direct-mapped so that a
+ * key's life is close to slots / eviction rate for every key: direct-mapped, a quarter of the keys
+ * were overwritten by a colliding one within a third of that (SynFloodTest's slow handshakes).
+ * <p>
+ * Why: under a SYN flood a half-open entry lives about table size / flood rate (100 ms for 4,096
+ * flows at 40,960 SYNs a second), and a real client whose handshake through lb takes longer (lb
+ * or the backend busy, a long path) would see its ACK find no entry and its connection hang. Here
+ * the key lives about slots / flood rate (1.6 s for the default 65,536 slots at that rate), and the
+ * ACK that finds it takes the flow back to the backend that answered its SYN. The flood's own SYNs
+ * pass through too, but they are never followed by an ACK, so they only age out. Like BSD's SYN
+ * cache beside its connection table, with no state kept about the TCP handshake itself: lb does not
+ * terminate TCP.
+ * <p>
+ * On-heap arrays allocated once; {@link #remember} and {@link #take} do not allocate. One thread.
+ */
+public final class HalfOpenCache
+{
+    /** Returned by {@link #take} when the key is not remembered. */
+    public static final int NONE = -1;
+
+    /** Default slots: 65,536, 1.5 MiB. */
+    public static final int DEFAULT_SLOTS = 1 << 16;
+
+    /** Slots a key may take: its set. */
+    public static final int WAYS = 8;
+
+    private final long[] addresses;
+    private final long[] ports;
+    private final int[] services;
+    private final int[] backends;
+    /** Per set, the way the next key takes: round robin, so the oldest goes. */
+    private final byte[] nextWay;
+    private final int setMask;
+
+    /** @param slots a power of two, at least {@link #WAYS}. */
+    public HalfOpenCache(final int slots)
+    {
+        if (slots < WAYS || Integer.bitCount(slots) != 1)
+        {
+            throw new IllegalArgumentException("slots must be a power of two of at least " + WAYS + ", got " + slots);
+        }
+        addresses = new long[slots];
+        ports = new long[slots];
+        services = new int[slots];
+        backends = new int[slots];
+        nextWay = new byte[slots / WAYS];
+        setMask = slots / WAYS - 1;
+    }
+
+    /** Remembers that the flow with this forward key, of this service, went to this backend. */
+    public void remember(final int srcIp, final int dstIp, final int srcPort, final int dstPort, final int protocol,
+        final int serviceId, final int backend)
+    {
+        final int set = FlowTable.hash(srcIp, dstIp, srcPort, dstPort, protocol) & setMask;
+        final int way = nextWay[set];
+        nextWay[set] = (byte)((way + 1) & (WAYS - 1));
+        final int slot = set * WAYS + way;
+        addresses[slot] = addressWord(srcIp, dstIp);
+        ports[slot] = portsWord(srcPort, dstPort, protocol);
+        services[slot] = serviceId;
+        backends[slot] = backend;
+    }
+
+    /**
+     * The backend a remembered flow of this service went to, forgotten as it is returned, or {@link #NONE}.
+     */
+    public int take(final int srcIp, final int dstIp, final int srcPort, final int dstPort, final int protocol,
+        final int serviceId)
+    {
+        final long addressWord = addressWord(srcIp, dstIp);
+        final long portsWord = portsWord(srcPort, dstPort, protocol);
+        final int first = (FlowTable.hash(srcIp, dstIp, srcPort, dstPort, protocol) & setMask) * WAYS;
+        for (int slot = first; slot < first + WAYS; slot++)
+        {
+            if (ports[slot] == portsWord && addresses[slot] == addressWord && services[slot] == serviceId)
+            {
+                ports[slot] = 0;
+                return backends[slot];
+            }
+        }
+        return NONE;
+    }
+
+    private static long addressWord(final int srcIp, final int dstIp)
+    {
+        return (srcIp & 0xFFFF_FFFFL) | ((long)dstIp << 32);
+    }
+
+    /** Never 0 for a real key (bit 40 set), so a cleared slot matches nothing. */
+    private static long portsWord(final int srcPort, final int dstPort, final int protocol)
+    {
+        return (srcPort & 0xFFFFL) | ((dstPort & 0xFFFFL) << 16) | ((protocol & 0xFFL) << 32) | (1L << 40);
+    }
+}
