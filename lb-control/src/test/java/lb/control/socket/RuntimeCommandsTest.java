@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -111,6 +112,34 @@ class RuntimeCommandsTest
             "active_flows", 4L, "new_flows", 4L, "packets", 400L, "bytes", 60_000L, "last_probe_rtt_ns", 250_000L),
             backends.get(0));
         assertNull(backends.get(1).get("last_probe_rtt_ns"));
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void showStatAccountsForEachWorkersFrames()
+    {
+        runtime.workerTraffic(List.of(new RuntimeApi.WorkerTraffic(0, 100, 60, 5, 3, 30, 7, 2),
+            new RuntimeApi.WorkerTraffic(1, 50, 40, 0, 0, 9, 0, 0)));
+        final String[] lines = run("show stat").split("\n");
+        final int header = Arrays.asList(lines).indexOf("") + 1;
+        assertTrue(lines[header].matches("WORKER +RX +TX +ANSWERED +TO_CONTROL +DROPS +RX_RING_OVERFLOW +MADE_UP +UNACCOUNTED"),
+            lines[header]);
+        assertTrue(lines[header + 1].matches(" *0 +100 +60 +5 +3 +30 +7 +2 +2"), lines[header + 1]);
+        assertTrue(lines[header + 2].matches(" *1 +50 +40 +0 +0 +9 +0 +0 +1"), lines[header + 2]);
+
+        final Map<String, Object> stat = json("show stat json");
+        final List<Map<String, Object>> workers = (List<Map<String, Object>>)stat.get("workers");
+        assertEquals(2, workers.size());
+        assertEquals(0L, workers.get(0).get("worker"));
+        assertEquals(100L, workers.get(0).get("rx_frames"));
+        assertEquals(60L, workers.get(0).get("tx_frames"));
+        assertEquals(5L, workers.get(0).get("answered"));
+        assertEquals(3L, workers.get(0).get("to_control"));
+        assertEquals(30L, workers.get(0).get("drops"));
+        assertEquals(7L, workers.get(0).get("rx_ring_overflow"));
+        assertEquals(2L, workers.get(0).get("made_up"));
+        assertEquals(2L, workers.get(0).get("unaccounted"), "100 - 60 - 5 - 30 - 3");
+        assertEquals(1L, workers.get(1).get("unaccounted"));
     }
 
     @Test
