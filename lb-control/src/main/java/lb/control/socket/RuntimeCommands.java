@@ -244,7 +244,8 @@ public final class RuntimeCommands
             return Reply.of(table.text(), json);
         }
         json.put("workers", workerJson(traffic));
-        return Reply.of(table.text() + "\n" + workerTable(traffic).text(), json);
+        // No blank line between the tables: an empty line ends an answer on the control socket.
+        return Reply.of(table.text() + workerTable(traffic).text(), json);
     }
 
     /** Each worker's account of the frames it read: rx = tx + answered + drops + to_control, unaccounted 0 when idle. */

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -121,7 +120,12 @@ class RuntimeCommandsTest
         runtime.workerTraffic(List.of(new RuntimeApi.WorkerTraffic(0, 100, 60, 5, 3, 30, 7, 2),
             new RuntimeApi.WorkerTraffic(1, 50, 40, 0, 0, 9, 0, 0)));
         final String[] lines = run("show stat").split("\n");
-        final int header = Arrays.asList(lines).indexOf("") + 1;
+        int header = 0;
+        while (header < lines.length && !lines[header].startsWith("WORKER"))
+        {
+            header++;
+        }
+        assertEquals(lines.length - 3, header, "the workers' table ends the answer: " + String.join("\n", lines));
         assertTrue(lines[header].matches("WORKER +RX +TX +ANSWERED +TO_CONTROL +DROPS +RX_RING_OVERFLOW +MADE_UP +UNACCOUNTED"),
             lines[header]);
         assertTrue(lines[header + 1].matches(" *0 +100 +60 +5 +3 +30 +7 +2 +2"), lines[header + 1]);
