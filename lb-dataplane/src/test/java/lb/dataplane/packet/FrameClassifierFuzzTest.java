@@ -17,17 +17,24 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * never writes, and whatever it accepts really has the layout it names (every offset and length
  * inside the frame, a verifying IPv4 header checksum). Without JAZZER_FUZZ this runs the seeds in
  * {@code FrameClassifierFuzzTestInputs/classify}; lb-dataplane's {@code fuzz-frame-classifier}
- * execution fuzzes it for {@link #FUZZ_DURATION} on every {@code mvn verify}.
+ * execution fuzzes it for {@link #FUZZ_DURATION} on every {@code mvn verify}; {@link FrameClassifierFuzzer} is
+ * the entry point for long runs with Jazzer's own command line.
  */
 class FrameClassifierFuzzTest
 {
     static final String FUZZ_DURATION = "20s";
 
-    private final GuardedFrame frame = new GuardedFrame();
-    private final ParsedFrame parsed = new ParsedFrame();
+    private static final GuardedFrame frame = new GuardedFrame();
+    private static final ParsedFrame parsed = new ParsedFrame();
 
     @FuzzTest(maxDuration = FUZZ_DURATION)
     void classify(final byte[] input)
+    {
+        check(input);
+    }
+
+    /** One input; {@link FrameClassifierFuzzer} calls this from Jazzer's command line. */
+    static void check(final byte[] input)
     {
         final UnsafeBuffer buffer = frame.place(input);
         final int offset = frame.offset();
