@@ -17,6 +17,8 @@ import struct
 import sys
 import time
 
+from frames import checksum
+
 iface, dst_mac_text, side, count, seed = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
 burst = int(sys.argv[6]) if len(sys.argv) > 6 else 32
 dst_mac = bytes.fromhex(dst_mac_text.replace(":", ""))
@@ -29,15 +31,6 @@ TESTBED = (0xC612 << 16, 0xFFFE << 16)  # 198.18.0.0/15
 VIP, LB_IP, GATEWAY, OTHER = "198.18.0.100", "198.18.0.1", "198.18.1.1", "198.18.0.99"
 CLIENT, BACKEND, REMOTE = "198.18.0.11", "198.18.1.11", "198.18.2.11"
 POOL = 20_000
-
-
-def checksum(data):
-    if len(data) % 2:
-        data += b"\0"
-    total = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while total >> 16:
-        total = (total & 0xFFFF) + (total >> 16)
-    return ~total & 0xFFFF
 
 
 def ipv4(src, dst, proto, payload, ttl=64):

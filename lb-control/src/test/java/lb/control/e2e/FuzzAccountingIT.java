@@ -1,19 +1,14 @@
 package lb.control.e2e;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import lb.control.socket.Json;
 import lb.control.testbed.Testbed;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -31,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * worker's {@code rx = tx + answered + drops + to_control} holds exactly in {@code lbctl --json
  * show stat}, and again in the counters lb prints at exit; lb still serves and logged no exception.
  */
-class FuzzAccountingIT extends FreshTestbed
+class FuzzAccountingIT extends ControlSocketTestbed
 {
     static final int WORKERS = 2;
     static final int CLIENT_FRAMES = 800_000;
@@ -41,23 +36,6 @@ class FuzzAccountingIT extends FreshTestbed
     static final Duration SETTLE_LIMIT = Duration.ofSeconds(60);
     private static final Pattern MACS = Pattern.compile("client side cli0 (\\S+) .*server side srv0 (\\S+) ");
     private static final Pattern SENT = Pattern.compile("^sent (\\d+)$", Pattern.MULTILINE);
-
-    Path socketDir;
-    Path socket;
-
-    @BeforeEach
-    void socketPath() throws Exception
-    {
-        socketDir = Files.createDirectories(Path.of("/run/lb-it-" + UUID.randomUUID().toString().substring(0, 8)));
-        socket = socketDir.resolve("lb.sock");
-    }
-
-    @AfterEach
-    void removeSocketDir() throws Exception
-    {
-        Files.deleteIfExists(socket);
-        Files.deleteIfExists(socketDir);
-    }
 
     @Test
     void everyFrameOfAMillionFuzzedOnesIsAccountedForInEachWorker()
