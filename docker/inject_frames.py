@@ -13,20 +13,13 @@ import struct
 import sys
 import time
 
+from frames import checksum
+
 iface, dst_mac, count = sys.argv[1], bytes.fromhex(sys.argv[2].replace(":", "")), int(sys.argv[3])
 sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
 sock.bind((iface, 0))
 src_mac = sock.getsockname()[4]
 src, dst = socket.inet_aton("198.18.0.11"), socket.inet_aton("198.18.0.100")
-
-
-def checksum(data):
-    if len(data) % 2:
-        data += b"\0"
-    total = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while total >> 16:
-        total = (total & 0xFFFF) + (total >> 16)
-    return ~total & 0xFFFF
 
 
 def ipv4(total_length=40, ihl=5, flags_frag=0x4000, good_checksum=True, payload_len=20):

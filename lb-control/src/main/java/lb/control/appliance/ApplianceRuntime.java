@@ -361,6 +361,25 @@ final class ApplianceRuntime implements RuntimeApi
     }
 
     @Override
+    public List<WorkerTraffic> workerTraffic()
+    {
+        final List<WorkerTraffic> result = new ArrayList<>();
+        for (int i = 0; i < workers.size(); i++)
+        {
+            final DataplaneCounters c = workers.get(i).counters;
+            // Outcomes first, rx last: a frame in flight shows as unaccounted, never twice accounted.
+            final long tx = c.txFrames();
+            final long answered = c.answered();
+            final long dropped = c.framesDropped();
+            final long toControl = c.toControl();
+            final long madeUp = c.madeUp();
+            final long kernelDropped = c.drops(DropReason.RX_RING_OVERFLOW);
+            result.add(new WorkerTraffic(i, c.rxFrames(), tx, answered, toControl, dropped, kernelDropped, madeUp));
+        }
+        return result;
+    }
+
+    @Override
     public List<DropCount> drops()
     {
         final List<DropCount> result = new ArrayList<>();

@@ -64,6 +64,12 @@ public interface RuntimeApi
     /** @return every drop counter (including those at zero), summed over workers, in a stable order. */
     List<DropCount> drops();
 
+    /** @return each worker's account of the frames it read (show stat's workers); none by default. */
+    default List<WorkerTraffic> workerTraffic()
+    {
+        return List.of();
+    }
+
     /** @return the route services with their next hops' live counters, summed over workers; none by default. */
     default List<RouteStats> routes()
     {
@@ -443,6 +449,29 @@ public interface RuntimeApi
      */
     record NextHopStats(int ip, boolean up, long activeFlows, long packets, long bytes)
     {
+    }
+
+    /**
+     * One worker's account of every frame it read: {@code rxFrames = txFrames + answered + dropped +
+     * toControl} whenever the worker is idle (a frame in flight shows in {@link #unaccounted()}).
+     *
+     * @param worker        the worker's index.
+     * @param rxFrames      frames it read from both interfaces.
+     * @param txFrames      frames it forwarded.
+     * @param answered      frames it answered itself (ARP and echo requests for lb's addresses).
+     * @param toControl     ARP frames it handed to the control thread.
+     * @param dropped       frames it read and dropped, under any reason but rx_ring_overflow.
+     * @param kernelDropped frames the kernel dropped before the worker could read them (rx_ring_overflow; not in rxFrames).
+     * @param madeUp        frames it sent of its own making (ICMP errors, the gateway's ARP replies).
+     */
+    record WorkerTraffic(int worker, long rxFrames, long txFrames, long answered, long toControl, long dropped,
+        long kernelDropped, long madeUp)
+    {
+        /** @return rx - tx - answered - dropped - to control. */
+        public long unaccounted()
+        {
+            return rxFrames - txFrames - answered - dropped - toControl;
+        }
     }
 
     record DropCount(String name, long count, String description)

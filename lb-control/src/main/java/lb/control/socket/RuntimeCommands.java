@@ -300,7 +300,48 @@ public final class RuntimeCommands
         json.put("sampled_at_ns", stats.sampledAtNanos());
         json.put("services", services);
         json.put("routes", routes);
-        return Reply.of(table.text(), json);
+        final List<RuntimeApi.WorkerTraffic> traffic = api.workerTraffic();
+        if (traffic.isEmpty())
+        {
+            return Reply.of(table.text(), json);
+        }
+        json.put("workers", workerJson(traffic));
+        // No blank line between the tables: an empty line ends an answer on the control socket.
+        return Reply.of(table.text() + workerTable(traffic).text(), json);
+    }
+
+    /** Each worker's account of the frames it read: rx = tx + answered + drops + to_control, unaccounted 0 when idle. */
+    private static Table workerTable(final List<RuntimeApi.WorkerTraffic> traffic)
+    {
+        final Table table = new Table().numberColumn("worker").numberColumn("rx").numberColumn("tx")
+            .numberColumn("answered").numberColumn("to_control").numberColumn("drops").numberColumn("rx_ring_overflow")
+            .numberColumn("made_up").numberColumn("unaccounted");
+        for (final RuntimeApi.WorkerTraffic w : traffic)
+        {
+            table.row(w.worker(), w.rxFrames(), w.txFrames(), w.answered(), w.toControl(), w.dropped(), w.kernelDropped(),
+                w.madeUp(), w.unaccounted());
+        }
+        return table;
+    }
+
+    private static List<Object> workerJson(final List<RuntimeApi.WorkerTraffic> traffic)
+    {
+        final List<Object> workers = new ArrayList<>();
+        for (final RuntimeApi.WorkerTraffic w : traffic)
+        {
+            final Map<String, Object> json = new LinkedHashMap<>();
+            json.put("worker", w.worker());
+            json.put("rx_frames", w.rxFrames());
+            json.put("tx_frames", w.txFrames());
+            json.put("answered", w.answered());
+            json.put("to_control", w.toControl());
+            json.put("drops", w.dropped());
+            json.put("rx_ring_overflow", w.kernelDropped());
+            json.put("made_up", w.madeUp());
+            json.put("unaccounted", w.unaccounted());
+            workers.add(json);
+        }
+        return workers;
     }
 
     private Reply showDrops()

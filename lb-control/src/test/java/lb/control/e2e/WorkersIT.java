@@ -9,12 +9,9 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.UUID;
 import lb.control.socket.Json;
 import lb.control.testbed.Testbed;
 import lb.dataplane.io.CpuAffinity;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -26,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * worker, both workers forward, the control side's reads add up over them and its changes reach
  * both, and a big download keeps its bytes.
  */
-class WorkersIT extends FreshTestbed
+class WorkersIT extends ControlSocketTestbed
 {
     static final int WORKERS = 2;
     static final int REQUESTS = 300;
@@ -36,23 +33,6 @@ class WorkersIT extends FreshTestbed
      * never further than the number of workers). The bound asserted is the worker count.
      */
     static final int RR_TOLERANCE = WORKERS;
-
-    Path socketDir;
-    Path socket;
-
-    @BeforeEach
-    void socketPath() throws Exception
-    {
-        socketDir = Files.createDirectories(Path.of("/run/lb-it-" + UUID.randomUUID().toString().substring(0, 8)));
-        socket = socketDir.resolve("lb.sock");
-    }
-
-    @AfterEach
-    void removeSocketDir() throws Exception
-    {
-        Files.deleteIfExists(socket);
-        Files.deleteIfExists(socketDir);
-    }
 
     private List<String> args()
     {

@@ -192,6 +192,20 @@ public class InMemoryRuntime implements RuntimeApi
             flows.size(), flowCapacity, 2_000_000L * (packets + dropped), 500_000L * (packets + dropped), packets + dropped, 7, 0L, 0L, 0L);
     }
 
+    private List<WorkerTraffic> workerTraffic = List.of();
+
+    /** What show stat's workers section reports from now on. */
+    public synchronized void workerTraffic(final List<WorkerTraffic> traffic)
+    {
+        workerTraffic = List.copyOf(traffic);
+    }
+
+    @Override
+    public synchronized List<WorkerTraffic> workerTraffic()
+    {
+        return workerTraffic;
+    }
+
     @Override
     public synchronized Stats stats()
     {

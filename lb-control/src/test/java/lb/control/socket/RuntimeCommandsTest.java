@@ -119,6 +119,39 @@ class RuntimeCommandsTest
     }
 
     @Test
+    @SuppressWarnings("unchecked")
+    void showStatAccountsForEachWorkersFrames()
+    {
+        runtime.workerTraffic(List.of(new RuntimeApi.WorkerTraffic(0, 100, 60, 5, 3, 30, 7, 2),
+            new RuntimeApi.WorkerTraffic(1, 50, 40, 0, 0, 9, 0, 0)));
+        final String[] lines = run("show stat").split("\n");
+        int header = 0;
+        while (header < lines.length && !lines[header].startsWith("WORKER"))
+        {
+            header++;
+        }
+        assertEquals(lines.length - 3, header, "the workers' table ends the answer: " + String.join("\n", lines));
+        assertTrue(lines[header].matches("WORKER +RX +TX +ANSWERED +TO_CONTROL +DROPS +RX_RING_OVERFLOW +MADE_UP +UNACCOUNTED"),
+            lines[header]);
+        assertTrue(lines[header + 1].matches(" *0 +100 +60 +5 +3 +30 +7 +2 +2"), lines[header + 1]);
+        assertTrue(lines[header + 2].matches(" *1 +50 +40 +0 +0 +9 +0 +0 +1"), lines[header + 2]);
+
+        final Map<String, Object> stat = json("show stat json");
+        final List<Map<String, Object>> workers = (List<Map<String, Object>>)stat.get("workers");
+        assertEquals(2, workers.size());
+        assertEquals(0L, workers.get(0).get("worker"));
+        assertEquals(100L, workers.get(0).get("rx_frames"));
+        assertEquals(60L, workers.get(0).get("tx_frames"));
+        assertEquals(5L, workers.get(0).get("answered"));
+        assertEquals(3L, workers.get(0).get("to_control"));
+        assertEquals(30L, workers.get(0).get("drops"));
+        assertEquals(7L, workers.get(0).get("rx_ring_overflow"));
+        assertEquals(2L, workers.get(0).get("made_up"));
+        assertEquals(2L, workers.get(0).get("unaccounted"), "100 - 60 - 5 - 30 - 3");
+        assertEquals(1L, workers.get(1).get("unaccounted"));
+    }
+
+    @Test
     void setWeightChangesTheBackend()
     {
         assertEquals("web 198.18.1.11: weight 7\n", run("set weight web 198.18.1.11 7"));
