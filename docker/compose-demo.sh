@@ -6,6 +6,7 @@ SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 readonly SCRIPT_DIR
 readonly COMPOSE=/usr/bin/docker-compose COMPOSE_FILE="$SCRIPT_DIR/compose.yaml"
 readonly VIP=198.19.10.100 BACKENDS=(198.19.11.11 198.19.11.12 198.19.11.13)
+readonly DEMO_NETS=198.19.10.0/23   # compose.yaml's clients 198.19.10.0/24 and servers 198.19.11.0/24
 readonly MAX_REQUESTS=10000
 
 usage() {
@@ -20,7 +21,7 @@ HEALTHCHECK (lbctl show info) to report healthy, sends N (default 300, at most $
 HTTP requests from the client to http://$VIP/whoami, each on a new connection, and prints:
   health: lb healthy
   backend <ip> <requests>        (one line per backend)
-  lb's counters (lbctl show stat)
+  lb's counters (lbctl show stat, lbctl show drops)
   demo: N requests, F failed
 Then removes the project's containers and networks, and stops dockerd (putting back the
 host's iptables and docker0) if it started it, also on failure. Exit code 0 only when lb was
@@ -62,7 +63,7 @@ PROJECT="lbdemo$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')"
 readonly PROJECT
 LOGS="/tmp/lb-compose-demo-$PROJECT"
 readonly LOGS
-UP=0
+UP=0 FORWARD_RULE=()
 compose() { "$COMPOSE" -p "$PROJECT" -f "$COMPOSE_FILE" "$@"; }
 on_exit() {
   local status=$?
@@ -71,6 +72,7 @@ on_exit() {
     [ "$status" -eq 0 ] || { log "lb's log (last 20 lines; all in $LOGS/compose.log):"; compose logs --no-color --tail 20 lb >&2 || true; }
     compose down --volumes --remove-orphans --timeout 10 >"$LOGS/compose-down.log" 2>&1 || { cat "$LOGS/compose-down.log" >&2; log "docker-compose down failed"; }
   fi
+  [ ${#FORWARD_RULE[@]} -eq 0 ] || iptables -D DOCKER-USER "${FORWARD_RULE[@]}" || log "cannot delete the DOCKER-USER rule"
   dockerd_stop_if_started
   exit "$status"
 }
@@ -80,6 +82,12 @@ trap 'exit 143' TERM
 mkdir -p "$LOGS"
 
 dockerd_ensure
+# A dockerd that was already running may manage iptables: its isolation rules drop what lb
+# forwards between the two internal networks, unless DOCKER-USER accepts it first.
+if iptables -S DOCKER-USER >/dev/null 2>&1; then
+  FORWARD_RULE=(-s "$DEMO_NETS" -d "$DEMO_NETS" -j ACCEPT)
+  iptables -I DOCKER-USER "${FORWARD_RULE[@]}"
+fi
 "$SCRIPT_DIR/image/build.sh"
 log "project $PROJECT: docker-compose up (logs in $LOGS)"
 UP=1
@@ -128,6 +136,7 @@ for b in "${BACKENDS[@]}"; do
   ok=$((ok + n))
 done
 compose exec -T lb lbctl show stat </dev/null || log "lbctl show stat failed"
+compose exec -T lb lbctl show drops </dev/null || log "lbctl show drops failed"
 failed=$((requests - ok))
 echo "demo: $requests requests, $failed failed"
 [ "$failed" -eq 0 ]

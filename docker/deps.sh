@@ -14,6 +14,11 @@ have ping    || need+=(iputils-ping)
 have sha256sum || need+=(coreutils)
 # lb announces VIPs over BGP through BIRD 2, and the ECMP testbed's router runs it too
 [ -x /usr/sbin/bird ] || need+=(bird2)
+# docker/compose-demo.sh and ComposeDemoIT: Debian's dockerd, docker-compose 1.29, and
+# debootstrap for the image's local base
+[ -x /usr/sbin/dockerd ] && [ -x /usr/bin/docker ] || need+=(docker.io)
+[ -x /usr/bin/docker-compose ] || need+=(docker-compose)
+[ -x /usr/sbin/debootstrap ] || need+=(debootstrap)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "deps: missing packages: ${need[*]} (run as root, or: apt-get install ${need[*]})" >&2
