@@ -57,9 +57,14 @@ public final class HalfOpenCache
         final int serviceId, final int backend)
     {
         final int set = FlowTable.hash(srcIp, dstIp, srcPort, dstPort, protocol) & setMask;
-        final int way = nextWay[set];
-        nextWay[set] = (byte)((way + 1) & (WAYS - 1));
-        final int slot = set * WAYS + way;
+        // The same key again (a retransmitted SYN's flow, evicted too) replaces its older backend.
+        int slot = find(set * WAYS, addressWord(srcIp, dstIp), portsWord(srcPort, dstPort, protocol), serviceId);
+        if (slot < 0)
+        {
+            final int way = nextWay[set];
+            nextWay[set] = (byte)((way + 1) & (WAYS - 1));
+            slot = set * WAYS + way;
+        }
         addresses[slot] = addressWord(srcIp, dstIp);
         ports[slot] = portsWord(srcPort, dstPort, protocol);
         services[slot] = serviceId;
@@ -72,18 +77,27 @@ public final class HalfOpenCache
     public int take(final int srcIp, final int dstIp, final int srcPort, final int dstPort, final int protocol,
         final int serviceId)
     {
-        final long addressWord = addressWord(srcIp, dstIp);
-        final long portsWord = portsWord(srcPort, dstPort, protocol);
-        final int first = (FlowTable.hash(srcIp, dstIp, srcPort, dstPort, protocol) & setMask) * WAYS;
+        final int slot = find((FlowTable.hash(srcIp, dstIp, srcPort, dstPort, protocol) & setMask) * WAYS,
+            addressWord(srcIp, dstIp), portsWord(srcPort, dstPort, protocol), serviceId);
+        if (slot < 0)
+        {
+            return NONE;
+        }
+        ports[slot] = 0;
+        return backends[slot];
+    }
+
+    /** The slot of the set starting at {@code first} that holds the key, or -1. */
+    private int find(final int first, final long addressWord, final long portsWord, final int serviceId)
+    {
         for (int slot = first; slot < first + WAYS; slot++)
         {
             if (ports[slot] == portsWord && addresses[slot] == addressWord && services[slot] == serviceId)
             {
-                ports[slot] = 0;
-                return backends[slot];
+                return slot;
             }
         }
-        return NONE;
+        return -1;
     }
 
     private static long addressWord(final int srcIp, final int dstIp)

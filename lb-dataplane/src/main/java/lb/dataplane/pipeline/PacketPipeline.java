@@ -353,6 +353,11 @@ public final class PacketPipeline implements FlowExpiry
         }
         else
         {
+            if (tcp)
+            {
+                // A new connection on this key: what an evicted earlier attempt left in the cache no longer holds.
+                evictedHalfOpen.take(p.srcIp, p.dstIp, p.srcPort, p.dstPort, p.protocol, service.ref());
+            }
             slot = createFlow(service, buffer, offset, tcp ? FlowTable.TCP_SYN_SEEN : FlowTable.TCP_NONE);
         }
         if (slot < 0)
@@ -505,10 +510,19 @@ public final class PacketPipeline implements FlowExpiry
         flows.setReturnDirection(ret, true);
         flows.setTcpState(ret, state);
 
+        final long evictionsBefore = flows.evictions();
         final int fwd = flows.insert(p.srcIp, p.dstIp, p.srcPort, p.dstPort, p.protocol, now);
         if (fwd < 0)
         {
             flows.remove(backendIp, p.srcIp, backendPort, p.srcPort, p.protocol);
+            counters.drop(DropReason.FLOW_TABLE_FULL);
+            return -1;
+        }
+        if (flows.evictions() != evictionsBefore && flows.find(backendIp, p.srcIp, backendPort, p.srcPort, p.protocol) < 0)
+        {
+            // The forward entry's room was the flow's own new return entry (half-open, so evictable, and maybe the
+            // only such entry near the key): no room for both.
+            flows.remove(p.srcIp, p.dstIp, p.srcPort, p.dstPort, p.protocol);
             counters.drop(DropReason.FLOW_TABLE_FULL);
             return -1;
         }
@@ -1162,12 +1176,13 @@ public final class PacketPipeline implements FlowExpiry
     @Override
     public void onEvict(final FlowTable table, final int slot)
     {
-        counters.flowsEvicted.incrementRelease();
         final boolean isReturn = table.isReturnDirection(slot);
         final int pair = isReturn ? forwardSlotOf(slot) : returnSlotOf(slot);
         final int forward = isReturn ? pair : slot;
         if (forward >= 0)
         {
+            // (A return entry without its forward one is a flow being created that makes room for itself: see createFlow.)
+            counters.flowsEvicted.incrementRelease();
             if (table.tcpState(forward) == FlowTable.TCP_SYN_SEEN && table.protocol(forward) == PROTO_TCP)
             {
                 evictedHalfOpen.remember(table.srcIp(forward), table.dstIp(forward), table.srcPort(forward),

@@ -107,6 +107,7 @@ public final class CommandApplier
                 if (ok)
                 {
                     stats.clearService(buffer.getInt(index + Commands.SERVICE_ID_OFFSET));
+                    forgetRemovingOf(buffer.getInt(index + Commands.SERVICE_ID_OFFSET));
                 }
                 break;
             case Commands.ADD_ROUTE:
@@ -325,6 +326,18 @@ public final class CommandApplier
                 service.pool().remove(handle);
                 forgetRemoving(i);
                 poolsChanged = true;
+            }
+        }
+    }
+
+    /** A deleted service's deleted backends: its id may be reused, with handles that repeat the old pool's. */
+    private void forgetRemovingOf(final int serviceId)
+    {
+        for (int i = removing.size() - 1; i >= 0; i--)
+        {
+            if ((int)(removing.getLong(i) >>> 32) == serviceId)
+            {
+                forgetRemoving(i);
             }
         }
     }

@@ -23,6 +23,18 @@ final class HalfOpenCacheTest
     }
 
     @Test
+    void theSameKeyAgainReplacesItsBackend()
+    {
+        // A SYN's flow evicted (backend 1), the retransmitted SYN's flow to another backend evicted too (2):
+        // the client's ACK answers the second SYN-ACK.
+        final HalfOpenCache cache = new HalfOpenCache(64);
+        cache.remember(CLIENT, VIP, 40_000, 80, 6, 0, 1);
+        cache.remember(CLIENT, VIP, 40_000, 80, 6, 0, 2);
+        assertEquals(2, cache.take(CLIENT, VIP, 40_000, 80, 6, 0));
+        assertEquals(HalfOpenCache.NONE, cache.take(CLIENT, VIP, 40_000, 80, 6, 0));
+    }
+
+    @Test
     void aSetKeepsItsNewestWaysKeys()
     {
         // One set of 8 ways: the ninth key pushes out the first, the others stay.

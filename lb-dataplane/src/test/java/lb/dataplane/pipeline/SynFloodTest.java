@@ -79,6 +79,36 @@ final class SynFloodTest
         assertEquals(outcome.slow(), counters.flowsRestored.get(), "each one restored from the evicted half-open cache");
     }
 
+    /**
+     * A table with room for one entry more: the new flow's return entry takes it, and the only evictable entry
+     * near its forward key is that same return entry. The flow must be refused whole, not left without a return
+     * entry (its backend's SYN-ACK would find none, and the client's retransmitted SYN would find the half-open
+     * forward entry and never be re-picked).
+     */
+    @Test
+    void aNewFlowThatCouldOnlyEvictItsOwnReturnEntryIsRefusedWhole()
+    {
+        final BackendPool pool = new BackendPool(16);
+        pool.setMac(pool.add(BACKEND_IPS[0], 0, 1), BACKEND_MACS[0]);
+        final ServiceTable services = new ServiceTable();
+        services.add(new Service(0, "web", VIP, 80, 6, pool, SchedulerKind.ROUND_ROBIN.create(pool)));
+        final FlowTable table = new FlowTable(3, FullPolicy.EVICT_UNESTABLISHED);
+        pipeline = new PacketPipeline(services, table, counters, new BackendStatsTable(),
+            PacketPipelineTest.capture(toClient), PacketPipelineTest.capture(toServer),
+            PacketPipelineTest.capture(new ArrayList<>()), CLIENT_SIDE_MAC, SERVER_SIDE_MAC, LB_CLIENT_IP, GATEWAY_IP);
+        assertTrue(handshake(30_000) != 0, "one established flow: two entries");
+
+        final int before = toServer.size();
+        pipeline.onClientFrame(frame, 0, TestFrames.tcp(frame, CLIENT_SIDE_MAC, CLIENT_MAC, CLIENT_IP, VIP, 30_001,
+            80, TcpHeader.SYN, 0), 0, now);
+        assertEquals(before, toServer.size(), "not forwarded");
+        assertEquals(1, counters.drops(DropReason.FLOW_TABLE_FULL));
+        assertEquals(2, table.size(), "only the established flow's entries");
+        assertEquals(0, counters.flowsEvicted.get(), "no flow was evicted");
+        assertEquals(1, pool.activeFlows(pool.find(BACKEND_IPS[0], 0)));
+        assertTrue(poke(30_000, BACKEND_IPS[0]), "the established flow still works");
+    }
+
     /** Why the appliance does not refuse when full: the flood's half-open flows would lock real clients out. */
     @Test
     void refusingWhenFullLetsTheFloodLockNewConnectionsOut()

@@ -225,6 +225,27 @@ class CommandApplierTest
     }
 
     @Test
+    void aDeletedServicesLingeringBackendNeverReachesTheServiceThatReusesItsId()
+    {
+        service(0, "web", 80, SchedulerKind.ROUND_ROBIN);
+        backend(Commands.ADD_BACKEND, 0, B1, 0, 1);
+        backend(Commands.DEL_BACKEND, 0, B1, 0, 0);                   // lingers for the closing timeout
+        message.putInt(Commands.SERVICE_ID_OFFSET, 0);
+        applier.apply(Commands.DEL_SERVICE, message, 0);
+        assertEquals(0, applier.removingCount());
+
+        service(0, "web2", 80, SchedulerKind.ROUND_ROBIN);            // the same id, a new pool
+        backend(Commands.ADD_BACKEND, 0, B2, 0, 1);                   // whose first handle repeats the old one
+        final BackendPool pool = services.byId(0).pool();
+        final long closing = flows.timeoutNanos(FlowTable.TCP_CLOSING);
+        applier.reapRemoved(1_000);
+        applier.reapRemoved(1_000 + closing);
+        assertTrue(pool.isLive(pool.find(B2, 0)), "the new service's backend stays");
+        backend(Commands.SET_WEIGHT, 0, B2, 0, 5);
+        assertEquals(5, pool.weight(pool.find(B2, 0)), "and takes commands");
+    }
+
+    @Test
     void aDeadAddressLendsNoMacToABackendAddedLater()
     {
         service(0, "web", 80, SchedulerKind.ROUND_ROBIN);
