@@ -198,6 +198,11 @@ public final class FlowTable
     private static final int NO_ROOM = Integer.MIN_VALUE;
     /** What {@link #insert} picks to evict under {@link FullPolicy#REFUSE}. */
     private static final int NO_VICTIM = Integer.MIN_VALUE;
+    /**
+     * Slots {@link FullPolicy#EVICT_UNESTABLISHED} looks at past a key's window for something to evict (8 KiB of reads):
+     * bounded so that a flood against a table full of established flows costs little per refused SYN.
+     */
+    private static final int EVICTION_SCAN = 4 * PROBE_WINDOW;
 
     private final UnsafeBuffer buffer;
     private final int capacity;
@@ -1080,7 +1085,7 @@ public final class FlowTable
     /**
      * What {@link FullPolicy#EVICT_UNESTABLISHED} evicts for a key: the stalest evictable entry of its window; or, when
      * the window has a free slot and only the table's capacity stands in the way (a window near the table's end sees
-     * few runs), the first evictable entry after the window, looking at most {@link #MAX_SHIFT} slots on, wrapping to
+     * few runs), the first evictable entry after the window, looking at most {@link #EVICTION_SCAN} slots on, wrapping to
      * the start; else {@link #NO_VICTIM}: a window full of established entries has no room for the key.
      */
     private int unestablishedVictim(final int home, final long nowNanos)
@@ -1095,7 +1100,7 @@ public final class FlowTable
             return NO_VICTIM;
         }
         int slot = home + PROBE_WINDOW;
-        for (int looked = 0; looked < MAX_SHIFT; looked++, slot++)
+        for (int looked = 0; looked < EVICTION_SCAN; looked++, slot++)
         {
             if (slot == slotCount)
             {
