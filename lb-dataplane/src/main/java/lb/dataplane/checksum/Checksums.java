@@ -7,7 +7,7 @@ import java.nio.ByteOrder;
 import static java.nio.ByteOrder.BIG_ENDIAN;
 
 /**
- * The Internet checksum (RFC 1071) for IPv4 headers and TCP/UDP segments, and its incremental
+ * The Internet checksum (RFC 1071) for IPv4 headers, TCP/UDP segments over IPv4 and IPv6 and ICMPv6, and its incremental
  * update (RFC 1624), over Agrona buffers. Static, allocation-free, no bounds checks beyond the
  * buffer's own: callers pass ranges the classifier has already checked.
  * <p>
@@ -26,6 +26,8 @@ public final class Checksums
     public static final int PROTOCOL_TCP = 6;
     /** IP protocol number of UDP. */
     public static final int PROTOCOL_UDP = 17;
+    /** IPv6 next header number of ICMPv6. */
+    public static final int PROTOCOL_ICMPV6 = 58;
 
     /** Offset of the checksum field within an IPv4 header. */
     public static final int IPV4_CHECKSUM_OFFSET = 10;
@@ -35,6 +37,12 @@ public final class Checksums
     public static final int TCP_CHECKSUM_OFFSET = 16;
     /** Offset of the checksum field within a UDP header. */
     public static final int UDP_CHECKSUM_OFFSET = 6;
+    /** Offset of the checksum field within an ICMPv6 header. */
+    public static final int ICMPV6_CHECKSUM_OFFSET = 2;
+    /** Offset of the source address within an IPv6 header (the destination follows it). */
+    public static final int IPV6_SOURCE_OFFSET = 8;
+    /** Length of an IPv6 header's two addresses. */
+    public static final int IPV6_ADDRESSES_LENGTH = 32;
 
     /** A UDP checksum of zero means "no checksum" (RFC 768); a computed zero is sent as this. */
     public static final int UDP_ZERO_CHECKSUM_SUBSTITUTE = 0xFFFF;
@@ -193,6 +201,73 @@ public final class Checksums
     }
 
     /**
+     * The IPv6 pseudo-header sum (RFC 8200 section 8.1): source and destination address, the
+     * upper-layer packet length as 32 bits and the next header value as 32 bits, folded and not
+     * complemented. The length is the upper layer's own (the payload length minus the extension
+     * headers before it), and the destination is the one in the IPv6 header: lb does not pass over
+     * routing headers with segments left, so that is always the final destination.
+     *
+     * @param buffer   holding the packet.
+     * @param ipOffset of the IPv6 header (for the addresses).
+     * @param l4Length upper-layer length in bytes.
+     * @param protocol upper-layer protocol.
+     * @return the pseudo-header sum, 0..0xFFFF.
+     */
+    public static int ipv6PseudoHeaderSum(
+        final DirectBuffer buffer, final int ipOffset, final int l4Length, final int protocol)
+    {
+        final long sum = sum(buffer, ipOffset + IPV6_SOURCE_OFFSET, IPV6_ADDRESSES_LENGTH) +
+            (l4Length >>> 16) + (l4Length & 0xFFFF) + protocol;
+        return fold(sum);
+    }
+
+    /**
+     * The full TCP, UDP or ICMPv6 checksum over the IPv6 pseudo-header and the upper-layer packet,
+     * computed as if the checksum field were zero. For UDP a computed zero is returned as 0xFFFF:
+     * over IPv6 a UDP checksum is mandatory and 0 is not a valid value (RFC 8200 section 8.1).
+     *
+     * @param buffer   holding the packet.
+     * @param ipOffset of the IPv6 header (for the addresses).
+     * @param l4Offset of the upper-layer header (after any extension headers).
+     * @param l4Length upper-layer length in bytes.
+     * @param protocol {@link #PROTOCOL_TCP}, {@link #PROTOCOL_UDP} or {@link #PROTOCOL_ICMPV6}.
+     * @return checksum to store, 0..0xFFFF.
+     * @throws IllegalArgumentException for any other protocol (a caller bug, not a packet property).
+     */
+    public static int ipv6L4Checksum(
+        final DirectBuffer buffer, final int ipOffset, final int l4Offset, final int l4Length, final int protocol)
+    {
+        final int checksumOffset = protocol == PROTOCOL_ICMPV6 ? ICMPV6_CHECKSUM_OFFSET : l4ChecksumOffset(protocol);
+        final int storedChecksum = buffer.getShort(l4Offset + checksumOffset, BIG_ENDIAN) & 0xFFFF;
+        final long sum = ipv6PseudoHeaderSum(buffer, ipOffset, l4Length, protocol) +
+            sum(buffer, l4Offset, l4Length) + (~storedChecksum & 0xFFFF);
+        final int checksum = ~fold(sum) & 0xFFFF;
+        return protocol == PROTOCOL_UDP && checksum == 0 ? UDP_ZERO_CHECKSUM_SUBSTITUTE : checksum;
+    }
+
+    /**
+     * Whether a TCP, UDP or ICMPv6 checksum over IPv6 verifies: the pseudo-header and the whole
+     * upper-layer packet, its checksum field included, sum to 0xFFFF. A UDP checksum of 0 fails,
+     * as over IPv6 it must (RFC 8200 section 8.1).
+     *
+     * @param buffer   holding the packet.
+     * @param ipOffset of the IPv6 header.
+     * @param l4Offset of the upper-layer header.
+     * @param l4Length upper-layer length in bytes.
+     * @param protocol upper-layer protocol.
+     * @return true if the checksum verifies.
+     */
+    public static boolean ipv6L4ChecksumValid(
+        final DirectBuffer buffer, final int ipOffset, final int l4Offset, final int l4Length, final int protocol)
+    {
+        if (protocol == PROTOCOL_UDP && (buffer.getShort(l4Offset + UDP_CHECKSUM_OFFSET, BIG_ENDIAN) & 0xFFFF) == 0)
+        {
+            return false;
+        }
+        return fold(ipv6PseudoHeaderSum(buffer, ipOffset, l4Length, protocol) + sum(buffer, l4Offset, l4Length)) == 0xFFFF;
+    }
+
+    /**
      * Offset of the checksum field within the L4 header of a protocol.
      *
      * @param protocol {@link #PROTOCOL_TCP} or {@link #PROTOCOL_UDP}.
@@ -241,6 +316,45 @@ public final class Checksums
             (~oldValue >>> 16) + (~oldValue & 0xFFFF) +
             (newValue >>> 16) + (newValue & 0xFFFF);
         return ~fold16(sum) & 0xFFFF;
+    }
+
+    /**
+     * RFC 1624 eqn. 3 for a 128-bit field (an IPv6 address in the pseudo-header, for NAT66), as
+     * eight 16-bit words, the address given as its high and low 64 bits.
+     *
+     * @param checksum old checksum field.
+     * @param oldHigh  old address, high 64 bits.
+     * @param oldLow   old address, low 64 bits.
+     * @param newHigh  new address, high 64 bits.
+     * @param newLow   new address, low 64 bits.
+     * @return new checksum field, 0..0xFFFF.
+     */
+    public static int update128(
+        final int checksum, final long oldHigh, final long oldLow, final long newHigh, final long newLow)
+    {
+        // Seventeen 16-bit terms stay below 2^21, which fold16's two folds bring to 16 bits.
+        final int sum = (~checksum & 0xFFFF) +
+            wordSum(~oldHigh) + wordSum(~oldLow) + wordSum(newHigh) + wordSum(newLow);
+        return ~fold16(sum) & 0xFFFF;
+    }
+
+    /**
+     * {@link #update128} for a UDP checksum over IPv6: the result is never 0 (a computed 0 is sent
+     * as 0xFFFF). Unlike {@link #updateUdp32} a stored 0 is not kept: over IPv6 it is not "no
+     * checksum" but an invalid one, which callers drop before rewriting.
+     *
+     * @param checksum old UDP checksum field.
+     * @param oldHigh  old address, high 64 bits.
+     * @param oldLow   old address, low 64 bits.
+     * @param newHigh  new address, high 64 bits.
+     * @param newLow   new address, low 64 bits.
+     * @return new UDP checksum field, 1..0xFFFF.
+     */
+    public static int updateUdp128(
+        final int checksum, final long oldHigh, final long oldLow, final long newHigh, final long newLow)
+    {
+        final int updated = update128(checksum, oldHigh, oldLow, newHigh, newLow);
+        return updated == 0 ? UDP_ZERO_CHECKSUM_SUBSTITUTE : updated;
     }
 
     /**
@@ -298,6 +412,11 @@ public final class Checksums
             (~oldValue >>> 16) + (~oldValue & 0xFFFF) +
             (newValue >>> 16) + (newValue & 0xFFFF);
         return fold16(sum);
+    }
+
+    private static int wordSum(final long value)
+    {
+        return (int)(value >>> 48) + ((int)(value >>> 32) & 0xFFFF) + ((int)(value >>> 16) & 0xFFFF) + ((int)value & 0xFFFF);
     }
 
     private static int fold16(final int sum)

@@ -1,0 +1,216 @@
+package lb.dataplane.packet;
+
+import lb.dataplane.checksum.Checksums;
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+
+import static java.nio.ByteOrder.BIG_ENDIAN;
+
+/**
+ * Flyweight over an ICMPv6 header (RFC 4443). The checksum covers the IPv6 pseudo-header too
+ * ({@link Checksums#ipv6L4Checksum}), unlike ICMP's. The identifier and sequence fields are those of
+ * echo request and reply; neighbour discovery's messages are read by {@link NeighborDiscovery}.
+ * No bounds checks.
+ * <pre>
+ *   0 type  1 code  2 checksum  4 identifier  6 sequence  8 data
+ * </pre>
+ */
+public final class Icmpv6Header
+{
+    /** Offset of the type. */
+    public static final int TYPE_OFFSET = 0;
+    /** Offset of the code. */
+    public static final int CODE_OFFSET = 1;
+    /** Offset of the checksum. */
+    public static final int CHECKSUM_OFFSET = Checksums.ICMPV6_CHECKSUM_OFFSET;
+    /** Offset of the echo identifier. */
+    public static final int IDENTIFIER_OFFSET = 4;
+    /** Offset of the echo sequence number. */
+    public static final int SEQUENCE_OFFSET = 6;
+    /** Length of the header every ICMPv6 message has (type, code, checksum and 4 type-specific bytes). */
+    public static final int HEADER_LENGTH = 8;
+
+    /** IPv6 next header number of ICMPv6. */
+    public static final int PROTOCOL_ICMPV6 = Checksums.PROTOCOL_ICMPV6;
+
+    /** Error type: destination unreachable. */
+    public static final int TYPE_DESTINATION_UNREACHABLE = 1;
+    /** Error type: packet too big (IPv6's "fragmentation needed", RFC 8201). */
+    public static final int TYPE_PACKET_TOO_BIG = 2;
+    /** Error type: time exceeded. */
+    public static final int TYPE_TIME_EXCEEDED = 3;
+    /** Error type: parameter problem. */
+    public static final int TYPE_PARAMETER_PROBLEM = 4;
+    /** Informational type: echo request. */
+    public static final int TYPE_ECHO_REQUEST = 128;
+    /** Informational type: echo reply. */
+    public static final int TYPE_ECHO_REPLY = 129;
+    /** Neighbour discovery (RFC 4861): router solicitation. */
+    public static final int TYPE_ROUTER_SOLICITATION = 133;
+    /** Neighbour discovery: router advertisement. */
+    public static final int TYPE_ROUTER_ADVERTISEMENT = 134;
+    /** Neighbour discovery: neighbour solicitation. */
+    public static final int TYPE_NEIGHBOR_SOLICITATION = 135;
+    /** Neighbour discovery: neighbour advertisement. */
+    public static final int TYPE_NEIGHBOR_ADVERTISEMENT = 136;
+    /** Neighbour discovery: redirect. */
+    public static final int TYPE_REDIRECT = 137;
+    /** Types below this are errors, from it on informational (RFC 4443 section 2.1). */
+    public static final int FIRST_INFORMATIONAL_TYPE = 128;
+
+    private MutableDirectBuffer buffer;
+    private int offset;
+
+    /**
+     * Point this flyweight at a header.
+     *
+     * @param buffer holding the packet.
+     * @param offset of the ICMPv6 header.
+     * @return this.
+     */
+    public Icmpv6Header wrap(final MutableDirectBuffer buffer, final int offset)
+    {
+        this.buffer = buffer;
+        this.offset = offset;
+        return this;
+    }
+
+    /** @return type. */
+    public int type()
+    {
+        return buffer.getByte(offset + TYPE_OFFSET) & 0xFF;
+    }
+
+    /**
+     * @param type 0..255.
+     * @return this.
+     */
+    public Icmpv6Header type(final int type)
+    {
+        buffer.putByte(offset + TYPE_OFFSET, (byte)type);
+        return this;
+    }
+
+    /** @return code. */
+    public int code()
+    {
+        return buffer.getByte(offset + CODE_OFFSET) & 0xFF;
+    }
+
+    /**
+     * @param code 0..255.
+     * @return this.
+     */
+    public Icmpv6Header code(final int code)
+    {
+        buffer.putByte(offset + CODE_OFFSET, (byte)code);
+        return this;
+    }
+
+    /** @return stored checksum. */
+    public int checksum()
+    {
+        return buffer.getShort(offset + CHECKSUM_OFFSET, BIG_ENDIAN) & 0xFFFF;
+    }
+
+    /**
+     * @param checksum 0..65535.
+     * @return this.
+     */
+    public Icmpv6Header checksum(final int checksum)
+    {
+        buffer.putShort(offset + CHECKSUM_OFFSET, (short)checksum, BIG_ENDIAN);
+        return this;
+    }
+
+    /** @return echo identifier. */
+    public int identifier()
+    {
+        return buffer.getShort(offset + IDENTIFIER_OFFSET, BIG_ENDIAN) & 0xFFFF;
+    }
+
+    /**
+     * @param identifier 0..65535.
+     * @return this.
+     */
+    public Icmpv6Header identifier(final int identifier)
+    {
+        buffer.putShort(offset + IDENTIFIER_OFFSET, (short)identifier, BIG_ENDIAN);
+        return this;
+    }
+
+    /** @return echo sequence number. */
+    public int sequence()
+    {
+        return buffer.getShort(offset + SEQUENCE_OFFSET, BIG_ENDIAN) & 0xFFFF;
+    }
+
+    /**
+     * @param sequence 0..65535.
+     * @return this.
+     */
+    public Icmpv6Header sequence(final int sequence)
+    {
+        buffer.putShort(offset + SEQUENCE_OFFSET, (short)sequence, BIG_ENDIAN);
+        return this;
+    }
+
+    /**
+     * @param type an ICMPv6 type.
+     * @return whether it is an error message (a router never answers an error with an error).
+     */
+    public static boolean isError(final int type)
+    {
+        return type < FIRST_INFORMATIONAL_TYPE;
+    }
+
+    /**
+     * Write an untagged Ethernet frame holding an ICMPv6 echo request or reply, its checksum set.
+     *
+     * @param buffer          to write to.
+     * @param offset          of the frame.
+     * @param destinationMac  Ethernet destination.
+     * @param sourceMac       Ethernet source.
+     * @param sourceHigh      IPv6 source, high 64 bits.
+     * @param sourceLow       IPv6 source, low 64 bits.
+     * @param destinationHigh IPv6 destination, high 64 bits.
+     * @param destinationLow  IPv6 destination, low 64 bits.
+     * @param type            {@link #TYPE_ECHO_REQUEST} or {@link #TYPE_ECHO_REPLY}.
+     * @param identifier      echo identifier.
+     * @param sequence        echo sequence.
+     * @param data            echo data, copied after the header.
+     * @param dataOffset      of the data.
+     * @param dataLength      of the data.
+     * @return the frame's length.
+     */
+    public static int writeEchoFrame(
+        final MutableDirectBuffer buffer,
+        final int offset,
+        final long destinationMac,
+        final long sourceMac,
+        final long sourceHigh,
+        final long sourceLow,
+        final long destinationHigh,
+        final long destinationLow,
+        final int type,
+        final int identifier,
+        final int sequence,
+        final DirectBuffer data,
+        final int dataOffset,
+        final int dataLength)
+    {
+        final int ip = offset + EthernetHeader.write(buffer, offset, destinationMac, sourceMac, Ipv6Header.ETHER_TYPE_IPV6);
+        final int icmpLength = HEADER_LENGTH + dataLength;
+        final int icmp = ip + Ipv6Header.write(
+            buffer, ip, icmpLength, PROTOCOL_ICMPV6, 64, sourceHigh, sourceLow, destinationHigh, destinationLow);
+        buffer.putByte(icmp + TYPE_OFFSET, (byte)type);
+        buffer.putByte(icmp + CODE_OFFSET, (byte)0);
+        buffer.putShort(icmp + CHECKSUM_OFFSET, (short)0, BIG_ENDIAN);
+        buffer.putShort(icmp + IDENTIFIER_OFFSET, (short)identifier, BIG_ENDIAN);
+        buffer.putShort(icmp + SEQUENCE_OFFSET, (short)sequence, BIG_ENDIAN);
+        buffer.putBytes(icmp + HEADER_LENGTH, data, dataOffset, dataLength);
+        buffer.putShort(
+            icmp + CHECKSUM_OFFSET, (short)Checksums.ipv6L4Checksum(buffer, ip, icmp, icmpLength, PROTOCOL_ICMPV6), BIG_ENDIAN);
+        return icmp + icmpLength - offset;
+    }
+}
