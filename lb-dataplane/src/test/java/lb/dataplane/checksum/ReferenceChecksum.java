@@ -108,6 +108,72 @@ public final class ReferenceChecksum
     }
 
     /**
+     * The TCP, UDP or ICMPv6 checksum to store in an IPv6 packet (RFC 8200 section 8.1): the
+     * pseudo-header is built as bytes (source, destination, 32-bit upper-layer length, three zero
+     * bytes, next header) in front of a copy of the upper-layer packet with its checksum zeroed.
+     * The upper-layer length runs from {@code l4Offset} to the end of the payload by the IPv6
+     * payload length. A UDP result of 0 is given as 0xFFFF.
+     *
+     * @param frame    bytes holding the packet.
+     * @param ipOffset index of the IPv6 header.
+     * @param l4Offset index of the upper-layer header (after any extension headers).
+     * @param protocol 6, 17 or 58.
+     * @return checksum computed with the field as zero.
+     */
+    public static int ipv6L4Checksum(final byte[] frame, final int ipOffset, final int l4Offset, final int protocol)
+    {
+        final int checksumOffset = protocol == 6 ? 16 : protocol == 17 ? 6 : protocol == 58 ? 2 : -1;
+        if (checksumOffset < 0)
+        {
+            throw new IllegalArgumentException("protocol " + protocol);
+        }
+        final int l4Length = ipv6UpperLayerLength(frame, ipOffset, l4Offset);
+        final byte[] pseudo = new byte[40 + l4Length];
+        System.arraycopy(ipv6PseudoHeader(frame, ipOffset, l4Length, protocol), 0, pseudo, 0, 40);
+        System.arraycopy(frame, l4Offset, pseudo, 40, l4Length);
+        pseudo[40 + checksumOffset] = 0;
+        pseudo[40 + checksumOffset + 1] = 0;
+
+        final int checksum = ~onesComplementSum(pseudo, 0, pseudo.length) & 0xFFFF;
+        return protocol == 17 && checksum == 0 ? 0xFFFF : checksum;
+    }
+
+    /**
+     * The IPv6 pseudo-header sum alone, folded and not complemented.
+     *
+     * @param frame    bytes holding the packet.
+     * @param ipOffset index of the IPv6 header.
+     * @param l4Length upper-layer length.
+     * @param protocol next header value of the upper layer.
+     * @return the sum, 0..0xFFFF.
+     */
+    public static int ipv6PseudoHeaderSum(final byte[] frame, final int ipOffset, final int l4Length, final int protocol)
+    {
+        return onesComplementSum(ipv6PseudoHeader(frame, ipOffset, l4Length, protocol), 0, 40);
+    }
+
+    /**
+     * @return bytes from {@code l4Offset} to the end of the IPv6 payload by its payload length.
+     */
+    public static int ipv6UpperLayerLength(final byte[] frame, final int ipOffset, final int l4Offset)
+    {
+        final int payloadLength = (frame[ipOffset + 4] & 0xFF) << 8 | frame[ipOffset + 5] & 0xFF;
+        return ipOffset + 40 + payloadLength - l4Offset;
+    }
+
+    private static byte[] ipv6PseudoHeader(final byte[] frame, final int ipOffset, final int l4Length, final int protocol)
+    {
+        final byte[] pseudo = new byte[40];
+        System.arraycopy(frame, ipOffset + 8, pseudo, 0, 32);
+        pseudo[32] = (byte)(l4Length >>> 24);
+        pseudo[33] = (byte)(l4Length >>> 16);
+        pseudo[34] = (byte)(l4Length >>> 8);
+        pseudo[35] = (byte)l4Length;
+        pseudo[39] = (byte)protocol;
+        return pseudo;
+    }
+
+    /**
      * Whether the bytes sum to 0xFFFF (a verifying checksum over a range that includes its field).
      *
      * @param data   bytes.
