@@ -105,6 +105,50 @@ public final class GoldenFrames
         "020000000004020000000003080045000025beef00003e112fa5c612000ac612" +
         "020514e914b4001176a668656c6c6f206c6221";
 
+    // IPv6 frames, built by hand from RFC 8200, 4443 and 4861 (checksums from a separate script), addresses from the
+    // benchmarking prefix 2001:2::/48. Client 2001:2::a, VIP 2001:2::101, host 2001:2::1, target 2001:2::abcd:ef12.
+    public static final long V6_HIGH = 0x2001_0002_0000_0000L;
+    public static final long V6_CLIENT_LOW = 0xAL;
+    public static final long V6_VIP_LOW = 0x101L;
+    public static final long V6_HOST_LOW = 0x1L;
+    public static final long V6_TARGET_LOW = 0xABCD_EF12L;
+
+    /**
+     * Neighbour solicitation from 2001:2::1 (MAC A) for 2001:2::abcd:ef12, to its solicited-node address
+     * ff02::1:ffcd:ef12 and MAC 33:33:ff:cd:ef:12, hop limit 255, source link-layer address option MAC A.
+     */
+    public static final String V6_NEIGHBOR_SOLICITATION =
+        "3333ffcdef1202000000000186dd6000000000203aff20010002000000000000" +
+        "000000000001ff0200000000000000000001ffcdef128700acd6000000002001" +
+        "00020000000000000000abcdef120101020000000001";
+
+    /** The advertisement answering it: from 2001:2::abcd:ef12 (MAC B) to 2001:2::1, flags S and O, target option MAC B. */
+    public static final String V6_NEIGHBOR_ADVERTISEMENT =
+        "02000000000102000000000286dd6000000000203aff20010002000000000000" +
+        "0000abcdef12200100020000000000000000000000018800" +
+        "7dd660000000200100020000000000000000abcdef120201020000000002";
+
+    /** Echo request 2001:2::a (MAC A) to the VIP 2001:2::101 (MAC B), id 0x1234, sequence 7, data "ping6 lb", hop limit 64. */
+    public static final String V6_ECHO_REQUEST =
+        "02000000000202000000000186dd6000000000103a402001000200000000000000" +
+        "000000000a200100020000000000000000000001018000ab151234000770696e" +
+        "6736206c62";
+
+    /**
+     * TCP SYN 2001:2::a:40000 to the VIP:80 behind a hop-by-hop header (8 bytes, a PadN option) and a
+     * destination options header (16 bytes, PadN), payload length 44, TCP checksum ce3b.
+     */
+    public static final String V6_TCP_SYN_EXTENSIONS =
+        "02000000000202000000000186dd60000000002c00402001000200000000000000" +
+        "000000000a200100020000000000000000000001013c000104000000000601010c" +
+        "0000000000000000000000009c40005001020304000000005002ffffce3b0000";
+
+    /** UDP 2001:2::a:5353 to the VIP:53, "hello", checksum 65d3. */
+    public static final String V6_UDP =
+        "02000000000202000000000186dd60000000000d11402001000200000000000000" +
+        "000000000a2001000200000000000000000000010114e90035000d65d368656c6c" +
+        "6f";
+
     private GoldenFrames()
     {
     }
