@@ -199,16 +199,54 @@ public final class Icmpv6Header
         final int dataOffset,
         final int dataLength)
     {
-        final int ip = offset + EthernetHeader.write(buffer, offset, destinationMac, sourceMac, Ipv6Header.ETHER_TYPE_IPV6);
         final int icmpLength = HEADER_LENGTH + dataLength;
-        final int icmp = ip + Ipv6Header.write(
-            buffer, ip, icmpLength, PROTOCOL_ICMPV6, 64, sourceHigh, sourceLow, destinationHigh, destinationLow);
-        buffer.putByte(icmp + TYPE_OFFSET, (byte)type);
-        buffer.putByte(icmp + CODE_OFFSET, (byte)0);
-        buffer.putShort(icmp + CHECKSUM_OFFSET, (short)0, BIG_ENDIAN);
+        final int icmp = writeFrameHeaders(buffer, offset, destinationMac, sourceMac, sourceHigh, sourceLow,
+            destinationHigh, destinationLow, 64, icmpLength, type);
         buffer.putShort(icmp + IDENTIFIER_OFFSET, (short)identifier, BIG_ENDIAN);
         buffer.putShort(icmp + SEQUENCE_OFFSET, (short)sequence, BIG_ENDIAN);
         buffer.putBytes(icmp + HEADER_LENGTH, data, dataOffset, dataLength);
+        return storeChecksum(buffer, offset, icmpLength);
+    }
+
+    /**
+     * Write the untagged Ethernet header, the IPv6 header and the ICMPv6 type, code 0 and a zero
+     * checksum of a frame carrying one ICMPv6 message; the caller writes the rest of the message and
+     * then calls {@link #storeChecksum}.
+     *
+     * @param icmpLength length of the whole ICMPv6 message (the IPv6 payload length).
+     * @return the offset of the ICMPv6 message.
+     */
+    static int writeFrameHeaders(
+        final MutableDirectBuffer buffer,
+        final int offset,
+        final long destinationMac,
+        final long sourceMac,
+        final long sourceHigh,
+        final long sourceLow,
+        final long destinationHigh,
+        final long destinationLow,
+        final int hopLimit,
+        final int icmpLength,
+        final int type)
+    {
+        final int ip = offset + EthernetHeader.write(buffer, offset, destinationMac, sourceMac, Ipv6Header.ETHER_TYPE_IPV6);
+        final int icmp = ip + Ipv6Header.write(
+            buffer, ip, icmpLength, PROTOCOL_ICMPV6, hopLimit, sourceHigh, sourceLow, destinationHigh, destinationLow);
+        buffer.putByte(icmp + TYPE_OFFSET, (byte)type);
+        buffer.putByte(icmp + CODE_OFFSET, (byte)0);
+        buffer.putShort(icmp + CHECKSUM_OFFSET, (short)0, BIG_ENDIAN);
+        return icmp;
+    }
+
+    /**
+     * Store the checksum of a frame begun with {@link #writeFrameHeaders}.
+     *
+     * @return the frame's length.
+     */
+    static int storeChecksum(final MutableDirectBuffer buffer, final int offset, final int icmpLength)
+    {
+        final int ip = offset + EthernetHeader.HEADER_LENGTH;
+        final int icmp = ip + Ipv6Header.HEADER_LENGTH;
         buffer.putShort(
             icmp + CHECKSUM_OFFSET, (short)Checksums.ipv6L4Checksum(buffer, ip, icmp, icmpLength, PROTOCOL_ICMPV6), BIG_ENDIAN);
         return icmp + icmpLength - offset;

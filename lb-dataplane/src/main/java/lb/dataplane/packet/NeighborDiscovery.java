@@ -318,13 +318,9 @@ public final class NeighborDiscovery
         final int optionType,
         final int optionsLength)
     {
-        final int ip = offset + EthernetHeader.write(buffer, offset, destinationMac, sourceMac, Ipv6Header.ETHER_TYPE_IPV6);
         final int icmpLength = MESSAGE_LENGTH + optionsLength;
-        final int icmp = ip + Ipv6Header.write(buffer, ip, icmpLength, Icmpv6Header.PROTOCOL_ICMPV6, HOP_LIMIT,
-            sourceHigh, sourceLow, destinationHigh, destinationLow);
-        buffer.putByte(icmp + Icmpv6Header.TYPE_OFFSET, (byte)type);
-        buffer.putByte(icmp + Icmpv6Header.CODE_OFFSET, (byte)0);
-        buffer.putShort(icmp + Icmpv6Header.CHECKSUM_OFFSET, (short)0, BIG_ENDIAN);
+        final int icmp = Icmpv6Header.writeFrameHeaders(buffer, offset, destinationMac, sourceMac, sourceHigh, sourceLow,
+            destinationHigh, destinationLow, HOP_LIMIT, icmpLength, type);
         buffer.putInt(icmp + FLAGS_OFFSET, flags << 24, BIG_ENDIAN);
         Ipv6Header.putAddress(buffer, icmp + TARGET_OFFSET, targetHigh, targetLow);
         if (optionsLength > 0)
@@ -334,8 +330,6 @@ public final class NeighborDiscovery
             buffer.putByte(option + OPTION_LENGTH_OFFSET, (byte)(ETHERNET_ADDRESS_OPTION_LENGTH / OPTION_UNIT));
             EthernetHeader.putMac(buffer, option + OPTION_ADDRESS_OFFSET, sourceMac);
         }
-        buffer.putShort(icmp + Icmpv6Header.CHECKSUM_OFFSET,
-            (short)Checksums.ipv6L4Checksum(buffer, ip, icmp, icmpLength, Icmpv6Header.PROTOCOL_ICMPV6), BIG_ENDIAN);
-        return icmp + icmpLength - offset;
+        return Icmpv6Header.storeChecksum(buffer, offset, icmpLength);
     }
 }

@@ -249,15 +249,10 @@ class Ipv6PacketsTest
         final byte[] golden = bytes(GoldenFrames.V6_NEIGHBOR_SOLICITATION);
         final int option = L4 + NeighborDiscovery.OPTIONS_OFFSET;
 
+        assertOneByteChange(golden, IP + Ipv6Header.HOP_LIMIT_OFFSET, 254, NeighborDiscovery.Outcome.BAD_HOP_LIMIT);
+        assertOneByteChange(golden, L4 + Icmpv6Header.CODE_OFFSET, 1, NeighborDiscovery.Outcome.BAD_CODE);
+
         UnsafeBuffer buffer = solicitation(golden, 0);
-        buffer.putByte(IP + Ipv6Header.HOP_LIMIT_OFFSET, (byte)254);
-        assertEquals(NeighborDiscovery.Outcome.BAD_HOP_LIMIT, reparse(buffer, golden.length));
-
-        buffer = solicitation(golden, 0);
-        buffer.putByte(L4 + Icmpv6Header.CODE_OFFSET, (byte)1);
-        assertEquals(NeighborDiscovery.Outcome.BAD_CODE, reparse(buffer, golden.length));
-
-        buffer = solicitation(golden, 0);
         buffer.putByte(L4 + 20, (byte)0x13);
         assertEquals(NeighborDiscovery.Outcome.BAD_CHECKSUM, ndp.parse(buffer, IP, L4, 32));
 
@@ -266,12 +261,8 @@ class Ipv6PacketsTest
         assertEquals(NeighborDiscovery.Outcome.MULTICAST_TARGET, reparse(buffer, golden.length));
 
         // Option length 0 (would loop forever unchecked), and an option running past the message.
-        buffer = solicitation(golden, 0);
-        buffer.putByte(option + NeighborDiscovery.OPTION_LENGTH_OFFSET, (byte)0);
-        assertEquals(NeighborDiscovery.Outcome.BAD_OPTION_LENGTH, reparse(buffer, golden.length));
-        buffer = solicitation(golden, 0);
-        buffer.putByte(option + NeighborDiscovery.OPTION_LENGTH_OFFSET, (byte)2);
-        assertEquals(NeighborDiscovery.Outcome.BAD_OPTION_LENGTH, reparse(buffer, golden.length));
+        assertOneByteChange(golden, option + NeighborDiscovery.OPTION_LENGTH_OFFSET, 0, NeighborDiscovery.Outcome.BAD_OPTION_LENGTH);
+        assertOneByteChange(golden, option + NeighborDiscovery.OPTION_LENGTH_OFFSET, 2, NeighborDiscovery.Outcome.BAD_OPTION_LENGTH);
 
         // A source link-layer option of 16 bytes fits the message but is not an Ethernet address.
         buffer = solicitation(golden, 8);
@@ -330,6 +321,14 @@ class Ipv6PacketsTest
             sink += ndp.parse(out, IP, walk.upperLayerOffset, walk.upperLayerLength).ordinal() + ndp.linkLayerAddress;
         }
         return sink;
+    }
+
+    /** The golden solicitation with one byte changed (and its checksum fixed) parses as {@code expected}. */
+    private void assertOneByteChange(final byte[] golden, final int index, final int value, final NeighborDiscovery.Outcome expected)
+    {
+        final UnsafeBuffer buffer = solicitation(golden, 0);
+        buffer.putByte(index, (byte)value);
+        assertEquals(expected, reparse(buffer, golden.length), "byte " + index + " set to " + value);
     }
 
     /** The golden solicitation with {@code extra} zero bytes appended to its ICMPv6 message (payload length raised). */
