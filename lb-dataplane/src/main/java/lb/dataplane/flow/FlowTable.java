@@ -898,12 +898,14 @@ public final class FlowTable
         return buffer;
     }
 
-    private static long addressWord(final int srcIp, final int dstIp)
+    /** A key's addresses as one word, as slots hold them (also {@link HalfOpenCache}'s key). */
+    static long addressWord(final int srcIp, final int dstIp)
     {
         return (srcIp & 0xFFFF_FFFFL) | ((long)dstIp << 32);
     }
 
-    private static long portsWord(final int srcPort, final int dstPort, final int protocol)
+    /** A key's ports and protocol as one word with the in-use bit, never 0 (also {@link HalfOpenCache}'s key). */
+    static long portsWord(final int srcPort, final int dstPort, final int protocol)
     {
         return (srcPort & 0xFFFFL) | ((dstPort & 0xFFFFL) << 16) | ((protocol & 0xFFL) << 32) | IN_USE_BIT;
     }

@@ -16,7 +16,8 @@ package lb.dataplane.flow;
  * cache beside its connection table, with no state kept about the TCP handshake itself: lb does not
  * terminate TCP.
  * <p>
- * On-heap arrays allocated once; {@link #remember} and {@link #take} do not allocate. One thread.
+ * Keys are the flow table's own two key words. On-heap arrays allocated once; {@link #remember} and
+ * {@link #take} do not allocate. One thread.
  */
 public final class HalfOpenCache
 {
@@ -36,6 +37,8 @@ public final class HalfOpenCache
     /** Per set, the way the next key takes: round robin, so the oldest goes. */
     private final byte[] nextWay;
     private final int setMask;
+    /** Whether anything was ever remembered: until a table fills, {@link #take} costs one branch. */
+    private boolean used;
 
     /** @param slots a power of two, at least {@link #WAYS}. */
     public HalfOpenCache(final int slots)
@@ -56,17 +59,20 @@ public final class HalfOpenCache
     public void remember(final int srcIp, final int dstIp, final int srcPort, final int dstPort, final int protocol,
         final int serviceId, final int backend)
     {
+        used = true;
+        final long addressWord = FlowTable.addressWord(srcIp, dstIp);
+        final long portsWord = FlowTable.portsWord(srcPort, dstPort, protocol);
         final int set = FlowTable.hash(srcIp, dstIp, srcPort, dstPort, protocol) & setMask;
         // The same key again (a retransmitted SYN's flow, evicted too) replaces its older backend.
-        int slot = find(set * WAYS, addressWord(srcIp, dstIp), portsWord(srcPort, dstPort, protocol), serviceId);
+        int slot = find(set * WAYS, addressWord, portsWord, serviceId);
         if (slot < 0)
         {
             final int way = nextWay[set];
             nextWay[set] = (byte)((way + 1) & (WAYS - 1));
             slot = set * WAYS + way;
         }
-        addresses[slot] = addressWord(srcIp, dstIp);
-        ports[slot] = portsWord(srcPort, dstPort, protocol);
+        addresses[slot] = addressWord;
+        ports[slot] = portsWord;
         services[slot] = serviceId;
         backends[slot] = backend;
     }
@@ -77,8 +83,12 @@ public final class HalfOpenCache
     public int take(final int srcIp, final int dstIp, final int srcPort, final int dstPort, final int protocol,
         final int serviceId)
     {
+        if (!used)
+        {
+            return NONE;
+        }
         final int slot = find((FlowTable.hash(srcIp, dstIp, srcPort, dstPort, protocol) & setMask) * WAYS,
-            addressWord(srcIp, dstIp), portsWord(srcPort, dstPort, protocol), serviceId);
+            FlowTable.addressWord(srcIp, dstIp), FlowTable.portsWord(srcPort, dstPort, protocol), serviceId);
         if (slot < 0)
         {
             return NONE;
@@ -98,16 +108,5 @@ public final class HalfOpenCache
             }
         }
         return -1;
-    }
-
-    private static long addressWord(final int srcIp, final int dstIp)
-    {
-        return (srcIp & 0xFFFF_FFFFL) | ((long)dstIp << 32);
-    }
-
-    /** Never 0 for a real key (bit 40 set), so a cleared slot matches nothing. */
-    private static long portsWord(final int srcPort, final int dstPort, final int protocol)
-    {
-        return (srcPort & 0xFFFFL) | ((dstPort & 0xFFFFL) << 16) | ((protocol & 0xFFL) << 32) | (1L << 40);
     }
 }
