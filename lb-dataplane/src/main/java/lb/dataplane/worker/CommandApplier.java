@@ -3,6 +3,7 @@ package lb.dataplane.worker;
 import lb.dataplane.flow.FlowTable;
 import lb.dataplane.pipeline.BackendStatsTable;
 import lb.dataplane.pipeline.ForwardingMode;
+import lb.dataplane.pipeline.Ipv6AliasTable;
 import lb.dataplane.pipeline.Service;
 import lb.dataplane.pipeline.ServiceTable;
 import lb.dataplane.sched.AdminState;
@@ -42,6 +43,8 @@ public final class CommandApplier
     private boolean poolsChanged;
     /** The worker's route services: their next hops take health results like backends. */
     private RouteSlots routes = new RouteSlots();
+    /** The worker's IPv6 aliases (shared with its packet pipeline, which only reads them). */
+    private Ipv6AliasTable aliases = new Ipv6AliasTable();
     /** Deleted backends not yet freed, as (service id << 32 | handle). */
     private final LongArrayList removing = new LongArrayList();
     /** For each of {@link #removing}, at the same index: since when it carries no active flow, or {@link #BUSY}. */
@@ -63,6 +66,19 @@ public final class CommandApplier
     {
         this.routes = routes;
         return this;
+    }
+
+    /** The IPv6 alias table {@code ADD_ADDRESS6} fills (before the worker starts). */
+    public CommandApplier aliases(final Ipv6AliasTable aliases)
+    {
+        this.aliases = aliases;
+        return this;
+    }
+
+    /** @return the IPv6 alias table this applier fills. */
+    public Ipv6AliasTable aliases()
+    {
+        return aliases;
     }
 
     /** True once since the last call if any pool changed: the schedulers must refresh. */
@@ -109,6 +125,10 @@ public final class CommandApplier
                     stats.clearService(buffer.getInt(index + Commands.SERVICE_ID_OFFSET));
                     forgetRemovingOf(buffer.getInt(index + Commands.SERVICE_ID_OFFSET));
                 }
+                break;
+            case Commands.ADD_ADDRESS6:
+                ok = aliases.put(buffer.getInt(index + Commands.ADDRESS6_ALIAS_OFFSET),
+                    buffer.getLong(index + Commands.ADDRESS6_HIGH_OFFSET), buffer.getLong(index + Commands.ADDRESS6_LOW_OFFSET));
                 break;
             case Commands.ADD_ROUTE:
                 ok = addRoute(buffer.getInt(index + Commands.ROUTE_SLOT_OFFSET));

@@ -17,6 +17,8 @@ import org.agrona.MutableDirectBuffer;
  *   <li>{@link #SET_WEIGHT}, {@link #SET_ADMIN_STATE}, {@link #ADD_BACKEND}, {@link #DEL_BACKEND}:
  *       one backend of one service, by address and port.</li>
  *   <li>{@link #ADD_SERVICE}, {@link #DEL_SERVICE}.</li>
+ *   <li>{@link #ADD_ADDRESS6}: names an IPv6 address by its alias ({@code lb.dataplane.pipeline.Ipv6AliasTable});
+ *       sent before any command that uses the alias.</li>
  *   <li>{@link #ADD_ROUTE}, {@link #DEL_ROUTE}: a route service by its slot (the control thread offers the
  *       route itself in the worker's {@code RouteSlots}); {@link #ADD_NEXT_HOP}, {@link #DEL_NEXT_HOP}.</li>
  * </ul>
@@ -39,6 +41,7 @@ public final class Commands
     public static final int ADD_NEXT_HOP = 11;
     public static final int DEL_NEXT_HOP = 12;
     public static final int BACKEND_CHECK = 13;
+    public static final int ADD_ADDRESS6 = 14;
     public static final int SERVER_FRAME = 100;
 
     /** Backend commands: int service id, int ip, int port, int value (weight, AdminState ordinal, or check up 0/1). */
@@ -75,6 +78,11 @@ public final class Commands
     public static final int TIMEOUTS_LENGTH = 32;
 
     /** ADD_ROUTE, DEL_ROUTE: int slot. ADD_NEXT_HOP, DEL_NEXT_HOP: int slot, int next-hop address. */
+    public static final int ADDRESS6_ALIAS_OFFSET = 0;
+    public static final int ADDRESS6_HIGH_OFFSET = 8;
+    public static final int ADDRESS6_LOW_OFFSET = 16;
+    public static final int ADDRESS6_LENGTH = 24;
+
     public static final int ROUTE_SLOT_OFFSET = 0;
     public static final int ROUTE_NEXT_HOP_OFFSET = 4;
     public static final int ROUTE_LENGTH = 8;
@@ -129,6 +137,16 @@ public final class Commands
         buffer.putInt(offset + SERVICE_SCHEDULER_OFFSET, schedulerKind);
         buffer.putInt(offset + SERVICE_TABLE_SIZE_OFFSET, tableSize);
         return SERVICE_NAME_OFFSET + buffer.putStringAscii(offset + SERVICE_NAME_OFFSET, name);
+    }
+
+    public static int encodeAddress6(final MutableDirectBuffer buffer, final int offset, final int alias,
+        final long high, final long low)
+    {
+        buffer.putInt(offset + ADDRESS6_ALIAS_OFFSET, alias);
+        buffer.putInt(offset + ADDRESS6_ALIAS_OFFSET + 4, 0);
+        buffer.putLong(offset + ADDRESS6_HIGH_OFFSET, high);
+        buffer.putLong(offset + ADDRESS6_LOW_OFFSET, low);
+        return ADDRESS6_LENGTH;
     }
 
     public static int encodeRoute(final MutableDirectBuffer buffer, final int offset, final int slot, final int nextHop)
