@@ -77,6 +77,16 @@ class FanoutSteeringTest
         final Map<String, Integer> socketOf = new HashMap<>();
         final List<String> duplicates = new ArrayList<>();
 
+        /** Receives the {@code sent} frames on the group; each must reach exactly one socket. */
+        static Landing ofEveryFrame(final List<PacketSocket> group, final int sent, final String side)
+        {
+            final Landing landing = new Landing();
+            landing.receive(group, sent);
+            assertEquals(List.of(), landing.duplicates, "frames seen by two " + side + " sockets");
+            assertEquals(sent, landing.socketOf.size(), "every frame reached one " + side + " socket");
+            return landing;
+        }
+
         void receive(final List<PacketSocket> group, final int expected)
         {
             final long deadline = System.currentTimeMillis() + WAIT_MS;
@@ -206,11 +216,7 @@ class FanoutSteeringTest
         final List<PacketSocket> serverSide = new ArrayList<>();
         try (RawSender tx = NetNs.call(nsA, () -> RawSender.open("a0")))
         {
-            for (int i = 0; i < workers; i++)
-            {
-                clientSide.add(NetNs.call(nsB, () -> PacketSocket.open("b0", config(clientGroup, FanoutProgram.Side.CLIENT, workers))));
-                serverSide.add(NetNs.call(nsB, () -> PacketSocket.open("b0", config(serverGroup, FanoutProgram.Side.SERVER, workers))));
-            }
+            joinGroups(clientSide, clientGroup, serverSide, serverGroup, workers);
 
             final List<byte[]> frames = new ArrayList<>();
             int sent = 0;
@@ -245,14 +251,8 @@ class FanoutSteeringTest
                 sent++;
             }
 
-            final Landing atClientSide = new Landing();
-            atClientSide.receive(clientSide, sent);
-            final Landing atServerSide = new Landing();
-            atServerSide.receive(serverSide, sent);
-            assertEquals(List.of(), atClientSide.duplicates, "frames seen by two client-side sockets");
-            assertEquals(List.of(), atServerSide.duplicates, "frames seen by two server-side sockets");
-            assertEquals(sent, atClientSide.socketOf.size(), "every frame reached one client-side socket");
-            assertEquals(sent, atServerSide.socketOf.size(), "every frame reached one server-side socket");
+            final Landing atClientSide = Landing.ofEveryFrame(clientSide, sent, "client-side");
+            final Landing atServerSide = Landing.ofEveryFrame(serverSide, sent, "server-side");
 
             final int[] perSocket = new int[workers];
             for (final int client : CLIENTS)
@@ -305,11 +305,7 @@ class FanoutSteeringTest
         final List<PacketSocket> serverSide = new ArrayList<>();
         try (RawSender tx = NetNs.call(nsA, () -> RawSender.open("a0")))
         {
-            for (int i = 0; i < workers; i++)
-            {
-                clientSide.add(NetNs.call(nsB, () -> PacketSocket.open("b0", config(clientGroup, FanoutProgram.Side.CLIENT, workers))));
-                serverSide.add(NetNs.call(nsB, () -> PacketSocket.open("b0", config(serverGroup, FanoutProgram.Side.SERVER, workers))));
-            }
+            joinGroups(clientSide, clientGroup, serverSide, serverGroup, workers);
 
             final List<byte[]> frames = new ArrayList<>();
             for (final long client : CLIENTS6)
@@ -356,14 +352,8 @@ class FanoutSteeringTest
             }
             final int sent = frames.size();
 
-            final Landing atClientSide = new Landing();
-            atClientSide.receive(clientSide, sent);
-            final Landing atServerSide = new Landing();
-            atServerSide.receive(serverSide, sent);
-            assertEquals(List.of(), atClientSide.duplicates, "frames seen by two client-side sockets");
-            assertEquals(List.of(), atServerSide.duplicates, "frames seen by two server-side sockets");
-            assertEquals(sent, atClientSide.socketOf.size(), "every frame reached one client-side socket");
-            assertEquals(sent, atServerSide.socketOf.size(), "every frame reached one server-side socket");
+            final Landing atClientSide = Landing.ofEveryFrame(clientSide, sent, "client-side");
+            final Landing atServerSide = Landing.ofEveryFrame(serverSide, sent, "server-side");
 
             final int[] perSocket = new int[workers];
             for (final long client : CLIENTS6)
@@ -409,6 +399,17 @@ class FanoutSteeringTest
         {
             clientSide.forEach(PacketSocket::close);
             serverSide.forEach(PacketSocket::close);
+        }
+    }
+
+    /** Opens {@code workers} sockets on b0 into each side's group, joined in order (socket i is worker i). */
+    private static void joinGroups(final List<PacketSocket> clientSide, final int clientGroup,
+        final List<PacketSocket> serverSide, final int serverGroup, final int workers)
+    {
+        for (int i = 0; i < workers; i++)
+        {
+            clientSide.add(NetNs.call(nsB, () -> PacketSocket.open("b0", config(clientGroup, FanoutProgram.Side.CLIENT, workers))));
+            serverSide.add(NetNs.call(nsB, () -> PacketSocket.open("b0", config(serverGroup, FanoutProgram.Side.SERVER, workers))));
         }
     }
 

@@ -51,14 +51,7 @@ final class SteeringFrames
         final int payload = 16;
         final byte[] bytes = new byte[Math.max(60, l2 + ipLength + l4Length + payload)];
         final UnsafeBuffer b = new UnsafeBuffer(bytes);
-        putMac(b, 0, dstMac);
-        putMac(b, 6, srcMac);
-        if (vlan)
-        {
-            b.putShort(12, (short)0x8100, ByteOrder.BIG_ENDIAN);
-            b.putShort(14, (short)7, ByteOrder.BIG_ENDIAN);
-        }
-        b.putShort(l2 - 2, (short)0x0800, ByteOrder.BIG_ENDIAN);
+        putEthernet(b, dstMac, srcMac, 0x0800, vlan);
         b.putByte(l2, (byte)(0x40 | ihl));
         b.putShort(l2 + 2, (short)(ipLength + l4Length + payload), ByteOrder.BIG_ENDIAN);
         b.putShort(l2 + 6, (short)fragment, ByteOrder.BIG_ENDIAN);
@@ -226,14 +219,7 @@ final class SteeringFrames
         final int l2 = vlan ? 18 : 14;
         final byte[] bytes = new byte[Math.max(60, l2 + packet.length)];
         final UnsafeBuffer b = new UnsafeBuffer(bytes);
-        putMac(b, 0, dstMac);
-        putMac(b, 6, srcMac);
-        if (vlan)
-        {
-            b.putShort(12, (short)0x8100, ByteOrder.BIG_ENDIAN);
-            b.putShort(14, (short)7, ByteOrder.BIG_ENDIAN);
-        }
-        b.putShort(l2 - 2, (short)0x86DD, ByteOrder.BIG_ENDIAN);
+        putEthernet(b, dstMac, srcMac, 0x86DD, vlan);
         b.putBytes(l2, packet);
         return bytes;
     }
@@ -286,6 +272,20 @@ final class SteeringFrames
     static byte[] cut(final byte[] frame, final int length)
     {
         return Arrays.copyOf(frame, length);
+    }
+
+    /** The Ethernet header, with an 802.1Q tag (VLAN 7) before the EtherType if {@code vlan}. */
+    private static void putEthernet(final UnsafeBuffer b, final long dstMac, final long srcMac, final int etherType,
+        final boolean vlan)
+    {
+        putMac(b, 0, dstMac);
+        putMac(b, 6, srcMac);
+        if (vlan)
+        {
+            b.putShort(12, (short)0x8100, ByteOrder.BIG_ENDIAN);
+            b.putShort(14, (short)7, ByteOrder.BIG_ENDIAN);
+        }
+        b.putShort(vlan ? 16 : 12, (short)etherType, ByteOrder.BIG_ENDIAN);
     }
 
     private static int ipChecksum(final UnsafeBuffer b, final int offset, final int length)
