@@ -101,7 +101,7 @@ class IntegrityIT
     }
 
     /** Waits (at most 60 s) until the capture file has not grown for a second. */
-    private static void awaitCaughtUp(final Path pcap) throws Exception
+    static void awaitCaughtUp(final Path pcap) throws Exception
     {
         final long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         long size = -1;
