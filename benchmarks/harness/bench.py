@@ -929,11 +929,7 @@ class Harness:
                 pingpong.stop()
             phase("warm_up")
 
-            d = self.p["wrk_s"]
-            res["http_ka"] = self.wrk(tb, url, False, d, lb_pid)
-            res["http_close"] = self.wrk(tb, url, True, d, lb_pid)
-            res["bulk"] = self.iperf(tb, peer.target(), self.p["iperf_s"], lb_pid)
-            res["bulk_down"] = self.iperf(tb, peer.target(), self.p["iperf_s"], lb_pid, reverse=True)
+            self.http_and_bulk(tb, peer, url, lb_pid, res)
             phase("http_and_bulk")
             res["sweep"] = [self.udp_step(tb, pcap, None if f is None else f * self.ref_pps,
                                           self.p["step_s"], sinks, lb_pid) for f in self.p["steps"]]
@@ -977,16 +973,20 @@ class Harness:
             + f" half {fmt(res['latency_half']['added']['p99'], 0)} us"
             + "; phases " + " ".join(f"{k} {v:.1f}" for k, v in phases.items()))
 
-    def tcp_only_run(self, tb, peer, url, lb_pid, res, phase):
-        """The IPv6 peers' tests: HTTP both ways and bulk TCP both ways, after the same wrk warm-up."""
-        self.wrk(tb, url, False, self.p["warm_s"], None)
-        self.wrk(tb, url, True, self.p["warm_s"], None)
-        phase("warm_up")
+    def http_and_bulk(self, tb, peer, url, lb_pid, res):
+        """wrk keep-alive and close, iperf3 upload and download: every peer's TCP figures."""
         d = self.p["wrk_s"]
         res["http_ka"] = self.wrk(tb, url, False, d, lb_pid)
         res["http_close"] = self.wrk(tb, url, True, d, lb_pid)
         res["bulk"] = self.iperf(tb, peer.target(), self.p["iperf_s"], lb_pid)
         res["bulk_down"] = self.iperf(tb, peer.target(), self.p["iperf_s"], lb_pid, reverse=True)
+
+    def tcp_only_run(self, tb, peer, url, lb_pid, res, phase):
+        """The IPv6 peers' tests: HTTP both ways and bulk TCP both ways, after the same wrk warm-up."""
+        self.wrk(tb, url, False, self.p["warm_s"], None)
+        self.wrk(tb, url, True, self.p["warm_s"], None)
+        phase("warm_up")
+        self.http_and_bulk(tb, peer, url, lb_pid, res)
         res["sweep"] = []
         phase("http_and_bulk")
         if peer.lb and not peer.lb.alive():

@@ -11,7 +11,6 @@ import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import lb.control.testbed.Testbed;
 import org.junit.jupiter.api.Test;
@@ -135,7 +134,7 @@ class Ipv6IT
                 // As IntegrityIT: a 64 MiB capture buffer and a download capped at 20 MB/s, so tshark keeps up.
                 final Process capture = testbed.start("c1", List.of("tshark", "-n", "-B", "64", "-i", "eth0", "-f",
                     "src host " + Testbed.VIP6 + " and (tcp or icmp6)", "-w", pcap.toString()), captureLog);
-                awaitCapture(testbed, captureLog, pcap);
+                IntegrityIT.awaitCapture(testbed, captureLog, pcap, Testbed.VIP6);
 
                 final Testbed.ExecResult download = testbed.exec("c1", Duration.ofSeconds(120), "bash", "-c",
                     "curl -g -s --max-time 100 --limit-rate 20M " + Testbed.httpUrl(Testbed.VIP6, Testbed.HTTP_PORT, "/file/big.bin") +
@@ -152,17 +151,8 @@ class Ipv6IT
                     "-T", "fields", "-e", "ipv6.nxt", "-e", "frame.len", "-e", "ipv6.src", "-e", "tcp.checksum.status");
                 assertTrue(check.ok(), check.toString());
                 final List<String> frames = check.stdout().lines().filter(f -> f.startsWith("6\t")).map(f -> f.substring(2)).toList();
-                final long needed = FILE_BYTES / SEGMENT_PAYLOAD;
-                final Matcher droppedLine = Pattern.compile("(\\d+) packets? dropped from").matcher(Files.readString(captureLog));
-                final long droppedByCapture = droppedLine.find() ? Long.parseLong(droppedLine.group(1)) : 0;
-                assertTrue(frames.size() + droppedByCapture >= needed && frames.size() >= needed / 2,
-                    "frames captured: " + frames.size() + " and dropped by the capture: " + droppedByCapture +
-                    ", of at least " + needed);
-                final String good = "\\d+\\t" + Pattern.quote(Testbed.VIP6) + "\\t1";
-                final long bad = frames.stream().filter(f -> !f.matches(good)).count();
-                assertEquals(0, bad, "frames with a bad or unverified TCP checksum, e.g. " +
-                    frames.stream().filter(f -> !f.matches(good)).limit(5).toList());
-                assertTrue(frames.stream().allMatch(f -> Integer.parseInt(f.split("\\t")[0]) <= 1514), "wire-size frames only");
+                IntegrityIT.assertCapturedFramesValid(frames, captureLog, FILE_BYTES / SEGMENT_PAYLOAD,
+                    "\\d+\\t" + Pattern.quote(Testbed.VIP6) + "\\t1");
 
                 final Map<String, Long> counters = lb.stop();
                 assertTrue(counters.get("tx_client_bytes") >= FILE_BYTES, counters.toString());
@@ -310,23 +300,5 @@ class Ipv6IT
         final List<String[]> replies = result.stdout().lines().map(l -> l.trim().split(" ")).toList();
         assertEquals(count, replies.size(), result.toString());
         return replies;
-    }
-
-    /** As IntegrityIT's: tshark runs and its filter is in place once a ping6 reply from the VIP6 shows in the file. */
-    private static void awaitCapture(final Testbed testbed, final Path log, final Path pcap) throws Exception
-    {
-        final long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (!Files.readString(log).contains("Capturing on"))
-        {
-            assertTrue(System.nanoTime() < deadline, "tshark did not start: " + Files.readString(log));
-            LbRun.sleep(50);
-        }
-        final long empty = Files.exists(pcap) ? Files.size(pcap) : 0;
-        while (!Files.exists(pcap) || Files.size(pcap) <= empty)
-        {
-            assertTrue(System.nanoTime() < deadline, "the capture saw no ping6 reply from the VIP6: " + Files.readString(log));
-            testbed.exec("c1", Duration.ofSeconds(5), "ping", "-6", "-n", "-c", "1", "-W", "1", Testbed.VIP6);
-            LbRun.sleep(100);
-        }
     }
 }
