@@ -274,6 +274,11 @@ public final class PacketPipeline implements FlowExpiry
                 }
                 answerEcho(buffer, offset, length, clientMac, toClient, false);
                 break;
+            case IPV6_TCP:
+            case IPV6_UDP:
+            case IPV6_ICMP:
+                counters.drop(DropReason.IPV6_NOT_FOR_US);
+                break;
             default:
                 counters.drop(parsed.dropReason);
         }
@@ -725,6 +730,11 @@ public final class PacketPipeline implements FlowExpiry
                     break;
                 }
                 answerEcho(buffer, offset, length, serverMac, toServer, true);
+                break;
+            case IPV6_TCP:
+            case IPV6_UDP:
+            case IPV6_ICMP:
+                counters.drop(DropReason.IPV6_NOT_FOR_US);
                 break;
             default:
                 counters.drop(parsed.dropReason);
