@@ -325,13 +325,10 @@ public final class PacketPipeline implements FlowExpiry
                 break;
             case IPV6_TCP:
             case IPV6_UDP:
-                if (flows6 == null)
+                if (useFlows6())
                 {
-                    counters.drop(DropReason.IPV6_NOT_FOR_US);
-                    break;
+                    forward(buffer, offset, length);
                 }
-                table = flows6;
-                forward(buffer, offset, length);
                 break;
             case IPV6_ICMP:
                 icmp6(buffer, offset, length, clientMac, toClient, false);
@@ -339,6 +336,18 @@ public final class PacketPipeline implements FlowExpiry
             default:
                 counters.drop(parsed.dropReason);
         }
+    }
+
+    /** Takes the IPv6 table for the frame in hand; without one (no {@link #ipv6}) the frame is not for lb (counted). */
+    private boolean useFlows6()
+    {
+        if (flows6 == null)
+        {
+            counters.drop(DropReason.IPV6_NOT_FOR_US);
+            return false;
+        }
+        table = flows6;
+        return true;
     }
 
     private void forward(final MutableDirectBuffer buffer, final int offset, final int length)
@@ -921,13 +930,10 @@ public final class PacketPipeline implements FlowExpiry
                 break;
             case IPV6_TCP:
             case IPV6_UDP:
-                if (flows6 == null)
+                if (useFlows6())
                 {
-                    counters.drop(DropReason.IPV6_NOT_FOR_US);
-                    break;
+                    reverse(buffer, offset, length);
                 }
-                table = flows6;
-                reverse(buffer, offset, length);
                 break;
             case IPV6_ICMP:
                 icmp6(buffer, offset, length, serverMac, toServer, true);

@@ -483,16 +483,7 @@ class Ipv6PipelineTest extends PipelineFixture
                 default -> l4(SERVER_SIDE_MAC, BACKEND_MACS[0], SERVER_NET, BACKEND_LOWS[0], CLIENT_NET, CLIENT_LOW, 17, 5353,
                     5000 + random.nextInt(8), 0, random.nextInt(30));
             };
-            final int flips = random.nextInt(4);
-            for (int f = 0; f < flips; f++)
-            {
-                final int at = random.nextInt(length);
-                frame.putByte(at, (byte)(frame.getByte(at) ^ (1 << random.nextInt(8))));
-            }
-            if (random.nextInt(8) == 0)
-            {
-                length = random.nextInt(length + 1);
-            }
+            length = TestFrames.mutate(frame, length, random);
             now += 1_000;
             final int flags = random.nextInt(16) == 0 ? PacketPipeline.RX_CHECKSUM_PARTIAL : 0;
             if (client)
