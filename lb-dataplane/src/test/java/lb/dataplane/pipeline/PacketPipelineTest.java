@@ -824,17 +824,7 @@ class PacketPipelineTest extends PipelineFixture
                     frame.putByte(34, (byte)(random.nextBoolean() ? 8 : random.nextInt(256)));
                 }
             }
-            // Mutate most frames: flip a few bytes, sometimes cut the frame short.
-            final int flips = random.nextInt(4);
-            for (int f = 0; f < flips; f++)
-            {
-                final int at = random.nextInt(length);
-                frame.putByte(at, (byte)(frame.getByte(at) ^ (1 << random.nextInt(8))));
-            }
-            if (random.nextInt(8) == 0)
-            {
-                length = random.nextInt(length + 1);
-            }
+            length = TestFrames.mutate(frame, length, random);
             template.putBytes(0, frame, 0, length);
             now += 1_000;
             final int flags = random.nextInt(16) == 0 ? PacketPipeline.RX_CHECKSUM_PARTIAL : 0;

@@ -81,4 +81,16 @@ final class TestFrames
         frame.putShort(icmp + IcmpHeader.CHECKSUM_OFFSET, (short)Checksums.icmpChecksum(frame, icmp, icmpLength), BIG_ENDIAN);
         return icmp + icmpLength;
     }
+
+    /** Mutates most frames as the accounting tests do: flips up to three bits, sometimes cuts the frame short; returns the new length. */
+    static int mutate(final UnsafeBuffer frame, final int length, final java.util.Random random)
+    {
+        final int flips = random.nextInt(4);
+        for (int f = 0; f < flips; f++)
+        {
+            final int at = random.nextInt(length);
+            frame.putByte(at, (byte)(frame.getByte(at) ^ (1 << random.nextInt(8))));
+        }
+        return random.nextInt(8) == 0 ? random.nextInt(length + 1) : length;
+    }
 }
