@@ -1,5 +1,6 @@
 package lb.dataplane.io;
 
+import java.nio.ByteOrder;
 import java.util.Arrays;
 import org.agrona.MutableDirectBuffer;
 
@@ -19,6 +20,16 @@ import org.agrona.MutableDirectBuffer;
  * and anything too short to read) goes to worker 0, which answers ARP and ping and passes ARP to
  * the control thread.
  *
+ * <p>IPv6 is steered the same way. TCP and UDP are hashed by the client's 128-bit address, folded
+ * to 32 bits by {@link #addressFold(long, long)}, and port, after up to
+ * {@link #MAX_EXTENSION_HEADERS} hop-by-hop, routing and destination-options headers (the ones the
+ * classifier passes over), so a flow whose client sends such headers still meets its return
+ * frames. An ICMPv6 error (types 1 to 4) is hashed by the client endpoint of the TCP or UDP packet
+ * it quotes, as for IPv4, when neither the error nor its quote has extension headers (routers send
+ * them without; an error with them goes to worker 0). Everything else, NDP and echo among it, goes
+ * to worker 0, which answers neighbour solicitations and echo requests and hands the backends'
+ * neighbour advertisements to the control thread; so do fragments, as for IPv4.
+ *
  * <p>What the program sees: the kernel runs it in {@code packet_rcv_fanout} on the skb as it
  * arrives, where on receive the link-layer header is already pulled ({@code skb->data} is the IP
  * header) but on transmit it is not. The program therefore never uses plain offsets: it reads the
@@ -26,7 +37,8 @@ import org.agrona.MutableDirectBuffer;
  * the kernel took out of the frame) and IP and L4 fields relative to the network header
  * ({@link #SKF_NET_OFF}). A load outside the packet ends the program with 0: worker 0.
  *
- * <p>The hash: {@code h = ip * 0x9E3779B1 + port}, then the murmur3 finaliser (xor-shift 16,
+ * <p>The hash: {@code h = ip * 0x9E3779B1 + port} (for IPv6 {@code ip} is the address's fold), then
+ * the murmur3 finaliser (xor-shift 16,
  * multiply, xor-shift 13, multiply, xor-shift 16), then {@code h mod workers} unsigned, all in
  * 32 bits like classic BPF's ALU. The kernel takes the result modulo the group's size again,
  * which changes nothing once all {@code workers} sockets have joined.
@@ -40,22 +52,26 @@ public final class FanoutProgram
     public enum Side
     {
         /** Frames from clients: hash the source; an ICMP error's quote (lb's packet to the client): its destination. */
-        CLIENT(IPV4_SRC_OFFSET, L4_SRC_PORT_OFFSET),
+        CLIENT(true),
         /** Frames from backends to clients: hash the destination; an ICMP error's quote (lb's packet from the client): its source. */
-        SERVER(IPV4_DST_OFFSET, L4_DST_PORT_OFFSET);
+        SERVER(false);
 
         final int ipOffset;
+        final int ip6Offset;
         final int portOffset;
         /** Where the client's endpoint is in the packet an ICMP error quotes: it went the other way. */
         final int quotedIpOffset;
+        final int quotedIp6Offset;
         final int quotedPortOffset;
 
-        Side(final int ipOffset, final int portOffset)
+        Side(final boolean clientIsSource)
         {
-            this.ipOffset = ipOffset;
-            this.portOffset = portOffset;
-            this.quotedIpOffset = ipOffset == IPV4_SRC_OFFSET ? IPV4_DST_OFFSET : IPV4_SRC_OFFSET;
-            this.quotedPortOffset = portOffset == L4_SRC_PORT_OFFSET ? L4_DST_PORT_OFFSET : L4_SRC_PORT_OFFSET;
+            this.ipOffset = clientIsSource ? IPV4_SRC_OFFSET : IPV4_DST_OFFSET;
+            this.ip6Offset = clientIsSource ? IPV6_SRC_OFFSET : IPV6_DST_OFFSET;
+            this.portOffset = clientIsSource ? L4_SRC_PORT_OFFSET : L4_DST_PORT_OFFSET;
+            this.quotedIpOffset = clientIsSource ? IPV4_DST_OFFSET : IPV4_SRC_OFFSET;
+            this.quotedIp6Offset = clientIsSource ? IPV6_DST_OFFSET : IPV6_SRC_OFFSET;
+            this.quotedPortOffset = clientIsSource ? L4_DST_PORT_OFFSET : L4_SRC_PORT_OFFSET;
         }
     }
 
@@ -143,6 +159,34 @@ public final class FanoutProgram
     static final int ICMP_PARAMETER_PROBLEM = 12;
     static final int ICMP_QUOTE_OFFSET = 8;
 
+    static final int ETHER_TYPE_IPV6 = 0x86DD;
+    static final int IPV6_VERSION_OFFSET = 0;
+    static final int IPV6_VERSION = 6;
+    static final int IPV6_NEXT_HEADER_OFFSET = 6;
+    static final int IPV6_SRC_OFFSET = 8;
+    static final int IPV6_DST_OFFSET = 24;
+    static final int IPV6_HEADER_LENGTH = 40;
+    /** The extension headers the program passes over, as the classifier does (Ipv6ExtensionWalk). */
+    static final int IPV6_HOP_BY_HOP = 0;
+    static final int IPV6_ROUTING = 43;
+    static final int IPV6_DESTINATION_OPTIONS = 60;
+    /** An extension header's next header and its length in 8-byte units, not counting the first 8. */
+    static final int EXTENSION_NEXT_HEADER_OFFSET = 0;
+    static final int EXTENSION_LENGTH_OFFSET = 1;
+    static final int EXTENSION_UNIT_SHIFT = 3;
+    static final int EXTENSION_UNIT = 8;
+    /** The classifier's limit too: a frame with more is dropped wherever it lands. */
+    public static final int MAX_EXTENSION_HEADERS = 8;
+    static final int PROTO_ICMPV6 = 58;
+    /** ICMPv6 errors are types 1..4 (unreachable, packet too big, time exceeded, parameter problem); 0 is unassigned. */
+    static final int ICMPV6_LAST_ERROR = 4;
+    static final int ICMPV6_QUOTE_OFFSET = 8;
+
+    /** Scratch memory words: the address part of the hash, the port, an extension's next header. */
+    private static final int M_HASHED_IP = 0;
+    private static final int M_PORT = 1;
+    private static final int M_NEXT_HEADER = 2;
+
     static final int GOLDEN = 0x9E3779B1;
     static final int MIX_1 = 0x85EBCA6B;
     static final int MIX_2 = 0xC2B2AE35;
@@ -181,13 +225,14 @@ public final class FanoutProgram
             throw new IllegalArgumentException("fanout program for " + workers + " workers: must be 1.." + MAX_WORKERS);
         }
         final Assembler a = new Assembler();
-        final int toWorkerZero = 0;
-        final int l4 = 1;
-        final int icmpError = 2;
-        final int hash = 3;
+        final int toWorkerZero = a.newLabel();
+        final int l4 = a.newLabel();
+        final int icmpError = a.newLabel();
+        final int hash = a.newLabel();
+        final int ipv6 = a.newLabel();
 
         a.stmt(BPF_LD | BPF_H | BPF_ABS, SKF_AD_OFF + SKF_AD_PROTOCOL);        // A = EtherType
-        a.jump(BPF_JMP | BPF_JEQ | BPF_K, ETHER_TYPE_IPV4, Assembler.NEXT, toWorkerZero);
+        a.jump(BPF_JMP | BPF_JEQ | BPF_K, ETHER_TYPE_IPV4, Assembler.NEXT, ipv6);
         // A fragment has no ports (or only the first has): worker 0, which counts the drop.
         a.stmt(BPF_LD | BPF_H | BPF_ABS, SKF_NET_OFF + IPV4_FLAGS_FRAGMENT_OFFSET);
         a.jump(BPF_JMP | BPF_JSET | BPF_K, IPV4_FRAGMENT_MASK, toWorkerZero, Assembler.NEXT);
@@ -204,23 +249,128 @@ public final class FanoutProgram
         final int quote = SKF_NET_OFF + ICMP_QUOTE_OFFSET;
         a.stmt(BPF_LD | BPF_W | BPF_IND, quote + side.quotedIpOffset);         // A = quoted client IP
         a.stmt(BPF_ALU | BPF_MUL | BPF_K, GOLDEN);
-        a.stmt(BPF_ST, 0);                                                      // M[0] = A
+        a.stmt(BPF_ST, M_HASHED_IP);                                            // M[0] = A
         a.stmt(BPF_LD | BPF_B | BPF_IND, quote);                                // the quote's IHL: X += IHL * 4
         a.stmt(BPF_ALU | BPF_AND | BPF_K, 0x0F);
         a.stmt(BPF_ALU | BPF_LSH | BPF_K, 2);
         a.stmt(BPF_ALU | BPF_ADD | BPF_X, 0);
         a.stmt(BPF_MISC | BPF_TAX, 0);
         a.stmt(BPF_LD | BPF_H | BPF_IND, quote + side.quotedPortOffset);       // A = quoted client port
-        a.jump(BPF_JMP | BPF_JGE | BPF_K, 0, hash, hash);                      // always: a jump the assembler resolves
+        a.always(hash);
         a.label(l4);
         a.stmt(BPF_LD | BPF_W | BPF_ABS, SKF_NET_OFF + side.ipOffset);         // A = client IP
         a.stmt(BPF_ALU | BPF_MUL | BPF_K, GOLDEN);
-        a.stmt(BPF_ST, 0);                                                      // M[0] = A
+        a.stmt(BPF_ST, M_HASHED_IP);                                            // M[0] = A
         a.stmt(BPF_LDX | BPF_B | BPF_MSH, SKF_NET_OFF);                         // X = IHL * 4
         a.stmt(BPF_LD | BPF_H | BPF_IND, SKF_NET_OFF + side.portOffset);       // A = client port
         a.label(hash);
-        a.stmt(BPF_LDX | BPF_W | BPF_MEM, 0);                                   // X = M[0]
+        a.stmt(BPF_LDX | BPF_W | BPF_MEM, M_HASHED_IP);                         // X = M[0]
         a.stmt(BPF_ALU | BPF_ADD | BPF_X, 0);                                   // h = ip * GOLDEN + port
+        mixAndReturn(a, workers);
+        a.label(toWorkerZero);
+        a.stmt(BPF_RET | BPF_K, 0);
+
+        a.label(ipv6);
+        ipv6(a, side, workers);
+        return new FanoutProgram(side, workers, a.resolve());
+    }
+
+    /**
+     * The IPv6 part, after the IPv4 program so that IPv4 frames run exactly the instructions they ran
+     * before IPv6 was steered; it ends in its own hash and return (classic BPF jumps only forward).
+     * X holds where the next header starts while the program walks the extension headers.
+     */
+    private static void ipv6(final Assembler a, final Side side, final int workers)
+    {
+        final int toWorkerZero = a.newLabel();
+        final int l4 = a.newLabel();
+        final int icmpv6 = a.newLabel();
+        final int quotedL4 = a.newLabel();
+        final int hash = a.newLabel();
+
+        a.jump(BPF_JMP | BPF_JEQ | BPF_K, ETHER_TYPE_IPV6, Assembler.NEXT, toWorkerZero);
+        a.stmt(BPF_LD | BPF_B | BPF_ABS, SKF_NET_OFF + IPV6_VERSION_OFFSET);
+        a.stmt(BPF_ALU | BPF_RSH | BPF_K, 4);
+        a.jump(BPF_JMP | BPF_JEQ | BPF_K, IPV6_VERSION, Assembler.NEXT, toWorkerZero);
+        a.stmt(BPF_LDX | BPF_W | BPF_IMM, IPV6_HEADER_LENGTH);                 // X = after the fixed header
+        a.stmt(BPF_LD | BPF_B | BPF_ABS, SKF_NET_OFF + IPV6_NEXT_HEADER_OFFSET); // A = next header
+        // Unrolled, one round per extension header passed over: classic BPF has no loops.
+        for (int passed = 0; ; passed++)
+        {
+            a.jump(BPF_JMP | BPF_JEQ | BPF_K, PROTO_TCP, l4, Assembler.NEXT);
+            if (passed == MAX_EXTENSION_HEADERS)
+            {
+                a.jump(BPF_JMP | BPF_JEQ | BPF_K, PROTO_UDP, l4, toWorkerZero);
+                break;
+            }
+            a.jump(BPF_JMP | BPF_JEQ | BPF_K, PROTO_UDP, l4, Assembler.NEXT);
+            if (0 == passed)
+            {
+                a.jump(BPF_JMP | BPF_JEQ | BPF_K, PROTO_ICMPV6, icmpv6, Assembler.NEXT);
+            }
+            final int extension = a.newLabel();
+            a.jump(BPF_JMP | BPF_JEQ | BPF_K, IPV6_HOP_BY_HOP, extension, Assembler.NEXT);
+            a.jump(BPF_JMP | BPF_JEQ | BPF_K, IPV6_ROUTING, extension, Assembler.NEXT);
+            a.jump(BPF_JMP | BPF_JEQ | BPF_K, IPV6_DESTINATION_OPTIONS, Assembler.NEXT, toWorkerZero);
+            a.label(extension);
+            a.stmt(BPF_LD | BPF_B | BPF_IND, SKF_NET_OFF + EXTENSION_NEXT_HEADER_OFFSET);
+            a.stmt(BPF_ST, M_NEXT_HEADER);
+            a.stmt(BPF_LD | BPF_B | BPF_IND, SKF_NET_OFF + EXTENSION_LENGTH_OFFSET);
+            a.stmt(BPF_ALU | BPF_LSH | BPF_K, EXTENSION_UNIT_SHIFT);
+            a.stmt(BPF_ALU | BPF_ADD | BPF_K, EXTENSION_UNIT);
+            a.stmt(BPF_ALU | BPF_ADD | BPF_X, 0);
+            a.stmt(BPF_MISC | BPF_TAX, 0);                                      // X = after this extension
+            a.stmt(BPF_LD | BPF_W | BPF_MEM, M_NEXT_HEADER);                    // A = its next header
+        }
+
+        // ICMPv6 right after the fixed header: an error quoting a TCP or UDP packet with no extension headers.
+        a.label(icmpv6);
+        a.stmt(BPF_LD | BPF_B | BPF_ABS, SKF_NET_OFF + IPV6_HEADER_LENGTH);    // A = ICMPv6 type
+        a.jump(BPF_JMP | BPF_JEQ | BPF_K, 0, toWorkerZero, Assembler.NEXT);
+        a.jump(BPF_JMP | BPF_JGT | BPF_K, ICMPV6_LAST_ERROR, toWorkerZero, Assembler.NEXT);
+        final int quote = SKF_NET_OFF + IPV6_HEADER_LENGTH + ICMPV6_QUOTE_OFFSET;
+        a.stmt(BPF_LD | BPF_B | BPF_ABS, quote + IPV6_NEXT_HEADER_OFFSET);     // A = quoted next header
+        a.jump(BPF_JMP | BPF_JEQ | BPF_K, PROTO_TCP, quotedL4, Assembler.NEXT);
+        a.jump(BPF_JMP | BPF_JEQ | BPF_K, PROTO_UDP, Assembler.NEXT, toWorkerZero);
+        a.label(quotedL4);
+        a.stmt(BPF_LD | BPF_H | BPF_ABS, quote + IPV6_HEADER_LENGTH + side.quotedPortOffset);
+        a.stmt(BPF_ST, M_PORT);                                                 // M[1] = quoted client port
+        foldAddress(a, quote + side.quotedIp6Offset);                           // A = fold of the quoted client address
+        a.always(hash);
+
+        a.label(l4);
+        a.stmt(BPF_LD | BPF_H | BPF_IND, SKF_NET_OFF + side.portOffset);
+        a.stmt(BPF_ST, M_PORT);                                                 // M[1] = client port
+        foldAddress(a, SKF_NET_OFF + side.ip6Offset);                           // A = fold of the client address
+        a.label(hash);
+        a.stmt(BPF_ALU | BPF_MUL | BPF_K, GOLDEN);
+        a.stmt(BPF_MISC | BPF_TAX, 0);
+        a.stmt(BPF_LD | BPF_W | BPF_MEM, M_PORT);
+        a.stmt(BPF_ALU | BPF_ADD | BPF_X, 0);                                   // h = fold * GOLDEN + port
+        mixAndReturn(a, workers);
+        a.label(toWorkerZero);
+        a.stmt(BPF_RET | BPF_K, 0);
+    }
+
+    /**
+     * {@code A = addressFold} of the 16 bytes at {@code offset} (absolute loads): the Horner sum of
+     * its four big-endian words, {@code ((w0 * G + w1) * G + w2) * G + w3}. Clobbers X.
+     */
+    private static void foldAddress(final Assembler a, final int offset)
+    {
+        a.stmt(BPF_LD | BPF_W | BPF_ABS, offset);
+        for (int word = 1; word < 4; word++)
+        {
+            a.stmt(BPF_ALU | BPF_MUL | BPF_K, GOLDEN);
+            a.stmt(BPF_MISC | BPF_TAX, 0);
+            a.stmt(BPF_LD | BPF_W | BPF_ABS, offset + 4 * word);
+            a.stmt(BPF_ALU | BPF_ADD | BPF_X, 0);
+        }
+    }
+
+    /** The murmur3 finaliser of A, then {@code return A mod workers}. */
+    private static void mixAndReturn(final Assembler a, final int workers)
+    {
         xorShiftRight(a, 16);
         a.stmt(BPF_ALU | BPF_MUL | BPF_K, MIX_1);
         xorShiftRight(a, 13);
@@ -228,9 +378,6 @@ public final class FanoutProgram
         xorShiftRight(a, 16);
         a.stmt(BPF_ALU | BPF_MOD | BPF_K, workers);
         a.stmt(BPF_RET | BPF_A, 0);
-        a.label(toWorkerZero);
-        a.stmt(BPF_RET | BPF_K, 0);
-        return new FanoutProgram(side, workers, a.resolve());
     }
 
     /** {@code A ^= A >>> shift}, through X. */
@@ -258,6 +405,37 @@ public final class FanoutProgram
         h *= MIX_2;
         h ^= h >>> 16;
         return Integer.remainderUnsigned(h, workers);
+    }
+
+    /**
+     * The Java model of the program's choice for an IPv6 TCP or UDP frame.
+     *
+     * @param high    the client's address, first 8 bytes as a big-endian long (as Ipv6Header reads it).
+     * @param low     its last 8 bytes.
+     * @param port    the client's port.
+     * @param workers the group's size.
+     * @return the worker index, 0..workers-1.
+     */
+    public static int workerOf6(final long high, final long low, final int port, final int workers)
+    {
+        return workerOf(addressFold(high, low), port, workers);
+    }
+
+    /**
+     * The 32-bit fold of an IPv6 address the program hashes in place of an IPv4 address: the Horner
+     * sum {@code ((w0 * G + w1) * G + w2) * G + w3} of its big-endian words, in 32-bit arithmetic.
+     * Unlike a plain xor of the words it changes when two words swap.
+     *
+     * @param high the address's first 8 bytes as a big-endian long.
+     * @param low  its last 8 bytes.
+     * @return the fold.
+     */
+    public static int addressFold(final long high, final long low)
+    {
+        int fold = (int)(high >>> 32);
+        fold = fold * GOLDEN + (int)high;
+        fold = fold * GOLDEN + (int)(low >>> 32);
+        return fold * GOLDEN + (int)low;
     }
 
     /** @return which endpoint the program hashes. */
@@ -312,10 +490,10 @@ public final class FanoutProgram
         for (int i = 0; i < code.length; i++)
         {
             final int at = offset + i * SOCK_FILTER_LENGTH;
-            buffer.putShort(at + CODE_OFFSET, code[i], java.nio.ByteOrder.LITTLE_ENDIAN);
+            buffer.putShort(at + CODE_OFFSET, code[i], ByteOrder.LITTLE_ENDIAN);
             buffer.putByte(at + JT_OFFSET, jt[i]);
             buffer.putByte(at + JF_OFFSET, jf[i]);
-            buffer.putInt(at + K_OFFSET, k[i], java.nio.ByteOrder.LITTLE_ENDIAN);
+            buffer.putInt(at + K_OFFSET, k[i], ByteOrder.LITTLE_ENDIAN);
         }
         return code.length * SOCK_FILTER_LENGTH;
     }
@@ -331,7 +509,9 @@ public final class FanoutProgram
     {
         /** A jump target meaning "the next instruction" (skip 0). */
         static final int NEXT = -1;
-        private static final int MAX = 64;
+        /** The kernel's own limit is BPF_MAXINSNS (4096); this program needs under 200. */
+        private static final int MAX = 256;
+        private static final int MAX_LABELS = 32;
 
         final short[] code = new short[MAX];
         final byte[] jt = new byte[MAX];
@@ -339,8 +519,15 @@ public final class FanoutProgram
         final int[] k = new int[MAX];
         final int[] trueLabel = new int[MAX];
         final int[] falseLabel = new int[MAX];
-        final int[] labelAt = {-1, -1, -1, -1};
+        final int[] labelAt = new int[MAX_LABELS];
         int length;
+        int labels;
+
+        int newLabel()
+        {
+            labelAt[labels] = -1;
+            return labels++;
+        }
 
         void stmt(final int opcode, final int constant)
         {
@@ -354,6 +541,12 @@ public final class FanoutProgram
             trueLabel[length] = ifTrue;
             falseLabel[length] = ifFalse;
             length++;
+        }
+
+        /** A jump taken whatever A holds (A >= 0, unsigned), so that jt/jf carry it like any other. */
+        void always(final int label)
+        {
+            jump(BPF_JMP | BPF_JGE | BPF_K, 0, label, label);
         }
 
         void label(final int label)

@@ -30,7 +30,7 @@
  *   any member sets it, and without one every frame goes to the first member. The program runs on
  *   the skb as it arrives, with {@code skb->data} at the IP header (link-layer header pulled) and a
  *   VLAN tag already taken out: {@link lb.dataplane.io.FanoutProgram} therefore reads through
- *   {@code SKF_NET_OFF} and the protocol ancillary load. Its result modulo the group's size picks
+ *   {@code SKF_NET_OFF} and the protocol ancillary load (IPv4 and IPv6 alike). Its result modulo the group's size picks
  *   the member, in join order. All members must pass the same flags (else EINVAL). (Join order,
  *   data offset and VLAN handling are checked by FanoutSteeringTest; the rest is read from
  *   net/packet/af_packet.c.)</li>

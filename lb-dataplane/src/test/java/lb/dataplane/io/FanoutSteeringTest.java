@@ -20,7 +20,9 @@ import static org.junit.jupiter.api.Assertions.*;
  * client-side program and another with the server-side program, each of {@code workers} packet
  * sockets joined in order. Frames from many client endpoints land in exactly the socket
  * {@link FanoutProgram#workerOf} predicts, their return twins (the client endpoint as destination)
- * in the same socket of the other group, and ARP, ICMP and fragments in socket 0.
+ * in the same socket of the other group, and ARP, ICMP and fragments in socket 0. The same for
+ * IPv6: TCP/UDP (some behind destination-options headers) and ICMPv6 errors with their flows, NDP,
+ * echo and fragments in socket 0.
  */
 class FanoutSteeringTest
 {
@@ -38,6 +40,14 @@ class FanoutSteeringTest
     private static final int CONTROL_MARK = 7;
     private static final int ICMP_ERRORS_PER_SIDE = 40;
     private static final int ROUTER = 0xC6120002;
+    /** 2001:2::/64 and 2001:2:0:1::/64: the high halves. Clients 2001:2::11, ::12, ::1:0:0:11. */
+    private static final long CLIENT_NET6 = 0x2001_0002_0000_0000L;
+    private static final long SERVER_NET6 = 0x2001_0002_0000_0001L;
+    private static final long VIP6 = 0x100;
+    private static final long BACKEND6 = 0x11;
+    private static final long ROUTER6 = 0x2;
+    private static final long[] CLIENTS6 = {0x11, 0x12, 0x0001_0000_0000_0011L};
+    private static final int[] NO_EXTENSIONS = {};
 
     private static TestNetwork net;
     private static String nsA;
@@ -66,6 +76,16 @@ class FanoutSteeringTest
     {
         final Map<String, Integer> socketOf = new HashMap<>();
         final List<String> duplicates = new ArrayList<>();
+
+        /** Receives the {@code sent} frames on the group; each must reach exactly one socket. */
+        static Landing ofEveryFrame(final List<PacketSocket> group, final int sent, final String side)
+        {
+            final Landing landing = new Landing();
+            landing.receive(group, sent);
+            assertEquals(List.of(), landing.duplicates, "frames seen by two " + side + " sockets");
+            assertEquals(sent, landing.socketOf.size(), "every frame reached one " + side + " socket");
+            return landing;
+        }
 
         void receive(final List<PacketSocket> group, final int expected)
         {
@@ -110,6 +130,10 @@ class FanoutSteeringTest
         {
             return "arp " + Integer.toHexString(b.getInt(offset + 38, ByteOrder.BIG_ENDIAN));
         }
+        if (etherType == 0x86DD)
+        {
+            return key6(b, offset + 14);
+        }
         if (etherType != 0x0800)
         {
             return null;
@@ -144,6 +168,44 @@ class FanoutSteeringTest
             p + " ret " + Integer.toHexString(dst) + " " + dstPort;
     }
 
+    /**
+     * An IPv6 frame's identity: "tcp6|udp6 fwd|ret low port" of its client endpoint (past any
+     * destination-options headers), "icmp6 error to|from low port" of its quote's client endpoint,
+     * "icmp6 TYPE low" of its source for other ICMPv6, "frag6 low" for a fragment.
+     */
+    private static String key6(final UnsafeBuffer b, final int ip)
+    {
+        int nextHeader = b.getByte(ip + 6) & 0xFF;
+        int l4 = ip + 40;
+        while (nextHeader == DESTINATION_OPTIONS)
+        {
+            nextHeader = b.getByte(l4) & 0xFF;
+            l4 += 8 * (1 + (b.getByte(l4 + 1) & 0xFF));
+        }
+        final long srcLow = b.getLong(ip + 16, ByteOrder.BIG_ENDIAN);
+        final long dstLow = b.getLong(ip + 32, ByteOrder.BIG_ENDIAN);
+        if (nextHeader == FRAGMENT)
+        {
+            return "frag6 " + Long.toHexString(srcLow);
+        }
+        if (nextHeader == ICMPV6)
+        {
+            final int type = b.getByte(l4) & 0xFF;
+            if (type < 1 || type > 4)
+            {
+                return "icmp6 " + type + " " + Long.toHexString(srcLow);
+            }
+            final int quoted = l4 + 8;
+            final boolean toClient = b.getLong(quoted + 16, ByteOrder.BIG_ENDIAN) == VIP6;
+            return "icmp6 error " + (toClient ? "to " : "from ") +
+                Long.toHexString(b.getLong(quoted + (toClient ? 32 : 16), ByteOrder.BIG_ENDIAN)) + " " +
+                (b.getShort(quoted + 40 + (toClient ? 2 : 0), ByteOrder.BIG_ENDIAN) & 0xFFFF);
+        }
+        final String p = nextHeader == TCP ? "tcp6" : "udp6";
+        return dstLow == VIP6 ? p + " fwd " + Long.toHexString(srcLow) + " " + (b.getShort(l4, ByteOrder.BIG_ENDIAN) & 0xFFFF) :
+            p + " ret " + Long.toHexString(dstLow) + " " + (b.getShort(l4 + 2, ByteOrder.BIG_ENDIAN) & 0xFFFF);
+    }
+
     @ParameterizedTest(name = "{0} workers")
     @ValueSource(ints = {2, 3})
     void eachFrameLandsInTheSocketTheModelPicksAndAFlowsTwoDirectionsMeet(final int workers)
@@ -154,11 +216,7 @@ class FanoutSteeringTest
         final List<PacketSocket> serverSide = new ArrayList<>();
         try (RawSender tx = NetNs.call(nsA, () -> RawSender.open("a0")))
         {
-            for (int i = 0; i < workers; i++)
-            {
-                clientSide.add(NetNs.call(nsB, () -> PacketSocket.open("b0", config(clientGroup, FanoutProgram.Side.CLIENT, workers))));
-                serverSide.add(NetNs.call(nsB, () -> PacketSocket.open("b0", config(serverGroup, FanoutProgram.Side.SERVER, workers))));
-            }
+            joinGroups(clientSide, clientGroup, serverSide, serverGroup, workers);
 
             final List<byte[]> frames = new ArrayList<>();
             int sent = 0;
@@ -193,14 +251,8 @@ class FanoutSteeringTest
                 sent++;
             }
 
-            final Landing atClientSide = new Landing();
-            atClientSide.receive(clientSide, sent);
-            final Landing atServerSide = new Landing();
-            atServerSide.receive(serverSide, sent);
-            assertEquals(List.of(), atClientSide.duplicates, "frames seen by two client-side sockets");
-            assertEquals(List.of(), atServerSide.duplicates, "frames seen by two server-side sockets");
-            assertEquals(sent, atClientSide.socketOf.size(), "every frame reached one client-side socket");
-            assertEquals(sent, atServerSide.socketOf.size(), "every frame reached one server-side socket");
+            final Landing atClientSide = Landing.ofEveryFrame(clientSide, sent, "client-side");
+            final Landing atServerSide = Landing.ofEveryFrame(serverSide, sent, "server-side");
 
             final int[] perSocket = new int[workers];
             for (final int client : CLIENTS)
@@ -240,6 +292,124 @@ class FanoutSteeringTest
         {
             clientSide.forEach(PacketSocket::close);
             serverSide.forEach(PacketSocket::close);
+        }
+    }
+
+    @ParameterizedTest(name = "{0} workers")
+    @ValueSource(ints = {2, 3})
+    void eachIpv6FrameLandsInTheSocketTheModelPicksAndAFlowsTwoDirectionsMeet(final int workers)
+    {
+        final int clientGroup = 0x4C20 + workers;
+        final int serverGroup = 0x4C30 + workers;
+        final List<PacketSocket> clientSide = new ArrayList<>();
+        final List<PacketSocket> serverSide = new ArrayList<>();
+        try (RawSender tx = NetNs.call(nsA, () -> RawSender.open("a0")))
+        {
+            joinGroups(clientSide, clientGroup, serverSide, serverGroup, workers);
+
+            final List<byte[]> frames = new ArrayList<>();
+            for (final long client : CLIENTS6)
+            {
+                for (int port = FIRST_PORT; port < FIRST_PORT + PORTS_PER_CLIENT; port++)
+                {
+                    final int protocol = (port & 1) == 0 ? TCP : UDP;
+                    // Every fifth forward frame carries a destination-options header, every seventh a VLAN tag.
+                    final int[] extensions = port % 5 == 0 ? new int[] {DESTINATION_OPTIONS} : NO_EXTENSIONS;
+                    frames.add(ipv6(MAC_B, MAC_A, protocol, CLIENT_NET6, client, port, CLIENT_NET6, VIP6, 80, extensions,
+                        port % 7 == 0));
+                    frames.add(ipv6(MAC_B, MAC_A, protocol, SERVER_NET6, BACKEND6, 8080, CLIENT_NET6, client, port,
+                        NO_EXTENSIONS, false));
+                }
+            }
+            // ICMPv6 errors about flows: a router's about lb's packet to the client, a backend's about lb's packet from it.
+            for (int port = FIRST_PORT; port < FIRST_PORT + ICMP_ERRORS_PER_SIDE; port++)
+            {
+                final int type = 1 + port % 4;
+                frames.add(icmpv6Error(MAC_B, MAC_A, CLIENT_NET6, ROUTER6, CLIENT_NET6, VIP6, type, NO_EXTENSIONS,
+                    packet6(CLIENT_NET6, VIP6, CLIENT_NET6, CLIENTS6[0], 63, NO_EXTENSIONS, TCP, transport(TCP, 80, port))));
+                frames.add(icmpv6Error(MAC_B, MAC_A, SERVER_NET6, BACKEND6, CLIENT_NET6, CLIENTS6[0], type, NO_EXTENSIONS,
+                    packet6(CLIENT_NET6, CLIENTS6[0], SERVER_NET6, BACKEND6, 63, NO_EXTENSIONS, UDP, transport(UDP, port, 8080))));
+            }
+            // NDP, echo and fragments, each from its own source address (the key), with a flow's port where ports would be.
+            final long[] controlSources = new long[5];
+            final byte[] portBody = new byte[20];
+            new UnsafeBuffer(portBody).putShort(0, (short)FIRST_PORT, ByteOrder.BIG_ENDIAN);
+            for (int i = 0; i < controlSources.length; i++)
+            {
+                controlSources[i] = 0x0002_0000_0000_0000L + i;
+                final long source = controlSources[i];
+                frames.add(neighborSolicitation(MAC_A, CLIENT_NET6, source, CLIENT_NET6, VIP6 + i));
+                frames.add(frame6(MAC_B, MAC_A, packet6(CLIENT_NET6, source | 0x100, CLIENT_NET6, VIP6, 255, NO_EXTENSIONS, ICMPV6,
+                    icmpv6(ICMPV6_NEIGHBOR_ADVERTISEMENT, 0, portBody)), false));
+                frames.add(frame6(MAC_B, MAC_A, packet6(CLIENT_NET6, source | 0x200, CLIENT_NET6, VIP6, 64, NO_EXTENSIONS, ICMPV6,
+                    icmpv6(ICMPV6_ECHO_REQUEST, 0, portBody)), false));
+                frames.add(frame6(MAC_B, MAC_A, packet6(CLIENT_NET6, source | 0x300, CLIENT_NET6, VIP6, 64, new int[] {FRAGMENT},
+                    TCP, transport(TCP, FIRST_PORT, 80)), false));
+            }
+            for (final byte[] frame : frames)
+            {
+                assertTrue(tx.send(new UnsafeBuffer(frame), 0, frame.length), () -> "errno " + tx.lastErrno());
+            }
+            final int sent = frames.size();
+
+            final Landing atClientSide = Landing.ofEveryFrame(clientSide, sent, "client-side");
+            final Landing atServerSide = Landing.ofEveryFrame(serverSide, sent, "server-side");
+
+            final int[] perSocket = new int[workers];
+            for (final long client : CLIENTS6)
+            {
+                for (int port = FIRST_PORT; port < FIRST_PORT + PORTS_PER_CLIENT; port++)
+                {
+                    final String p = (port & 1) == 0 ? "tcp6" : "udp6";
+                    final String endpoint = Long.toHexString(client) + " " + port;
+                    final int predicted = FanoutProgram.workerOf6(CLIENT_NET6, client, port, workers);
+                    assertEquals(predicted, atClientSide.socketOf.get(p + " fwd " + endpoint), "forward frame of " + endpoint);
+                    assertEquals(predicted, atServerSide.socketOf.get(p + " ret " + endpoint), "return frame to " + endpoint);
+                    perSocket[predicted]++;
+                }
+            }
+            for (int i = 0; i < workers; i++)
+            {
+                assertTrue(perSocket[i] > 0, "socket " + i + " got no flow");
+            }
+            int errorsOffSocketZero = 0;
+            for (int port = FIRST_PORT; port < FIRST_PORT + ICMP_ERRORS_PER_SIDE; port++)
+            {
+                final String endpoint = Long.toHexString(CLIENTS6[0]) + " " + port;
+                final int predicted = FanoutProgram.workerOf6(CLIENT_NET6, CLIENTS6[0], port, workers);
+                assertEquals(predicted, atClientSide.socketOf.get("icmp6 error to " + endpoint), "client-side error about " + endpoint);
+                assertEquals(predicted, atServerSide.socketOf.get("icmp6 error from " + endpoint), "server-side error about " + endpoint);
+                errorsOffSocketZero += predicted != 0 ? 1 : 0;
+            }
+            assertTrue(errorsOffSocketZero > 0, "every error's flow hashed to socket 0: the test shows nothing");
+            for (final Landing landing : List.of(atClientSide, atServerSide))
+            {
+                for (final long source : controlSources)
+                {
+                    assertEquals(0, landing.socketOf.get("icmp6 " + ICMPV6_NEIGHBOR_SOLICITATION + " " + Long.toHexString(source)), "NS");
+                    assertEquals(0, landing.socketOf.get("icmp6 " + ICMPV6_NEIGHBOR_ADVERTISEMENT + " " +
+                        Long.toHexString(source | 0x100)), "NA");
+                    assertEquals(0, landing.socketOf.get("icmp6 " + ICMPV6_ECHO_REQUEST + " " + Long.toHexString(source | 0x200)),
+                        "echo request");
+                    assertEquals(0, landing.socketOf.get("frag6 " + Long.toHexString(source | 0x300)), "fragment");
+                }
+            }
+        }
+        finally
+        {
+            clientSide.forEach(PacketSocket::close);
+            serverSide.forEach(PacketSocket::close);
+        }
+    }
+
+    /** Opens {@code workers} sockets on b0 into each side's group, joined in order (socket i is worker i). */
+    private static void joinGroups(final List<PacketSocket> clientSide, final int clientGroup,
+        final List<PacketSocket> serverSide, final int serverGroup, final int workers)
+    {
+        for (int i = 0; i < workers; i++)
+        {
+            clientSide.add(NetNs.call(nsB, () -> PacketSocket.open("b0", config(clientGroup, FanoutProgram.Side.CLIENT, workers))));
+            serverSide.add(NetNs.call(nsB, () -> PacketSocket.open("b0", config(serverGroup, FanoutProgram.Side.SERVER, workers))));
         }
     }
 
