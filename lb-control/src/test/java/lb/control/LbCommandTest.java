@@ -190,7 +190,7 @@ class LbCommandTest
         assertUsageError(run(join(join(REQUIRED, service), "--rx-ring", "v1")),
             "lb: --rx-ring: expected v2 or v3, got 'v1'");
         assertUsageError(run(join(join(REQUIRED, service), "--vip", "198.18.0.100:80")),
-            "lb: --vip: expected VIP:PORT/PROTO such as 198.18.0.100:80/tcp, got '198.18.0.100:80'");
+            "lb: --vip: expected VIP:PORT/PROTO such as 198.18.0.100:80/tcp or [2001:2::100]:80/tcp, got '198.18.0.100:80'");
         assertUsageError(run(join(REQUIRED, "--vip", "198.18.0.1:80/tcp", "--backends", "198.18.1.11")),
             "lb: --vip: VIP 198.18.0.1 is also the client-ip (--client-ip); lb's own addresses must be distinct");
         assertUsageError(run(join(REQUIRED, "--vip", "198.18.0.100:80/tcp", "--backends", "198.18.1.11,198.18.1.11:80")),
@@ -324,7 +324,7 @@ class LbCommandTest
                     "help does not give the default of " + option.longestName());
             }
         }
-        assertEquals(24, withDefault);
+        assertEquals(25, withDefault);
         assertTrue(help.contains("Default: 5s."), help);
         assertTrue(help.contains("Default: /run/lb/lb.sock."), help);
         assertTrue(help.contains("Default: 1 each."), help);

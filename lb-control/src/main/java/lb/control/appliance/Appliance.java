@@ -15,7 +15,7 @@ import lb.control.Log;
 import lb.control.config.BackendConfig;
 import lb.control.config.ConfigDefaults;
 import lb.control.config.IdleStrategyKind;
-import lb.control.config.Ipv4;
+import lb.control.config.IpAddresses;
 import lb.control.config.LbConfig;
 import lb.control.config.RingVersion;
 import lb.control.config.ServiceConfig;
@@ -95,6 +95,7 @@ public final class Appliance implements AutoCloseable
     private final Map<Integer, ApplianceRuntime.ProbeRtt> probeRtts = ApplianceRuntime.newProbeRttMap();
     private final AtomicReference<int[]> probedBackends = new AtomicReference<>();
     private final AtomicReference<List<TcpChecker.Target>> checkTargets = new AtomicReference<>(List.of());
+    private final Ipv6AliasSender aliases = new Ipv6AliasSender();
     private ApplianceRuntime runtime;
     private RouteServices routeServices;
     private ControlServer controlServer;
@@ -170,13 +171,20 @@ public final class Appliance implements AutoCloseable
             Log.info("rx-ring frame-size/frame-count are not used: GSO forwarding needs " + clientRing.rxFrameSize() +
                 "-byte slots, " + clientRing.rxFrameCount() + " per ring");
         }
-        Log.info("client side " + config.clientInterface() + " " + InterfaceInfo.formatMac(clientMac) + " " + Ipv4.format(config.clientIp()) +
-            ", server side " + config.serverInterface() + " " + InterfaceInfo.formatMac(serverMac) + " " + Ipv4.format(config.gatewayIp()) +
+        Log.info("client side " + config.clientInterface() + " " + InterfaceInfo.formatMac(clientMac) + " " +
+            IpAddresses.format(config.clientIp()) + ipv6Address(config.ipv6().clientIp6()) +
+            ", server side " + config.serverInterface() + " " + InterfaceInfo.formatMac(serverMac) + " " +
+            IpAddresses.format(config.gatewayIp()) + ipv6Address(config.ipv6().gatewayIp6()) +
             ", rings " + clientRing + (n > 1 ? ", server-side fanout group " + serverGroup : ""));
 
         for (final ServiceConfig sc : config.services())
         {
             Log.info("service " + sc);
+        }
+        // Before the services and anything else that names an alias: the workers read their rings in order.
+        if (!aliases.sendNew(commands))
+        {
+            throw new IllegalStateException("the command rings cannot hold the " + IpAddresses.count6() + " IPv6 addresses");
         }
         for (final DataplaneWorker w : workers)
         {
@@ -212,10 +220,11 @@ public final class Appliance implements AutoCloseable
                 ex -> Log.info(w.name + " error: " + ex), null, agents.get(w.index)));
         }
 
-        control = new ControlAgent(events, commands, serverSender, serverMac, config.gatewayIp(),
+        control = new ControlAgent(events, commands, serverSender, serverMac, config.gatewayIp(), config.ipv6().gatewayIp6(),
             probedBackends, probeRtts, config.probe(), checkTargets);
-        runtime = new ApplianceRuntime(version(), config.services(), workers, commands, probedBackends, probeRtts);
+        runtime = new ApplianceRuntime(version(), config.services(), workers, commands, probedBackends, probeRtts, aliases);
         runtime.serverNetwork(config.serverNetwork());
+        runtime.ipv6(config.ipv6());
         runtime.routeServices(routeServices);
         runtime.tcpChecks(control.checker(), checkTargets);
         if (config.bgp() != null)
@@ -356,6 +365,12 @@ public final class Appliance implements AutoCloseable
         return ips.stream().mapToInt(Integer::intValue).toArray();
     }
 
+    /** @return " ADDRESS" for an alias of lb's own, or nothing when lb has none. */
+    private static String ipv6Address(final int alias)
+    {
+        return alias == 0 ? "" : " " + IpAddresses.format(alias);
+    }
+
     /** Gratuitous ARP for lb's client-side addresses, so clients with stale caches find the VIPs at once. */
     private void announce(final RawSender sender, final long mac)
     {
@@ -365,6 +380,10 @@ public final class Appliance implements AutoCloseable
         config.services().forEach(s -> ips.add(s.vip()));
         for (final int ip : ips)
         {
+            if (IpAddresses.isIpv6(ip))
+            {
+                continue; // an alias is no IPv4 address: ARP must never carry one
+            }
             sender.send(frame, 0, ArpPacket.writeRequestFrame(frame, 0, mac, ip, ip));
         }
     }
@@ -511,7 +530,7 @@ public final class Appliance implements AutoCloseable
                         activeFlows += copy.pool().activeFlows(handle);
                     }
                 }
-                out.println("backend " + s.name() + " " + Ipv4.format(pool.ip(h)) + ":" + s.backendPort(h) +
+                out.println("backend " + s.name() + " " + IpAddresses.endpoint(pool.ip(h), s.backendPort(h)) +
                     " health=" + (pool.isHealthy(h) && pool.mac(h) != 0 ? "up" : "down") +
                     (control == null || control.checker().check(s.id(), pool.ip(h), s.backendPort(h)) == null ? "" :
                         " check=" + (pool.isCheckPassing(h) ? "up" : "down")) +
@@ -528,7 +547,7 @@ public final class Appliance implements AutoCloseable
                     " flowlet_switches=" + route.flowletSwitches());
                 for (final RuntimeApi.NextHopStats hop : route.nextHops())
                 {
-                    out.println("next-hop " + route.name() + " " + Ipv4.format(hop.ip()) + " health=" +
+                    out.println("next-hop " + route.name() + " " + IpAddresses.format(hop.ip()) + " health=" +
                         (hop.up() ? "up" : "down") + " packets=" + hop.packets() + " bytes=" + hop.bytes() +
                         " active_flows=" + hop.activeFlows());
                 }

@@ -8,7 +8,7 @@ import java.util.Map;
 import java.util.function.Function;
 import java.util.function.ToLongFunction;
 
-import lb.control.config.Ipv4;
+import lb.control.config.IpAddresses;
 import lb.control.socket.RuntimeApi.BackendLatency;
 import lb.control.socket.RuntimeApi.BackendStats;
 import lb.control.socket.RuntimeApi.DropCount;
@@ -94,7 +94,7 @@ public final class RuntimeMetrics
         final List<Sample> samples = new ArrayList<>();
         for (final RuntimeApi.VipAnnouncement vip : announcements.vips())
         {
-            samples.add(sample(labels("vip", Ipv4.format(vip.vip())), vip.announced() ? 1L : 0L));
+            samples.add(sample(labels("vip", IpAddresses.format(vip.vip())), vip.announced() ? 1L : 0L));
         }
         families.add(new MetricFamily("lb_vip_announced", MetricType.GAUGE,
             "1 while the VIP's route is announced to the router.", samples));
@@ -122,7 +122,7 @@ public final class RuntimeMetrics
             for (final RuntimeApi.NextHopStats hop : route.nextHops())
             {
                 final Map<String, String> labels = labels("route", route.name());
-                labels.put("next_hop", Ipv4.format(hop.ip()));
+                labels.put("next_hop", IpAddresses.format(hop.ip()));
                 up.add(sample(labels, hop.up() ? 1L : 0L));
                 active.add(sample(labels, hop.activeFlows()));
                 packets.add(sample(labels, hop.packets()));
@@ -255,7 +255,7 @@ public final class RuntimeMetrics
         for (final BackendLatency backend : latency.probes())
         {
             final Map<String, String> labels = labels("service", backend.service());
-            labels.put("backend", Ipv4.format(backend.ip()) + ":" + backend.port());
+            labels.put("backend", IpAddresses.endpoint(backend.ip(), backend.port()));
             quantiles(labels, backend.probeRtt(), probes);
         }
         families.add(new MetricFamily("lb_backend_probe_rtt_quantile_seconds", MetricType.GAUGE,
@@ -310,7 +310,7 @@ public final class RuntimeMetrics
     private static Map<String, String> backendLabels(final ServiceStats service, final BackendStats backend)
     {
         final Map<String, String> labels = labels("service", service.name());
-        labels.put("backend", Ipv4.format(backend.ip()) + ":" + backend.port());
+        labels.put("backend", IpAddresses.endpoint(backend.ip(), backend.port()));
         return labels;
     }
 
