@@ -7,7 +7,8 @@ import org.agrona.concurrent.UnsafeBuffer;
 
 
 /**
- * Off-heap table of NAT flow entries keyed by the IPv4 5-tuple, owned and used by one thread.
+ * Off-heap table of NAT flow entries keyed by the IPv4 5-tuple, or, made by {@link #ipv6}, by the IPv6 5-tuple;
+ * owned and used by one thread.
  * <p>
  * All entries live in one region allocated at construction: an array of 64-byte slots, one cache line each, starting
  * on a 64-byte boundary. There is no Java object per flow; a flow is addressed by its slot index. Multi-byte fields
@@ -38,6 +39,22 @@ import org.agrona.concurrent.UnsafeBuffer;
  * <tr><td>48</td><td>8</td><td>bytes</td><td>{@link #BYTES_OFFSET}</td></tr>
  * <tr><td>56</td><td>8</td><td>peer MAC (client or next hop), low 48 bits</td><td>{@link #PEER_MAC_OFFSET}</td></tr>
  * </table>
+ *
+ * <h2>IPv6 tables</h2>
+ * {@link #ipv6} makes a table of {@link #IPV6_SLOT_LENGTH}-byte slots (two cache lines, the region 128-byte aligned)
+ * for IPv6 flows, used through {@link #find6}, {@link #insert6}, {@link #remove6} and {@link #prefetch6}. Bytes 0..63
+ * are the layout above, except that the address word (bytes 0..7) holds {@link #fold6 a 64-bit fold} of the two
+ * addresses (see {@link #hash6}) and the NAT IPv4 address holds an alias (the backend's on a forward entry, the VIP's
+ * on a return entry); bytes 64..95 hold the source address (high, low) and the destination address (high, low) at
+ * {@link #SRC_HIGH_OFFSET}..{@link #DST_LOW_OFFSET}; 96..127 are reserved, zero. Probing compares the fold and the
+ * ports word as in an IPv4 table and, on a match, the 32 bytes of addresses, so keys whose folds collide are still
+ * told apart. Everything that only reads or moves slots (Robin Hood order, eviction, expiry, touch, the accessors of
+ * the first 64 bytes, {@link #removeAt}) works unchanged. The IPv4 methods {@code find}, {@code insert}, {@code remove}
+ * and {@code prefetch} are for IPv4 tables and the {@code 6} methods for IPv6 tables; mixed, they find nothing useful
+ * (but never fail). The IPv4 path pays one predictable branch on a final field, in the probe's match.
+ * <p>
+ * An IPv6 table of capacity {@code c} takes {@code 128 * (ceil(4c / 3) + 32)} bytes, about 170.7 bytes per flow: the
+ * default 262,144 flows (see {@code flow-table-size6}) take 349,558 slots, 44,743,424 bytes (42.7 MiB).
  *
  * <h2>Size</h2>
  * A table of capacity {@code c} has {@code h = ceil(4c / 3)} home slots, so the load stays at or under 0.75 when full,
@@ -89,8 +106,14 @@ public final class FlowTable
     /** Largest capacity: the region must stay under 2 GiB because buffer indexes are {@code int}. */
     public static final int MAX_CAPACITY = 25_000_000;
 
-    /** Bytes per slot: one cache line. */
+    /** Bytes per slot of an IPv4 table: one cache line. */
     public static final int SLOT_LENGTH = 64;
+
+    /** Bytes per slot of an IPv6 table ({@link #ipv6}): two cache lines, the IPv4 layout and then the addresses. */
+    public static final int IPV6_SLOT_LENGTH = 128;
+
+    /** Largest capacity of an IPv6 table: its 128-byte slots must also stay under 2 GiB. */
+    public static final int IPV6_MAX_CAPACITY = 12_500_000;
 
     /** Alignment of the region, bytes. */
     public static final int ALIGNMENT = 64;
@@ -167,6 +190,18 @@ public final class FlowTable
     /** Offset of the peer MAC address, 8 bytes holding 48 bits. */
     public static final int PEER_MAC_OFFSET = 56;
 
+    /** IPv6 tables only: offset of the high 64 bits of the source address (key), 8 bytes. */
+    public static final int SRC_HIGH_OFFSET = 64;
+
+    /** IPv6 tables only: offset of the low 64 bits of the source address (key), 8 bytes. */
+    public static final int SRC_LOW_OFFSET = 72;
+
+    /** IPv6 tables only: offset of the high 64 bits of the destination address (key), 8 bytes. */
+    public static final int DST_HIGH_OFFSET = 80;
+
+    /** IPv6 tables only: offset of the low 64 bits of the destination address (key), 8 bytes. */
+    public static final int DST_LOW_OFFSET = 88;
+
     /** Flag bit: the slot holds an entry. Part of the key comparison, so an empty slot never matches. */
     public static final int FLAG_IN_USE = 0x01;
 
@@ -180,7 +215,6 @@ public final class FlowTable
     public static final int FLAG_ONE_WAY = 0x08;
 
     private static final ByteOrder ORDER = ByteOrder.LITTLE_ENDIAN;
-    private static final int SLOT_SHIFT = 6;
     private static final long MAC_MASK = 0xFFFF_FFFF_FFFFL;
 
     // The ports word (little-endian long at SRC_PORT_OFFSET): source port in bits 0-15, destination port 16-31,
@@ -192,6 +226,12 @@ public final class FlowTable
 
     // Not a secret: the hash is public and stable so the scheduler can use it too.
     private static final long HASH_SEED = 0x9E37_79B9_7F4A_7C15L;
+    // The fold of an IPv6 key's addresses hashes each address with its own seed (so swapping source and destination
+    // changes the fold) before the two are combined.
+    private static final long SRC_FOLD_SEED = 0xD6E8_FEB8_6659_FD93L;
+    private static final long DST_FOLD_SEED = 0xA076_1D64_78BD_642FL;
+    private static final int IPV4_SLOT_SHIFT = 6;
+    private static final int IPV6_SLOT_SHIFT = 7;
 
     // Encodes "no match, and the key's displacement would reach the window" for probe(); other misses are ~slot
     // where the key would go.
@@ -205,6 +245,10 @@ public final class FlowTable
     private static final int EVICTION_SCAN = 4 * PROBE_WINDOW;
 
     private final UnsafeBuffer buffer;
+    /** Whether slots are {@link #IPV6_SLOT_LENGTH} long and keys include the addresses at 64..95. Never changes. */
+    private final boolean ipv6;
+    private final int slotShift;
+    private final int slotLength;
     private final int capacity;
     private final int homeSlots;
     private final int slotCount;
@@ -215,6 +259,14 @@ public final class FlowTable
     private int expiryCursor;
     private long refusedInserts;
     private long evictions;
+    // IPv6 tables only: the addresses of the key being probed, placed or re-located. probe(), holdsKey() and occupy()
+    // take the key as its two words plus these, so the IPv4 path keeps its signatures and pays one branch on a
+    // final field. Set by each v6 entry point before it probes; eviction and expiry save and restore them around
+    // listeners, which may call back into the table.
+    private long keySrcHigh;
+    private long keySrcLow;
+    private long keyDstHigh;
+    private long keyDstLow;
 
     /**
      * A table for up to {@code capacity} flows that refuses inserts when full.
@@ -251,22 +303,49 @@ public final class FlowTable
     public FlowTable(final int capacity, final FullPolicy fullPolicy,
         final LongFunction<UnsafeBuffer> allocator)
     {
-        if (capacity < 1 || capacity > MAX_CAPACITY)
+        this(false, capacity, fullPolicy, allocator);
+    }
+
+    /**
+     * An IPv6 table for up to {@code capacity} flows: {@link #IPV6_SLOT_LENGTH}-byte slots keyed by the full 128-bit
+     * addresses, used through {@link #find6}, {@link #insert6}, {@link #remove6} and {@link #prefetch6}. Every other
+     * method (accessors of the first 64 bytes, touch, expiry, eviction) works as on an IPv4 table.
+     *
+     * @param capacity   maximum number of entries, 1 to {@link #IPV6_MAX_CAPACITY}.
+     * @param fullPolicy what to do when a new key does not fit.
+     * @param allocator  bytes to memory (zeroed, 64-byte aligned), or null for a plain direct buffer.
+     * @return the empty table.
+     * @throws IllegalArgumentException if the capacity is out of range or the policy is null.
+     */
+    public static FlowTable ipv6(final int capacity, final FullPolicy fullPolicy,
+        final LongFunction<UnsafeBuffer> allocator)
+    {
+        return new FlowTable(true, capacity, fullPolicy, allocator);
+    }
+
+    private FlowTable(final boolean ipv6, final int capacity, final FullPolicy fullPolicy,
+        final LongFunction<UnsafeBuffer> allocator)
+    {
+        final int maxCapacity = ipv6 ? IPV6_MAX_CAPACITY : MAX_CAPACITY;
+        if (capacity < 1 || capacity > maxCapacity)
         {
-            throw new IllegalArgumentException("capacity must be 1.." + MAX_CAPACITY + ": " + capacity);
+            throw new IllegalArgumentException("capacity must be 1.." + maxCapacity + ": " + capacity);
         }
         if (null == fullPolicy)
         {
             throw new IllegalArgumentException("fullPolicy must not be null");
         }
 
+        this.ipv6 = ipv6;
+        this.slotShift = ipv6 ? IPV6_SLOT_SHIFT : IPV4_SLOT_SHIFT;
+        this.slotLength = 1 << slotShift;
         this.capacity = capacity;
         this.fullPolicy = fullPolicy;
         this.homeSlots = (int)((capacity * 4L + 2) / 3);
         this.slotCount = homeSlots + PROBE_WINDOW;
-        final UnsafeBuffer given = allocator == null ? null : allocator.apply((long)slotCount * SLOT_LENGTH);
+        final UnsafeBuffer given = allocator == null ? null : allocator.apply((long)slotCount * slotLength);
         this.buffer = given != null ? given :
-            new UnsafeBuffer(BufferUtil.allocateDirectAligned(slotCount * SLOT_LENGTH, ALIGNMENT));
+            new UnsafeBuffer(BufferUtil.allocateDirectAligned(slotCount * slotLength, Math.max(ALIGNMENT, slotLength)));
         setTimeouts(
             DEFAULT_SYN_TIMEOUT_NANOS,
             DEFAULT_ESTABLISHED_TIMEOUT_NANOS,
@@ -290,6 +369,34 @@ public final class FlowTable
         return hashWords(addressWord(srcIp, dstIp), portsWord(srcPort, dstPort, protocol));
     }
 
+    /**
+     * The flow hash of an IPv6 5-tuple: {@link #hash(int, int, int, int, int)}'s construction with the address word
+     * replaced by the 64-bit fold of the two addresses that an IPv6 slot keeps at {@link #SRC_IP_OFFSET}:
+     * {@code fmix64(srcHigh ^ fmix64(srcLow ^ s1)) ^ fmix64(dstHigh ^ fmix64(dstLow ^ s2))} with two fixed seeds. Each
+     * address goes through two rounds of murmur3's finaliser, so every address bit reaches every fold bit; the
+     * seeds differ so that swapping source and destination changes the fold. Stable across runs and processes.
+     *
+     * @param srcHigh  high 64 bits of the source address, as {@code Ipv6Header.getAddressHigh} reads them.
+     * @param srcLow   low 64 bits of the source address.
+     * @param dstHigh  high 64 bits of the destination address.
+     * @param dstLow   low 64 bits of the destination address.
+     * @param srcPort  source port, 0..65535.
+     * @param dstPort  destination port, 0..65535.
+     * @param protocol IP protocol number (next header), 0..255.
+     * @return a well-mixed 32-bit hash.
+     */
+    public static int hash6(final long srcHigh, final long srcLow, final long dstHigh, final long dstLow,
+        final int srcPort, final int dstPort, final int protocol)
+    {
+        return hashWords(fold6(srcHigh, srcLow, dstHigh, dstLow), portsWord(srcPort, dstPort, protocol));
+    }
+
+    /** @return true for a table made by {@link #ipv6}: 128-byte slots keyed by IPv6 addresses. */
+    public boolean isIpv6()
+    {
+        return ipv6;
+    }
+
     /** @return the maximum number of entries. */
     public int capacity()
     {
@@ -308,7 +415,10 @@ public final class FlowTable
         return slotCount;
     }
 
-    /** @return bytes of the slot region ({@code slotCount() * 64}), not counting up to 64 bytes of alignment slack. */
+    /**
+     * @return bytes of the slot region ({@code slotCount()} times 64, or 128 for an IPv6 table), not counting the
+     * alignment slack.
+     */
     public long memoryBytes()
     {
         return buffer.capacity();
@@ -390,7 +500,7 @@ public final class FlowTable
     {
         final long addressWord = addressWord(srcIp, dstIp);
         final long portsWord = portsWord(srcPort, dstPort, protocol);
-        return buffer.getLong((homeSlot(hashWords(addressWord, portsWord)) << SLOT_SHIFT) + SRC_PORT_OFFSET, ORDER);
+        return buffer.getLong((homeSlot(hashWords(addressWord, portsWord)) << slotShift) + SRC_PORT_OFFSET, ORDER);
     }
 
     public int find(final int srcIp, final int dstIp, final int srcPort, final int dstPort, final int protocol)
@@ -425,8 +535,12 @@ public final class FlowTable
     public int insert(
         final int srcIp, final int dstIp, final int srcPort, final int dstPort, final int protocol, final long nowNanos)
     {
-        final long addressWord = addressWord(srcIp, dstIp);
-        final long portsWord = portsWord(srcPort, dstPort, protocol);
+        return insertKey(addressWord(srcIp, dstIp), portsWord(srcPort, dstPort, protocol), nowNanos);
+    }
+
+    /** {@link #insert(int, int, int, int, int, long)} of a key given as its two words (and, IPv6, the key fields). */
+    private int insertKey(final long addressWord, final long portsWord, final long nowNanos)
+    {
         final int home = homeSlot(hashWords(addressWord, portsWord));
         final int result = probe(addressWord, portsWord, home);
 
@@ -478,6 +592,65 @@ public final class FlowTable
     }
 
     /**
+     * IPv6 {@link #prefetch(int, int, int, int, int)}: loads both cache lines of the key's home slot (the ports word
+     * and the first address word) and returns their sum, which the caller must use.
+     */
+    public long prefetch6(final long srcHigh, final long srcLow, final long dstHigh, final long dstLow,
+        final int srcPort, final int dstPort, final int protocol)
+    {
+        final int offset = homeSlot(hash6(srcHigh, srcLow, dstHigh, dstLow, srcPort, dstPort, protocol)) << slotShift;
+        return buffer.getLong(offset + SRC_PORT_OFFSET, ORDER) + buffer.getLong(offset + SRC_HIGH_OFFSET, ORDER);
+    }
+
+    /**
+     * Look up an IPv6 flow in an IPv6 table. Probing is {@link #find(int, int, int, int, int)}'s with the address fold
+     * as the address word; a slot whose fold and ports match is the key's only if its 32 bytes of addresses match too.
+     *
+     * @return the entry's slot, or {@link #MISSING}.
+     */
+    public int find6(final long srcHigh, final long srcLow, final long dstHigh, final long dstLow,
+        final int srcPort, final int dstPort, final int protocol)
+    {
+        setKeyAddresses(srcHigh, srcLow, dstHigh, dstLow);
+        final long addressWord = fold6(srcHigh, srcLow, dstHigh, dstLow);
+        final long portsWord = portsWord(srcPort, dstPort, protocol);
+        final int result = probe(addressWord, portsWord, homeSlot(hashWords(addressWord, portsWord)));
+
+        return result >= 0 ? result : MISSING;
+    }
+
+    /**
+     * Add an IPv6 flow to an IPv6 table, or find it: {@link #insert(int, int, int, int, int, long)} with the addresses
+     * written at {@link #SRC_HIGH_OFFSET}..{@link #DST_LOW_OFFSET}. Never throws.
+     *
+     * @return the entry's slot, or {@link #FULL}.
+     */
+    public int insert6(final long srcHigh, final long srcLow, final long dstHigh, final long dstLow,
+        final int srcPort, final int dstPort, final int protocol, final long nowNanos)
+    {
+        setKeyAddresses(srcHigh, srcLow, dstHigh, dstLow);
+        return insertKey(fold6(srcHigh, srcLow, dstHigh, dstLow), portsWord(srcPort, dstPort, protocol), nowNanos);
+    }
+
+    /**
+     * Remove an IPv6 flow from an IPv6 table.
+     *
+     * @return true if the flow was there.
+     */
+    public boolean remove6(final long srcHigh, final long srcLow, final long dstHigh, final long dstLow,
+        final int srcPort, final int dstPort, final int protocol)
+    {
+        final int slot = find6(srcHigh, srcLow, dstHigh, dstLow, srcPort, dstPort, protocol);
+        if (MISSING == slot)
+        {
+            return false;
+        }
+
+        removeAt(slot);
+        return true;
+    }
+
+    /**
      * Remove the entry in a slot, shifting later entries of its run back so that no tombstone is left. Does nothing
      * if the slot is empty.
      *
@@ -497,7 +670,7 @@ public final class FlowTable
         int last = slot;
         for (int next = slot + 1; next < slotCount; next++)
         {
-            final int index = (next << SLOT_SHIFT) + SRC_PORT_OFFSET;
+            final int index = (next << slotShift) + SRC_PORT_OFFSET;
             final long portsWord = buffer.getLong(index, ORDER);
             if (0 == (portsWord & IN_USE_BIT) || 0 == (portsWord >>> DISPLACEMENT_SHIFT))
             {
@@ -510,9 +683,9 @@ public final class FlowTable
 
         if (last > slot)
         {
-            buffer.putBytes(slot << SLOT_SHIFT, buffer, (slot + 1) << SLOT_SHIFT, (last - slot) << SLOT_SHIFT);
+            buffer.putBytes(slot << slotShift, buffer, (slot + 1) << slotShift, (last - slot) << slotShift);
         }
-        buffer.setMemory(last << SLOT_SHIFT, SLOT_LENGTH, (byte)0);
+        buffer.setMemory(last << slotShift, slotLength, (byte)0);
         size--;
     }
 
@@ -525,7 +698,7 @@ public final class FlowTable
      */
     public void touch(final int slot, final long nowNanos, final int frameBytes)
     {
-        final int offset = slot << SLOT_SHIFT;
+        final int offset = slot << slotShift;
         buffer.putLong(offset + LAST_SEEN_OFFSET, nowNanos, ORDER);
         buffer.putLong(offset + PACKETS_OFFSET, buffer.getLong(offset + PACKETS_OFFSET, ORDER) + 1, ORDER);
         buffer.putLong(offset + BYTES_OFFSET, buffer.getLong(offset + BYTES_OFFSET, ORDER) + frameBytes, ORDER);
@@ -551,7 +724,7 @@ public final class FlowTable
         int slot = expiryCursor;
         for (int examined = 0; examined < maxSlots; examined++)
         {
-            final int offset = slot << SLOT_SHIFT;
+            final int offset = slot << slotShift;
             final long portsWord = buffer.getLong(offset + SRC_PORT_OFFSET, ORDER);
             boolean advance = true;
             if (0 != (portsWord & IN_USE_BIT) &&
@@ -560,8 +733,14 @@ public final class FlowTable
             {
                 final long addressWord = buffer.getLong(offset + SRC_IP_OFFSET, ORDER);
                 final long keyPortsWord = portsWord & KEY_PORTS_MASK;
+                // IPv6: the idle entry's addresses, kept here because the listener may use the table.
+                final long srcHigh = ipv6 ? buffer.getLong(offset + SRC_HIGH_OFFSET, ORDER) : 0;
+                final long srcLow = ipv6 ? buffer.getLong(offset + SRC_LOW_OFFSET, ORDER) : 0;
+                final long dstHigh = ipv6 ? buffer.getLong(offset + DST_HIGH_OFFSET, ORDER) : 0;
+                final long dstLow = ipv6 ? buffer.getLong(offset + DST_LOW_OFFSET, ORDER) : 0;
                 final boolean accepted = listener.onIdle(this, slot);
 
+                setKeyAddresses(srcHigh, srcLow, dstHigh, dstLow);
                 if (holdsKey(slot, addressWord, keyPortsWord))
                 {
                     if (accepted)
@@ -624,7 +803,7 @@ public final class FlowTable
      */
     public boolean isOccupied(final int slot)
     {
-        return 0 != (buffer.getByte((slot << SLOT_SHIFT) + FLAGS_OFFSET) & FLAG_IN_USE);
+        return 0 != (buffer.getByte((slot << slotShift) + FLAGS_OFFSET) & FLAG_IN_USE);
     }
 
     /**
@@ -633,7 +812,7 @@ public final class FlowTable
      */
     public int srcIp(final int slot)
     {
-        return buffer.getInt((slot << SLOT_SHIFT) + SRC_IP_OFFSET, ORDER);
+        return buffer.getInt((slot << slotShift) + SRC_IP_OFFSET, ORDER);
     }
 
     /**
@@ -642,7 +821,7 @@ public final class FlowTable
      */
     public int dstIp(final int slot)
     {
-        return buffer.getInt((slot << SLOT_SHIFT) + DST_IP_OFFSET, ORDER);
+        return buffer.getInt((slot << slotShift) + DST_IP_OFFSET, ORDER);
     }
 
     /**
@@ -651,7 +830,7 @@ public final class FlowTable
      */
     public int srcPort(final int slot)
     {
-        return buffer.getShort((slot << SLOT_SHIFT) + SRC_PORT_OFFSET, ORDER) & 0xFFFF;
+        return buffer.getShort((slot << slotShift) + SRC_PORT_OFFSET, ORDER) & 0xFFFF;
     }
 
     /**
@@ -660,7 +839,7 @@ public final class FlowTable
      */
     public int dstPort(final int slot)
     {
-        return buffer.getShort((slot << SLOT_SHIFT) + DST_PORT_OFFSET, ORDER) & 0xFFFF;
+        return buffer.getShort((slot << slotShift) + DST_PORT_OFFSET, ORDER) & 0xFFFF;
     }
 
     /**
@@ -669,7 +848,51 @@ public final class FlowTable
      */
     public int protocol(final int slot)
     {
-        return buffer.getByte((slot << SLOT_SHIFT) + PROTOCOL_OFFSET) & 0xFF;
+        return buffer.getByte((slot << slotShift) + PROTOCOL_OFFSET) & 0xFF;
+    }
+
+    /**
+     * IPv6 tables only.
+     *
+     * @param slot of the entry.
+     * @return the high 64 bits of its source address.
+     */
+    public long srcHigh(final int slot)
+    {
+        return buffer.getLong((slot << slotShift) + SRC_HIGH_OFFSET, ORDER);
+    }
+
+    /**
+     * IPv6 tables only.
+     *
+     * @param slot of the entry.
+     * @return the low 64 bits of its source address.
+     */
+    public long srcLow(final int slot)
+    {
+        return buffer.getLong((slot << slotShift) + SRC_LOW_OFFSET, ORDER);
+    }
+
+    /**
+     * IPv6 tables only.
+     *
+     * @param slot of the entry.
+     * @return the high 64 bits of its destination address.
+     */
+    public long dstHigh(final int slot)
+    {
+        return buffer.getLong((slot << slotShift) + DST_HIGH_OFFSET, ORDER);
+    }
+
+    /**
+     * IPv6 tables only.
+     *
+     * @param slot of the entry.
+     * @return the low 64 bits of its destination address.
+     */
+    public long dstLow(final int slot)
+    {
+        return buffer.getLong((slot << slotShift) + DST_LOW_OFFSET, ORDER);
     }
 
     /**
@@ -678,7 +901,7 @@ public final class FlowTable
      */
     public int serviceId(final int slot)
     {
-        return buffer.getInt((slot << SLOT_SHIFT) + SERVICE_ID_OFFSET, ORDER);
+        return buffer.getInt((slot << slotShift) + SERVICE_ID_OFFSET, ORDER);
     }
 
     /**
@@ -687,7 +910,7 @@ public final class FlowTable
      */
     public void setServiceId(final int slot, final int serviceId)
     {
-        buffer.putInt((slot << SLOT_SHIFT) + SERVICE_ID_OFFSET, serviceId, ORDER);
+        buffer.putInt((slot << slotShift) + SERVICE_ID_OFFSET, serviceId, ORDER);
     }
 
     /**
@@ -696,7 +919,7 @@ public final class FlowTable
      */
     public int backendId(final int slot)
     {
-        return buffer.getInt((slot << SLOT_SHIFT) + BACKEND_ID_OFFSET, ORDER);
+        return buffer.getInt((slot << slotShift) + BACKEND_ID_OFFSET, ORDER);
     }
 
     /**
@@ -705,7 +928,7 @@ public final class FlowTable
      */
     public void setBackendId(final int slot, final int backendId)
     {
-        buffer.putInt((slot << SLOT_SHIFT) + BACKEND_ID_OFFSET, backendId, ORDER);
+        buffer.putInt((slot << slotShift) + BACKEND_ID_OFFSET, backendId, ORDER);
     }
 
     /**
@@ -714,7 +937,7 @@ public final class FlowTable
      */
     public int natIp(final int slot)
     {
-        return buffer.getInt((slot << SLOT_SHIFT) + NAT_IP_OFFSET, ORDER);
+        return buffer.getInt((slot << slotShift) + NAT_IP_OFFSET, ORDER);
     }
 
     /**
@@ -723,7 +946,7 @@ public final class FlowTable
      */
     public void setNatIp(final int slot, final int natIp)
     {
-        buffer.putInt((slot << SLOT_SHIFT) + NAT_IP_OFFSET, natIp, ORDER);
+        buffer.putInt((slot << slotShift) + NAT_IP_OFFSET, natIp, ORDER);
     }
 
     /**
@@ -732,7 +955,7 @@ public final class FlowTable
      */
     public int natPort(final int slot)
     {
-        return buffer.getShort((slot << SLOT_SHIFT) + NAT_PORT_OFFSET, ORDER) & 0xFFFF;
+        return buffer.getShort((slot << slotShift) + NAT_PORT_OFFSET, ORDER) & 0xFFFF;
     }
 
     /**
@@ -741,7 +964,7 @@ public final class FlowTable
      */
     public void setNatPort(final int slot, final int natPort)
     {
-        buffer.putShort((slot << SLOT_SHIFT) + NAT_PORT_OFFSET, (short)natPort, ORDER);
+        buffer.putShort((slot << slotShift) + NAT_PORT_OFFSET, (short)natPort, ORDER);
     }
 
     /**
@@ -750,7 +973,7 @@ public final class FlowTable
      */
     public long peerMac(final int slot)
     {
-        return buffer.getLong((slot << SLOT_SHIFT) + PEER_MAC_OFFSET, ORDER);
+        return buffer.getLong((slot << slotShift) + PEER_MAC_OFFSET, ORDER);
     }
 
     /**
@@ -759,7 +982,7 @@ public final class FlowTable
      */
     public void setPeerMac(final int slot, final long peerMac)
     {
-        buffer.putLong((slot << SLOT_SHIFT) + PEER_MAC_OFFSET, peerMac & MAC_MASK, ORDER);
+        buffer.putLong((slot << slotShift) + PEER_MAC_OFFSET, peerMac & MAC_MASK, ORDER);
     }
 
     /**
@@ -768,7 +991,7 @@ public final class FlowTable
      */
     public long lastSeen(final int slot)
     {
-        return buffer.getLong((slot << SLOT_SHIFT) + LAST_SEEN_OFFSET, ORDER);
+        return buffer.getLong((slot << slotShift) + LAST_SEEN_OFFSET, ORDER);
     }
 
     /**
@@ -777,7 +1000,7 @@ public final class FlowTable
      */
     public void setLastSeen(final int slot, final long nowNanos)
     {
-        buffer.putLong((slot << SLOT_SHIFT) + LAST_SEEN_OFFSET, nowNanos, ORDER);
+        buffer.putLong((slot << slotShift) + LAST_SEEN_OFFSET, nowNanos, ORDER);
     }
 
     /**
@@ -786,7 +1009,7 @@ public final class FlowTable
      */
     public int tcpState(final int slot)
     {
-        return buffer.getByte((slot << SLOT_SHIFT) + TCP_STATE_OFFSET);
+        return buffer.getByte((slot << slotShift) + TCP_STATE_OFFSET);
     }
 
     /**
@@ -795,7 +1018,7 @@ public final class FlowTable
      */
     public void setTcpState(final int slot, final int tcpState)
     {
-        buffer.putByte((slot << SLOT_SHIFT) + TCP_STATE_OFFSET, (byte)(tcpState & 3));
+        buffer.putByte((slot << slotShift) + TCP_STATE_OFFSET, (byte)(tcpState & 3));
     }
 
     /**
@@ -804,7 +1027,7 @@ public final class FlowTable
      */
     public boolean isReturnDirection(final int slot)
     {
-        return 0 != (buffer.getByte((slot << SLOT_SHIFT) + FLAGS_OFFSET) & FLAG_RETURN_DIRECTION);
+        return 0 != (buffer.getByte((slot << slotShift) + FLAGS_OFFSET) & FLAG_RETURN_DIRECTION);
     }
 
     /**
@@ -814,32 +1037,32 @@ public final class FlowTable
     /** True when a FIN was seen in this entry's direction. */
     public boolean isFinSeen(final int slot)
     {
-        return 0 != (buffer.getByte((slot << SLOT_SHIFT) + FLAGS_OFFSET) & FLAG_FIN_SEEN);
+        return 0 != (buffer.getByte((slot << slotShift) + FLAGS_OFFSET) & FLAG_FIN_SEEN);
     }
 
     /** Records a FIN in this entry's direction. */
     public void setFinSeen(final int slot)
     {
-        final int index = (slot << SLOT_SHIFT) + FLAGS_OFFSET;
+        final int index = (slot << slotShift) + FLAGS_OFFSET;
         buffer.putByte(index, (byte)(buffer.getByte(index) | FLAG_FIN_SEEN));
     }
 
     /** True when the flow has only this (forward) entry: its replies bypass lb. */
     public boolean isOneWay(final int slot)
     {
-        return 0 != (buffer.getByte((slot << SLOT_SHIFT) + FLAGS_OFFSET) & FLAG_ONE_WAY);
+        return 0 != (buffer.getByte((slot << slotShift) + FLAGS_OFFSET) & FLAG_ONE_WAY);
     }
 
     /** Marks the entry as a one-way flow's only entry. */
     public void setOneWay(final int slot)
     {
-        final int index = (slot << SLOT_SHIFT) + FLAGS_OFFSET;
+        final int index = (slot << slotShift) + FLAGS_OFFSET;
         buffer.putByte(index, (byte)(buffer.getByte(index) | FLAG_ONE_WAY));
     }
 
     public void setReturnDirection(final int slot, final boolean returnDirection)
     {
-        final int index = (slot << SLOT_SHIFT) + FLAGS_OFFSET;
+        final int index = (slot << slotShift) + FLAGS_OFFSET;
         final int flags = buffer.getByte(index);
         buffer.putByte(index, (byte)(returnDirection ? flags | FLAG_RETURN_DIRECTION : flags & ~FLAG_RETURN_DIRECTION));
     }
@@ -850,7 +1073,7 @@ public final class FlowTable
      */
     public long packets(final int slot)
     {
-        return buffer.getLong((slot << SLOT_SHIFT) + PACKETS_OFFSET, ORDER);
+        return buffer.getLong((slot << slotShift) + PACKETS_OFFSET, ORDER);
     }
 
     /**
@@ -859,7 +1082,7 @@ public final class FlowTable
      */
     public void setPackets(final int slot, final long packets)
     {
-        buffer.putLong((slot << SLOT_SHIFT) + PACKETS_OFFSET, packets, ORDER);
+        buffer.putLong((slot << slotShift) + PACKETS_OFFSET, packets, ORDER);
     }
 
     /**
@@ -868,7 +1091,7 @@ public final class FlowTable
      */
     public long bytes(final int slot)
     {
-        return buffer.getLong((slot << SLOT_SHIFT) + BYTES_OFFSET, ORDER);
+        return buffer.getLong((slot << slotShift) + BYTES_OFFSET, ORDER);
     }
 
     /**
@@ -877,7 +1100,7 @@ public final class FlowTable
      */
     public void setBytes(final int slot, final long bytes)
     {
-        buffer.putLong((slot << SLOT_SHIFT) + BYTES_OFFSET, bytes, ORDER);
+        buffer.putLong((slot << slotShift) + BYTES_OFFSET, bytes, ORDER);
     }
 
     /** The home slot of a hash: multiply-shift onto {@code [0, homeSlots)}. Package-private for tests. */
@@ -910,7 +1133,24 @@ public final class FlowTable
         return (srcPort & 0xFFFFL) | ((dstPort & 0xFFFFL) << 16) | ((protocol & 0xFFL) << 32) | IN_USE_BIT;
     }
 
-    private static int hashWords(final long addressWord, final long keyPortsWord)
+    /** An IPv6 key's addresses folded into the address word, as IPv6 slots hold it (see {@link #hash6}). */
+    static long fold6(final long srcHigh, final long srcLow, final long dstHigh, final long dstLow)
+    {
+        return fmix64(srcHigh ^ fmix64(srcLow ^ SRC_FOLD_SEED)) ^ fmix64(dstHigh ^ fmix64(dstLow ^ DST_FOLD_SEED));
+    }
+
+    /**
+     * For tests: the source high half that, with {@code otherSrcLow} and the same destination, gives the same
+     * {@link #fold6} as {@code (srcHigh, srcLow)}. The fold is no defence against crafted keys, which is why a probe
+     * compares the addresses themselves.
+     */
+    static long foldCollidingSrcHigh(final long srcHigh, final long srcLow, final long otherSrcLow)
+    {
+        return srcHigh ^ fmix64(srcLow ^ SRC_FOLD_SEED) ^ fmix64(otherSrcLow ^ SRC_FOLD_SEED);
+    }
+
+    /** The hash of a key given as its two words (also {@link HalfOpenCache}'s set index). */
+    static int hashWords(final long addressWord, final long keyPortsWord)
     {
         return (int)(fmix64(addressWord ^ fmix64(keyPortsWord + HASH_SEED)) >>> 32);
     }
@@ -936,14 +1176,15 @@ public final class FlowTable
         for (int displacement = 0; displacement < PROBE_WINDOW; displacement++)
         {
             final int slot = home + displacement;
-            final int offset = slot << SLOT_SHIFT;
+            final int offset = slot << slotShift;
             final long portsWord = buffer.getLong(offset + SRC_PORT_OFFSET, ORDER);
             if (0 == (portsWord & IN_USE_BIT) || (int)(portsWord >>> DISPLACEMENT_SHIFT) < displacement)
             {
                 return ~slot;
             }
             if ((portsWord & KEY_PORTS_MASK) == keyPortsWord &&
-                buffer.getLong(offset + SRC_IP_OFFSET, ORDER) == addressWord)
+                buffer.getLong(offset + SRC_IP_OFFSET, ORDER) == addressWord &&
+                (!ipv6 || holdsKeyAddresses(offset)))
             {
                 return slot;
             }
@@ -980,7 +1221,7 @@ public final class FlowTable
             {
                 return FULL;
             }
-            final long portsWord = buffer.getLong((end << SLOT_SHIFT) + SRC_PORT_OFFSET, ORDER);
+            final long portsWord = buffer.getLong((end << slotShift) + SRC_PORT_OFFSET, ORDER);
             if (0 == (portsWord & IN_USE_BIT))
             {
                 break;
@@ -998,10 +1239,10 @@ public final class FlowTable
         // writes all 64 bytes of the key's slot.
         if (end > slot)
         {
-            buffer.putBytes((slot + 1) << SLOT_SHIFT, buffer, slot << SLOT_SHIFT, (end - slot) << SLOT_SHIFT);
+            buffer.putBytes((slot + 1) << slotShift, buffer, slot << slotShift, (end - slot) << slotShift);
             for (int moved = slot + 1; moved <= end; moved++)
             {
-                final int index = (moved << SLOT_SHIFT) + DISPLACEMENT_OFFSET;
+                final int index = (moved << slotShift) + DISPLACEMENT_OFFSET;
                 buffer.putByte(index, (byte)(buffer.getByte(index) + 1));
             }
         }
@@ -1025,15 +1266,25 @@ public final class FlowTable
             }
         }
 
-        final int victimOffset = victim << SLOT_SHIFT;
+        final int victimOffset = victim << slotShift;
         final long victimAddressWord = buffer.getLong(victimOffset + SRC_IP_OFFSET, ORDER);
         final long victimPortsWord = buffer.getLong(victimOffset + SRC_PORT_OFFSET, ORDER) & KEY_PORTS_MASK;
+        // IPv6: the new key's addresses and the victim's, kept here because the listener may use the table.
+        final long newSrcHigh = keySrcHigh;
+        final long newSrcLow = keySrcLow;
+        final long newDstHigh = keyDstHigh;
+        final long newDstLow = keyDstLow;
+        final long victimSrcHigh = ipv6 ? buffer.getLong(victimOffset + SRC_HIGH_OFFSET, ORDER) : 0;
+        final long victimSrcLow = ipv6 ? buffer.getLong(victimOffset + SRC_LOW_OFFSET, ORDER) : 0;
+        final long victimDstHigh = ipv6 ? buffer.getLong(victimOffset + DST_HIGH_OFFSET, ORDER) : 0;
+        final long victimDstLow = ipv6 ? buffer.getLong(victimOffset + DST_LOW_OFFSET, ORDER) : 0;
         if (null != evictionListener)
         {
             evictionListener.onEvict(this, victim);
         }
 
         // The listener may have removed other entries and so moved the victim back: find it again if so.
+        setKeyAddresses(victimSrcHigh, victimSrcLow, victimDstHigh, victimDstLow);
         final int victimNow = holdsKey(victim, victimAddressWord, victimPortsWord) ?
             victim : locate(victimAddressWord, victimPortsWord);
         if (victimNow >= 0)
@@ -1044,6 +1295,7 @@ public final class FlowTable
 
         // Removing any entry of the key's window (or, with the window empty, any entry) makes room for the key: the
         // entries after the hole move back one slot and the insert moves them up again.
+        setKeyAddresses(newSrcHigh, newSrcLow, newDstHigh, newDstLow);
         final int result = probe(addressWord, keyPortsWord, home);
         final int slot = result >= 0 ? result :
             size < capacity ? place(addressWord, keyPortsWord, home, result, nowNanos) : FULL;
@@ -1067,7 +1319,7 @@ public final class FlowTable
         final int end = home + PROBE_WINDOW;
         for (int slot = home; slot < end; slot++)
         {
-            final int offset = slot << SLOT_SHIFT;
+            final int offset = slot << slotShift;
             if (0 != (buffer.getByte(offset + FLAGS_OFFSET) & FLAG_IN_USE) &&
                 (!unestablishedOnly || isUnestablished(offset)))
             {
@@ -1108,7 +1360,7 @@ public final class FlowTable
             {
                 slot = 0;
             }
-            final int offset = slot << SLOT_SHIFT;
+            final int offset = slot << slotShift;
             if (0 != (buffer.getByte(offset + FLAGS_OFFSET) & FLAG_IN_USE) && isUnestablished(offset))
             {
                 return slot;
@@ -1121,7 +1373,7 @@ public final class FlowTable
     {
         for (int slot = home; slot < home + PROBE_WINDOW; slot++)
         {
-            if (0 == (buffer.getByte((slot << SLOT_SHIFT) + FLAGS_OFFSET) & FLAG_IN_USE))
+            if (0 == (buffer.getByte((slot << slotShift) + FLAGS_OFFSET) & FLAG_IN_USE))
             {
                 return true;
             }
@@ -1141,14 +1393,32 @@ public final class FlowTable
 
     private boolean holdsKey(final int slot, final long addressWord, final long keyPortsWord)
     {
-        final int offset = slot << SLOT_SHIFT;
+        final int offset = slot << slotShift;
         return (buffer.getLong(offset + SRC_PORT_OFFSET, ORDER) & KEY_PORTS_MASK) == keyPortsWord &&
-            buffer.getLong(offset + SRC_IP_OFFSET, ORDER) == addressWord;
+            buffer.getLong(offset + SRC_IP_OFFSET, ORDER) == addressWord &&
+            (!ipv6 || holdsKeyAddresses(offset));
+    }
+
+    /** IPv6 tables: whether the slot at this offset holds the addresses of the key being probed. */
+    private boolean holdsKeyAddresses(final int offset)
+    {
+        return buffer.getLong(offset + SRC_LOW_OFFSET, ORDER) == keySrcLow &&
+            buffer.getLong(offset + DST_LOW_OFFSET, ORDER) == keyDstLow &&
+            buffer.getLong(offset + SRC_HIGH_OFFSET, ORDER) == keySrcHigh &&
+            buffer.getLong(offset + DST_HIGH_OFFSET, ORDER) == keyDstHigh;
+    }
+
+    private void setKeyAddresses(final long srcHigh, final long srcLow, final long dstHigh, final long dstLow)
+    {
+        keySrcHigh = srcHigh;
+        keySrcLow = srcLow;
+        keyDstHigh = dstHigh;
+        keyDstLow = dstLow;
     }
 
     private void occupy(final int slot, final long addressWord, final long keyPortsWord, final long nowNanos)
     {
-        final int offset = slot << SLOT_SHIFT;
+        final int offset = slot << slotShift;
         buffer.putLong(offset + SRC_IP_OFFSET, addressWord, ORDER);
         buffer.putLong(offset + SRC_PORT_OFFSET, keyPortsWord, ORDER);
         buffer.putLong(offset + SERVICE_ID_OFFSET, 0L, ORDER);
@@ -1157,5 +1427,12 @@ public final class FlowTable
         buffer.putLong(offset + PACKETS_OFFSET, 0L, ORDER);
         buffer.putLong(offset + BYTES_OFFSET, 0L, ORDER);
         buffer.putLong(offset + PEER_MAC_OFFSET, 0L, ORDER);
+        if (ipv6)
+        {
+            buffer.putLong(offset + SRC_HIGH_OFFSET, keySrcHigh, ORDER);
+            buffer.putLong(offset + SRC_LOW_OFFSET, keySrcLow, ORDER);
+            buffer.putLong(offset + DST_HIGH_OFFSET, keyDstHigh, ORDER);
+            buffer.putLong(offset + DST_LOW_OFFSET, keyDstLow, ORDER);
+        }
     }
 }

@@ -18,6 +18,13 @@ package lb.dataplane.flow;
  * <p>
  * Keys are the flow table's own two key words. On-heap arrays allocated once; {@link #remember} and
  * {@link #take} do not allocate. One thread.
+ * <p>
+ * <b>IPv6.</b> An IPv6 flow table's address word is a 64-bit fold of the two addresses, and keys can be crafted
+ * whose folds collide (see {@link FlowTable#hash6}): keyed on the two words alone, one client's ACK could take
+ * another's remembered backend and make the victim's handshake hang. So IPv6 flows use a cache of their own made by
+ * {@link #ipv6(int)}, through {@link #remember6} and {@link #take6}, which also keeps and compares the 32 bytes of
+ * addresses (4 more longs per slot, 2 MiB more at the default size). An IPv4 cache has no address arrays; the
+ * {@code 6} methods are for IPv6 caches only.
  */
 public final class HalfOpenCache
 {
@@ -31,6 +38,8 @@ public final class HalfOpenCache
     public static final int WAYS = 8;
 
     private final long[] addresses;
+    /** IPv6 caches only (else null): per slot the source (high, low) and destination (high, low) addresses. */
+    private final long[] addresses6;
     private final long[] ports;
     private final int[] services;
     private final int[] backends;
@@ -43,11 +52,28 @@ public final class HalfOpenCache
     /** @param slots a power of two, at least {@link #WAYS}. */
     public HalfOpenCache(final int slots)
     {
+        this(slots, false);
+    }
+
+    /**
+     * A cache for IPv6 flows, used through {@link #remember6} and {@link #take6}.
+     *
+     * @param slots a power of two, at least {@link #WAYS}.
+     * @return the empty cache.
+     */
+    public static HalfOpenCache ipv6(final int slots)
+    {
+        return new HalfOpenCache(slots, true);
+    }
+
+    private HalfOpenCache(final int slots, final boolean ipv6)
+    {
         if (slots < WAYS || Integer.bitCount(slots) != 1)
         {
             throw new IllegalArgumentException("slots must be a power of two of at least " + WAYS + ", got " + slots);
         }
         addresses = new long[slots];
+        addresses6 = ipv6 ? new long[slots * 4] : null;
         ports = new long[slots];
         services = new int[slots];
         backends = new int[slots];
@@ -59,12 +85,45 @@ public final class HalfOpenCache
     public void remember(final int srcIp, final int dstIp, final int srcPort, final int dstPort, final int protocol,
         final int serviceId, final int backend)
     {
+        rememberKey(FlowTable.addressWord(srcIp, dstIp), FlowTable.portsWord(srcPort, dstPort, protocol),
+            0, 0, 0, 0, serviceId, backend);
+    }
+
+    /** IPv6 {@link #remember}, for a cache made by {@link #ipv6(int)}. */
+    public void remember6(final long srcHigh, final long srcLow, final long dstHigh, final long dstLow,
+        final int srcPort, final int dstPort, final int protocol, final int serviceId, final int backend)
+    {
+        rememberKey(FlowTable.fold6(srcHigh, srcLow, dstHigh, dstLow), FlowTable.portsWord(srcPort, dstPort, protocol),
+            srcHigh, srcLow, dstHigh, dstLow, serviceId, backend);
+    }
+
+    /**
+     * The backend a remembered flow of this service went to, forgotten as it is returned, or {@link #NONE}.
+     */
+    public int take(final int srcIp, final int dstIp, final int srcPort, final int dstPort, final int protocol,
+        final int serviceId)
+    {
+        return used ? takeKey(FlowTable.addressWord(srcIp, dstIp), FlowTable.portsWord(srcPort, dstPort, protocol),
+            0, 0, 0, 0, serviceId) : NONE;
+    }
+
+    /** IPv6 {@link #take}, for a cache made by {@link #ipv6(int)}. */
+    public int take6(final long srcHigh, final long srcLow, final long dstHigh, final long dstLow,
+        final int srcPort, final int dstPort, final int protocol, final int serviceId)
+    {
+        return used ? takeKey(FlowTable.fold6(srcHigh, srcLow, dstHigh, dstLow),
+            FlowTable.portsWord(srcPort, dstPort, protocol), srcHigh, srcLow, dstHigh, dstLow, serviceId) : NONE;
+    }
+
+    /** A key as the flow table's two words and, in an IPv6 cache, its addresses (zeros in an IPv4 one). */
+    private void rememberKey(final long addressWord, final long portsWord,
+        final long srcHigh, final long srcLow, final long dstHigh, final long dstLow,
+        final int serviceId, final int backend)
+    {
         used = true;
-        final long addressWord = FlowTable.addressWord(srcIp, dstIp);
-        final long portsWord = FlowTable.portsWord(srcPort, dstPort, protocol);
-        final int set = FlowTable.hash(srcIp, dstIp, srcPort, dstPort, protocol) & setMask;
+        final int set = FlowTable.hashWords(addressWord, portsWord) & setMask;
         // The same key again (a retransmitted SYN's flow, evicted too) replaces its older backend.
-        int slot = find(set * WAYS, addressWord, portsWord, serviceId);
+        int slot = find(set * WAYS, addressWord, portsWord, srcHigh, srcLow, dstHigh, dstLow, serviceId);
         if (slot < 0)
         {
             final int way = nextWay[set];
@@ -75,20 +134,21 @@ public final class HalfOpenCache
         ports[slot] = portsWord;
         services[slot] = serviceId;
         backends[slot] = backend;
+        if (null != addresses6)
+        {
+            final int index = slot * 4;
+            addresses6[index] = srcHigh;
+            addresses6[index + 1] = srcLow;
+            addresses6[index + 2] = dstHigh;
+            addresses6[index + 3] = dstLow;
+        }
     }
 
-    /**
-     * The backend a remembered flow of this service went to, forgotten as it is returned, or {@link #NONE}.
-     */
-    public int take(final int srcIp, final int dstIp, final int srcPort, final int dstPort, final int protocol,
-        final int serviceId)
+    private int takeKey(final long addressWord, final long portsWord,
+        final long srcHigh, final long srcLow, final long dstHigh, final long dstLow, final int serviceId)
     {
-        if (!used)
-        {
-            return NONE;
-        }
-        final int slot = find((FlowTable.hash(srcIp, dstIp, srcPort, dstPort, protocol) & setMask) * WAYS,
-            FlowTable.addressWord(srcIp, dstIp), FlowTable.portsWord(srcPort, dstPort, protocol), serviceId);
+        final int slot = find((FlowTable.hashWords(addressWord, portsWord) & setMask) * WAYS,
+            addressWord, portsWord, srcHigh, srcLow, dstHigh, dstLow, serviceId);
         if (slot < 0)
         {
             return NONE;
@@ -98,11 +158,14 @@ public final class HalfOpenCache
     }
 
     /** The slot of the set starting at {@code first} that holds the key, or -1. */
-    private int find(final int first, final long addressWord, final long portsWord, final int serviceId)
+    private int find(final int first, final long addressWord, final long portsWord,
+        final long srcHigh, final long srcLow, final long dstHigh, final long dstLow, final int serviceId)
     {
         for (int slot = first; slot < first + WAYS; slot++)
         {
-            if (ports[slot] == portsWord && addresses[slot] == addressWord && services[slot] == serviceId)
+            if (ports[slot] == portsWord && addresses[slot] == addressWord && services[slot] == serviceId &&
+                (null == addresses6 || (addresses6[slot * 4] == srcHigh && addresses6[slot * 4 + 1] == srcLow &&
+                addresses6[slot * 4 + 2] == dstHigh && addresses6[slot * 4 + 3] == dstLow)))
             {
                 return slot;
             }
