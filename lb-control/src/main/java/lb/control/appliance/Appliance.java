@@ -114,11 +114,19 @@ public final class Appliance implements AutoCloseable
             new UnsafeBuffer(ByteBuffer.allocateDirect(values * (CountersReader.METADATA_LENGTH / CountersReader.COUNTER_LENGTH))),
             new UnsafeBuffer(ByteBuffer.allocateDirect(values)));
         final int flowsPerWorker = DataplaneWorker.flowCapacity(config.flowCapacity(), config.workers());
+        // The IPv6 table only when lb has an IPv6 address: without one every IPv6 service is refused.
+        final int entries6PerWorker = config.ipv6().enabled() ?
+            DataplaneWorker.flowCapacity(config.ipv6().flowTableSize6(), config.workers()) : 0;
         final var t = config.timeouts();
         for (int i = 0; i < config.workers(); i++)
         {
-            final DataplaneWorker worker = new DataplaneWorker(i, countersManager, flowsPerWorker);
+            final DataplaneWorker worker = new DataplaneWorker(i, countersManager, flowsPerWorker, entries6PerWorker);
             worker.flows.setTimeouts(t.tcpSyn().toNanos(), t.tcpEstablished().toNanos(), t.tcpClosing().toNanos(), t.udp().toNanos());
+            if (worker.flows6 != null)
+            {
+                worker.flows6.setTimeouts(t.tcpSyn().toNanos(), t.tcpEstablished().toNanos(), t.tcpClosing().toNanos(),
+                    t.udp().toNanos());
+            }
             workers.add(worker);
         }
         this.commands = new CommandRings(workers);
@@ -258,13 +266,16 @@ public final class Appliance implements AutoCloseable
         }
         Log.info("control socket " + controlServer.path() + " (mode 0600): try 'bin/lbctl show stat'");
         long flowBytes = 0;
+        long flowBytes6 = 0;
         for (final DataplaneWorker w : workers)
         {
             flowBytes += w.flows.memoryBytes();
+            flowBytes6 += w.flows6 == null ? 0 : w.flows6.memoryBytes();
         }
         Log.info("running: " + workers.get(0).services.count() + " service(s), " + n + " worker(s), flow capacity " +
             config.flowCapacity() + (n > 1 ? " (" + DataplaneWorker.flowCapacity(config.flowCapacity(), n) + " per worker)" : "") +
             " (" + flowBytes / (1 << 20) + " MiB, huge pages advised)" +
+            (flowBytes6 == 0 ? "" : ", IPv6 flow table " + config.ipv6().flowTableSize6() + " entries (" + flowBytes6 / (1 << 20) + " MiB)") +
             (config.workerCpus().isEmpty() ? "" : ", workers pinned to CPUs " + Values.formatWorkerCpus(config.workerCpus())) +
             ", idle strategy " + config.idleStrategy().configName() +
             (config.idleStrategy() == IdleStrategyKind.BACKOFF ? " (spin " + Values.formatIdleSpin(config.idleSpin()) + ")" : ""));
@@ -504,6 +515,10 @@ public final class Appliance implements AutoCloseable
             out.println("counter tcp_check_stale_replies " + checker.staleReplies());
         }
         out.println("flows " + flows);
+        if (runtime != null && config.ipv6().enabled())
+        {
+            out.println("flows6 " + runtime.info().flows6());
+        }
         if (workers.size() > 1)
         {
             perWorker.forEach(out::println);

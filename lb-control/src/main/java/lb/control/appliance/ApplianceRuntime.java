@@ -278,6 +278,8 @@ final class ApplianceRuntime implements RuntimeApi
         long recovered = 0;
         long icmpErrorsToServer = 0;
         long icmpErrorsToClient = 0;
+        long flows6 = 0;
+        long flowCapacity6 = 0;
         for (final DataplaneWorker w : workers)
         {
             final DataplaneCounters c = w.counters;
@@ -295,10 +297,21 @@ final class ApplianceRuntime implements RuntimeApi
             icmpErrorsToClient += c.icmpErrorsForwardedToClient.get();
             flowsUsed += w.pipeline == null ? 0 : w.pipeline.flowCount();
             flowCapacity += w.flows.capacity() / 2;
+            if (w.flows6 != null)
+            {
+                flows6 += ipv6Flows(w);
+                flowCapacity6 += w.flows6.capacity() / 2;
+            }
         }
         return new Info(version, Duration.ofNanos(System.nanoTime() - startedNanos), workers.size(), rxFrames, rxBytes,
-            txFrames, txBytes, drops, flowsUsed, flowCapacity, busyNanos, txKickNanos, busyCycles, sleeps, recovered,
-            icmpErrorsToServer, icmpErrorsToClient);
+            txFrames, txBytes, drops, flowsUsed + flows6, flowCapacity + flowCapacity6, busyNanos, txKickNanos, busyCycles,
+            sleeps, recovered, icmpErrorsToServer, icmpErrorsToClient, flows6, flowCapacity6);
+    }
+
+    /** A worker's IPv6 flows: two entries each (forward and return), as NAT flows are. */
+    private static long ipv6Flows(final DataplaneWorker w)
+    {
+        return w.flows6.size() / 2;
     }
 
     /** A backend's slot in one worker's table (by address and port), or -1. */

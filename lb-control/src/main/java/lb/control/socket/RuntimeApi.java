@@ -262,7 +262,7 @@ public interface RuntimeApi
     record Info(
         String version, Duration uptime, int workers, long rxPackets, long rxBytes, long txPackets, long txBytes,
         long dropped, long flowsUsed, long flowCapacity, long busyNanos, long txKickNanos, long busyCycles, long sleeps,
-        long flowsRecovered, long icmpErrorsToServer, long icmpErrorsToClient)
+        long flowsRecovered, long icmpErrorsToServer, long icmpErrorsToClient, long flows6, long flowCapacity6)
     {
         /**
          * Frames one worker moves per second of busy time: its capacity if it never had to wait,

@@ -136,6 +136,8 @@ public final class RuntimeCommands
             .add("flow_capacity", info.flowCapacity())
             .add("flow_table_use", Table.cell(percent(info.flowsUsed(), info.flowCapacity()),
                 info.flowCapacity() == 0 ? 0.0 : (double)info.flowsUsed() / info.flowCapacity()))
+            .add("flows6", info.flows6())
+            .add("flow_capacity6", info.flowCapacity6())
             .add("worker_busy", Table.cell(formatNanos(info.busyNanos()), info.busyNanos()), "worker_busy_ns")
             .add("worker_tx_kick", Table.cell(formatNanos(info.txKickNanos()), info.txKickNanos()), "worker_tx_kick_ns")
             .add("worker_busy_cycles", info.busyCycles())

@@ -67,6 +67,9 @@ public final class RuntimeMetrics
         families.add(counter("lb_tx_bytes_total", "Bytes sent on both interfaces.", info.txBytes()));
         families.add(gauge("lb_flows", "Flows in the flow tables.", info.flowsUsed()));
         families.add(gauge("lb_flow_capacity", "Flows the flow tables hold.", info.flowCapacity()));
+        families.add(gauge("lb_flows6", "IPv6 flows in the IPv6 flow tables (counted in lb_flows too).", info.flows6()));
+        families.add(gauge("lb_flow_capacity6", "Flows the IPv6 flow tables hold (counted in lb_flow_capacity too).",
+            info.flowCapacity6()));
         families.add(counter("lb_worker_busy_seconds_total", "Wall-clock time the workers spent in duty cycles that moved frames.",
             (double)info.busyNanos() / NANOS_PER_SECOND));
         families.add(counter("lb_worker_tx_kick_seconds_total", "The part of the busy time spent in TX kicks (the kernel's transmit path).",

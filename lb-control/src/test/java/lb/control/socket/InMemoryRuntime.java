@@ -190,7 +190,8 @@ public class InMemoryRuntime implements RuntimeApi
             dropped += count[0];
         }
         return new Info(version, Duration.ofNanos(clockNanos), 2, packets + dropped, bytes, packets, bytes, dropped,
-            flows.size(), flowCapacity, 2_000_000L * (packets + dropped), 500_000L * (packets + dropped), packets + dropped, 7, 0L, 0L, 0L);
+            flows.size(), flowCapacity, 2_000_000L * (packets + dropped), 500_000L * (packets + dropped), packets + dropped, 7, 0L, 0L, 0L,
+            0L, 0L);
     }
 
     private List<WorkerTraffic> workerTraffic = List.of();
