@@ -220,9 +220,10 @@ public final class Appliance implements AutoCloseable
                 new SocketSink(serverSocket, rx), toControl, clientMac, serverMac, config.clientIp(), config.gatewayIp())
                 .serverMtu(serverSocket.interfaceInfo().mtu())
                 .routes(w.routes);
-            agents.add(new DataplaneAgent(w.name, w.pipeline, clientSocket, serverSocket, w.commands, rx, w.counters,
+            final CommandApplier applier =
                 new CommandApplier(w.services, w.flows, w.backendStats, w.counters.commandsApplied, w.counters.commandsRejected)
-                    .routes(w.routes),
+                    .routes(w.routes);
+            agents.add(new DataplaneAgent(w.name, w.pipeline, clientSocket, serverSocket, w.commands, rx, w.counters, applier,
                 w.packetLatency).pinTo(config.workerCpus().isEmpty() ? -1 : config.workerCpus().get(w.index)));
             dataplaneRunners.add(new AgentRunner(idleStrategy(config, w.counters.sleeps, clientSocket, serverSocket),
                 ex -> Log.info(w.name + " error: " + ex), null, agents.get(w.index)));
