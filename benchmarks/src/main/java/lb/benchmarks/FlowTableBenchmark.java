@@ -202,7 +202,7 @@ public class FlowTableBenchmark
         keys[base + 3] = SERVICE_PORTS[random.nextInt(SERVICE_PORTS.length)];
     }
 
-    private static int[] shuffledIndexes(final int count, final SplittableRandom random)
+    static int[] shuffledIndexes(final int count, final SplittableRandom random)
     {
         final int[] indexes = new int[count];
         for (int i = 0; i < count; i++)
