@@ -223,6 +223,11 @@ public final class Appliance implements AutoCloseable
             final CommandApplier applier =
                 new CommandApplier(w.services, w.flows, w.backendStats, w.counters.commandsApplied, w.counters.commandsRejected)
                     .routes(w.routes);
+            if (w.flows6 != null)
+            {
+                // The applier fills the alias table (ADD_ADDRESS6), the pipeline only reads it.
+                w.pipeline.ipv6(w.flows6, applier.aliases(), config.ipv6().clientIp6(), config.ipv6().gatewayIp6());
+            }
             agents.add(new DataplaneAgent(w.name, w.pipeline, clientSocket, serverSocket, w.commands, rx, w.counters, applier,
                 w.packetLatency).pinTo(config.workerCpus().isEmpty() ? -1 : config.workerCpus().get(w.index)));
             dataplaneRunners.add(new AgentRunner(idleStrategy(config, w.counters.sleeps, clientSocket, serverSocket),

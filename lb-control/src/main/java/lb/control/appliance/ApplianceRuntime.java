@@ -304,11 +304,14 @@ final class ApplianceRuntime implements RuntimeApi
             }
         }
         return new Info(version, Duration.ofNanos(System.nanoTime() - startedNanos), workers.size(), rxFrames, rxBytes,
-            txFrames, txBytes, drops, flowsUsed + flows6, flowCapacity + flowCapacity6, busyNanos, txKickNanos, busyCycles,
+            txFrames, txBytes, drops, flowsUsed, flowCapacity + flowCapacity6, busyNanos, txKickNanos, busyCycles,
             sleeps, recovered, icmpErrorsToServer, icmpErrorsToClient, flows6, flowCapacity6);
     }
 
-    /** A worker's IPv6 flows: two entries each (forward and return), as NAT flows are. */
+    /**
+     * A worker's IPv6 flows, counted as NAT flows (two entries each; a one-way flow's single entry
+     * counts half): the pipeline's flow count holds both families but keeps one one-way count for both.
+     */
     private static long ipv6Flows(final DataplaneWorker w)
     {
         return w.flows6.size() / 2;
