@@ -35,10 +35,7 @@ class IntegrityIT
     void bigFileKeepsItsSha256AndEveryFrameItsChecksums(final boolean offloads) throws Exception
     {
         final Path files = Files.createDirectories(dir.resolve("files"));
-        final byte[] content = new byte[FILE_BYTES];
-        new Random(42).nextBytes(content);
-        Files.write(files.resolve("big.bin"), content);
-        final String expected = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content));
+        final String expected = writeBigFile(files);
 
         try (Testbed testbed = Testbed.up(offloads, 3))
         {
@@ -90,6 +87,15 @@ class IntegrityIT
                 assertTrue(counters.get("tx_client_bytes") >= FILE_BYTES, counters.toString());
             }
         }
+    }
+
+    /** Writes {@value #FILE_BYTES} seeded random bytes to {@code files/big.bin}; returns their sha256 in hex. */
+    static String writeBigFile(final Path files) throws Exception
+    {
+        final byte[] content = new byte[FILE_BYTES];
+        new Random(42).nextBytes(content);
+        Files.write(files.resolve("big.bin"), content);
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content));
     }
 
     /**

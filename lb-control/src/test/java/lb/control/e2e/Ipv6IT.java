@@ -2,13 +2,10 @@ package lb.control.e2e;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.regex.Pattern;
@@ -30,7 +27,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class Ipv6IT
 {
-    static final int FILE_BYTES = 64 << 20;
     /** A full IPv6 TCP segment's payload on a 1500-byte link with timestamps: 1500 - 40 - 20 - 12. */
     static final int SEGMENT_PAYLOAD = 1428;
 
@@ -118,10 +114,7 @@ class Ipv6IT
     void bigFileOverIpv6KeepsItsSha256AndEveryFrameItsTcpChecksum(final boolean offloads) throws Exception
     {
         final Path files = Files.createDirectories(dir.resolve("files"));
-        final byte[] content = new byte[FILE_BYTES];
-        new Random(42).nextBytes(content);
-        Files.write(files.resolve("big.bin"), content);
-        final String expected = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content));
+        final String expected = IntegrityIT.writeBigFile(files);
 
         try (Testbed testbed = Testbed.upDualStack(offloads, 3, "nat"))
         {
@@ -151,11 +144,11 @@ class Ipv6IT
                     "-T", "fields", "-e", "ipv6.nxt", "-e", "frame.len", "-e", "ipv6.src", "-e", "tcp.checksum.status");
                 assertTrue(check.ok(), check.toString());
                 final List<String> frames = check.stdout().lines().filter(f -> f.startsWith("6\t")).map(f -> f.substring(2)).toList();
-                IntegrityIT.assertCapturedFramesValid(frames, captureLog, FILE_BYTES / SEGMENT_PAYLOAD,
+                IntegrityIT.assertCapturedFramesValid(frames, captureLog, IntegrityIT.FILE_BYTES / SEGMENT_PAYLOAD,
                     "\\d+\\t" + Pattern.quote(Testbed.VIP6) + "\\t1");
 
                 final Map<String, Long> counters = lb.stop();
-                assertTrue(counters.get("tx_client_bytes") >= FILE_BYTES, counters.toString());
+                assertTrue(counters.get("tx_client_bytes") >= IntegrityIT.FILE_BYTES, counters.toString());
             }
         }
     }
