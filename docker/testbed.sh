@@ -56,20 +56,44 @@ lb_client_ip() { echo "198.18.0.$((10 + $1))"; }    # ecmp instance i
 lb_gateway_ip() { echo "198.18.1.$((20 + $1))"; }
 lb_mgmt_ip() { echo "198.18.3.$((10 + $1))"; }
 
+# IPv6 (up --ipv6), all from 2001:2::/48: the client LAN 2001:2::/64, the server LAN
+# 2001:2:0:1::/64, the router leg 2001:2:0:2::/64. lb's own (client side 2001:2::1, VIP6s
+# 2001:2::100-1ff, server gateway 2001:2:0:1::1) exist only in lb's user space, as in IPv4.
+readonly LB_CLIENT_IP6=2001:2::1
+readonly LB_GATEWAY_IP6=2001:2:0:1::1
+readonly VIP6=2001:2::100
+readonly VIP6_RANGE=2001:2::100/120
+readonly RT_CLIENT_IP6=2001:2::2
+readonly RT_SERVER_IP6=2001:2:0:1::2
+readonly RT_LEG_IP6=2001:2:0:2::1
+readonly LEG_NET6=2001:2:0:2::/64
+client_ip6() { # role
+  case $1 in
+    c1) echo 2001:2::11 ;;
+    c2) echo 2001:2::12 ;;
+    c3) echo 2001:2:0:2::11 ;;
+    *) die "no client $1" ;;
+  esac
+}
+# The last group reads as the last octet of the server's IPv4 address: s1 ::11, s12 ::22.
+server_ip6() { echo "2001:2:0:1::$((10 + $1))"; }
+
 usage() {
   cat <<EOF
 Usage: docker/testbed.sh COMMAND [OPTIONS]   (needs root)
 
 Commands:
   up [--prefix P] [--offloads on|off] [--servers N] [--mode nat|dsr|ipip]
-     [--topology single|ecmp] [--instances N]
+     [--topology single|ecmp] [--instances N] [--ipv6]
       Create the namespaces P-sw, P-lb, P-c1, P-c2, P-rt, P-c3, P-s1..P-sN (N: 1..$MAX_SERVERS,
       default 3; P default "lbt" + 6 random hex digits). --offloads off turns tso, gso, gro,
       tx and rx checksumming off on every veth (default on, the kernel default).
       --mode (default nat) sets up the servers for lb's forwarding mode, see "Modes" below.
       --topology ecmp (only with --mode dsr, the default there) puts --instances N (1..$MAX_INSTANCES,
       default 3) lb namespaces P-lb1..P-lbN behind a BGP router instead of P-lb, see "ECMP".
-      Prints shell-parsable lines: PREFIX=, STATE_FILE=, OFFLOADS=, SERVERS=, MODE=, TOPOLOGY=,
+      --ipv6 (topology single only) makes the testbed dual-stack, see "IPv6"; without it IPv6
+      is disabled in every namespace.
+      Prints shell-parsable lines: PREFIX=, STATE_FILE=, OFFLOADS=, SERVERS=, MODE=, IPV6=, TOPOLOGY=,
       NAMESPACES=, NS_<role>= for every role; with ecmp also INSTANCES=, LB_NAMESPACES=,
       LB<i>_CLIENT_IP=, LB<i>_GATEWAY_IP=, LB<i>_MGMT_IP=, CLIENT_<c>=, RT_BIRD_SOCKET=, RT_BIRD_PID=.
   down --prefix P
@@ -80,14 +104,19 @@ Commands:
       Start in each server namespace an HTTP server on port 80 (GET /whoami: the server's IP;
       GET /file/NAME: NAME from DIR, default $STATE_DIR/P.files) and a UDP echo server on
       port 5353 (reply: "<server ip> " + the datagram, sent from the address it was sent to).
+      In an --ipv6 testbed both also listen on IPv6, where /whoami and the echo's prefix are the
+      server's IPv6 address.
       In mode ipip also the IP-in-IP decapsulator docker/ipip_decap.py (counters in
       $STATE_DIR/P.sN.decap.stats).
   stop-servers --prefix P
       Stop what 'servers' started.
-  demo [--offloads on|off] [--servers N] [--requests N] [--mode nat|dsr|ipip]
+  demo [--offloads on|off] [--servers N] [--requests N] [--mode nat|dsr|ipip] [--ipv6]
       Install missing packages, build lb if needed, bring a fresh testbed up, start the
       servers and lb, send N (default 300) HTTP requests to http://$VIP/whoami from c1, c2
       and c3, print the requests per backend and lb's counters, tear everything down.
+      --ipv6 (mode nat only) brings up the dual-stack testbed and runs lb with --client-ip6
+      $LB_CLIENT_IP6 --gateway-ip6 $LB_GATEWAY_IP6 --vip [$VIP6]:80/tcp and the servers' IPv6
+      addresses as backends; the requests go to http://[$VIP6]/whoami.
       nat runs lb with --scheduler rr; dsr and ipip with --mode M --scheduler maglev
       --server-network $SERVER_NET. Exit code 0 only when no request failed. Logs stay in
       /tmp/lb-demo-<prefix>/. LB_MVN_ARGS adds arguments to the mvn build (e.g. LB_MVN_ARGS=-o).
@@ -109,6 +138,19 @@ Modes:
   ipip  also: the kernel has no ipip module, so each server has a TUN device $IPIP_TUN (up,
         rp_filter 0) and 'servers' starts docker/ipip_decap.py there, which takes the
         protocol-4 packets from a raw socket and writes the inner packets to $IPIP_TUN.
+
+IPv6 (up --ipv6; the IPv4 addresses above stay as they are):
+  client LAN 2001:2::/64: c1 ::11, c2 ::12, rt ::2; lb answers $LB_CLIENT_IP6 and the VIP6s
+             2001:2::100-1ff in user space; c1 and c2 route 2001:2::/48 via rt, the VIP6s on-link
+  server LAN 2001:2:0:1::/64: s<i> 2001:2:0:1::<10+i> (s1 ::11), lb's gateway $LB_GATEWAY_IP6
+  router leg 2001:2:0:2::/64: rt ::1 (eth1), c3 ::11, which routes 2001:2::/48 via rt
+  Clients, rt and servers get IPv6 with accept_dad=0 (and addresses nodad: usable at once), no
+  router solicitations, accept_ra=0, keep_addr_on_down=1 (a link taken down and up keeps its
+  address, as in IPv4); rt forwards IPv6. lb's and the switch's namespaces keep IPv6 disabled
+  (lb's packet sockets see IPv6 frames all the same). Servers: mode nat, default route via
+  $LB_GATEWAY_IP6; dsr and ipip, the VIP6s $VIP6_RANGE local on lo (the kernel answers
+  neighbour solicitations only for addresses on an interface, so none for them) and default
+  via rt's server-LAN leg $RT_SERVER_IP6.
 
 ECMP (--topology ecmp, mode dsr): P-sw, P-lb1..P-lbN, P-c1, P-c2, P-rt, P-c3, P-s1..P-sM.
   client LAN 198.18.0.0/24, brc: rt .2 (eth0); lb i's cli0 (lb i answers 198.18.0.(10+i))
@@ -314,6 +356,48 @@ setup_direct_server() { # namespace mode
   ip -n "$ns" route replace default via "$RT_SERVER_IP" dev eth0
 }
 
+# A host of the dual-stack testbed (client, router, server): IPv6 on, quiet and immediate. No
+# duplicate address detection (an address is usable at once: nothing for a test to wait out), no
+# router solicitations and no autoconfiguration (every route is static), and addresses kept when a
+# link goes down (tests take a backend's link down and up, as in IPv4). Set on "default" before
+# the veths exist, so every interface created here inherits it.
+enable_quiet_ipv6() { # namespace
+  ip netns exec "$1" sysctl -q -w net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
+    net.ipv6.conf.all.router_solicitations=0 net.ipv6.conf.default.router_solicitations=0 \
+    net.ipv6.conf.all.accept_ra=0 net.ipv6.conf.default.accept_ra=0 \
+    net.ipv6.conf.all.keep_addr_on_down=1 net.ipv6.conf.default.keep_addr_on_down=1
+  ip netns exec "$1" sysctl -q -w net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.default.disable_ipv6=0
+}
+
+# The IPv6 addresses and routes of up --ipv6 (see usage(), "IPv6"), on the links up configured.
+setup_ipv6_addresses() { # prefix servers mode
+  local prefix=$1 servers=$2 mode=$3 rt="$1-rt" c i ns
+  ip -n "$rt" -6 addr add "$RT_CLIENT_IP6/64" dev eth0 nodad
+  ip -n "$rt" -6 addr add "$RT_LEG_IP6/64" dev eth1 nodad
+  [ "$mode" = nat ] || ip -n "$rt" -6 addr add "$RT_SERVER_IP6/64" dev eth2 nodad
+  ip netns exec "$rt" sysctl -q -w net.ipv6.conf.all.forwarding=1
+  for c in c1 c2 c3; do
+    ip -n "$prefix-$c" -6 addr add "$(client_ip6 "$c")/64" dev eth0 nodad
+  done
+  # The test range only, not a default route: the VIP6s are on c1's and c2's own /64 (on-link).
+  ip -n "$prefix-c1" -6 route add 2001:2::/48 via "$RT_CLIENT_IP6"
+  ip -n "$prefix-c2" -6 route add 2001:2::/48 via "$RT_CLIENT_IP6"
+  ip -n "$prefix-c3" -6 route add 2001:2::/48 via "$RT_LEG_IP6"
+  for ((i = 1; i <= servers; i++)); do
+    ns="$prefix-s$i"
+    ip -n "$ns" -6 addr add "$(server_ip6 "$i")/64" dev eth0 nodad
+    if [ "$mode" = nat ]; then
+      ip -n "$ns" -6 route add default via "$LB_GATEWAY_IP6" dev eth0
+    else
+      ip -n "$ns" -6 route add local "$VIP6_RANGE" dev lo
+      # IPv6 lets a socket send from an address only if an interface holds it, unless this is
+      # set: the echo server answers from the VIP6 it was asked on (IPv4 has no such check).
+      ip netns exec "$ns" sysctl -q -w net.ipv6.ip_nonlocal_bind=1
+      ip -n "$ns" -6 route add default via "$RT_SERVER_IP6" dev eth0
+    fi
+  done
+}
+
 # BIRD in rt (topology ecmp): one passive eBGP session per lb instance on brm, BFD, and ECMP
 # routes for what the instances announce, with their next hops on brc.
 write_bird_conf() { # prefix instances conf log
@@ -382,10 +466,11 @@ start_rt_bird() { # prefix instances
 }
 
 do_up() {
-  local prefix="" offloads=on servers=3 mode="" topology=single instances=""
+  local prefix="" offloads=on servers=3 mode="" topology=single instances="" ipv6=off
   while [ $# -gt 0 ]; do
     case $1 in
       --prefix) prefix=${2:?--prefix needs a value}; shift 2 ;;
+      --ipv6) ipv6=on; shift ;;
       --offloads) offloads=${2:?--offloads needs on or off}; shift 2 ;;
       --servers) servers=${2:?--servers needs a number}; shift 2 ;;
       --mode) mode=${2:?--mode needs nat, dsr or ipip}; shift 2 ;;
@@ -416,6 +501,7 @@ do_up() {
       ;;
     *) die "--topology must be single or ecmp, not '$topology'" ;;
   esac
+  [ "$ipv6" = off ] || [ "$topology" = single ] || die "--ipv6 works only with --topology single"
   [[ $mode == nat || $mode == dsr || $mode == ipip ]] || die "--mode must be nat, dsr or ipip, not '$mode'"
   require_tool ethtool ethtool
   require_tool sysctl procps
@@ -446,13 +532,18 @@ do_up() {
   state_add "$prefix" "mode $mode"
   state_add "$prefix" "topology $topology"
   state_add "$prefix" "instances $instances"
+  state_add "$prefix" "ipv6 $ipv6"
 
   for role in "${roles[@]}"; do
     ip netns add "$prefix-$role"
     state_add "$prefix" "ns $prefix-$role $role"
     ip -n "$prefix-$role" link set lo up
-    # No IPv6 anywhere: keeps the LANs free of router solicitations, MLD and DAD.
-    ip netns exec "$prefix-$role" sysctl -q -w net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+    if [ "$ipv6" = on ] && [[ $role == c[0-9] || $role == rt || $role == s[0-9]* ]]; then
+      enable_quiet_ipv6 "$prefix-$role"
+    else
+      # No IPv6: keeps the LANs free of router solicitations, MLD and DAD.
+      ip netns exec "$prefix-$role" sysctl -q -w net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+    fi
   done
 
   # The switch: bridges with STP off (ports forward at once). Bridged frames must not pass
@@ -544,6 +635,8 @@ do_up() {
     fi
   done
 
+  [ "$ipv6" = off ] || setup_ipv6_addresses "$prefix" "$servers" "$mode"
+
   for role in "${bridges[@]}" "${PORTS[@]}"; do ip -n "$sw" link set "$role" up; done
 
   for role in "${lbs[@]}"; do
@@ -567,6 +660,7 @@ do_up() {
   echo "OFFLOADS=$offloads"
   echo "SERVERS=$servers"
   echo "MODE=$mode"
+  echo "IPV6=$ipv6"
   echo "TOPOLOGY=$topology"
   echo "NAMESPACES=\"${names[*]}\""
   for role in "${roles[@]}"; do echo "NS_$role=$prefix-$role"; done
@@ -659,18 +753,21 @@ do_servers() {
   [ -d "$files" ] || die "servers: '$files' is not a directory"
   files=$(cd "$files" && pwd)
 
-  local servers mode i ns ip pidfile logfile started=()
+  local servers mode ipv6 i ns ip pidfile logfile started=() ip6_args
   servers=$(state_get "$prefix" servers)
   mode=$(state_get "$prefix" mode)
+  ipv6=$(state_get "$prefix" ipv6)
   for ((i = 1; i <= servers; i++)); do
     ns="$prefix-s$i"
     ip=$(server_ip "$i")
+    ip6_args=()
+    [ "$ipv6" != on ] || ip6_args=(--ip6 "$(server_ip6 "$i")")
     pidfile="$STATE_DIR/$prefix.s$i.pid"
     logfile="$STATE_DIR/$prefix.s$i.log"
     rm -f "$pidfile"
     state_add "$prefix" "file $pidfile"
     state_add "$prefix" "file $logfile"
-    setsid ip netns exec "$ns" "$PYTHON" "$SERVER_PY" --ip "$ip" --files "$files" \
+    setsid ip netns exec "$ns" "$PYTHON" "$SERVER_PY" --ip "$ip" "${ip6_args[@]}" --files "$files" \
       --pidfile "$pidfile" </dev/null >"$logfile" 2>&1 &
     started+=("$! server s$i $pidfile $logfile")
     if [ "$mode" = ipip ]; then
@@ -703,6 +800,7 @@ do_servers() {
     record_pid "$prefix" "$pid" "$kind" "$role"
     if [ "$kind" = server ]; then
       echo "SERVER_$role=$(server_ip "${role#s}") pid $pid"
+      [ "$ipv6" != on ] || echo "SERVER6_$role=$(server_ip6 "${role#s}")"
     else
       echo "DECAP_$role=pid $pid stats $STATE_DIR/$prefix.$role.decap.stats"
     fi
@@ -778,10 +876,11 @@ demo_build() {
 }
 
 do_demo() {
-  local offloads=on servers=3 requests=300 mode=nat
+  local offloads=on servers=3 requests=300 mode=nat ipv6=off
   while [ $# -gt 0 ]; do
     case $1 in
       --offloads) offloads=${2:?--offloads needs on or off}; shift 2 ;;
+      --ipv6) ipv6=on; shift ;;
       --mode) mode=${2:?--mode needs nat, dsr or ipip}; shift 2 ;;
       --servers) servers=${2:?--servers needs a number}; shift 2 ;;
       --requests) requests=${2:?--requests needs a number}; shift 2 ;;
@@ -791,26 +890,32 @@ do_demo() {
   done
   int_in "$requests" 3 10000 || die "--requests must be 3..10000, not '$requests'"
   [[ $mode == nat || $mode == dsr || $mode == ipip ]] || die "--mode must be nat, dsr or ipip, not '$mode'"
+  # lb's IPv6 dsr needs its server-network6 setting, which has no flag here; ipip is IPv4 only.
+  [ "$ipv6" = off ] || [ "$mode" = nat ] || die "demo: --ipv6 works only with --mode nat, not '$mode'"
   require_root
   bash "$SCRIPT_DIR/deps.sh"
   require_netns
   require_tool curl curl
   demo_build
 
-  local prefix up_out
+  local prefix up_out up_ipv6=()
+  [ "$ipv6" = off ] || up_ipv6=(--ipv6)
   prefix=$(random_prefix)
   trap demo_on_exit EXIT
   trap 'exit 130' INT
   trap 'exit 143' TERM
   # On failure, up deletes what it created itself; the demo owns the testbed once up succeeded.
-  up_out=$(bash "$SELF" up --prefix "$prefix" --offloads "$offloads" --servers "$servers" --mode "$mode")
+  up_out=$(bash "$SELF" up --prefix "$prefix" --offloads "$offloads" --servers "$servers" --mode "$mode" \
+    "${up_ipv6[@]}")
   DEMO_PREFIX=$prefix
   echo "$up_out" >&2
   bash "$SELF" servers --prefix "$prefix" >&2
 
   local logs="/tmp/lb-demo-$prefix" i backends=()
   mkdir -p "$logs"
-  for ((i = 1; i <= servers; i++)); do backends+=("$(server_ip "$i")"); done
+  for ((i = 1; i <= servers; i++)); do
+    if [ "$ipv6" = on ]; then backends+=("$(server_ip6 "$i")"); else backends+=("$(server_ip "$i")"); fi
+  done
   local backend_list
   backend_list=$(IFS=,; echo "${backends[*]}")
   local lb_cmd
@@ -822,8 +927,14 @@ do_demo() {
       -Djnr.ffi.x86asm.enabled=false -jar "$REPO_ROOT/lb-control/target/lb.jar")
   fi
   local control_socket="$STATE_DIR/$prefix.sock"
-  lb_cmd+=(--client-if cli0 --server-if srv0 --client-ip "$LB_CLIENT_IP" --gateway-ip "$LB_GATEWAY_IP"
-    --vip "$VIP:80/tcp" --backends "$backend_list" --control-socket "$control_socket")
+  local vip_port="$VIP:80/tcp" url="http://$VIP/whoami"
+  lb_cmd+=(--client-if cli0 --server-if srv0 --client-ip "$LB_CLIENT_IP" --gateway-ip "$LB_GATEWAY_IP")
+  if [ "$ipv6" = on ]; then
+    vip_port="[$VIP6]:80/tcp"
+    url="http://[$VIP6]/whoami"
+    lb_cmd+=(--client-ip6 "$LB_CLIENT_IP6" --gateway-ip6 "$LB_GATEWAY_IP6")
+  fi
+  lb_cmd+=(--vip "$vip_port" --backends "$backend_list" --control-socket "$control_socket")
   if [ "$mode" = nat ]; then
     lb_cmd+=(--scheduler rr)
   else
@@ -838,7 +949,7 @@ do_demo() {
   DEMO_LB_START=$(proc_start_time "$DEMO_LB_PID")
   [ -z "$DEMO_LB_START" ] || state_add "$prefix" "pid $DEMO_LB_PID $DEMO_LB_START lb lb"
 
-  local url="http://$VIP/whoami" deadline=$((SECONDS + 20)) answered=0
+  local deadline=$((SECONDS + 20)) answered=0
   while [ "$SECONDS" -lt "$deadline" ]; do
     if [ "$(proc_start_time "$DEMO_LB_PID")" != "$DEMO_LB_START" ]; then
       local status=0
@@ -850,14 +961,14 @@ do_demo() {
       tail -n 20 "$logs/lb.err" | sed 's/^/  /' >&2
       break
     fi
-    if ip netns exec "$prefix-c1" curl -s -o /dev/null --max-time 1 "$url"; then
+    if ip netns exec "$prefix-c1" curl -g -s -o /dev/null --max-time 1 "$url"; then
       answered=1
       break
     fi
     sleep 0.2
   done
   if [ "$answered" -ne 1 ]; then
-    [ -z "$DEMO_LB_PID" ] || log "demo: the VIP $VIP did not answer within 20 s"
+    [ -z "$DEMO_LB_PID" ] || log "demo: the VIP of $url did not answer within 20 s"
     demo_stop_lb >/dev/null
     echo "demo: $requests requests, $requests failed"
     exit 1
@@ -871,7 +982,7 @@ do_demo() {
     n=$(((requests + 2 - i) / 3))
     urls=()
     for ((j = 0; j < n; j++)); do urls+=("$url"); done
-    ip netns exec "$prefix-$c" timeout $((n * 2 + 10)) curl -s --max-time 2 -H 'Connection: close' \
+    ip netns exec "$prefix-$c" timeout $((n * 2 + 10)) curl -g -s --max-time 2 -H 'Connection: close' \
       -w ' %{http_code}\n' "${urls[@]}" >"$logs/curl.$c" 2>&1 &
     pids+=($!)
   done

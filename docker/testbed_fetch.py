@@ -4,6 +4,7 @@ judge it: whether it completed, the sha256 of the body, and the longest gap betw
 (the stall a client saw, for example while a failed lb instance's next hop was being removed).
 
 Usage: testbed_fetch.py --count N --timeout SECONDS [--interval SECONDS] http://HOST[:PORT]/PATH
+HOST is a name, an IPv4 address or a bracketed IPv6 address (http://[2001:2::100]/whoami).
 
 With --interval, download i starts at i * interval (a steady stream of new connections, as real
 clients make them) and --timeout bounds each download from its own start.
@@ -28,7 +29,7 @@ def fetch(index, host, port, path, deadline, results, lock):
     try:
         with socket.create_connection((host, port), timeout=max(0.1, deadline - time.monotonic())) as s:
             local_port = s.getsockname()[1]
-            s.sendall(("GET %s HTTP/1.0\r\nHost: %s\r\n\r\n" % (path, host)).encode())
+            s.sendall(("GET %s HTTP/1.0\r\nHost: %s\r\n\r\n" % (path, "[%s]" % host if ":" in host else host)).encode())
             sha = hashlib.sha256()
             head = b""
             in_body = False

@@ -13,6 +13,10 @@ leaves from the address the request was sent to (IP_PKTINFO), so in the testbed'
 modes, where the server holds the VIP locally, a client talking to VIP:5353 gets its answer from
 VIP:5353 and not from the server's own address.
 
+With --ip6 (the testbed's --ipv6) both also listen on IPv6, on sockets of their own (IPV6_V6ONLY,
+so the IPv4 ones stay exactly as they are): there /whoami and the echo's prefix are the --ip6
+address, and the echo's reply leaves from the address asked (IPV6_PKTINFO).
+
 It writes its PID to --pidfile only after both sockets are bound, so the pidfile also says "ready".
 Runs until SIGTERM.
 """
@@ -114,6 +118,14 @@ class HttpServer(http.server.ThreadingHTTPServer):
     request_queue_size = 1024  # the default of 5 drops SYNs under a burst of new connections
 
 
+class HttpServer6(HttpServer):
+    address_family = socket.AF_INET6
+
+    def server_bind(self):
+        self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        super().server_bind()
+
+
 IP_PKTINFO = getattr(socket, "IP_PKTINFO", 8)  # Linux value; Python 3.11 does not export it
 IN_PKTINFO = struct.Struct("=i4s4s")  # struct in_pktinfo: ifindex, spec_dst, addr
 
@@ -131,9 +143,36 @@ def udp_echo(sock, prefix):
         sock.sendmsg([prefix + data], reply_from, 0, peer)
 
 
+IN6_PKTINFO = struct.Struct("=16si")  # struct in6_pktinfo: addr, ifindex
+
+
+def udp_echo6(sock, prefix):
+    sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_RECVPKTINFO, 1)
+    while True:
+        data, ancillary, _flags, peer = sock.recvmsg(65535, socket.CMSG_SPACE(IN6_PKTINFO.size))
+        reply_from = []
+        for level, kind, value in ancillary:
+            if level == socket.IPPROTO_IPV6 and kind == socket.IPV6_PKTINFO and len(value) >= IN6_PKTINFO.size:
+                local, _ifindex = IN6_PKTINFO.unpack_from(value)
+                reply_from = [(socket.IPPROTO_IPV6, socket.IPV6_PKTINFO, IN6_PKTINFO.pack(local, 0))]
+        sock.sendmsg([prefix + data], reply_from, 0, peer)
+
+
+def udp_socket(family, port):
+    sock = socket.socket(family, socket.SOCK_DGRAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if family == socket.AF_INET6:
+        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        sock.bind(("::", port))
+    else:
+        sock.bind(("0.0.0.0", port))
+    return sock
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ip", required=True, help="this server's address, the /whoami body")
+    parser.add_argument("--ip6", help="this server's IPv6 address: also listen on IPv6, where it is the /whoami body")
     parser.add_argument("--files", required=True, help="directory served under /file/")
     parser.add_argument("--pidfile", required=True)
     parser.add_argument("--http-port", type=int, default=80)
@@ -142,10 +181,13 @@ def main():
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     http_server = HttpServer(("0.0.0.0", args.http_port), make_handler(args.ip, args.files))
-    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    udp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    udp.bind(("0.0.0.0", args.udp_port))
+    udp = udp_socket(socket.AF_INET, args.udp_port)
     threading.Thread(target=udp_echo, args=(udp, args.ip.encode("ascii") + b" "), daemon=True).start()
+    if args.ip6:
+        http_server6 = HttpServer6(("::", args.http_port), make_handler(args.ip6, args.files))
+        threading.Thread(target=http_server6.serve_forever, daemon=True).start()
+        udp6 = udp_socket(socket.AF_INET6, args.udp_port)
+        threading.Thread(target=udp_echo6, args=(udp6, args.ip6.encode("ascii") + b" "), daemon=True).start()
 
     tmp = args.pidfile + ".tmp"
     with open(tmp, "w") as f:

@@ -21,6 +21,13 @@ neighbour entries or netfilter hooks from another, and measures:
                         excluded) per request, per Gbit, per packet; for lb also the process's
                         utime + stime
 
+IPv6 (--ipv6, or the peers ip6tables and lb6 named with --peers): the dual-stack testbed
+(testbed.sh up --ipv6), clients to the VIP6 2001:2::100, backends on 2001:2:0:1::/64; ip6tables
+DNAT (legacy, nth statistic) against lb with IPv6 services. These peers run the HTTP and bulk
+tests only (wrk req/s, iperf3, box CPU per request and per Gbit): the UDP sweep, the latency test
+and the flow-count scaling build IPv4 frames. Their report goes to the log directory only (a
+partial run must not replace the IPv4 table in RESULTS.md).
+
 CPU placement (2 CPUs): CPU 0 is the box, CPU 1 everything else (generators, servers, the
 harness itself and its helpers). lb, all of its JVM's threads, runs under taskset -c 0.
 On veth the receive softirq runs on the CPU that sends, so RPS moves it: rps_cpus of cli0 and
@@ -96,6 +103,22 @@ PEER_MODES = {"lbdsr": "dsr", "lbipip": "ipip"}
 DECAP = os.path.join(REPO, "docker", "ipip_decap.py")
 SERVER_NETWORK = "198.18.1.0/24"
 
+# IPv6 (the dual-stack testbed): the same roles, addresses from 2001:2::/48.
+VIP6 = "2001:2::100"
+BOX_CLIENT_IP6 = "2001:2::1"
+GATEWAY_IP6 = "2001:2:0:1::1"
+SERVERS6 = ["2001:2:0:1::11", "2001:2:0:1::12", "2001:2:0:1::13"]
+IPV6_PEERS = ("ip6tables", "lb6")
+
+
+def is_ipv6(key):
+    return key in IPV6_PEERS
+
+
+def url_host(address):
+    """An address as the host part of a URL: IPv6 in brackets."""
+    return f"[{address}]" if ":" in address else address
+
 
 def peer_mode(key):
     return PEER_MODES.get(key, "nat")
@@ -103,6 +126,8 @@ def peer_mode(key):
 EXTRA_PEERS = [
     ("lbv3", "lb (backoff, rx v3)"),
     ("lbsleep", "lb (backoff, idle spin 0)"),
+    ("ip6tables", "ip6tables DNAT (IPv6)"),
+    ("lb6", "lb (backoff, IPv6)"),
 ]
 # lb with two workers runs on both CPUs (its second worker shares CPU 1 with the generators and
 # servers): CPU 0's busy time does not measure it, so its box-CPU cells are left empty.
@@ -112,8 +137,13 @@ SCALING_FLOWS_SMALL = 1_000
 SCALING_SRC_IPS = [f"198.18.0.{32 + i}" for i in range(16)]  # c1's extra sources: 16 x 62,500 ports
 SCALING_PORTS = 62_500
 
-# The peers that run lb (their counters and the lb targets are reported).
+# The peers that run lb (their counters and the lb targets are reported); the IPv6 ones have no
+# sweep or latency figures, so the targets leave them out.
 def lb_keys():
+    return tuple(k for k, _ in PEERS if k.startswith("lb") and not is_ipv6(k))
+
+
+def lb_process_keys():
     return tuple(k for k, _ in PEERS if k.startswith("lb"))
 
 PROFILES = {
@@ -245,10 +275,11 @@ class BoxMeter:
 class Testbed:
     """One fresh testbed for one peer: nginx, iperf3 and sockperf servers, UDP sinks, RPS."""
 
-    def __init__(self, h, prefix, mode="nat"):
+    def __init__(self, h, prefix, mode="nat", ipv6=False):
         self.h = h
         self.prefix = prefix
         self.mode = mode
+        self.ipv6 = ipv6
         self.dir = os.path.join(h.logdir, prefix)
         os.makedirs(self.dir, exist_ok=True)
         self.procs = []
@@ -259,7 +290,7 @@ class Testbed:
     def up(self):
         self.h.registry.add_prefix(self.prefix)
         run(["bash", TESTBED, "up", "--prefix", self.prefix, "--servers", str(len(SERVERS)),
-             "--mode", self.mode], timeout=60)
+             "--mode", self.mode] + (["--ipv6"] if self.ipv6 else []), timeout=60)
         MY_NETNS.clear()
         for name in os.listdir("/run/netns"):
             if name.startswith(self.prefix + "-"):
@@ -330,7 +361,7 @@ http {{
   proxy_temp_path {d}/tmp;
   fastcgi_temp_path {d}/tmp;
   keepalive_requests 10000000;
-  server {{ listen {ip}:{HTTP_PORT} backlog=4096;{f" listen {VIP}:{HTTP_PORT} backlog=4096;" if one_way else ""} root {d}/www; }}
+  server {{ listen {ip}:{HTTP_PORT} backlog=4096;{f" listen {VIP}:{HTTP_PORT} backlog=4096;" if one_way else ""}{f" listen [{SERVERS6[i]}]:{HTTP_PORT} backlog=4096;" if self.ipv6 else ""} root {d}/www; }}
 }}
 """)
             self.start(role, ["nginx", "-e", f"{d}/error.log", "-c", conf], "nginx-" + role)
@@ -373,6 +404,9 @@ class Peer:
 
     def setup(self, tb):
         lbns = tb.ns("lb")
+        if self.key == "ip6tables":
+            self.ip6tables_box(tb)
+            return
         if self.key.startswith("lb"):
             if peer_mode(self.key) == "ipip":
                 # lb cannot encapsulate a TSO super-frame (no tunnel GSO for packet sockets on this
@@ -399,6 +433,26 @@ class Peer:
             self.iptables_rules(lbns)
         else:
             self.nft_rules(lbns)
+
+    def ip6tables_box(self, tb):
+        """The lb namespace as an IPv6 router with ip6tables DNAT: the testbed keeps IPv6 off
+        there (lb needs no kernel addresses), so it is turned on here, without DAD."""
+        lbns = tb.ns("lb")
+        for dev in ("cli0", "srv0"):
+            run(in_ns(lbns, ["tc", "qdisc", "del", "dev", dev, "clsact"]))
+        run(in_ns(lbns, ["sysctl", "-q", "-w", "net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0",
+                         "net.ipv6.conf.cli0.accept_dad=0", "net.ipv6.conf.srv0.accept_dad=0",
+                         "net.ipv6.conf.all.disable_ipv6=0", "net.ipv6.conf.cli0.disable_ipv6=0",
+                         "net.ipv6.conf.srv0.disable_ipv6=0", "net.ipv6.conf.all.forwarding=1"]))
+        run(["ip", "-n", lbns, "-6", "addr", "add", f"{BOX_CLIENT_IP6}/64", "dev", "cli0", "nodad"])
+        run(["ip", "-n", lbns, "-6", "addr", "add", f"{VIP6}/128", "dev", "cli0", "nodad"])
+        run(["ip", "-n", lbns, "-6", "addr", "add", f"{GATEWAY_IP6}/64", "dev", "srv0", "nodad"])
+        ipt = in_ns(lbns, ["ip6tables-legacy", "-t", "nat", "-A", "PREROUTING", "-d", VIP6])
+        run(ipt + ["-p", "tcp", "--dport", str(BULK_PORT), "-j", "DNAT", "--to-destination", SERVERS6[0]])
+        n = len(SERVERS6)
+        for i, backend in enumerate(SERVERS6):
+            nth = [] if i == n - 1 else ["-m", "statistic", "--mode", "nth", "--every", str(n - i), "--packet", "0"]
+            run(ipt + ["-p", "tcp", "--dport", str(HTTP_PORT)] + nth + ["-j", "DNAT", "--to-destination", backend])
 
     def iptables_rules(self, lbns):
         ipt = in_ns(lbns, ["iptables-legacy", "-t", "nat", "-A", "PREROUTING", "-d", VIP])
@@ -428,8 +482,11 @@ class Peer:
         conf = os.path.join(tb.dir, "lb.conf")
         mode = peer_mode(self.key)
         backends = f"  mode {mode}\n" + "".join(f"  backend {ip}\n" for ip in SERVERS)
-        with open(conf, "w") as f:
-            f.write(f"""server-network {SERVER_NETWORK}
+        if is_ipv6(self.key):
+            self.write_lb6_conf(conf, tb)
+        else:
+            with open(conf, "w") as f:
+                f.write(f"""server-network {SERVER_NETWORK}
 client-interface cli0
 client-ip {BOX_CLIENT_IP}
 server-interface srv0
@@ -448,6 +505,29 @@ service sink {VIP}:{SINK_PORT}/udp
 {backends}service pingpong {VIP}:{PINGPONG_PORT}/udp
   scheduler rr
 {backends}""")
+        self.start_lb_process(tb, conf)
+
+    def write_lb6_conf(self, conf, tb):
+        """lb with the IPv6 counterparts of the HTTP and bulk services (its IPv4 addresses too)."""
+        backends = "".join(f"  backend {ip}\n" for ip in SERVERS6)
+        with open(conf, "w") as f:
+            f.write(f"""client-interface cli0
+client-ip {BOX_CLIENT_IP}
+client-ip6 {BOX_CLIENT_IP6}
+server-interface srv0
+gateway-ip {GATEWAY_IP}
+gateway-ip6 {GATEWAY_IP6}
+probe-interval 500ms
+probe-timeout 3s
+control-socket {tb.dir}/lb.sock
+service web6 [{VIP6}]:{HTTP_PORT}/tcp
+  scheduler rr
+{backends}service bulk6 [{VIP6}]:{BULK_PORT}/tcp
+  scheduler rr
+  backend {SERVERS6[0]}
+""")
+
+    def start_lb_process(self, tb, conf):
         strategy = "spin" if self.key == "lbspin" else "backoff"
         self.lb_argv = [LB, "--config", conf, "--idle-strategy", strategy]
         if self.key == "lbv3":
@@ -462,6 +542,8 @@ service sink {VIP}:{SINK_PORT}/udp
         self.lb = tb.start("lb", self.lb_argv, "lb", cpu=cpu)
 
     def target(self):
+        if is_ipv6(self.key):
+            return VIP6
         return SERVERS[0] if self.key == "kernel" else VIP
 
     def sink_targets(self):
@@ -797,7 +879,7 @@ class Harness:
     def peer_run(self, rep, key, title):
         self.check_time()
         peer = Peer(key, title)
-        tb = Testbed(self, f"lbh{self.runid}r{rep}{key}", peer_mode(key))
+        tb = Testbed(self, f"lbh{self.runid}r{rep}{key}", peer_mode(key), ipv6=is_ipv6(key))
         res = dict(rep=rep)
         log(f"rep {rep}: {title}")
         phases = res["phase_s"] = {}
@@ -821,9 +903,12 @@ class Harness:
             lb_pid = peer.lb.pid if peer.lb else None
             self.lb_pid = lb_pid
             self.lb_sock = os.path.join(tb.dir, "lb.sock") if peer.lb else None
-            url = f"http://{peer.target()}/{HTTP_FILE}"
+            url = f"http://{url_host(peer.target())}/{HTTP_FILE}"
             self.wait_ready(tb, peer, url)
             phase("start_and_ready")
+            if is_ipv6(key):
+                self.tcp_only_run(tb, peer, url, lb_pid, res, phase)
+                return
             pcap = self.udp_pcap(tb, tb.cli0_mac, peer.sink_targets())
             sinks = [f"s{i + 1}" for i in range(len(SERVERS))]
 
@@ -844,11 +929,7 @@ class Harness:
                 pingpong.stop()
             phase("warm_up")
 
-            d = self.p["wrk_s"]
-            res["http_ka"] = self.wrk(tb, url, False, d, lb_pid)
-            res["http_close"] = self.wrk(tb, url, True, d, lb_pid)
-            res["bulk"] = self.iperf(tb, peer.target(), self.p["iperf_s"], lb_pid)
-            res["bulk_down"] = self.iperf(tb, peer.target(), self.p["iperf_s"], lb_pid, reverse=True)
+            self.http_and_bulk(tb, peer, url, lb_pid, res)
             phase("http_and_bulk")
             res["sweep"] = [self.udp_step(tb, pcap, None if f is None else f * self.ref_pps,
                                           self.p["step_s"], sinks, lb_pid) for f in self.p["steps"]]
@@ -892,6 +973,28 @@ class Harness:
             + f" half {fmt(res['latency_half']['added']['p99'], 0)} us"
             + "; phases " + " ".join(f"{k} {v:.1f}" for k, v in phases.items()))
 
+    def http_and_bulk(self, tb, peer, url, lb_pid, res):
+        """wrk keep-alive and close, iperf3 upload and download: every peer's TCP figures."""
+        d = self.p["wrk_s"]
+        res["http_ka"] = self.wrk(tb, url, False, d, lb_pid)
+        res["http_close"] = self.wrk(tb, url, True, d, lb_pid)
+        res["bulk"] = self.iperf(tb, peer.target(), self.p["iperf_s"], lb_pid)
+        res["bulk_down"] = self.iperf(tb, peer.target(), self.p["iperf_s"], lb_pid, reverse=True)
+
+    def tcp_only_run(self, tb, peer, url, lb_pid, res, phase):
+        """The IPv6 peers' tests: HTTP both ways and bulk TCP both ways, after the same wrk warm-up."""
+        self.wrk(tb, url, False, self.p["warm_s"], None)
+        self.wrk(tb, url, True, self.p["warm_s"], None)
+        phase("warm_up")
+        self.http_and_bulk(tb, peer, url, lb_pid, res)
+        res["sweep"] = []
+        phase("http_and_bulk")
+        if peer.lb and not peer.lb.alive():
+            raise HarnessError(f"lb exited during the run: {open(peer.lb.logpath).read()[-500:]}")
+        self.results[peer.key]["reps"].append(res)
+        log(f"  http-ka {res['http_ka']['rps']:.0f}/s close {res['http_close']['rps']:.0f}/s "
+            f"bulk {res['bulk']['gbps']:.2f} down {res['bulk_down']['gbps']:.2f} Gbit/s (IPv6: no sweep, no latency)")
+
     def settle(self):
         """Waits (at most 5 s) until the box's CPU is quiet and other users' processes are: deleting
         the previous testbed's namespaces goes on in a kernel worker for a while, and the machine
@@ -912,7 +1015,7 @@ class Harness:
         while time.monotonic() < deadline:
             if peer.lb and not peer.lb.alive():
                 raise HarnessError(f"lb exited at start: {open(peer.lb.logpath).read()[-800:]}")
-            r = subprocess.run(in_ns(tb.ns("c1"), ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+            r = subprocess.run(in_ns(tb.ns("c1"), ["curl", "-g", "-s", "-o", "/dev/null", "-w", "%{http_code}",
                                                    "--max-time", "1", url]),
                                capture_output=True, text=True, timeout=10)
             ok = ok + 1 if r.stdout == "200" else 0
@@ -950,7 +1053,8 @@ def pick(reps, path):
         for k in path:
             if v is None:
                 break
-            v = v[k] if isinstance(k, int) or k in v else None
+            # An IPv6 peer's sweep is empty: its step cells are None, not an error.
+            v = (v[k] if k < len(v) else None) if isinstance(k, int) else v.get(k)
         out.append(v)
     return out
 
@@ -1056,7 +1160,7 @@ def markdown_table(table):
 PEERS_TITLE = dict(PEERS + EXTRA_PEERS)
 COLORS = dict(kernel="#7f7f7f", iptables="#1f77b4", nftables="#2ca02c", lb="#d62728", lbspin="#ff7f0e",
               lbv3="#9467bd", lb2w="#8c564b", lbsleep="#e377c2", lbdsr="#17becf",
-              lbipip="#bcbd22")
+              lbipip="#bcbd22", ip6tables="#aec7e8", lb6="#ff9896")
 
 
 def svg_chart(table, chart_rows, title):
@@ -1191,12 +1295,16 @@ def targets(table, steps, results):
         lines.append(f"- {'MET' if ok else 'MISSED'}: zero loss at every step of the sweep, {PEERS_TITLE[key]}: "
                      f"worst step lost {fmt(100 * worst if worst is not None else None, 3)}% "
                      f"(all steps, all repetitions).")
-    for proto in ("HTTP keep-alive", "HTTP Connection: close"):
-        ipt, v = med(proto, "iptables"), med(proto, "lb")
-        ok = v is not None and ipt is not None and v >= 0.9 * ipt
-        ratio = v / ipt if v is not None and ipt else None
-        lines.append(f"- {'MET' if ok else 'MISSED'}: {proto} req/s with the default idle strategy: lb {fmt(v, 0)} "
-                     f"= {fmt(ratio, 2)} x iptables DNAT {fmt(ipt, 0)} (target: at least 0.9 x).")
+    # HTTP against the kernel's DNAT of the same family, for the pairs that ran.
+    for ours, theirs, family in (("lb", "iptables", ""), ("lb6", "ip6tables", " over IPv6")):
+        if ours not in results or theirs not in results:
+            continue
+        for proto in ("HTTP keep-alive", "HTTP Connection: close"):
+            ipt, v = med(proto, theirs), med(proto, ours)
+            ok = v is not None and ipt is not None and v >= 0.9 * ipt
+            ratio = v / ipt if v is not None and ipt else None
+            lines.append(f"- {'MET' if ok else 'MISSED'}: {proto} req/s{family} with the default idle strategy: lb {fmt(v, 0)} "
+                         f"= {fmt(ratio, 2)} x {PEERS_TITLE[theirs]} {fmt(ipt, 0)} (target: at least 0.9 x).")
     for key in lb_keys():
         v = med("added RTT p99, 50% load", key)
         invalid = sum(1 for r in results[key]["reps"] if r["latency_half"]["added"]["p99"] is None)
@@ -1242,7 +1350,7 @@ def foreign_summary(results):
 def lb_counters_summary(results):
     """lb's own drop counters (printed on SIGTERM), summed over the repetitions."""
     lines = []
-    for key in lb_keys():
+    for key in lb_process_keys():
         totals = {}
         exits = []
         for r in results[key]["reps"]:
@@ -1399,6 +1507,7 @@ def update_results_md(path, block):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="one repetition, short steps (about 2 minutes)")
+    ap.add_argument("--ipv6", action="store_true", help="the IPv6 peers only: --peers " + ",".join(IPV6_PEERS))
     ap.add_argument("--peers", help="comma-separated peer keys to run (default: " + ",".join(k for k, _ in PEERS) + "; also: " + ",".join(k for k, _ in EXTRA_PEERS) + ")")
     ap.add_argument("--logdir", help="where logs and per-run results go (default /tmp/lb-harness-ID)")
     ap.add_argument("--state", help="state file of what this run creates (default /run/lb-harness/ID.state)")
@@ -1412,6 +1521,11 @@ def main():
     if args.cleanup:
         cleanup_file(args.cleanup)
         return 0
+    if args.ipv6 and args.peers:
+        print("harness: --ipv6 is --peers " + ",".join(IPV6_PEERS) + ": give one of them", file=sys.stderr)
+        return 2
+    if args.ipv6:
+        args.peers = ",".join(IPV6_PEERS)
     if args.peers:
         keys = args.peers.split(",")
         unknown = [k for k in keys if k not in PEERS_TITLE]
@@ -1430,7 +1544,8 @@ def main():
     signal.signal(signal.SIGINT, lambda *_: sys.exit(130))
     try:
         h.run_all()
-        write_outputs(h, h.logdir, update_repo=not h.quick)
+        # An IPv6 run has no sweep or latency figures: its table stays out of RESULTS.md's IPv4 block.
+        write_outputs(h, h.logdir, update_repo=not h.quick and not any(is_ipv6(k) for k, _ in PEERS))
         log(f"done in {time.monotonic() - h.t_start:.0f} s; logs and results in {h.logdir}")
         return 0
     except (HarnessError, subprocess.TimeoutExpired, subprocess.CalledProcessError) as e:

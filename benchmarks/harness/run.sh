@@ -10,6 +10,9 @@
 #   sudo benchmarks/harness/run.sh --quick   # smoke test: 1 repetition, short steps, about 3
 #                                            # minutes; results only in its log directory
 #   sudo benchmarks/harness/run.sh --peers lb,iptables   # only these peers (keys: bench.py --help)
+#   sudo benchmarks/harness/run.sh --ipv6    # IPv6: lb against ip6tables DNAT on the dual-stack
+#                                            # testbed, HTTP and bulk TCP only; report in the log
+#                                            # directory (--peers ip6tables,lb6,iptables,lb: both families)
 #
 # Needs root and ip netns. Installs missing tools from Debian's packages (deps.sh), builds lb
 # (mvn -o package) when its jar is missing or older than the sources. Every testbed and process
@@ -19,12 +22,13 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE/common.sh"   # PATH, REPO, PYTHON; harness_need_root, harness_state, harness_run
 
-usage() { sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 args=()
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) args+=(--quick); shift ;;
+    --ipv6) args+=(--ipv6); shift ;;
     --peers) args+=(--peers "$2"); shift 2 ;;
     --peers=*) args+=(--peers "${1#--peers=}"); shift ;;
     -h|--help) usage; exit 0 ;;

@@ -13,8 +13,9 @@ import lb.control.config.ConfigDefaults;
 import lb.control.config.ConfigException;
 import lb.control.config.ConfigParser;
 import lb.control.config.ConfigWriter;
-import lb.control.config.Ipv4;
+import lb.control.config.IpAddresses;
 import lb.control.config.Ipv4Prefix;
+import lb.control.config.Ipv6Prefix;
 import lb.control.config.LbConfig;
 import lb.control.config.LbConfigBuilder;
 import lb.control.config.Origin;
@@ -105,14 +106,35 @@ public final class LbCommand implements Callable<Integer>
         "replies come back through lb to be translated. Required.")
     private String gatewayIp;
 
+    @Option(names = "--client-ip6", paramLabel = "IPV6", description =
+        "lb's own IPv6 address on the client side (answers neighbour solicitations and ping), such as 2001:2::1. " +
+        "Needed by IPv6 services, with --gateway-ip6.")
+    private String clientIp6;
+
+    @Option(names = "--gateway-ip6", paramLabel = "IPV6", description =
+        "lb's IPv6 address on the server side, such as 2001:2:0:1::1: the IPv6 backends' default route and the " +
+        "source of the neighbour solicitations that probe them. Needed by IPv6 services.")
+    private String gatewayIp6;
+
+    @Option(names = "--server-network6", paramLabel = "PREFIX", description =
+        "The server-side IPv6 LAN, such as 2001:2:0:1::/64: every IPv6 backend must be on it. Needed by IPv6 dsr services.")
+    private String serverNetwork6;
+
+    @Option(names = "--flow-table-size6", paramLabel = "N", defaultValue = ConfigDefaults.FLOW_TABLE_SIZE6,
+        description = "Entries of the IPv6 flow table, 1024..8388608, split over the workers like --flow-capacity; " +
+        "a NAT flow takes two. 128-byte slots, about 170.7 bytes per entry. Made only with --gateway-ip6. " +
+        "Default: ${DEFAULT-VALUE}.")
+    private String flowTableSize6;
+
     @Option(names = "--vip", paramLabel = "VIP:PORT/PROTO", description =
         "Define one service (named " + FLAG_SERVICE_NAME + ") that clients reach at this address, such as " +
-        "198.18.0.100:80/tcp. Needs --backends. With --config it must not clash with a service in the file.")
+        "198.18.0.100:80/tcp, or [2001:2::100]:80/tcp for IPv6. Needs --backends. With --config it must not clash with a service in the file.")
     private String vip;
 
     @Option(names = "--backends", paramLabel = "IP[:PORT],...", description =
         "Backends of the --vip service, comma-separated; a backend given without a port gets the " +
-        "service port.")
+        "service port. IPv6 backends (of an IPv6 --vip) bare or with a port in brackets: " +
+        "2001:2:0:1::11,[2001:2:0:1::12]:8080.")
     private String backends;
 
     @Option(names = "--scheduler", paramLabel = "NAME", defaultValue = ConfigDefaults.SCHEDULER, description =
@@ -355,8 +377,12 @@ public final class LbCommand implements Callable<Integer>
 
         override("--client-if", clientInterface, Values::interfaceName, builder::clientInterface);
         override("--server-if", serverInterface, Values::interfaceName, builder::serverInterface);
-        override("--client-ip", clientIp, Ipv4::parse, builder::clientIp);
-        override("--gateway-ip", gatewayIp, Ipv4::parse, builder::gatewayIp);
+        override("--client-ip", clientIp, IpAddresses::parseIpv4, builder::clientIp);
+        override("--gateway-ip", gatewayIp, IpAddresses::parseIpv4, builder::gatewayIp);
+        override("--client-ip6", clientIp6, IpAddresses::parseIpv6, builder::clientIp6);
+        override("--gateway-ip6", gatewayIp6, IpAddresses::parseIpv6, builder::gatewayIp6);
+        override("--server-network6", serverNetwork6, Ipv6Prefix::parse, builder::serverNetwork6);
+        override("--flow-table-size6", flowTableSize6, Values::flowTableSize6, builder::flowTableSize6);
         override("--probe-interval", probeInterval, Values::duration, builder::probeInterval);
         override("--probe-timeout", probeTimeout, Values::duration, builder::probeTimeout);
         override("--probe-retries", probeRetries, Values::probeRetries, builder::probeRetries);
@@ -457,7 +483,7 @@ public final class LbCommand implements Callable<Integer>
             builder.addRoute(FLAG_ROUTE_NAME, convert("--route", route, Ipv4Prefix::parse), Origin.flag("--route"));
         for (final String hop : nextHops.split(",", -1))
         {
-            draft.nextHop(convert("--next-hops", hop, Ipv4::parse), Origin.flag("--next-hops"));
+            draft.nextHop(convert("--next-hops", hop, IpAddresses::parseIpv4), Origin.flag("--next-hops"));
         }
         draft.policy(convert("--spread", spread, Values::spreadPolicy), Origin.flag("--spread"));
         if (rebalance)

@@ -16,6 +16,7 @@ import lb.control.config.BackendConfig;
 import lb.control.config.ConfigParser;
 import lb.control.config.FlowTimeouts;
 import lb.control.config.IdleStrategyKind;
+import lb.control.config.IpAddresses;
 import lb.control.config.Ipv4Prefix;
 import lb.control.config.LbConfig;
 import lb.control.config.ProbeConfig;
@@ -190,7 +191,7 @@ class LbCommandTest
         assertUsageError(run(join(join(REQUIRED, service), "--rx-ring", "v1")),
             "lb: --rx-ring: expected v2 or v3, got 'v1'");
         assertUsageError(run(join(join(REQUIRED, service), "--vip", "198.18.0.100:80")),
-            "lb: --vip: expected VIP:PORT/PROTO such as 198.18.0.100:80/tcp, got '198.18.0.100:80'");
+            "lb: --vip: expected VIP:PORT/PROTO such as 198.18.0.100:80/tcp or [2001:2::100]:80/tcp, got '198.18.0.100:80'");
         assertUsageError(run(join(REQUIRED, "--vip", "198.18.0.1:80/tcp", "--backends", "198.18.1.11")),
             "lb: --vip: VIP 198.18.0.1 is also the client-ip (--client-ip); lb's own addresses must be distinct");
         assertUsageError(run(join(REQUIRED, "--vip", "198.18.0.100:80/tcp", "--backends", "198.18.1.11,198.18.1.11:80")),
@@ -324,7 +325,7 @@ class LbCommandTest
                     "help does not give the default of " + option.longestName());
             }
         }
-        assertEquals(24, withDefault);
+        assertEquals(25, withDefault);
         assertTrue(help.contains("Default: 5s."), help);
         assertTrue(help.contains("Default: /run/lb/lb.sock."), help);
         assertTrue(help.contains("Default: 1 each."), help);
@@ -340,6 +341,41 @@ class LbCommandTest
         final LbConfig printed = ConfigParser.parse("printed", run.out).build();
         assertEquals(4, printed.workers());
         assertEquals(ConfigParser.read(dir.resolve("lb.conf")).build().services(), printed.services());
+    }
+
+    @Test
+    void ipv6FlagsDefineAnIpv6ServiceAndCheckPrintsItBack()
+    {
+        final Run run = run(join(REQUIRED, "--client-ip6", "2001:2::1", "--gateway-ip6", "2001:2:0:1:0:0:0:1",
+            "--server-network6", "2001:2:0:1::/64", "--flow-table-size6", "8192",
+            "--vip", "[2001:2::100]:80/tcp", "--backends", "2001:2:0:1::11,[2001:2:0:1::12]:80", "--mode", "dsr",
+            "--weights", "1,1", "--check"));
+        assertEquals("", run.err);
+        assertEquals(0, run.exit);
+        assertTrue(run.launched.isEmpty());
+        assertTrue(run.out.contains("\nclient-ip6 2001:2::1\ngateway-ip6 2001:2:0:1::1\n"), run.out);
+        assertTrue(run.out.contains("\nflow-table-size6 8192\n"), run.out);
+        assertTrue(run.out.contains("\nserver-network6 2001:2:0:1::/64\n"), run.out);
+        assertTrue(run.out.contains("\nservice vip0 [2001:2::100]:80/tcp\n"), run.out);
+        assertTrue(run.out.contains("\n  backend 2001:2:0:1::11 weight 1\n"), run.out);
+
+        final LbConfig printed = ConfigParser.parse("printed", run.out).build();
+        assertEquals(IpAddresses.parse("2001:2:0:1::1"), printed.ipv6().gatewayIp6());
+        assertEquals(List.of(new BackendConfig(IpAddresses.parse("2001:2:0:1::11"), BackendConfig.SAME_PORT, 1),
+            new BackendConfig(IpAddresses.parse("2001:2:0:1::12"), 80, 1)), printed.service("vip0").backends());
+    }
+
+    @Test
+    void badIpv6FlagsAreOneLineUsageErrors()
+    {
+        assertUsageError(run(join(REQUIRED, "--gateway-ip6", "198.18.1.1", "--vip", "198.18.0.100:80/tcp",
+            "--backends", "198.18.1.11")),
+            "lb: --gateway-ip6: expected an IPv6 address such as 2001:2::1, got '198.18.1.1' (no ':')");
+        assertUsageError(run(join(REQUIRED, "--vip", "[2001:2::100]:80/tcp", "--backends", "2001:2:0:1::11")),
+            "lb: --vip: IPv6 VIP 2001:2::100 needs client-ip6 and gateway-ip6 (lb's own IPv6 addresses)");
+        assertUsageError(run(join(REQUIRED, "--client-ip6", "2001:2::1", "--gateway-ip6", "2001:2:0:1::1",
+            "--vip", "[2001:2::100]:80/tcp", "--backends", "198.18.1.11")),
+            "lb: --backends: 198.18.1.11 is IPv4 but service 'vip0' has an IPv6 VIP: a service's backends are of its VIP's family");
     }
 
     @Test

@@ -15,7 +15,7 @@ import lb.control.Log;
 import lb.control.config.BackendConfig;
 import lb.control.config.ConfigDefaults;
 import lb.control.config.IdleStrategyKind;
-import lb.control.config.Ipv4;
+import lb.control.config.IpAddresses;
 import lb.control.config.LbConfig;
 import lb.control.config.RingVersion;
 import lb.control.config.ServiceConfig;
@@ -95,6 +95,7 @@ public final class Appliance implements AutoCloseable
     private final Map<Integer, ApplianceRuntime.ProbeRtt> probeRtts = ApplianceRuntime.newProbeRttMap();
     private final AtomicReference<int[]> probedBackends = new AtomicReference<>();
     private final AtomicReference<List<TcpChecker.Target>> checkTargets = new AtomicReference<>(List.of());
+    private final Ipv6AliasSender aliases = new Ipv6AliasSender();
     private ApplianceRuntime runtime;
     private RouteServices routeServices;
     private ControlServer controlServer;
@@ -113,11 +114,19 @@ public final class Appliance implements AutoCloseable
             new UnsafeBuffer(ByteBuffer.allocateDirect(values * (CountersReader.METADATA_LENGTH / CountersReader.COUNTER_LENGTH))),
             new UnsafeBuffer(ByteBuffer.allocateDirect(values)));
         final int flowsPerWorker = DataplaneWorker.flowCapacity(config.flowCapacity(), config.workers());
+        // The IPv6 table only when lb has an IPv6 address: without one every IPv6 service is refused.
+        final int entries6PerWorker = config.ipv6().enabled() ?
+            DataplaneWorker.flowCapacity(config.ipv6().flowTableSize6(), config.workers()) : 0;
         final var t = config.timeouts();
         for (int i = 0; i < config.workers(); i++)
         {
-            final DataplaneWorker worker = new DataplaneWorker(i, countersManager, flowsPerWorker);
+            final DataplaneWorker worker = new DataplaneWorker(i, countersManager, flowsPerWorker, entries6PerWorker);
             worker.flows.setTimeouts(t.tcpSyn().toNanos(), t.tcpEstablished().toNanos(), t.tcpClosing().toNanos(), t.udp().toNanos());
+            if (worker.flows6 != null)
+            {
+                worker.flows6.setTimeouts(t.tcpSyn().toNanos(), t.tcpEstablished().toNanos(), t.tcpClosing().toNanos(),
+                    t.udp().toNanos());
+            }
             workers.add(worker);
         }
         this.commands = new CommandRings(workers);
@@ -170,13 +179,20 @@ public final class Appliance implements AutoCloseable
             Log.info("rx-ring frame-size/frame-count are not used: GSO forwarding needs " + clientRing.rxFrameSize() +
                 "-byte slots, " + clientRing.rxFrameCount() + " per ring");
         }
-        Log.info("client side " + config.clientInterface() + " " + InterfaceInfo.formatMac(clientMac) + " " + Ipv4.format(config.clientIp()) +
-            ", server side " + config.serverInterface() + " " + InterfaceInfo.formatMac(serverMac) + " " + Ipv4.format(config.gatewayIp()) +
+        Log.info("client side " + config.clientInterface() + " " + InterfaceInfo.formatMac(clientMac) + " " +
+            IpAddresses.format(config.clientIp()) + ipv6Address(config.ipv6().clientIp6()) +
+            ", server side " + config.serverInterface() + " " + InterfaceInfo.formatMac(serverMac) + " " +
+            IpAddresses.format(config.gatewayIp()) + ipv6Address(config.ipv6().gatewayIp6()) +
             ", rings " + clientRing + (n > 1 ? ", server-side fanout group " + serverGroup : ""));
 
         for (final ServiceConfig sc : config.services())
         {
             Log.info("service " + sc);
+        }
+        // Before the services and anything else that names an alias: the workers read their rings in order.
+        if (!aliases.sendNew(commands))
+        {
+            throw new IllegalStateException("the command rings cannot hold the " + IpAddresses.count6() + " IPv6 addresses");
         }
         for (final DataplaneWorker w : workers)
         {
@@ -204,18 +220,25 @@ public final class Appliance implements AutoCloseable
                 new SocketSink(serverSocket, rx), toControl, clientMac, serverMac, config.clientIp(), config.gatewayIp())
                 .serverMtu(serverSocket.interfaceInfo().mtu())
                 .routes(w.routes);
-            agents.add(new DataplaneAgent(w.name, w.pipeline, clientSocket, serverSocket, w.commands, rx, w.counters,
+            final CommandApplier applier =
                 new CommandApplier(w.services, w.flows, w.backendStats, w.counters.commandsApplied, w.counters.commandsRejected)
-                    .routes(w.routes),
+                    .routes(w.routes);
+            if (w.flows6 != null)
+            {
+                // The applier fills the alias table (ADD_ADDRESS6), the pipeline only reads it.
+                w.pipeline.ipv6(w.flows6, applier.aliases(), config.ipv6().clientIp6(), config.ipv6().gatewayIp6());
+            }
+            agents.add(new DataplaneAgent(w.name, w.pipeline, clientSocket, serverSocket, w.commands, rx, w.counters, applier,
                 w.packetLatency).pinTo(config.workerCpus().isEmpty() ? -1 : config.workerCpus().get(w.index)));
             dataplaneRunners.add(new AgentRunner(idleStrategy(config, w.counters.sleeps, clientSocket, serverSocket),
                 ex -> Log.info(w.name + " error: " + ex), null, agents.get(w.index)));
         }
 
-        control = new ControlAgent(events, commands, serverSender, serverMac, config.gatewayIp(),
+        control = new ControlAgent(events, commands, serverSender, serverMac, config.gatewayIp(), config.ipv6().gatewayIp6(),
             probedBackends, probeRtts, config.probe(), checkTargets);
-        runtime = new ApplianceRuntime(version(), config.services(), workers, commands, probedBackends, probeRtts);
+        runtime = new ApplianceRuntime(version(), config.services(), workers, commands, probedBackends, probeRtts, aliases);
         runtime.serverNetwork(config.serverNetwork());
+        runtime.ipv6(config.ipv6());
         runtime.routeServices(routeServices);
         runtime.tcpChecks(control.checker(), checkTargets);
         if (config.bgp() != null)
@@ -249,13 +272,16 @@ public final class Appliance implements AutoCloseable
         }
         Log.info("control socket " + controlServer.path() + " (mode 0600): try 'bin/lbctl show stat'");
         long flowBytes = 0;
+        long flowBytes6 = 0;
         for (final DataplaneWorker w : workers)
         {
             flowBytes += w.flows.memoryBytes();
+            flowBytes6 += w.flows6 == null ? 0 : w.flows6.memoryBytes();
         }
         Log.info("running: " + workers.get(0).services.count() + " service(s), " + n + " worker(s), flow capacity " +
             config.flowCapacity() + (n > 1 ? " (" + DataplaneWorker.flowCapacity(config.flowCapacity(), n) + " per worker)" : "") +
             " (" + flowBytes / (1 << 20) + " MiB, huge pages advised)" +
+            (flowBytes6 == 0 ? "" : ", IPv6 flow table " + config.ipv6().flowTableSize6() + " entries (" + flowBytes6 / (1 << 20) + " MiB)") +
             (config.workerCpus().isEmpty() ? "" : ", workers pinned to CPUs " + Values.formatWorkerCpus(config.workerCpus())) +
             ", idle strategy " + config.idleStrategy().configName() +
             (config.idleStrategy() == IdleStrategyKind.BACKOFF ? " (spin " + Values.formatIdleSpin(config.idleSpin()) + ")" : ""));
@@ -356,6 +382,12 @@ public final class Appliance implements AutoCloseable
         return ips.stream().mapToInt(Integer::intValue).toArray();
     }
 
+    /** @return " ADDRESS" for an alias of lb's own, or nothing when lb has none. */
+    private static String ipv6Address(final int alias)
+    {
+        return alias == 0 ? "" : " " + IpAddresses.format(alias);
+    }
+
     /** Gratuitous ARP for lb's client-side addresses, so clients with stale caches find the VIPs at once. */
     private void announce(final RawSender sender, final long mac)
     {
@@ -365,6 +397,10 @@ public final class Appliance implements AutoCloseable
         config.services().forEach(s -> ips.add(s.vip()));
         for (final int ip : ips)
         {
+            if (IpAddresses.isIpv6(ip))
+            {
+                continue; // an alias is no IPv4 address: ARP must never carry one
+            }
             sender.send(frame, 0, ArpPacket.writeRequestFrame(frame, 0, mac, ip, ip));
         }
     }
@@ -485,6 +521,10 @@ public final class Appliance implements AutoCloseable
             out.println("counter tcp_check_stale_replies " + checker.staleReplies());
         }
         out.println("flows " + flows);
+        if (runtime != null && config.ipv6().enabled())
+        {
+            out.println("flows6 " + runtime.info().flows6());
+        }
         if (workers.size() > 1)
         {
             perWorker.forEach(out::println);
@@ -511,7 +551,7 @@ public final class Appliance implements AutoCloseable
                         activeFlows += copy.pool().activeFlows(handle);
                     }
                 }
-                out.println("backend " + s.name() + " " + Ipv4.format(pool.ip(h)) + ":" + s.backendPort(h) +
+                out.println("backend " + s.name() + " " + IpAddresses.endpoint(pool.ip(h), s.backendPort(h)) +
                     " health=" + (pool.isHealthy(h) && pool.mac(h) != 0 ? "up" : "down") +
                     (control == null || control.checker().check(s.id(), pool.ip(h), s.backendPort(h)) == null ? "" :
                         " check=" + (pool.isCheckPassing(h) ? "up" : "down")) +
@@ -528,7 +568,7 @@ public final class Appliance implements AutoCloseable
                     " flowlet_switches=" + route.flowletSwitches());
                 for (final RuntimeApi.NextHopStats hop : route.nextHops())
                 {
-                    out.println("next-hop " + route.name() + " " + Ipv4.format(hop.ip()) + " health=" +
+                    out.println("next-hop " + route.name() + " " + IpAddresses.format(hop.ip()) + " health=" +
                         (hop.up() ? "up" : "down") + " packets=" + hop.packets() + " bytes=" + hop.bytes() +
                         " active_flows=" + hop.activeFlows());
                 }

@@ -11,12 +11,14 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
 import lb.control.config.BackendConfig;
-import lb.control.config.Ipv4;
+import lb.control.config.IpAddresses;
 import lb.control.config.Ipv4Prefix;
+import lb.control.config.Ipv6Config;
 import lb.control.config.Protocol;
 import lb.control.config.RouteConfig;
 import lb.control.config.ServiceConfig;
 import lb.control.config.TcpCheckConfig;
+import lb.control.config.Values;
 import lb.control.config.Values.BackendAddress;
 import lb.control.config.Values.ServiceAddress;
 import lb.control.health.TcpChecker;
@@ -90,14 +92,18 @@ final class ApplianceRuntime implements RuntimeApi
     private final UnsafeBuffer message = new UnsafeBuffer(new byte[256]);
     private final List<Runnable> serviceListeners = new CopyOnWriteArrayList<>();
     private Ipv4Prefix serverNetwork;
+    private Ipv6Config ipv6 = Ipv6Config.NONE;
+    private final Ipv6AliasSender aliases;
     private volatile VipAnnouncementPolicy announcement;
     private RouteServices routeServices;
     private TcpChecker checker;
     private AtomicReference<List<TcpChecker.Target>> checkTargets;
 
     ApplianceRuntime(final String version, final List<ServiceConfig> initial, final List<DataplaneWorker> workers,
-        final CommandRings commands, final AtomicReference<int[]> probedBackends, final Map<Integer, ProbeRtt> probeRtts)
+        final CommandRings commands, final AtomicReference<int[]> probedBackends, final Map<Integer, ProbeRtt> probeRtts,
+        final Ipv6AliasSender aliases)
     {
+        this.aliases = aliases;
         this.version = version;
         this.workers = List.copyOf(workers);
         this.stats = workers.get(0).backendStats;
@@ -136,6 +142,12 @@ final class ApplianceRuntime implements RuntimeApi
     void serverNetwork(final Ipv4Prefix network)
     {
         this.serverNetwork = network;
+    }
+
+    /** lb's IPv6 addresses and LAN, which IPv6 services and backends added at runtime need. */
+    void ipv6(final Ipv6Config config)
+    {
+        this.ipv6 = config;
     }
 
     /** The route services; changes to them go through this runtime's command rings. */
@@ -266,6 +278,8 @@ final class ApplianceRuntime implements RuntimeApi
         long recovered = 0;
         long icmpErrorsToServer = 0;
         long icmpErrorsToClient = 0;
+        long flows6 = 0;
+        long flowCapacity6 = 0;
         for (final DataplaneWorker w : workers)
         {
             final DataplaneCounters c = w.counters;
@@ -283,10 +297,24 @@ final class ApplianceRuntime implements RuntimeApi
             icmpErrorsToClient += c.icmpErrorsForwardedToClient.get();
             flowsUsed += w.pipeline == null ? 0 : w.pipeline.flowCount();
             flowCapacity += w.flows.capacity() / 2;
+            if (w.flows6 != null)
+            {
+                flows6 += ipv6Flows(w);
+                flowCapacity6 += w.flows6.capacity() / 2;
+            }
         }
         return new Info(version, Duration.ofNanos(System.nanoTime() - startedNanos), workers.size(), rxFrames, rxBytes,
-            txFrames, txBytes, drops, flowsUsed, flowCapacity, busyNanos, txKickNanos, busyCycles, sleeps, recovered,
-            icmpErrorsToServer, icmpErrorsToClient);
+            txFrames, txBytes, drops, flowsUsed, flowCapacity + flowCapacity6, busyNanos, txKickNanos, busyCycles,
+            sleeps, recovered, icmpErrorsToServer, icmpErrorsToClient, flows6, flowCapacity6);
+    }
+
+    /**
+     * A worker's IPv6 flows, counted as NAT flows (two entries each; a one-way flow's single entry
+     * counts half): the pipeline's flow count holds both families but keeps one one-way count for both.
+     */
+    private static long ipv6Flows(final DataplaneWorker w)
+    {
+        return w.flows6.size() / 2;
     }
 
     /** A backend's slot in one worker's table (by address and port), or -1. */
@@ -499,9 +527,16 @@ final class ApplianceRuntime implements RuntimeApi
         {
             throw new CommandException("service '" + service + "' already has backend " + describe(backend));
         }
-        if (serverNetwork != null && !serverNetwork.contains(backend.ip()))
+        final String family = Ipv6Config.familyProblem(s.name(), s.vip(), backend.ip());
+        if (family != null)
         {
-            throw new CommandException("backend " + describe(backend) + " is not on the server-side LAN " + serverNetwork);
+            throw new CommandException("backend " + family);
+        }
+        final boolean ipv6Backend = IpAddresses.isIpv6(backend.ip());
+        final Object lan = ipv6Backend ? ipv6.serverNetwork6() : serverNetwork;
+        if (lan != null && !(ipv6Backend ? ipv6.serverNetwork6().contains(backend.ip()) : serverNetwork.contains(backend.ip())))
+        {
+            throw new CommandException("backend " + describe(backend) + " is not on the server-side LAN " + lan);
         }
         if (s.mode() == ForwardingMode.DSR && backend.port() != BackendConfig.SAME_PORT && backend.port() != s.port())
         {
@@ -544,9 +579,16 @@ final class ApplianceRuntime implements RuntimeApi
     public void addService(final String name, final ServiceAddress address, final String scheduler,
         final ForwardingMode mode, final TcpCheckConfig check)
     {
-        if (mode == ForwardingMode.DSR && serverNetwork == null)
+        final Ipv6Config.Refusal refusal = ipv6.refusal(name, address.vip(), mode, check != null);
+        if (refusal != null)
         {
-            throw new CommandException("mode dsr needs the server-side LAN: start lb with server-network (--server-network)");
+            throw new CommandException(refusal.problem());
+        }
+        final boolean ipv6Vip = IpAddresses.isIpv6(address.vip());
+        if (mode == ForwardingMode.DSR && (ipv6Vip ? ipv6.serverNetwork6() == null : serverNetwork == null))
+        {
+            throw new CommandException("mode dsr needs the server-side LAN: start lb with " +
+                (ipv6Vip ? "server-network6 (--server-network6)" : "server-network (--server-network)"));
         }
         for (final ServiceEntry s : services)
         {
@@ -556,8 +598,8 @@ final class ApplianceRuntime implements RuntimeApi
             }
             if (s.vip() == address.vip() && s.port() == address.port() && s.protocol() == address.protocol())
             {
-                throw new CommandException("service '" + s.name() + "' already listens on " + Ipv4.format(address.vip()) +
-                    ":" + address.port() + "/" + address.protocol().configName());
+                throw new CommandException("service '" + s.name() + "' already listens on " +
+                    IpAddresses.endpoint(address.vip(), address.port()) + "/" + address.protocol().configName());
             }
         }
         final SchedulerKind kind;
@@ -569,10 +611,10 @@ final class ApplianceRuntime implements RuntimeApi
         {
             throw new CommandException(ex.getMessage());
         }
-        final String route = routeServices.holding(address.vip());
+        final String route = ipv6Vip ? null : routeServices.holding(address.vip());
         if (route != null)
         {
-            throw new CommandException(Ipv4.format(address.vip()) + " is inside route '" + route +
+            throw new CommandException(IpAddresses.format(address.vip()) + " is inside route '" + route +
                 "': a VIP cannot be routed through");
         }
         final int id = freeId();
@@ -613,7 +655,7 @@ final class ApplianceRuntime implements RuntimeApi
     private void send(final int type, final DirectBuffer buffer, final int length)
     {
         final long rejectedBefore = commands.rejected();
-        final long[] target = commands.write(type, buffer, 0, length);
+        final long[] target = aliases.sendNew(commands) ? commands.write(type, buffer, 0, length) : null;
         if (target == null)
         {
             throw new CommandException("a worker's command ring is full; try again");
@@ -761,7 +803,7 @@ final class ApplianceRuntime implements RuntimeApi
 
     private static String describe(final BackendAddress backend)
     {
-        return Ipv4.format(backend.ip()) + (backend.port() == BackendConfig.SAME_PORT ? "" : ":" + backend.port());
+        return Values.formatBackend(backend.ip(), backend.port());
     }
 
     /** For the summary printed at exit. */

@@ -7,9 +7,9 @@ import java.util.concurrent.atomic.AtomicReference;
 import lb.control.Log;
 import lb.control.config.ProbeConfig;
 import lb.control.health.HealthProber;
+import lb.control.health.NeighborProbes;
 import lb.control.health.TcpChecker;
 import lb.dataplane.io.RawSender;
-import lb.dataplane.packet.ArpPacket;
 import lb.dataplane.packet.FrameClassifier;
 import lb.dataplane.packet.FrameType;
 import lb.dataplane.packet.ParsedFrame;
@@ -21,8 +21,8 @@ import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.ringbuffer.RingBuffer;
 
 /**
- * The control thread's duty cycle: read the frames the workers passed up (ARP frames tell which
- * backends are alive and at which MAC; worker 0 passes them, as all ARP is steered to it; any
+ * The control thread's duty cycle: read the frames the workers passed up (ARP frames, and for
+ * IPv6 backends neighbour advertisements, tell which backends are alive and at which MAC; worker 0 passes them, as all ARP is steered to it; any
  * worker passes the backends' answers to TCP checks), send the ARP probes and TCP checks that are
  * due, and turn health changes into commands on every worker's ring. It never touches dataplane
  * state itself.
@@ -32,8 +32,6 @@ final class ControlAgent implements Agent
     private final RingBuffer events;
     private final CommandRings commands;
     private final RawSender serverSender;
-    private final long serverMac;
-    private final int gatewayIp;
     private final HealthProber prober;
     private final AtomicReference<int[]> probedBackends;
     private int[] probing;
@@ -42,7 +40,8 @@ final class ControlAgent implements Agent
     private List<TcpChecker.Target> checking;
     private final ArrayDeque<PendingCommand> undelivered = new ArrayDeque<>();
     private boolean ringFullLogged;
-    private final UnsafeBuffer probeFrame = new UnsafeBuffer(new byte[ArpPacket.FRAME_LENGTH]);
+    private final NeighborProbes neighborProbes;
+    private final UnsafeBuffer probeFrame = new UnsafeBuffer(new byte[NeighborProbes.MAX_FRAME_LENGTH]);
     private final ParsedFrame parsed = new ParsedFrame();
     private final MessageHandler eventHandler = this::onEvent;
     private long now;
@@ -56,7 +55,7 @@ final class ControlAgent implements Agent
      * @param checkTargets    the backends to check over TCP, replaced by the runtime API when they change
      */
     ControlAgent(final RingBuffer events, final CommandRings commands,
-        final RawSender serverSender, final long serverMac, final int gatewayIp,
+        final RawSender serverSender, final long serverMac, final int gatewayIp, final int gatewayIp6,
         final AtomicReference<int[]> probedBackends, final Map<Integer, ApplianceRuntime.ProbeRtt> probeRtts,
         final ProbeConfig probe,
         final AtomicReference<List<TcpChecker.Target>> checkTargets)
@@ -64,8 +63,7 @@ final class ControlAgent implements Agent
         this.events = events;
         this.commands = commands;
         this.serverSender = serverSender;
-        this.serverMac = serverMac;
-        this.gatewayIp = gatewayIp;
+        this.neighborProbes = new NeighborProbes(serverMac, gatewayIp, gatewayIp6);
         this.probedBackends = probedBackends;
         this.probing = probedBackends.get();
         this.prober = new HealthProber(probing, probe.interval().toNanos(), probe.timeout().toNanos(), probe.retries(),
@@ -117,6 +115,11 @@ final class ControlAgent implements Agent
         {
             return;
         }
+        if (NeighborProbes.isIpv6(buffer, index, length))
+        {
+            neighborProbes.onIpv6Frame(buffer, index, length, now, prober);
+            return;
+        }
         final FrameType type = FrameClassifier.classify(buffer, index, length, parsed);
         if (type == FrameType.ARP)
         {
@@ -130,10 +133,10 @@ final class ControlAgent implements Agent
 
     private void sendProbe(final int targetIp)
     {
-        final int length = ArpPacket.writeRequestFrame(probeFrame, 0, serverMac, gatewayIp, targetIp);
-        if (!serverSender.send(probeFrame, 0, length) && probeSendFailures++ == 0)
+        final int length = neighborProbes.writeProbe(probeFrame, 0, targetIp);
+        if (length > 0 && !serverSender.send(probeFrame, 0, length) && probeSendFailures++ == 0)
         {
-            Log.info("cannot send ARP probes on " + serverSender.interfaceInfo().name() + ": errno " + serverSender.lastErrno());
+            Log.info("cannot send ARP/NDP probes on " + serverSender.interfaceInfo().name() + ": errno " + serverSender.lastErrno());
         }
     }
 

@@ -32,6 +32,8 @@ final class DataplaneWorker
     final String name;
     final DataplaneCounters counters;
     final FlowTable flows;
+    /** The IPv6 flows (128-byte slots), or null when lb has no IPv6 address. */
+    final FlowTable flows6;
     final ServiceTable services = new ServiceTable();
     final BackendStatsTable backendStats = new BackendStatsTable();
     /** Route services of this worker: installed by the worker, offered by {@link RouteServices}. */
@@ -43,15 +45,18 @@ final class DataplaneWorker
     PacketPipeline pipeline;
 
     /**
-     * @param flowCapacity the flows this worker's table holds (see {@link #flowCapacity(int, int)})
+     * @param flowCapacity   the flows this worker's table holds (see {@link #flowCapacity(int, int)})
+     * @param flowTableSize6 the entries of this worker's IPv6 table (split the same way), or 0: no IPv6 table
      */
-    DataplaneWorker(final int index, final CountersManager countersManager, final int flowCapacity)
+    DataplaneWorker(final int index, final CountersManager countersManager, final int flowCapacity, final int flowTableSize6)
     {
         this.index = index;
         this.name = "lb-dataplane-" + index;
         this.counters = new DataplaneCounters(countersManager, index);
         // Huge pages: the table is far bigger than the caches, so each lookup would otherwise also miss the TLB.
         this.flows = new FlowTable(2 * flowCapacity, FullPolicy.EVICT_UNESTABLISHED, HugePageMemory::allocate);
+        this.flows6 = flowTableSize6 == 0 ? null :
+            FlowTable.ipv6(flowTableSize6, FullPolicy.EVICT_UNESTABLISHED, HugePageMemory::allocate);
     }
 
     /**

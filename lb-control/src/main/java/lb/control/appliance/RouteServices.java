@@ -6,7 +6,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import lb.control.config.FlowTimeouts;
-import lb.control.config.Ipv4;
+import lb.control.config.IpAddresses;
 import lb.control.config.Ipv4Prefix;
 import lb.control.config.RouteConfig;
 import lb.control.socket.CommandException;
@@ -223,7 +223,7 @@ final class RouteServices
         final int index = e.hops.indexOf(ip);
         if (index >= 0 && !e.retired[index])
         {
-            throw new CommandException(Ipv4.format(ip) + " is already a next hop of route '" + name + "'");
+            throw new CommandException(IpAddresses.format(ip) + " is already a next hop of route '" + name + "'");
         }
         if (index < 0 && e.hops.size() == NextHopGroup.MAX_HOPS)
         {
@@ -249,11 +249,11 @@ final class RouteServices
         final int index = e.hops.indexOf(ip);
         if (index < 0 || e.retired[index])
         {
-            throw new CommandException("route '" + name + "' has no next hop " + Ipv4.format(ip));
+            throw new CommandException("route '" + name + "' has no next hop " + IpAddresses.format(ip));
         }
         if (e.liveHops().size() == 1)
         {
-            throw new CommandException(Ipv4.format(ip) + " is the last next hop of route '" + name +
+            throw new CommandException(IpAddresses.format(ip) + " is the last next hop of route '" + name +
                 "'; delete the route instead");
         }
         send(Commands.DEL_NEXT_HOP, e.slot, ip);
@@ -277,7 +277,7 @@ final class RouteServices
         {
             if (rc.prefix().contains(vip))
             {
-                throw new CommandException(rc.prefix() + " holds VIP " + Ipv4.format(vip) + ": a VIP cannot be routed through");
+                throw new CommandException(rc.prefix() + " holds VIP " + IpAddresses.format(vip) + ": a VIP cannot be routed through");
             }
         }
         final String ownAddress = RouteConfig.prefixProblem(rc.prefix(), clientIp, gatewayIp);

@@ -7,6 +7,7 @@ import java.util.Map;
 import lb.control.Log;
 import lb.control.announce.VipAnnouncer;
 import lb.control.config.BgpConfig;
+import lb.control.config.IpAddresses;
 import lb.control.socket.RuntimeApi;
 
 /**
@@ -32,14 +33,17 @@ final class VipAnnouncementPolicy implements AutoCloseable
         this.announcer = new VipAnnouncer(bgp, this::wanted, Log::info);
     }
 
-    /** Every VIP, and whether it should be announced now. Any thread. */
+    /** Every IPv4 VIP, and whether it should be announced now (BGP carries IPv4 VIPs only, for now). Any thread. */
     Map<Integer, Boolean> wanted()
     {
         final Map<Integer, Boolean> usable = runtime.vipsWithUsableBackends();
         final Map<Integer, Boolean> wanted = new LinkedHashMap<>();
         for (final Integer vip : runtime.vips())
         {
-            wanted.put(vip, enabled && usable.getOrDefault(vip, false));
+            if (!IpAddresses.isIpv6(vip))
+            {
+                wanted.put(vip, enabled && usable.getOrDefault(vip, false));
+            }
         }
         return wanted;
     }

@@ -4,7 +4,7 @@ package lb.control.config;
  * One real server of a service. There is no MAC here on purpose: lb learns backend MACs with
  * ARP probes on the server-side interface.
  *
- * @param ip     the backend's address as a big-endian number (see {@link Ipv4}).
+ * @param ip     the backend's address as a big-endian number or IPv6 alias (see {@link IpAddresses}).
  * @param port   the port to forward to, or {@link #SAME_PORT} for the service's port.
  * @param weight the share of new flows for weighted schedulers, 0..{@link #MAX_WEIGHT};
  *               0 drains the backend (no new flows, existing flows stay).
@@ -20,7 +20,7 @@ public record BackendConfig(int ip, int port, int weight)
     @Override
     public String toString()
     {
-        return "BackendConfig[" + Ipv4.format(ip) + (port == SAME_PORT ? "" : ":" + port) +
+        return "BackendConfig[" + Values.formatBackend(ip, port) +
             " weight " + weight + "]";
     }
 }

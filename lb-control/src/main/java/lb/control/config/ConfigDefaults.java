@@ -22,6 +22,11 @@ public final class ConfigDefaults
     public static final String TIMEOUT_UDP = "60s";
     /** Flow table capacity (2^20 flows). */
     public static final String FLOW_CAPACITY = "1048576";
+    /**
+     * IPv6 flow table entries (2^18): 128-byte slots at a load of at most 3/4, so about 170.7 bytes
+     * per entry, 42.7 MiB; a NAT flow takes two entries, so this holds 131,072 NAT flows.
+     */
+    public static final String FLOW_TABLE_SIZE6 = "262144";
     /** Worker idle strategy. */
     public static final String IDLE_STRATEGY = "backoff";
     /**

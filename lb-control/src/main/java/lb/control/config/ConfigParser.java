@@ -29,6 +29,8 @@ import java.util.function.Function;
  * server-interface NAME            # the server side, where the backends live
  * client-ip IP                     # lb's own address on the client side
  * gateway-ip IP                    # lb's address on the server side: the backends' default route
+ * client-ip6 IPV6                  # lb's own IPv6 address on the client side (needed by IPv6 services)
+ * gateway-ip6 IPV6                 # lb's IPv6 address on the server side: the IPv6 backends' default route
  * probe-interval DURATION          # one ARP probe cycle across all backends (5s)
  * probe-timeout DURATION           # a probe's wait for its reply (3s)
  * probe-retries N                  # probes sent again before a backend is down, 0..10 (1)
@@ -37,6 +39,7 @@ import java.util.function.Function;
  * timeout tcp-closing DURATION     #   10s,
  * timeout udp DURATION             #   60s)
  * flow-capacity N                  # flow table capacity, 1024..12500000 (1048576)
+ * flow-table-size6 N               # IPv6 flow table entries, 1024..8388608 (262144; a NAT flow takes two)
  * idle-strategy backoff|spin|yield # a worker with nothing to do (backoff)
  * idle-spin 0|DURATION             # backoff: spin this long (us or ms) before sleeping (20us)
  * rx-ring v2|v3 [frame-size N] [frame-count N]   # receive ring (v2 frame-size 2048 frame-count 4096)
@@ -44,6 +47,7 @@ import java.util.function.Function;
  * worker-cpus none|CPU[,CPU...]    # pin worker i to the i-th CPU (none)
  * control-socket PATH              # control interface's unix socket (/run/lb/lb.sock)
  * server-network PREFIX            # the server-side LAN, e.g. 198.18.1.0/24 (needed by dsr services)
+ * server-network6 PREFIX           # the server-side IPv6 LAN, e.g. 2001:2:0:1::/64 (needed by IPv6 dsr services)
  * bgp-local IP AS                  # announce the VIPs over BGP from this management address and AS
  * bgp-neighbor IP AS               #   to this router (both needed to announce)
  * bgp-next-hop IP                  #   routes point at this address (client-ip)
@@ -53,11 +57,11 @@ import java.util.function.Function;
  * bird-dir PATH                    #   BIRD's config, socket and log (control-socket + ".bird")
  *
  * # one section per service, at least one
- * service NAME VIP:PORT/tcp|udp
+ * service NAME VIP:PORT/tcp|udp                 # an IPv6 VIP in brackets: [2001:2::100]:80/tcp
  *   scheduler random|rr|wrr|lc|wlc|sh|maglev      # (wlc)
  *   mode nat|dsr|ipip                             # how packets reach the backends (nat)
  *   maglev-table-size PRIME                       # maglev only (65537)
- *   backend IP[:PORT] [weight 0..10000]           # port defaults to the service port, weight to 1
+ *   backend IP[:PORT] [weight 0..10000]           # port defaults to the service port, weight to 1; IPv6: IP or [IP]:PORT
  *   check tcp|none                                # TCP health check of every backend (none: ARP only)
  *   check-port PORT                               #   the port checked (each backend's own)
  *   check-interval DURATION                       #   from one check of a backend to the next (1s)
@@ -73,7 +77,8 @@ import java.util.function.Function;
  *   flowlet-gap DURATION                          # flowlet only: idle gap before a flow may move (10ms)
  * </pre>
  * Durations are a whole number with a unit: {@code 500ms}, {@code 5s}, {@code 2m}, {@code 1h}.
- * Addresses are dotted quads of four decimal parts. Each setting may appear once per scope.
+ * IPv4 addresses are dotted quads of four decimal parts, IPv6 ones RFC 4291 text (printed back in
+ * RFC 5952 form); a service's backends are of its VIP's family. Each setting may appear once per scope.
  *
  * <h2>Errors</h2>
  * Every error is one line naming the file, the line and the field, for example
@@ -103,13 +108,16 @@ public final class ConfigParser
 
         global("client-interface", one("NAME", Values::interfaceName, builder::clientInterface));
         global("server-interface", one("NAME", Values::interfaceName, builder::serverInterface));
-        global("client-ip", one("IP", Ipv4::parse, builder::clientIp));
-        global("gateway-ip", one("IP", Ipv4::parse, builder::gatewayIp));
+        global("client-ip", one("IP", IpAddresses::parseIpv4, builder::clientIp));
+        global("gateway-ip", one("IP", IpAddresses::parseIpv4, builder::gatewayIp));
+        global("client-ip6", one("IPV6", IpAddresses::parseIpv6, builder::clientIp6));
+        global("gateway-ip6", one("IPV6", IpAddresses::parseIpv6, builder::gatewayIp6));
         global("probe-interval", one("DURATION", Values::duration, builder::probeInterval));
         global("probe-timeout", one("DURATION", Values::duration, builder::probeTimeout));
         global("probe-retries", one("N", Values::probeRetries, builder::probeRetries));
         global("timeout", this::timeout);
         global("flow-capacity", one("N", Values::flowCapacity, builder::flowCapacity));
+        global("flow-table-size6", one("N", Values::flowTableSize6, builder::flowTableSize6));
         global("idle-strategy", one("backoff|spin|yield", Values::idleStrategy, builder::idleStrategy));
         global("idle-spin", one("0|DURATION", Values::idleSpin, builder::idleSpin));
         global("rx-ring", this::rxRing);
@@ -117,9 +125,10 @@ public final class ConfigParser
         global("worker-cpus", one("none|CPU[,CPU...]", Values::workerCpus, builder::workerCpus));
         global("control-socket", one("PATH", Values::controlSocket, builder::controlSocket));
         global("server-network", one("PREFIX", Ipv4Prefix::parse, builder::serverNetwork));
+        global("server-network6", one("PREFIX", Ipv6Prefix::parse, builder::serverNetwork6));
         global("bgp-local", this::bgpEnd);
         global("bgp-neighbor", this::bgpEnd);
-        global("bgp-next-hop", one("IP", Ipv4::parse, builder::bgpNextHop));
+        global("bgp-next-hop", one("IP", IpAddresses::parseIpv4, builder::bgpNextHop));
         global("bgp-bfd", one("on|off", Values::onOff, builder::bgpBfd));
         global("bgp-hold-time", one("DURATION", Values::duration, builder::bgpHoldTime));
         global("bird", one("PATH", Path::of, builder::bird));
@@ -137,7 +146,7 @@ public final class ConfigParser
         serviceScoped("check-rise", one("N", Values::checkCount, (n, at) -> service.checkRise(n, at)));
         serviceScoped("check-fall", one("N", Values::checkCount, (n, at) -> service.checkFall(n, at)));
         global("route", this::route);
-        routeScoped("next-hop", one("IP", Ipv4::parse, (ip, at) -> route.nextHop(ip, at)));
+        routeScoped("next-hop", one("IP", IpAddresses::parseIpv4, (ip, at) -> route.nextHop(ip, at)));
         routeScoped("policy", one("NAME", Values::spreadPolicy, (policy, at) -> route.policy(policy, at)));
         routeScoped("rebalance", one("on|off", Values::onOff, (on, at) -> route.rebalance(on, at)));
         routeScoped("flowlet-gap", one("DURATION", Values::duration, (gap, at) -> route.flowletGap(gap, at)));
@@ -334,7 +343,7 @@ public final class ConfigParser
     {
         final String field = words[0];
         expectValues(field, words.length - 1, 2, field + " IP AS");
-        final Values.IpAndAs end = new Values.IpAndAs(value(field, words[1], Ipv4::parse), value(field + " AS", words[2], Values::asNumber));
+        final Values.IpAndAs end = new Values.IpAndAs(value(field, words[1], IpAddresses::parseIpv4), value(field + " AS", words[2], Values::asNumber));
         if (field.equals("bgp-local"))
         {
             builder.bgpLocal(end, here());

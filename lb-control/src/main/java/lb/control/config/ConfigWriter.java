@@ -22,8 +22,17 @@ public final class ConfigWriter
         final StringBuilder out = new StringBuilder(256 + 64 * config.services().size());
         line(out, "client-interface " + config.clientInterface());
         line(out, "server-interface " + config.serverInterface());
-        line(out, "client-ip " + Ipv4.format(config.clientIp()));
-        line(out, "gateway-ip " + Ipv4.format(config.gatewayIp()));
+        line(out, "client-ip " + IpAddresses.format(config.clientIp()));
+        line(out, "gateway-ip " + IpAddresses.format(config.gatewayIp()));
+        final Ipv6Config ipv6 = config.ipv6();
+        if (ipv6.clientIp6() != 0)
+        {
+            line(out, "client-ip6 " + IpAddresses.format(ipv6.clientIp6()));
+        }
+        if (ipv6.gatewayIp6() != 0)
+        {
+            line(out, "gateway-ip6 " + IpAddresses.format(ipv6.gatewayIp6()));
+        }
         line(out, "probe-interval " + Values.formatDuration(config.probe().interval()));
         line(out, "probe-timeout " + Values.formatDuration(config.probe().timeout()));
         line(out, "probe-retries " + config.probe().retries());
@@ -32,6 +41,7 @@ public final class ConfigWriter
         line(out, "timeout tcp-closing " + Values.formatDuration(config.timeouts().tcpClosing()));
         line(out, "timeout udp " + Values.formatDuration(config.timeouts().udp()));
         line(out, "flow-capacity " + config.flowCapacity());
+        line(out, "flow-table-size6 " + ipv6.flowTableSize6());
         line(out, "idle-strategy " + config.idleStrategy().configName());
         line(out, "idle-spin " + Values.formatIdleSpin(config.idleSpin()));
         line(out, "rx-ring " + config.rxRing().version().configName() + " frame-size " + config.rxRing().frameSize() +
@@ -43,12 +53,16 @@ public final class ConfigWriter
         {
             line(out, "server-network " + config.serverNetwork());
         }
+        if (ipv6.serverNetwork6() != null)
+        {
+            line(out, "server-network6 " + ipv6.serverNetwork6());
+        }
         final BgpConfig bgp = config.bgp();
         if (bgp != null)
         {
-            line(out, "bgp-local " + Ipv4.format(bgp.localIp()) + " " + bgp.localAs());
-            line(out, "bgp-neighbor " + Ipv4.format(bgp.neighborIp()) + " " + bgp.neighborAs());
-            line(out, "bgp-next-hop " + Ipv4.format(bgp.nextHop()));
+            line(out, "bgp-local " + IpAddresses.format(bgp.localIp()) + " " + bgp.localAs());
+            line(out, "bgp-neighbor " + IpAddresses.format(bgp.neighborIp()) + " " + bgp.neighborAs());
+            line(out, "bgp-next-hop " + IpAddresses.format(bgp.nextHop()));
             line(out, "bgp-bfd " + (bgp.bfd() ? "on" : "off"));
             line(out, "bgp-hold-time " + Values.formatDuration(bgp.holdTime()));
             line(out, "bird " + bgp.bird());
@@ -81,9 +95,7 @@ public final class ConfigWriter
             }
             for (final BackendConfig backend : service.backends())
             {
-                line(out, "  backend " + Ipv4.format(backend.ip()) +
-                    (backend.port() == BackendConfig.SAME_PORT ? "" : ":" + backend.port()) +
-                    " weight " + backend.weight());
+                line(out, "  backend " + Values.formatBackend(backend.ip(), backend.port()) + " weight " + backend.weight());
             }
         }
         for (final RouteConfig route : config.routes())
@@ -101,7 +113,7 @@ public final class ConfigWriter
             }
             for (final int hop : route.nextHops())
             {
-                line(out, "  next-hop " + Ipv4.format(hop));
+                line(out, "  next-hop " + IpAddresses.format(hop));
             }
         }
         return out.toString();

@@ -29,6 +29,7 @@ import java.util.Objects;
  *                        required by DSR services.
  * @param bgp             how lb announces its VIPs over BGP, or null: not announced.
  * @param routes          route services (lb as the clients' router for a prefix), maybe none.
+ * @param ipv6            lb's own IPv6 addresses and IPv6 flow table, {@link Ipv6Config#NONE} without IPv6.
  */
 public record LbConfig(
     String clientInterface,
@@ -47,7 +48,8 @@ public record LbConfig(
     Path controlSocket,
     Ipv4Prefix serverNetwork,
     BgpConfig bgp,
-    List<RouteConfig> routes)
+    List<RouteConfig> routes,
+    Ipv6Config ipv6)
 {
     /** Copies the service list so the record stays immutable, and rejects nulls. */
     public LbConfig
@@ -63,6 +65,18 @@ public record LbConfig(
         workerCpus = List.copyOf(workerCpus);
         Objects.requireNonNull(controlSocket, "controlSocket");
         routes = List.copyOf(routes);
+        Objects.requireNonNull(ipv6, "ipv6");
+    }
+
+    /** A config without IPv6. */
+    public LbConfig(final String clientInterface, final String serverInterface, final int clientIp, final int gatewayIp,
+        final List<ServiceConfig> services, final ProbeConfig probe, final FlowTimeouts timeouts, final int flowCapacity,
+        final IdleStrategyKind idleStrategy, final Duration idleSpin, final RxRingConfig rxRing, final int workers,
+        final List<Integer> workerCpus, final Path controlSocket, final Ipv4Prefix serverNetwork, final BgpConfig bgp,
+        final List<RouteConfig> routes)
+    {
+        this(clientInterface, serverInterface, clientIp, gatewayIp, services, probe, timeouts, flowCapacity, idleStrategy,
+            idleSpin, rxRing, workers, workerCpus, controlSocket, serverNetwork, bgp, routes, Ipv6Config.NONE);
     }
 
     /** A config without route services. */

@@ -49,6 +49,10 @@ public final class LbConfigBuilder
     private final Setting<List<Integer>> workerCpus = defaulted(Values.workerCpus(ConfigDefaults.WORKER_CPUS));
     private final Setting<Path> controlSocket = defaulted(Values.controlSocket(ConfigDefaults.CONTROL_SOCKET));
     private final Setting<Ipv4Prefix> serverNetwork = new Setting<>("server-network", "--server-network", "PREFIX");
+    private final Setting<Integer> clientIp6 = new Setting<>("client-ip6", "--client-ip6", "IPV6");
+    private final Setting<Integer> gatewayIp6 = new Setting<>("gateway-ip6", "--gateway-ip6", "IPV6");
+    private final Setting<Ipv6Prefix> serverNetwork6 = new Setting<>("server-network6", "--server-network6", "PREFIX");
+    private final Setting<Integer> flowTableSize6 = defaulted(Values.flowTableSize6(ConfigDefaults.FLOW_TABLE_SIZE6));
     private final Setting<Values.IpAndAs> bgpLocal = new Setting<>("bgp-local", null, "IP AS");
     private final Setting<Values.IpAndAs> bgpNeighbor = new Setting<>("bgp-neighbor", null, "IP AS");
     private final Setting<Integer> bgpNextHop = new Setting<>("bgp-next-hop", null, "IP");
@@ -132,6 +136,34 @@ public final class LbConfigBuilder
     public LbConfigBuilder serverNetwork(final Ipv4Prefix prefix, final Origin origin)
     {
         serverNetwork.set(prefix, origin);
+        return this;
+    }
+
+    /** @return this, with lb's own IPv6 address on the client side (an alias, see {@link IpAddresses}). */
+    public LbConfigBuilder clientIp6(final int alias, final Origin origin)
+    {
+        clientIp6.set(alias, origin);
+        return this;
+    }
+
+    /** @return this, with lb's IPv6 address on the server side, the IPv6 backends' default route (an alias). */
+    public LbConfigBuilder gatewayIp6(final int alias, final Origin origin)
+    {
+        gatewayIp6.set(alias, origin);
+        return this;
+    }
+
+    /** @return this, with the server-side IPv6 LAN. */
+    public LbConfigBuilder serverNetwork6(final Ipv6Prefix prefix, final Origin origin)
+    {
+        serverNetwork6.set(prefix, origin);
+        return this;
+    }
+
+    /** @return this, with the IPv6 flow table's entries. */
+    public LbConfigBuilder flowTableSize6(final int size, final Origin origin)
+    {
+        flowTableSize6.set(size, origin);
         return this;
     }
 
@@ -405,9 +437,10 @@ public final class LbConfigBuilder
         if (client == gateway)
         {
             throw new ConfigException(gatewayIp.origin, gatewayIp.directive,
-                Ipv4.format(gateway) + " is also the client-ip (" + clientIp.origin.referenceFrom(gatewayIp.origin) +
+                IpAddresses.format(gateway) + " is also the client-ip (" + clientIp.origin.referenceFrom(gatewayIp.origin) +
                 "); lb's own addresses must be distinct");
         }
+        final Ipv6Config ipv6 = ipv6();
         if (services.isEmpty() && routes.isEmpty())
         {
             throw fileName != null ?
@@ -437,7 +470,7 @@ public final class LbConfigBuilder
         final Map<String, ServiceDraft> byKey = new HashMap<>();
         for (final ServiceDraft service : services)
         {
-            built.add(service.build(byName, byKey, client, gateway));
+            built.add(service.build(byName, byKey, ipv6));
         }
         final BgpConfig bgp = bgp(client);
         final List<RouteConfig> builtRoutes = new ArrayList<>(routes.size());
@@ -465,7 +498,27 @@ public final class LbConfigBuilder
             controlSocket.value,
             serverNetwork.value,
             bgp,
-            builtRoutes);
+            builtRoutes,
+            ipv6);
+    }
+
+    /** lb's IPv6 addresses, which must be IPv6 and distinct (IPv4 ones are checked by their parser). */
+    private Ipv6Config ipv6()
+    {
+        final int client6 = clientIp6.value != null ? clientIp6.value : 0;
+        final int gateway6 = gatewayIp6.value != null ? gatewayIp6.value : 0;
+        if (client6 != 0 && client6 == gateway6)
+        {
+            throw new ConfigException(gatewayIp6.origin, gatewayIp6.directive,
+                IpAddresses.format(gateway6) + " is also the client-ip6 (" + clientIp6.origin.referenceFrom(gatewayIp6.origin) +
+                "); lb's own addresses must be distinct");
+        }
+        if (client6 != 0 && gateway6 == 0)
+        {
+            throw new ConfigException(clientIp6.origin, clientIp6.directive,
+                "needs gateway-ip6 too (lb's server-side IPv6 address, the IPv6 backends' default route)");
+        }
+        return new Ipv6Config(client6, gateway6, serverNetwork6.value, flowTableSize6.value);
     }
 
     private <T> T required(final Setting<T> setting)
@@ -499,7 +552,7 @@ public final class LbConfigBuilder
         final Values.IpAndAs neighbor = required(bgpNeighbor);
         if (local.ip() == neighbor.ip())
         {
-            throw new ConfigException(bgpNeighbor.origin, "bgp-neighbor", Ipv4.format(neighbor.ip()) +
+            throw new ConfigException(bgpNeighbor.origin, "bgp-neighbor", IpAddresses.format(neighbor.ip()) +
                 " is also bgp-local (" + bgpLocal.origin.referenceFrom(bgpNeighbor.origin) + ")");
         }
         final Path runDir = birdDir.value != null ? birdDir.value :
@@ -592,7 +645,7 @@ public final class LbConfigBuilder
             final int same = nextHops.indexOf(ip);
             if (same >= 0)
             {
-                throw new ConfigException(at, "next-hop", Ipv4.format(ip) + " is already a next hop of route '" + name +
+                throw new ConfigException(at, "next-hop", IpAddresses.format(ip) + " is already a next hop of route '" + name +
                     "' (" + nextHopOrigins.get(same).referenceFrom(at) + ")");
             }
             if (nextHops.size() == NextHopGroup.MAX_HOPS)
@@ -645,9 +698,9 @@ public final class LbConfigBuilder
             }
             for (final ServiceConfig service : services)
             {
-                if (prefix.contains(service.vip()))
+                if (!IpAddresses.isIpv6(service.vip()) && prefix.contains(service.vip()))
                 {
-                    throw new ConfigException(origin, field, prefix + " holds VIP " + Ipv4.format(service.vip()) +
+                    throw new ConfigException(origin, field, prefix + " holds VIP " + IpAddresses.format(service.vip()) +
                         " of service '" + service.name() + "': a VIP cannot be routed through");
                 }
             }
@@ -832,8 +885,7 @@ public final class LbConfigBuilder
         private ServiceConfig build(
             final Map<String, ServiceDraft> byName,
             final Map<String, ServiceDraft> byKey,
-            final int clientIp,
-            final int gatewayIp)
+            final Ipv6Config ipv6)
         {
             final String key = key();
             final ServiceDraft sameName = byName.putIfAbsent(name, this);
@@ -848,7 +900,9 @@ public final class LbConfigBuilder
                 throw new ConfigException(origin, "service " + name,
                     key + " is already service '" + sameKey.name + "' (" + sameKey.origin.referenceFrom(origin) + ")");
             }
-            checkVipNotOwnAddress(clientIp, gatewayIp);
+            checkVipNotOwnAddress(LbConfigBuilder.this.clientIp, LbConfigBuilder.this.gatewayIp);
+            checkVipNotOwnAddress(clientIp6, gatewayIp6);
+            checkIpv6Service(ipv6);
             if (backends.isEmpty())
             {
                 throw new ConfigException(origin, "service " + name,
@@ -862,7 +916,7 @@ public final class LbConfigBuilder
                 final int ip = backend.address().ip();
                 final int port = backend.address().port() == BackendConfig.SAME_PORT ?
                     address.port() : backend.address().port();
-                final String endpoint = Ipv4.format(ip) + ":" + port;
+                final String endpoint = IpAddresses.endpoint(ip, port);
                 final BackendDraft same = byEndpoint.putIfAbsent(((long)ip << 16) | port, backend);
                 if (same != null)
                 {
@@ -871,7 +925,9 @@ public final class LbConfigBuilder
                         (same.origin().equals(backend.origin()) ? "" :
                             " (" + same.origin().referenceFrom(backend.origin()) + ")"));
                 }
-                checkBackendNotOwnAddress(backend, clientIp, gatewayIp);
+                checkBackendFamily(backend);
+                checkBackendNotOwnAddress(backend, LbConfigBuilder.this.clientIp, LbConfigBuilder.this.gatewayIp);
+                checkBackendNotOwnAddress(backend, clientIp6, gatewayIp6);
                 checkBackendForMode(backend, endpoint, port);
                 built.add(new BackendConfig(ip, backend.address().port(), backend.weight()));
             }
@@ -920,17 +976,21 @@ public final class LbConfigBuilder
          */
         private void checkBackendForMode(final BackendDraft backend, final String endpoint, final int port)
         {
-            final Ipv4Prefix lan = serverNetwork.value;
+            final int ip = backend.address().ip();
+            final boolean ipv6 = IpAddresses.isIpv6(ip);
+            final Setting<?> lanSetting = ipv6 ? serverNetwork6 : serverNetwork;
+            final Object lan = lanSetting.value;
             if (mode == ForwardingMode.DSR && lan == null)
             {
                 throw new ConfigException(modeOrigin != null ? modeOrigin : origin, "mode",
-                    "dsr needs the server-side LAN: add 'server-network PREFIX' (e.g. 198.18.1.0/24) above the services");
+                    "dsr needs the server-side LAN: add '" + lanSetting.directive + " PREFIX' (e.g. " +
+                    (ipv6 ? "2001:2:0:1::/64" : "198.18.1.0/24") + ") above the services");
             }
-            if (lan != null && !lan.contains(backend.address().ip()))
+            if (lan != null && !(ipv6 ? serverNetwork6.value.contains(ip) : serverNetwork.value.contains(ip)))
             {
-                throw new ConfigException(backend.origin(), "backend", Ipv4.format(backend.address().ip()) +
-                    " is not on the server-side LAN " + lan + " (server-network, " + serverNetwork.origin.referenceFrom(backend.origin()) +
-                    "): lb reaches backends on that LAN only");
+                throw new ConfigException(backend.origin(), "backend", IpAddresses.format(ip) +
+                    " is not on the server-side LAN " + lan + " (" + lanSetting.directive + ", " +
+                    lanSetting.origin.referenceFrom(backend.origin()) + "): lb reaches backends on that LAN only");
             }
             if (mode == ForwardingMode.DSR && port != address.port())
             {
@@ -940,36 +1000,54 @@ public final class LbConfigBuilder
             }
         }
 
-        private void checkVipNotOwnAddress(final int clientIp, final int gatewayIp)
+        private void checkIpv6Service(final Ipv6Config ipv6)
         {
-            final int vip = address.vip();
-            if (vip == clientIp)
+            final Ipv6Config.Refusal refusal = ipv6.refusal(name, address.vip(), mode, check);
+            if (refusal != null)
             {
-                throw new ConfigException(origin, "service " + name, "VIP " + Ipv4.format(vip) +
-                    " is also the client-ip (" + LbConfigBuilder.this.clientIp.origin.referenceFrom(origin) +
-                    "); lb's own addresses must be distinct");
-            }
-            if (vip == gatewayIp)
-            {
-                throw new ConfigException(origin, "service " + name, "VIP " + Ipv4.format(vip) +
-                    " is also the gateway-ip (" + LbConfigBuilder.this.gatewayIp.origin.referenceFrom(origin) +
-                    "); lb's own addresses must be distinct");
+                final Origin blamed = refusal.field().equals("mode") ? modeOrigin :
+                    refusal.field().equals("check") ? checkOrigin : origin;
+                throw new ConfigException(blamed, refusal.field().equals("service") ? "service " + name : refusal.field(),
+                    refusal.problem());
             }
         }
 
-        private void checkBackendNotOwnAddress(final BackendDraft backend, final int clientIp, final int gatewayIp)
+        private void checkBackendFamily(final BackendDraft backend)
+        {
+            final String problem = Ipv6Config.familyProblem(name, address.vip(), backend.address().ip());
+            if (problem != null)
+            {
+                throw new ConfigException(backend.origin(), "backend", problem);
+            }
+        }
+
+        /** The VIP is none of lb's own addresses (one family's: {@code client} and {@code gateway} are IPv4 or IPv6 ones). */
+        private void checkVipNotOwnAddress(final Setting<Integer> client, final Setting<Integer> gateway)
+        {
+            final int vip = address.vip();
+            for (final Setting<Integer> own : List.of(client, gateway))
+            {
+                if (own.value != null && vip == own.value)
+                {
+                    throw new ConfigException(origin, "service " + name, "VIP " + IpAddresses.format(vip) + " is also the " +
+                        own.directive + " (" + own.origin.referenceFrom(origin) + "); lb's own addresses must be distinct");
+                }
+            }
+        }
+
+        private void checkBackendNotOwnAddress(final BackendDraft backend, final Setting<Integer> client,
+            final Setting<Integer> gateway)
         {
             final int ip = backend.address().ip();
-            final String own;
-            if (ip == clientIp)
+            String own = null;
+            for (final Setting<Integer> address : List.of(client, gateway))
             {
-                own = "the client-ip (" + LbConfigBuilder.this.clientIp.origin.referenceFrom(backend.origin()) + ")";
+                if (own == null && address.value != null && ip == address.value)
+                {
+                    own = "the " + address.directive + " (" + address.origin.referenceFrom(backend.origin()) + ")";
+                }
             }
-            else if (ip == gatewayIp)
-            {
-                own = "the gateway-ip (" + LbConfigBuilder.this.gatewayIp.origin.referenceFrom(backend.origin()) + ")";
-            }
-            else
+            if (own == null)
             {
                 final ServiceDraft service = serviceWithVip(ip);
                 own = service == null ? null :
@@ -979,13 +1057,13 @@ public final class LbConfigBuilder
             if (own != null)
             {
                 throw new ConfigException(backend.origin(), "backend",
-                    Ipv4.format(ip) + " is lb's own address, " + own);
+                    IpAddresses.format(ip) + " is lb's own address, " + own);
             }
         }
 
         private String key()
         {
-            return Ipv4.format(address.vip()) + ":" + address.port() + "/" + address.protocol().configName();
+            return IpAddresses.endpoint(address.vip(), address.port()) + "/" + address.protocol().configName();
         }
     }
 }

@@ -10,7 +10,7 @@ import java.util.Objects;
  * the backends with the named scheduler.
  *
  * @param name            a short unique name, used in logs, counters and the control socket.
- * @param vip             the virtual address as a big-endian number (see {@link Ipv4}).
+ * @param vip             the virtual address as a big-endian number or IPv6 alias (see {@link IpAddresses}).
  * @param port            the service port, 1..65535.
  * @param protocol        TCP or UDP.
  * @param scheduler       one of {@link #SCHEDULERS}.
@@ -73,7 +73,7 @@ public record ServiceConfig(
     /** @return the service key as written in the config file, for example {@code 198.18.0.100:80/tcp}. */
     public String key()
     {
-        return Ipv4.format(vip) + ":" + port + "/" + protocol.configName();
+        return IpAddresses.endpoint(vip, port) + "/" + protocol.configName();
     }
 
     @Override

@@ -28,6 +28,11 @@ public final class Values
     /** The largest flow table: 64 Mi flows of two 64-byte entries is 8 GiB already. */
     /** Each flow is two entries and a flow table holds at most 25,000,000 entries. */
     public static final int MAX_FLOW_CAPACITY = 12_500_000;
+    /**
+     * The largest IPv6 flow table: 128-byte slots at a load of at most 3/4 are about 170.7 bytes per
+     * entry, and 8 Mi entries (1.33 GiB) keep one table's memory under the 2 GiB an int index reaches.
+     */
+    public static final int MAX_FLOW_TABLE_SIZE6 = 1 << 23;
     /** Backends of one service (the size of a backend pool). */
     public static final int MAX_BACKENDS_PER_SERVICE = 256;
     /** Maglev wants at least this many table slots per backend for an even spread. */
@@ -384,6 +389,15 @@ public final class Values
     }
 
     /**
+     * @param text the IPv6 flow table's size in entries.
+     * @return it, {@link #MIN_FLOW_CAPACITY}..{@link #MAX_FLOW_TABLE_SIZE6}.
+     */
+    public static int flowTableSize6(final String text)
+    {
+        return integer(text, MIN_FLOW_CAPACITY, MAX_FLOW_TABLE_SIZE6);
+    }
+
+    /**
      * @param text the number of dataplane workers.
      * @return it, 1..{@link #MAX_WORKERS}.
      */
@@ -521,36 +535,65 @@ public final class Values
     }
 
     /**
-     * @param text {@code VIP:PORT/PROTO}, for example {@code 198.18.0.100:80/tcp}.
-     * @return its parts.
+     * @param text {@code VIP:PORT/PROTO}, for example {@code 198.18.0.100:80/tcp}, or with an IPv6
+     *             VIP in brackets (RFC 5952 section 6), {@code [2001:2::100]:80/tcp}.
+     * @return its parts; an IPv6 VIP as its alias ({@link IpAddresses}).
      */
     public static ServiceAddress serviceAddress(final String text)
     {
-        final int colon = text.indexOf(':');
-        final int slash = text.indexOf('/');
-        if (colon < 0 || slash < colon)
+        final int close = text.startsWith("[") ? text.indexOf(']') : -1;
+        final int colon = close >= 0 ? close + 1 : text.indexOf(':');
+        final int slash = text.indexOf('/', Math.max(colon, 0));
+        if (close < 0 && colon >= 0 && text.indexOf(':', colon + 1) >= 0)
+        {
+            throw new IllegalArgumentException("expected VIP:PORT/PROTO with an IPv6 VIP in brackets such as " +
+                "[2001:2::100]:80/tcp, got '" + text + "'");
+        }
+        if (colon < 0 || colon >= text.length() || text.charAt(colon) != ':' || slash < colon)
         {
             throw new IllegalArgumentException(
-                "expected VIP:PORT/PROTO such as 198.18.0.100:80/tcp, got '" + text + "'");
+                "expected VIP:PORT/PROTO such as 198.18.0.100:80/tcp or [2001:2::100]:80/tcp, got '" + text + "'");
         }
         return new ServiceAddress(
-            Ipv4.parse(text.substring(0, colon)),
+            close >= 0 ? IpAddresses.parseIpv6(text.substring(1, close)) : IpAddresses.parse(text.substring(0, colon)),
             port(text.substring(colon + 1, slash)),
             protocol(text.substring(slash + 1)));
     }
 
     /**
-     * @param text {@code IP} or {@code IP:PORT}, for example {@code 198.18.1.12:8080}.
+     * @param text {@code IP} or {@code IP:PORT}, for example {@code 198.18.1.12:8080}; an IPv6
+     *             address bare ({@code 2001:2:0:1::11}) or, with a port, in brackets
+     *             ({@code [2001:2:0:1::11]:8080}).
      * @return its parts; the port is {@link BackendConfig#SAME_PORT} when none was written.
      */
     public static BackendAddress backendAddress(final String text)
     {
-        final int colon = text.indexOf(':');
-        if (colon < 0)
+        if (text.startsWith("["))
         {
-            return new BackendAddress(Ipv4.parse(text), BackendConfig.SAME_PORT);
+            final int close = text.indexOf(']');
+            if (close < 0 || close + 1 < text.length() && text.charAt(close + 1) != ':')
+            {
+                throw new IllegalArgumentException("expected [IPv6]:PORT such as [2001:2:0:1::11]:8080, got '" + text + "'");
+            }
+            final int ip = IpAddresses.parseIpv6(text.substring(1, close));
+            return new BackendAddress(ip, close + 1 == text.length() ? BackendConfig.SAME_PORT : port(text.substring(close + 2)));
         }
-        return new BackendAddress(Ipv4.parse(text.substring(0, colon)), port(text.substring(colon + 1)));
+        final int colon = text.indexOf(':');
+        if (colon < 0 || text.indexOf(':', colon + 1) >= 0)
+        {
+            return new BackendAddress(IpAddresses.parse(text), BackendConfig.SAME_PORT);
+        }
+        return new BackendAddress(IpAddresses.parse(text.substring(0, colon)), port(text.substring(colon + 1)));
+    }
+
+    /**
+     * @param ip   an address or alias.
+     * @param port a port, or {@link BackendConfig#SAME_PORT}.
+     * @return it as written: {@code IP}, {@code IP:PORT}, {@code IPv6} or {@code [IPv6]:PORT}.
+     */
+    public static String formatBackend(final int ip, final int port)
+    {
+        return port == BackendConfig.SAME_PORT ? IpAddresses.format(ip) : IpAddresses.endpoint(ip, port);
     }
 
     /**

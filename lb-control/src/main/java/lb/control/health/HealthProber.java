@@ -1,11 +1,13 @@
 package lb.control.health;
 
-import lb.control.config.Ipv4;
+import lb.control.config.IpAddresses;
 import lb.dataplane.io.InterfaceInfo;
 import java.util.function.Consumer;
 
 /**
- * ARP health probes, the way POX's ip_loadbalancer does them: one probe cycle spreads the
+ * ARP health probes, the way POX's ip_loadbalancer does them (and their IPv6 counterpart, neighbour
+ * solicitations answered by advertisements, for IPv6 backends: {@link NeighborProbes} writes and
+ * reads the frames, the timing here is the same for both): one probe cycle spreads the
  * backends evenly over the probe interval, and a backend whose reply is later than the timeout is
  * probed again at once, up to {@code retries} times, and marked down when the last one goes
  * unanswered too. A reply (or any ARP frame the backend sends) marks it up and tells lb its MAC, so
@@ -26,7 +28,7 @@ import java.util.function.Consumer;
  */
 public final class HealthProber
 {
-    /** Sends one ARP request for the address. */
+    /** Sends one probe for the address: an ARP request, or a neighbour solicitation for an IPv6 backend. */
     @FunctionalInterface
     public interface ProbeSender
     {
@@ -157,7 +159,8 @@ public final class HealthProber
                 if (p.up)
                 {
                     p.up = false;
-                    log.accept("backend " + Ipv4.format(p.ip) + " down: no ARP reply within " + timeoutNanos / 1_000_000 +
+                    log.accept("backend " + IpAddresses.format(p.ip) + " down: no " +
+                        (IpAddresses.isIpv6(p.ip) ? "neighbour advertisement" : "ARP reply") + " within " + timeoutNanos / 1_000_000 +
                         " ms" + (retries > 0 ? ", " + (1 + retries) + " times" : ""));
                     listener.onChange(p.ip, false, 0, -1);
                 }
@@ -196,7 +199,10 @@ public final class HealthProber
         sender.sendProbe(p.ip);
     }
 
-    /** An ARP frame (reply or request) from {@code senderIp}: the backend is alive at that MAC. */
+    /**
+     * An ARP frame (reply or request) from {@code senderIp}, or for an IPv6 backend a neighbour
+     * advertisement for it or a solicitation from it ({@link NeighborProbes}): the backend is alive at that MAC.
+     */
     public void onArp(final int senderIp, final long senderMac, final long now)
     {
         for (final Probe p : probes)
@@ -219,7 +225,7 @@ public final class HealthProber
                 final boolean wasUp = p.up;
                 p.up = true;
                 p.mac = senderMac;
-                log.accept("backend " + Ipv4.format(p.ip) + (wasUp ? " moved to " : " up at ") + InterfaceInfo.formatMac(senderMac));
+                log.accept("backend " + IpAddresses.format(p.ip) + (wasUp ? " moved to " : " up at ") + InterfaceInfo.formatMac(senderMac));
                 listener.onChange(p.ip, true, senderMac, rtt);
             }
         }

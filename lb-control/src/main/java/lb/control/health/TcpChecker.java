@@ -2,7 +2,7 @@ package lb.control.health;
 
 import java.util.List;
 import java.util.function.Consumer;
-import lb.control.config.Ipv4;
+import lb.control.config.IpAddresses;
 import lb.control.config.TcpCheckConfig;
 import lb.dataplane.packet.EthernetHeader;
 import lb.dataplane.packet.FrameClassifier;
@@ -345,7 +345,7 @@ public final class TcpChecker
         {
             c.passing = passed;
             c.inARow = 0;
-            log.accept("backend " + Ipv4.format(c.target.ip) + ":" + c.target.port + " of service " + c.target.service +
+            log.accept("backend " + IpAddresses.endpoint(c.target.ip, c.target.port) + " of service " + c.target.service +
                 (passed ? " check up: " : " check down: ") + what.label() + " from port " + c.target.checkPort() +
                 (first ? " (first check)" : ", " + needed + " in a row"));
             listener.onChange(c.target, passed);

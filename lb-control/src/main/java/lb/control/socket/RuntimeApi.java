@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import lb.control.config.BackendConfig;
-import lb.control.config.Ipv4;
+import lb.control.config.IpAddresses;
 import lb.control.config.Protocol;
 import lb.control.config.RouteConfig;
 import lb.control.config.ServiceConfig;
@@ -28,8 +28,8 @@ import lb.dataplane.sched.AdminState;
  * refused (unknown service, duplicate backend, full table) throws {@link CommandException} with a
  * one-line reason naming the object; arguments arrive already parsed and range-checked.
  * <p>
- * Addresses are {@code int}s holding the IPv4 address as a big-endian number (see
- * {@link Ipv4}). A backend is named within its service by address and port; a
+ * Addresses are {@code int}s holding the IPv4 address as a big-endian number, or an IPv6 address's
+ * alias (see {@link IpAddresses}). A backend is named within its service by address and port; a
  * {@link BackendAddress} whose port is {@link BackendConfig#SAME_PORT} means the service's port.
  */
 public interface RuntimeApi
@@ -262,7 +262,7 @@ public interface RuntimeApi
     record Info(
         String version, Duration uptime, int workers, long rxPackets, long rxBytes, long txPackets, long txBytes,
         long dropped, long flowsUsed, long flowCapacity, long busyNanos, long txKickNanos, long busyCycles, long sleeps,
-        long flowsRecovered, long icmpErrorsToServer, long icmpErrorsToClient)
+        long flowsRecovered, long icmpErrorsToServer, long icmpErrorsToClient, long flows6, long flowCapacity6)
     {
         /**
          * Frames one worker moves per second of busy time: its capacity if it never had to wait,

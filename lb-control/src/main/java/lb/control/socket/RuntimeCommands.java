@@ -11,6 +11,7 @@ import java.util.Set;
 import java.util.function.Function;
 import lb.control.config.BackendConfig;
 import lb.control.config.ConfigDefaults;
+import lb.control.config.IpAddresses;
 import lb.control.config.Ipv4;
 import lb.control.config.Ipv4Prefix;
 import lb.control.config.Protocol;
@@ -135,6 +136,8 @@ public final class RuntimeCommands
             .add("flow_capacity", info.flowCapacity())
             .add("flow_table_use", Table.cell(percent(info.flowsUsed(), info.flowCapacity()),
                 info.flowCapacity() == 0 ? 0.0 : (double)info.flowsUsed() / info.flowCapacity()))
+            .add("flows6", info.flows6())
+            .add("flow_capacity6", info.flowCapacity6())
             .add("worker_busy", Table.cell(formatNanos(info.busyNanos()), info.busyNanos()), "worker_busy_ns")
             .add("worker_tx_kick", Table.cell(formatNanos(info.txKickNanos()), info.txKickNanos()), "worker_tx_kick_ns")
             .add("worker_busy_cycles", info.busyCycles())
@@ -163,8 +166,8 @@ public final class RuntimeCommands
                 .add("bird_restarts", announcements.birdRestarts());
             for (final VipAnnouncement vip : announcements.vips())
             {
-                fields.add("vip " + Ipv4.format(vip.vip()), vip.announced() ? "announced" :
-                    vip.wanted() ? "withdrawn (announcing)" : "withdrawn", "vip_" + Ipv4.format(vip.vip()).replace('.', '_'));
+                fields.add("vip " + IpAddresses.format(vip.vip()), vip.announced() ? "announced" :
+                    vip.wanted() ? "withdrawn (announcing)" : "withdrawn", "vip_" + IpAddresses.format(vip.vip()).replace('.', '_'));
             }
         }
         return Reply.of(fields);
@@ -218,14 +221,14 @@ public final class RuntimeCommands
             final List<Object> backends = new ArrayList<>();
             for (final BackendStats backend : service.backends())
             {
-                statRow(table, checks, service.name(), Ipv4.format(backend.ip()) + ":" + backend.port(),
+                statRow(table, checks, service.name(), IpAddresses.endpoint(backend.ip(), backend.port()),
                     lower(backend.adminState()), lower(backend.health()), backend.check() == null ? null : backend.check().summary(),
                     backend.weight(), backend.activeFlows(), backend.newFlows(),
                     backend.packets(), backend.bytes(),
                     backend.lastProbeRttNanos() < 0 ? null : formatNanos(backend.lastProbeRttNanos()));
 
                 final Map<String, Object> json = new LinkedHashMap<>();
-                json.put("ip", Ipv4.format(backend.ip()));
+                json.put("ip", IpAddresses.format(backend.ip()));
                 json.put("port", backend.port());
                 json.put("state", lower(backend.adminState()));
                 json.put("health", lower(backend.health()));
@@ -243,7 +246,7 @@ public final class RuntimeCommands
             }
             final Map<String, Object> json = new LinkedHashMap<>();
             json.put("name", service.name());
-            json.put("vip", Ipv4.format(service.vip()));
+            json.put("vip", IpAddresses.format(service.vip()));
             json.put("port", service.port());
             json.put("protocol", service.protocol().configName());
             json.put("scheduler", service.scheduler());
@@ -268,7 +271,7 @@ public final class RuntimeCommands
                 packets += hop.packets();
                 bytes += hop.bytes();
                 final Map<String, Object> json = new LinkedHashMap<>();
-                json.put("ip", Ipv4.format(hop.ip()));
+                json.put("ip", IpAddresses.format(hop.ip()));
                 json.put("health", hop.up() ? "up" : "down");
                 json.put("active_flows", hop.activeFlows());
                 json.put("packets", hop.packets());
@@ -280,7 +283,7 @@ public final class RuntimeCommands
                 null);
             for (final RuntimeApi.NextHopStats hop : route.nextHops())
             {
-                statRow(table, checks, route.name(), Ipv4.format(hop.ip()), "next-hop", hop.up() ? "up" : "down", null, null,
+                statRow(table, checks, route.name(), IpAddresses.format(hop.ip()), "next-hop", hop.up() ? "up" : "down", null, null,
                     hop.activeFlows(), null, hop.packets(), hop.bytes(), null);
             }
             final Map<String, Object> json = new LinkedHashMap<>();
@@ -364,7 +367,7 @@ public final class RuntimeCommands
             final String policy = policyOf(route);
             for (final RuntimeApi.NextHopStats hop : route.nextHops())
             {
-                table.row(route.name(), route.prefix(), policy, Ipv4.format(hop.ip()), hop.up() ? "up" : "down",
+                table.row(route.name(), route.prefix(), policy, IpAddresses.format(hop.ip()), hop.up() ? "up" : "down",
                     hop.activeFlows(), hop.packets(), hop.bytes(), route.flows(), route.moves(), route.flowletSwitches());
             }
         }
@@ -389,8 +392,8 @@ public final class RuntimeCommands
         for (int i = 0; i < flows.size() && i < max; i++)
         {
             final FlowSample flow = flows.get(i);
-            table.row(flow.protocol().configName(), Ipv4.format(flow.clientIp()), flow.clientPort(),
-                Ipv4.format(flow.vip()), flow.vipPort(), flow.service(), Ipv4.format(flow.backendIp()),
+            table.row(flow.protocol().configName(), IpAddresses.format(flow.clientIp()), flow.clientPort(),
+                IpAddresses.format(flow.vip()), flow.vipPort(), flow.service(), IpAddresses.format(flow.backendIp()),
                 flow.backendPort(), lower(flow.state()),
                 Table.cell(formatNanos(flow.age().toNanos()), flow.age().toNanos()), flow.packets(), flow.bytes());
         }
@@ -401,9 +404,9 @@ public final class RuntimeCommands
         for (int i = 0; i < flows.size() && i < max; i++)
         {
             final FlowSample flow = flows.get(i);
-            text.row(flow.protocol().configName(), Ipv4.format(flow.clientIp()) + ":" + flow.clientPort(),
-                Ipv4.format(flow.vip()) + ":" + flow.vipPort(), flow.service(),
-                Ipv4.format(flow.backendIp()) + ":" + flow.backendPort(), lower(flow.state()),
+            text.row(flow.protocol().configName(), IpAddresses.endpoint(flow.clientIp(), flow.clientPort()),
+                IpAddresses.endpoint(flow.vip(), flow.vipPort()), flow.service(),
+                IpAddresses.endpoint(flow.backendIp(), flow.backendPort()), lower(flow.state()),
                 formatNanos(flow.age().toNanos()), flow.packets(), flow.bytes());
         }
         return Reply.of(text.text(), table.json());
@@ -419,11 +422,11 @@ public final class RuntimeCommands
         final List<Object> probes = new ArrayList<>();
         for (final BackendLatency probe : latency.probes())
         {
-            percentilesRow(table, "probe rtt " + probe.service() + " " + Ipv4.format(probe.ip()) + ":" + probe.port(),
+            percentilesRow(table, "probe rtt " + probe.service() + " " + IpAddresses.endpoint(probe.ip(), probe.port()),
                 probe.probeRtt());
             final Map<String, Object> json = new LinkedHashMap<>();
             json.put("service", probe.service());
-            json.put("ip", Ipv4.format(probe.ip()));
+            json.put("ip", IpAddresses.format(probe.ip()));
             json.put("port", probe.port());
             json.putAll(percentilesJson(probe.probeRtt()));
             probes.add(json);
@@ -506,7 +509,7 @@ public final class RuntimeCommands
             ForwardingMode.NAT;
         final TcpCheckConfig check = checkOptions(arguments, next, address);
         api.addService(name, address, scheduler, mode, check);
-        return Reply.message("added service " + name + " " + Ipv4.format(address.vip()) + ":" + address.port() + "/" +
+        return Reply.message("added service " + name + " " + IpAddresses.endpoint(address.vip(), address.port()) + "/" +
             address.protocol().configName() + " scheduler " + scheduler + " mode " + mode.configName() +
             (check == null ? "" : " " + check.describe()));
     }
@@ -617,7 +620,7 @@ public final class RuntimeCommands
         final List<Integer> ips = new ArrayList<>();
         for (final String ip : text.split(",", -1))
         {
-            ips.add(Ipv4.parse(ip));
+            ips.add(IpAddresses.parseIpv4(ip));
         }
         return ips;
     }
@@ -641,14 +644,14 @@ public final class RuntimeCommands
     private Reply nextHop(final Arguments arguments, final boolean add)
     {
         final String route = arguments.parse(0, "ROUTE", Values::serviceName);
-        final int ip = arguments.parse(1, "IP", Ipv4::parse);
+        final int ip = arguments.parse(1, "IP", IpAddresses::parseIpv4);
         if (add)
         {
             api.addNextHop(route, ip);
-            return Reply.message("added next hop " + Ipv4.format(ip) + " to route " + route);
+            return Reply.message("added next hop " + IpAddresses.format(ip) + " to route " + route);
         }
         api.delNextHop(route, ip);
-        return Reply.message("removed next hop " + Ipv4.format(ip) + " from route " + route);
+        return Reply.message("removed next hop " + IpAddresses.format(ip) + " from route " + route);
     }
 
     private Reply setAnnounce(final Arguments arguments)
@@ -704,12 +707,12 @@ public final class RuntimeCommands
 
     private static String serviceKey(final ServiceStats service)
     {
-        return Ipv4.format(service.vip()) + ":" + service.port() + "/" + service.protocol().configName();
+        return IpAddresses.endpoint(service.vip(), service.port()) + "/" + service.protocol().configName();
     }
 
     private static String format(final BackendAddress backend)
     {
-        return Ipv4.format(backend.ip()) + (backend.port() == BackendConfig.SAME_PORT ? "" : ":" + backend.port());
+        return Values.formatBackend(backend.ip(), backend.port());
     }
 
     private static String lower(final Enum<?> value)

@@ -8,7 +8,7 @@ import java.util.Map;
 import java.util.function.Function;
 import java.util.function.ToLongFunction;
 
-import lb.control.config.Ipv4;
+import lb.control.config.IpAddresses;
 import lb.control.socket.RuntimeApi.BackendLatency;
 import lb.control.socket.RuntimeApi.BackendStats;
 import lb.control.socket.RuntimeApi.DropCount;
@@ -67,6 +67,9 @@ public final class RuntimeMetrics
         families.add(counter("lb_tx_bytes_total", "Bytes sent on both interfaces.", info.txBytes()));
         families.add(gauge("lb_flows", "Flows in the flow tables.", info.flowsUsed()));
         families.add(gauge("lb_flow_capacity", "Flows the flow tables hold.", info.flowCapacity()));
+        families.add(gauge("lb_flows6", "IPv6 flows in the IPv6 flow tables (counted in lb_flows too).", info.flows6()));
+        families.add(gauge("lb_flow_capacity6", "Flows the IPv6 flow tables hold (counted in lb_flow_capacity too).",
+            info.flowCapacity6()));
         families.add(counter("lb_worker_busy_seconds_total", "Wall-clock time the workers spent in duty cycles that moved frames.",
             (double)info.busyNanos() / NANOS_PER_SECOND));
         families.add(counter("lb_worker_tx_kick_seconds_total", "The part of the busy time spent in TX kicks (the kernel's transmit path).",
@@ -94,7 +97,7 @@ public final class RuntimeMetrics
         final List<Sample> samples = new ArrayList<>();
         for (final RuntimeApi.VipAnnouncement vip : announcements.vips())
         {
-            samples.add(sample(labels("vip", Ipv4.format(vip.vip())), vip.announced() ? 1L : 0L));
+            samples.add(sample(labels("vip", IpAddresses.format(vip.vip())), vip.announced() ? 1L : 0L));
         }
         families.add(new MetricFamily("lb_vip_announced", MetricType.GAUGE,
             "1 while the VIP's route is announced to the router.", samples));
@@ -122,7 +125,7 @@ public final class RuntimeMetrics
             for (final RuntimeApi.NextHopStats hop : route.nextHops())
             {
                 final Map<String, String> labels = labels("route", route.name());
-                labels.put("next_hop", Ipv4.format(hop.ip()));
+                labels.put("next_hop", IpAddresses.format(hop.ip()));
                 up.add(sample(labels, hop.up() ? 1L : 0L));
                 active.add(sample(labels, hop.activeFlows()));
                 packets.add(sample(labels, hop.packets()));
@@ -255,7 +258,7 @@ public final class RuntimeMetrics
         for (final BackendLatency backend : latency.probes())
         {
             final Map<String, String> labels = labels("service", backend.service());
-            labels.put("backend", Ipv4.format(backend.ip()) + ":" + backend.port());
+            labels.put("backend", IpAddresses.endpoint(backend.ip(), backend.port()));
             quantiles(labels, backend.probeRtt(), probes);
         }
         families.add(new MetricFamily("lb_backend_probe_rtt_quantile_seconds", MetricType.GAUGE,
@@ -310,7 +313,7 @@ public final class RuntimeMetrics
     private static Map<String, String> backendLabels(final ServiceStats service, final BackendStats backend)
     {
         final Map<String, String> labels = labels("service", service.name());
-        labels.put("backend", Ipv4.format(backend.ip()) + ":" + backend.port());
+        labels.put("backend", IpAddresses.endpoint(backend.ip(), backend.port()));
         return labels;
     }
 

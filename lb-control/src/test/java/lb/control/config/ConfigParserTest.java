@@ -189,6 +189,7 @@ class ConfigParserTest
             "timeout tcp-closing 10s",
             "timeout udp 1m",
             "flow-capacity 1048576",
+            "flow-table-size6 262144",
             "idle-strategy backoff",
             "idle-spin 0",
             "rx-ring v2 frame-size 2048 frame-count 4096",
@@ -293,7 +294,7 @@ class ConfigParserTest
                 "lb.conf:5: service name: expected a name of letters, digits, '_', '.' and '-' " +
                 "(at most 64 characters, starting with a letter or digit), got '-web'"),
             error(HEADER + "\nservice web 198.18.0.100:80",
-                "lb.conf:5: service web: expected VIP:PORT/PROTO such as 198.18.0.100:80/tcp, got '198.18.0.100:80'"),
+                "lb.conf:5: service web: expected VIP:PORT/PROTO such as 198.18.0.100:80/tcp or [2001:2::100]:80/tcp, got '198.18.0.100:80'"),
             error(HEADER + "\nservice web 198.18.0.100:80/sctp", "lb.conf:5: service web: expected tcp or udp, got 'sctp'"),
             error(HEADER + "\nservice web 198.18.0.100:0/tcp", "lb.conf:5: service web: expected a port 1..65535, got '0'"),
             error(HEADER + "\nservice web 198.18.0:80/tcp",

@@ -1,5 +1,6 @@
 package lb.control.e2e;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -34,10 +35,7 @@ class IntegrityIT
     void bigFileKeepsItsSha256AndEveryFrameItsChecksums(final boolean offloads) throws Exception
     {
         final Path files = Files.createDirectories(dir.resolve("files"));
-        final byte[] content = new byte[FILE_BYTES];
-        new Random(42).nextBytes(content);
-        Files.write(files.resolve("big.bin"), content);
-        final String expected = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content));
+        final String expected = writeBigFile(files);
 
         try (Testbed testbed = Testbed.up(offloads, 3))
         {
@@ -52,7 +50,7 @@ class IntegrityIT
                 // integrity and checksums; throughput is the benchmark's business).
                 final Process capture = testbed.start("c1", List.of("tshark", "-n", "-B", "64", "-i", "eth0", "-f",
                     "src host " + Testbed.VIP + " and (tcp or icmp)", "-w", pcap.toString()), captureLog);
-                awaitCapture(testbed, captureLog, pcap);
+                awaitCapture(testbed, captureLog, pcap, Testbed.VIP);
 
                 final Testbed.ExecResult download = testbed.exec("c1", Duration.ofSeconds(120), "bash", "-c",
                     "curl -s --max-time 100 --limit-rate 20M http://" + Testbed.VIP + "/file/big.bin | sha256sum");
@@ -80,16 +78,7 @@ class IntegrityIT
                 // machine: it counts those, and tshark reports them ("N packets dropped from eth0").
                 // At least half must be captured, so the checksum verdict below covers most frames
                 // and a capture that saw little or nothing still fails.
-                final long needed = FILE_BYTES / 1448;
-                final Matcher droppedLine = Pattern.compile("(\\d+) packets? dropped from").matcher(Files.readString(captureLog));
-                final long droppedByCapture = droppedLine.find() ? Long.parseLong(droppedLine.group(1)) : 0;
-                assertTrue(frames.size() + droppedByCapture >= needed && frames.size() >= needed / 2,
-                    "frames captured: " + frames.size() + " and dropped by the capture: " + droppedByCapture +
-                    ", of at least " + needed);
-                final long bad = frames.stream().filter(f -> !f.matches("\\d+\\t1\\t1")).count();
-                assertEquals(0, bad, "frames with a bad or unverified checksum, e.g. " +
-                    frames.stream().filter(f -> !f.matches("\\d+\\t1\\t1")).limit(5).toList());
-                assertTrue(frames.stream().allMatch(f -> Integer.parseInt(f.split("\\t")[0]) <= 1514), "wire-size frames only");
+                assertCapturedFramesValid(frames, captureLog, FILE_BYTES / 1448, "\\d+\\t1\\t1");
 
                 // A bulk TCP sender pushes until it sees loss: a full RX ring may drop frames (TCP
                 // resends them), and must be counted as such. No frame may be dropped for any other reason.
@@ -100,8 +89,36 @@ class IntegrityIT
         }
     }
 
+    /** Writes {@value #FILE_BYTES} seeded random bytes to {@code files/big.bin}; returns their sha256 in hex. */
+    static String writeBigFile(final Path files) throws Exception
+    {
+        final byte[] content = new byte[FILE_BYTES];
+        new Random(42).nextBytes(content);
+        Files.write(files.resolve("big.bin"), content);
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content));
+    }
+
+    /**
+     * Checks the frames of a capture, each "frame length, tab, then fields" as tshark printed them:
+     * at least {@code needed} of them captured or counted as dropped by the capture (and at least
+     * half captured), every one matching {@code valid} (checksum statuses 1: good), all wire-size.
+     */
+    static void assertCapturedFramesValid(final List<String> frames, final Path captureLog, final long needed,
+        final String valid) throws IOException
+    {
+        final Matcher droppedLine = Pattern.compile("(\\d+) packets? dropped from").matcher(Files.readString(captureLog));
+        final long droppedByCapture = droppedLine.find() ? Long.parseLong(droppedLine.group(1)) : 0;
+        assertTrue(frames.size() + droppedByCapture >= needed && frames.size() >= needed / 2,
+            "frames captured: " + frames.size() + " and dropped by the capture: " + droppedByCapture +
+            ", of at least " + needed);
+        final long bad = frames.stream().filter(f -> !f.matches(valid)).count();
+        assertEquals(0, bad, "frames with a bad or unverified checksum, e.g. " +
+            frames.stream().filter(f -> !f.matches(valid)).limit(5).toList());
+        assertTrue(frames.stream().allMatch(f -> Integer.parseInt(f.split("\\t")[0]) <= 1514), "wire-size frames only");
+    }
+
     /** Waits (at most 60 s) until the capture file has not grown for a second. */
-    private static void awaitCaughtUp(final Path pcap) throws Exception
+    static void awaitCaughtUp(final Path pcap) throws Exception
     {
         final long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         long size = -1;
@@ -125,9 +142,9 @@ class IntegrityIT
     /**
      * Waits until the capture is running and sees frames: tshark says "Capturing on" before its
      * filter is in place (on this machine the first 60 ms or so of the download went uncaptured),
-     * so c1 pings the VIP until a reply shows up in the capture file.
+     * so c1 pings {@code vip} (either family) until a reply shows up in the capture file.
      */
-    private static void awaitCapture(final Testbed testbed, final Path log, final Path pcap) throws Exception
+    static void awaitCapture(final Testbed testbed, final Path log, final Path pcap, final String vip) throws Exception
     {
         final long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
         while (!Files.readString(log).contains("Capturing on"))
@@ -138,8 +155,8 @@ class IntegrityIT
         final long empty = Files.exists(pcap) ? Files.size(pcap) : 0;
         while (!Files.exists(pcap) || Files.size(pcap) <= empty)
         {
-            assertTrue(System.nanoTime() < deadline, "the capture saw no ping reply from the VIP: " + Files.readString(log));
-            testbed.exec("c1", Duration.ofSeconds(5), "ping", "-n", "-c", "1", "-W", "1", Testbed.VIP);
+            assertTrue(System.nanoTime() < deadline, "the capture saw no ping reply from " + vip + ": " + Files.readString(log));
+            testbed.exec("c1", Duration.ofSeconds(5), "ping", "-n", "-c", "1", "-W", "1", vip);
             LbRun.sleep(100);
         }
     }

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 
 import lb.control.config.BackendConfig;
+import lb.control.config.IpAddresses;
 import lb.control.config.Ipv4;
 import lb.control.config.Protocol;
 import lb.control.config.RouteConfig;
@@ -189,7 +190,8 @@ public class InMemoryRuntime implements RuntimeApi
             dropped += count[0];
         }
         return new Info(version, Duration.ofNanos(clockNanos), 2, packets + dropped, bytes, packets, bytes, dropped,
-            flows.size(), flowCapacity, 2_000_000L * (packets + dropped), 500_000L * (packets + dropped), packets + dropped, 7, 0L, 0L, 0L);
+            flows.size(), flowCapacity, 2_000_000L * (packets + dropped), 500_000L * (packets + dropped), packets + dropped, 7, 0L, 0L, 0L,
+            0L, 0L);
     }
 
     private List<WorkerTraffic> workerTraffic = List.of();
@@ -281,7 +283,7 @@ public class InMemoryRuntime implements RuntimeApi
     {
         final Service found = service(service);
         final int port = backend.port() == BackendConfig.SAME_PORT ? found.address.port() : backend.port();
-        final String key = Ipv4.format(backend.ip()) + ":" + port;
+        final String key = IpAddresses.endpoint(backend.ip(), port);
         if (found.backends.containsKey(key))
         {
             throw new CommandException("service " + service + " already has backend " + key);
@@ -294,7 +296,7 @@ public class InMemoryRuntime implements RuntimeApi
     {
         final Service found = service(service);
         final Backend removed = find(service, backend);
-        found.backends.remove(Ipv4.format(removed.ip) + ":" + removed.port);
+        found.backends.remove(IpAddresses.endpoint(removed.ip, removed.port));
     }
 
     /** Routes added through the control socket, as the commands parsed them. */
@@ -353,7 +355,7 @@ public class InMemoryRuntime implements RuntimeApi
     {
         final Service found = service(service);
         final int port = backend.port() == BackendConfig.SAME_PORT ? found.address.port() : backend.port();
-        final String key = Ipv4.format(backend.ip()) + ":" + port;
+        final String key = IpAddresses.endpoint(backend.ip(), port);
         final Backend target = found.backends.get(key);
         if (target == null)
         {

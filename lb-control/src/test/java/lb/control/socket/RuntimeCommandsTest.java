@@ -232,6 +232,37 @@ class RuntimeCommandsTest
     }
 
     @Test
+    @SuppressWarnings("unchecked")
+    void ipv6ServicesAndBackendsAreWrittenInBracketsAndPrintedInRfc5952Form()
+    {
+        assertEquals("added service web6 [2001:2::100]:80/tcp scheduler rr mode nat\n",
+            run("add service web6 [2001:0002:0::0100]:80/tcp rr"));
+        assertEquals("web6: added backend 2001:2:0:1::11 weight 1\n", run("add backend web6 2001:2:0:1:0:0:0:11"));
+        assertEquals("web6: added backend [2001:2:0:1::12]:8080 weight 9\n", run("add backend web6 [2001:2:0:1::12]:8080 9"));
+        assertEquals(9, runtime.backend("web6", "[2001:2:0:1::12]:8080").weight());
+        run("set weight web6 [2001:2:0:1::12]:8080 5");
+        assertEquals(5, runtime.backend("web6", "[2001:2:0:1::12]:8080").weight());
+        runtime.forward("web6", "[2001:2:0:1::11]:80", 2, 20, 3000);
+
+        final String stat = run("show stat");
+        assertTrue(stat.matches("(?s).*\nweb6 +\\[2001:2::100\\]:80/tcp +rr .*"), stat);
+        assertTrue(stat.matches("(?s).*\nweb6 +\\[2001:2:0:1::11\\]:80 +ready +unknown +1 +2 +2 +20 +3000 .*"), stat);
+        final List<Map<String, Object>> services = (List<Map<String, Object>>)((Map<String, Object>)json("show stat json")).get("services");
+        final Map<String, Object> web6 = services.stream().filter(s -> s.get("name").equals("web6")).findFirst().orElseThrow();
+        assertEquals("2001:2::100", web6.get("vip"));
+        assertEquals("2001:2:0:1::11", ((List<Map<String, Object>>)web6.get("backends")).get(0).get("ip"));
+        assertTrue(run("show metrics").contains("lb_backend_flows_total{service=\"web6\",backend=\"[2001:2:0:1::11]:80\"} 2\n"),
+            run("show metrics"));
+
+        assertEquals("web6: removed backend 2001:2:0:1::11\n", run("del backend web6 2001:2:0:1::11"));
+        assertNull(runtime.backend("web6", "[2001:2:0:1::11]:80"));
+        assertEquals("error: invalid VIP:PORT/PROTO: expected VIP:PORT/PROTO with an IPv6 VIP in brackets such as " +
+            "[2001:2::100]:80/tcp, got '2001:2::101:80/tcp'\n", run("add service web7 2001:2::101:80/tcp"));
+        assertEquals("error: invalid IP[:PORT]: expected an IPv6 host address, got 'ff02::1' (a multicast address)\n",
+            run("add backend web6 ff02::1"));
+    }
+
+    @Test
     void showFlowsListsUpToN()
     {
         for (int i = 0; i < 5; i++)

@@ -30,6 +30,10 @@ import java.util.stream.Collectors;
  * {@code docker/ipip_decap.py} once {@link #startServers()} ran). {@link #upEcmp(int)} builds the
  * ECMP topology instead: lb instances {@code lb1..lbN} behind {@code rt}, which runs BIRD and
  * peers with each instance over the management LAN (see {@code docker/testbed.sh --help}).
+ * {@link #upDualStack} adds IPv6 from 2001:2::/48 beside the IPv4 addresses (client LAN
+ * 2001:2::/64, server LAN 2001:2:0:1::/64, the router leg 2001:2:0:2::/64 to c3; no duplicate
+ * address detection, no router solicitations), and the servers also listen on IPv6; without it
+ * IPv6 is disabled in every namespace.
  * {@link #close()} stops every process started through this object, then deletes exactly the
  * namespaces the script recorded; a JVM shutdown hook does the same if a test never closes it.
  * <p>
@@ -69,6 +73,23 @@ public final class Testbed implements AutoCloseable
     /** The servers' UDP echo port; a reply is {@code "<server ip> "} followed by the datagram. */
     public static final int UDP_ECHO_PORT = 5353;
 
+    /** lb's client-side IPv6 address ({@code --client-ip6}), in lb's user space only (dual stack). */
+    public static final String LB_CLIENT_IP6 = "2001:2::1";
+    /** The servers' IPv6 default gateway ({@code --gateway-ip6}), answered by lb in user space. */
+    public static final String GATEWAY_IP6 = "2001:2:0:1::1";
+    /** The first IPv6 VIP; lb's VIP6s are 2001:2::100 to 2001:2::1ff, on the client LAN (on-link for c1, c2). */
+    public static final String VIP6 = "2001:2::100";
+    /** The router's IPv6 address on the client LAN. */
+    public static final String ROUTER_CLIENT_IP6 = "2001:2::2";
+    /** The router's IPv6 address on the server LAN (modes dsr and ipip). */
+    public static final String ROUTER_SERVER_IP6 = "2001:2:0:1::2";
+    /** The router's IPv6 address on its leg to c3. */
+    public static final String ROUTER_LEG_IP6 = "2001:2:0:2::1";
+    /** The IPv6 server LAN, lb's {@code server-network6} for dsr. */
+    public static final String SERVER_NETWORK6 = "2001:2:0:1::/64";
+    /** What the servers hold locally in modes dsr and ipip when dual-stack: every VIP6. */
+    public static final String SERVER_LOCAL_VIPS6 = "2001:2::100/120";
+
     private static final int MAX_SERVERS = 50;
     private static final int MAX_INSTANCES = 4;
     private static final String BIRDC = "/usr/sbin/birdc";
@@ -84,6 +105,7 @@ public final class Testbed implements AutoCloseable
     private final int servers;
     private final String mode;
     private final int instances;
+    private final boolean ipv6;
     private final List<String> roles;
     private String birdSocket;
     private final List<Process> started = new ArrayList<>();
@@ -92,7 +114,7 @@ public final class Testbed implements AutoCloseable
 
     /** instances 0: the single topology with one namespace "lb"; 1..4: ECMP with "lb1".."lbN". */
     private Testbed(final Path repoRoot, final String prefix, final boolean offloads, final int servers,
-        final String mode, final int instances)
+        final String mode, final int instances, final boolean ipv6)
     {
         this.repoRoot = repoRoot;
         this.script = repoRoot.resolve(SCRIPT);
@@ -101,6 +123,7 @@ public final class Testbed implements AutoCloseable
         this.servers = servers;
         this.mode = mode;
         this.instances = instances;
+        this.ipv6 = ipv6;
         final List<String> roles = new ArrayList<>(List.of("sw"));
         if (instances == 0)
         {
@@ -147,7 +170,25 @@ public final class Testbed implements AutoCloseable
         {
             throw new IllegalArgumentException("mode must be one of " + MODES + ": " + mode);
         }
-        return create(offloads, servers, mode, 0);
+        return create(offloads, servers, mode, 0, false);
+    }
+
+    /**
+     * Brings up a fresh dual-stack testbed ({@code testbed.sh up --ipv6}): the IPv4 testbed of
+     * {@link #up(boolean, int, String)} plus IPv6 on the clients, the router and the servers.
+     *
+     * @param offloads false turns tso, gso, gro and checksum offloads off on every veth.
+     * @param servers  number of server namespaces, 1 to 50.
+     * @param mode     {@code nat} (the servers' IPv6 default route is {@value #GATEWAY_IP6}), {@code dsr} or
+     *                 {@code ipip} (they hold the VIP6s locally and route via {@value #ROUTER_SERVER_IP6}).
+     */
+    public static Testbed upDualStack(final boolean offloads, final int servers, final String mode)
+    {
+        if (!MODES.contains(mode))
+        {
+            throw new IllegalArgumentException("mode must be one of " + MODES + ": " + mode);
+        }
+        return create(offloads, servers, mode, 0, true);
     }
 
     /**
@@ -163,10 +204,11 @@ public final class Testbed implements AutoCloseable
         {
             throw new IllegalArgumentException("instances must be 1.." + MAX_INSTANCES + ": " + instances);
         }
-        return create(true, 3, "dsr", instances);
+        return create(true, 3, "dsr", instances, false);
     }
 
-    private static Testbed create(final boolean offloads, final int servers, final String mode, final int instances)
+    private static Testbed create(final boolean offloads, final int servers, final String mode, final int instances,
+        final boolean ipv6)
     {
         if (servers < 1 || servers > MAX_SERVERS)
         {
@@ -174,7 +216,7 @@ public final class Testbed implements AutoCloseable
         }
         final Path repoRoot = checkPreconditions();
         final String prefix = "lbt" + HexFormat.of().formatHex(randomBytes(3));
-        final Testbed testbed = new Testbed(repoRoot, prefix, offloads, servers, mode, instances);
+        final Testbed testbed = new Testbed(repoRoot, prefix, offloads, servers, mode, instances, ipv6);
         // Registered before the script runs: should the JVM die half-way, down still runs.
         Runtime.getRuntime().addShutdownHook(testbed.shutdownHook);
         final List<String> args = new ArrayList<>(List.of("up", "--prefix", prefix, "--offloads", offloads ? "on" : "off",
@@ -183,6 +225,10 @@ public final class Testbed implements AutoCloseable
         {
             args.addAll(List.of("--topology", "ecmp", "--instances", Integer.toString(instances)));
         }
+        if (ipv6)
+        {
+            args.add("--ipv6");
+        }
         final ExecResult result = testbed.runScript(args.toArray(String[]::new));
         if (result.ok())
         {
@@ -190,6 +236,7 @@ public final class Testbed implements AutoCloseable
                 .map(l -> l.substring("RT_BIRD_SOCKET=".length())).findFirst().orElse(null);
         }
         if (!result.ok() || !result.stdout().lines().anyMatch(("PREFIX=" + prefix)::equals) ||
+            !result.stdout().lines().anyMatch(("IPV6=" + (ipv6 ? "on" : "off"))::equals) ||
             (instances > 0 && testbed.birdSocket == null))
         {
             final IllegalStateException failure = new IllegalStateException("testbed.sh up failed: " + result);
@@ -266,6 +313,12 @@ public final class Testbed implements AutoCloseable
     public String mode()
     {
         return mode;
+    }
+
+    /** @return true for the dual-stack testbed of {@link #upDualStack}. */
+    public boolean ipv6()
+    {
+        return ipv6;
     }
 
     /** @return true for the ECMP topology of {@link #upEcmp(int)}. */
@@ -400,6 +453,51 @@ public final class Testbed implements AutoCloseable
         }
     }
 
+    /** @return the IPv6 address of client {@code c1}, {@code c2} (client LAN) or {@code c3} (behind the router). */
+    public static String clientIp6(final String role)
+    {
+        switch (role)
+        {
+            case "c1": return "2001:2::11";
+            case "c2": return "2001:2::12";
+            case "c3": return "2001:2:0:2::11";
+            default: throw new IllegalArgumentException("not a client role: " + role);
+        }
+    }
+
+    /**
+     * @return the IPv6 address of server {@code s<n>}, n from 1: 2001:2:0:1:: and, as the last
+     *     group, the last octet of its IPv4 address written the same (s1 ::11, s12 ::22).
+     */
+    public static String serverIp6(final int n)
+    {
+        final String ip = serverIp(n);
+        return "2001:2:0:1::" + ip.substring(ip.lastIndexOf('.') + 1);
+    }
+
+    /** @return the IPv6 addresses of this testbed's servers, s1 first. */
+    public List<String> serverIps6()
+    {
+        final List<String> ips = new ArrayList<>();
+        for (int i = 1; i <= servers; i++)
+        {
+            ips.add(serverIp6(i));
+        }
+        return ips;
+    }
+
+    /** @return {@code http://ADDRESS:PORT/PATH} (one slash before the path), the address bracketed when it is IPv6. */
+    public static String httpUrl(final String address, final int port, final String path)
+    {
+        return "http://" + hostPort(address, port) + "/" + (path.startsWith("/") ? path.substring(1) : path);
+    }
+
+    /** @return {@code address:port}, or {@code [address]:port} for an IPv6 address (lb's and curl's form). */
+    public static String hostPort(final String address, final int port)
+    {
+        return (address.indexOf(':') >= 0 ? "[" + address + "]" : address) + ":" + port;
+    }
+
     /** @return the address of server {@code s<n>}, n from 1. */
     public static String serverIp(final int n)
     {
@@ -509,6 +607,22 @@ public final class Testbed implements AutoCloseable
         return List.of("--client-if", CLIENT_IF, "--server-if", SERVER_IF, "--client-ip", LB_CLIENT_IP,
             "--gateway-ip", GATEWAY_IP, "--vip", VIP + ":" + HTTP_PORT + "/tcp",
             "--backends", String.join(",", serverIps()), "--scheduler", "rr");
+    }
+
+    /**
+     * @return lb's arguments for the dual-stack testbed, IPv6 service only: both families' own
+     *     addresses ({@code --client-ip6 2001:2::1 --gateway-ip6 2001:2:0:1::1} beside the IPv4
+     *     ones), VIP [2001:2::100]:80/tcp, every server's IPv6 address a backend, scheduler rr.
+     */
+    public List<String> lbArgs6()
+    {
+        if (!ipv6)
+        {
+            throw new IllegalStateException("testbed " + prefix + " has no IPv6: bring it up with upDualStack()");
+        }
+        return List.of("--client-if", CLIENT_IF, "--server-if", SERVER_IF, "--client-ip", LB_CLIENT_IP,
+            "--gateway-ip", GATEWAY_IP, "--client-ip6", LB_CLIENT_IP6, "--gateway-ip6", GATEWAY_IP6,
+            "--vip", hostPort(VIP6, HTTP_PORT) + "/tcp", "--backends", String.join(",", serverIps6()), "--scheduler", "rr");
     }
 
     /**

@@ -124,6 +124,161 @@ class TestbedTest
             // Only c1 and c2 sit on the client LAN next to lb: the router's leg is its own subnet.
             final Testbed.ExecResult route = testbed.exec("c3", SHORT, "ip", "route", "get", Testbed.VIP);
             assertTrue(route.stdout().contains("via 198.18.2.1"), route::toString);
+            // Without upDualStack, IPv6 is off everywhere, as before it existed.
+            assertFalse(testbed.ipv6());
+            for (final String role : testbed.roles())
+            {
+                final Testbed.ExecResult off = testbed.exec(role, SHORT, "sysctl", "-n", "net.ipv6.conf.all.disable_ipv6");
+                assertEquals("1", off.stdout().strip(), role + ": " + off);
+            }
+            assertThrows(IllegalStateException.class, testbed::lbArgs6);
+        }
+        assertEquals(Set.of(), namespacesWithPrefix(prefix));
+    }
+
+    @Test
+    void dualStackHostsReachEachOtherOverIpv6AndTheServersListenOnBoth() throws Exception
+    {
+        final String prefix;
+        try (Testbed testbed = Testbed.upDualStack(true, 2, "nat"))
+        {
+            prefix = testbed.prefix();
+            assertTrue(testbed.ipv6());
+            for (final String role : List.of("c1", "c2", "c3", "rt", "s1", "s2"))
+            {
+                // IPv6 on, no DAD (addresses usable at once), no router solicitations, no autoconfiguration.
+                final Testbed.ExecResult sysctl = testbed.exec(role, SHORT, "sysctl", "-n", "net.ipv6.conf.eth0.disable_ipv6",
+                    "net.ipv6.conf.eth0.accept_dad", "net.ipv6.conf.eth0.router_solicitations", "net.ipv6.conf.eth0.accept_ra",
+                    "net.ipv6.conf.eth0.keep_addr_on_down");
+                assertEquals(List.of("0", "0", "0", "0", "1"), sysctl.stdout().lines().collect(Collectors.toList()),
+                    role + ": " + sysctl);
+                final Testbed.ExecResult tentative = testbed.exec(role, SHORT, "ip", "-6", "addr", "show", "tentative");
+                assertEquals("", tentative.stdout().strip(), role + ": no tentative address: " + tentative);
+            }
+            // lb's namespace (and the switch's) keep IPv6 off: no kernel address of any family on cli0 or srv0.
+            for (final String role : List.of("lb", "sw"))
+            {
+                final Testbed.ExecResult off = testbed.exec(role, SHORT, "sysctl", "-n", "net.ipv6.conf.all.disable_ipv6");
+                assertEquals("1", off.stdout().strip(), role + ": " + off);
+            }
+            final Testbed.ExecResult lbAddresses = testbed.exec("lb", SHORT, "ip", "-o", "-6", "addr", "show");
+            assertEquals("", lbAddresses.stdout().strip(), lbAddresses::toString);
+
+            assertEquals(Testbed.clientIp6("c1") + "/64", globalAddress(testbed, "c1"));
+            assertEquals(Testbed.clientIp6("c3") + "/64", globalAddress(testbed, "c3"));
+            assertEquals(Testbed.serverIp6(2) + "/64", globalAddress(testbed, "s2"));
+            assertEquals(Testbed.ROUTER_CLIENT_IP6 + "/64", globalAddress(testbed, "rt"));
+            // The VIP6s are on-link for c1; the rest of the test range goes via rt; nothing else is routed.
+            final Testbed.ExecResult vipRoute = testbed.exec("c1", SHORT, "ip", "-6", "route", "get", Testbed.VIP6);
+            assertTrue(vipRoute.stdout().startsWith(Testbed.VIP6 + " from :: dev eth0"), vipRoute::toString);
+            final Testbed.ExecResult legRoute = testbed.exec("c1", SHORT, "ip", "-6", "route", "get", Testbed.clientIp6("c3"));
+            assertTrue(legRoute.stdout().contains("via " + Testbed.ROUTER_CLIENT_IP6), legRoute::toString);
+            final Testbed.ExecResult outside = testbed.exec("c1", SHORT, "ip", "-6", "route", "get", "2001:db8::1");
+            assertFalse(outside.ok(), "no route out of 2001:2::/48: " + outside);
+            final Testbed.ExecResult c3Route = testbed.exec("c3", SHORT, "ip", "-6", "route", "get", Testbed.VIP6);
+            assertTrue(c3Route.stdout().contains("via " + Testbed.ROUTER_LEG_IP6), c3Route::toString);
+            for (final String server : List.of("s1", "s2"))
+            {
+                final Testbed.ExecResult route = testbed.exec(server, SHORT, "ip", "-6", "route", "show", "default");
+                assertTrue(route.stdout().startsWith("default via " + Testbed.GATEWAY_IP6 + " dev eth0"), route::toString);
+            }
+
+            // NDP between hosts: c1 resolves c2 (one LAN, hop limit 64 arrives), c3 reaches c1 through rt (63).
+            final Testbed.ExecResult lan = testbed.exec("c1", SHORT, "ping", "-6", "-n", "-c", "1", "-W", "2", Testbed.clientIp6("c2"));
+            assertTrue(lan.ok() && lan.stdout().contains("ttl=64"), lan::toString);
+            final Testbed.ExecResult neighbour = testbed.exec("c1", SHORT, "ip", "-6", "neigh", "show", Testbed.clientIp6("c2"));
+            final String c2Mac = testbed.exec("c2", SHORT, "cat", "/sys/class/net/eth0/address").stdout().strip();
+            assertTrue(neighbour.stdout().contains("lladdr " + c2Mac), "c1 learned c2's MAC by NDP: " + neighbour);
+            final Testbed.ExecResult routed = testbed.exec("c3", SHORT, "ping", "-6", "-n", "-c", "1", "-W", "2", Testbed.clientIp6("c1"));
+            assertTrue(routed.ok() && routed.stdout().contains("ttl=63"), routed::toString);
+
+            // Servers on both families: /whoami and the echo name the family asked.
+            final byte[] content = new byte[300_000];
+            new java.util.Random(7).nextBytes(content);
+            Files.write(tmp.resolve("blob.bin"), content);
+            testbed.startServers(tmp);
+            final Testbed.ExecResult listeners = testbed.exec("s1", SHORT, "ss", "-H", "-l", "-n", "-t", "-u");
+            for (final String socket : List.of("0.0.0.0:80", "[::]:80", "0.0.0.0:5353", "[::]:5353"))
+            {
+                assertTrue(listeners.stdout().contains(" " + socket + " "), socket + " in " + listeners);
+            }
+            final Testbed.ExecResult whoami6 = testbed.exec("s1", SHORT, "curl", "-g", "-s", "--max-time", "2",
+                Testbed.httpUrl(Testbed.serverIp6(2), Testbed.HTTP_PORT, "/whoami"));
+            assertEquals(Testbed.serverIp6(2), whoami6.stdout(), whoami6::toString);
+            final Testbed.ExecResult whoami4 = testbed.exec("s1", SHORT, "curl", "-s", "--max-time", "2",
+                Testbed.httpUrl(Testbed.serverIp(2), Testbed.HTTP_PORT, "/whoami"));
+            assertEquals(Testbed.serverIp(2), whoami4.stdout(), whoami4::toString);
+            final Testbed.ExecResult echo6 = testbed.exec("s1", SHORT, "/usr/bin/python3",
+                testbed.repoRoot().resolve("docker/udp_ask.py").toString(), Testbed.serverIp6(2), "5353", "2");
+            assertEquals(List.of("0 " + Testbed.serverIp6(2) + " 5353 " + Testbed.serverIp6(2) + " hello 0",
+                "1 " + Testbed.serverIp6(2) + " 5353 " + Testbed.serverIp6(2) + " hello 1"),
+                echo6.stdout().lines().collect(Collectors.toList()), echo6::toString);
+            final Testbed.ExecResult echo4 = testbed.exec("s1", SHORT, "/usr/bin/python3",
+                testbed.repoRoot().resolve("docker/udp_ask.py").toString(), Testbed.serverIp(2), "5353", "1");
+            assertEquals("0 " + Testbed.serverIp(2) + " 5353 " + Testbed.serverIp(2) + " hello 0", echo4.stdout().strip(),
+                echo4::toString);
+            final Testbed.ExecResult fetch = testbed.exec("s2", SHORT, "/usr/bin/python3",
+                testbed.repoRoot().resolve("docker/testbed_fetch.py").toString(), "--count", "2", "--timeout", "5",
+                Testbed.httpUrl(Testbed.serverIp6(1), Testbed.HTTP_PORT, "/file/blob.bin"));
+            assertTrue(fetch.ok(), fetch::toString);
+            final String digest = sha256(content);
+            assertEquals(2, fetch.stdout().lines().filter(l -> l.matches("\\d ok " + digest + " 300000 .*")).count(),
+                fetch::toString);
+
+            assertTrue(String.join(" ", testbed.lbArgs6()).endsWith("--client-ip6 2001:2::1 --gateway-ip6 2001:2:0:1::1 " +
+                "--vip [2001:2::100]:80/tcp --backends 2001:2:0:1::11,2001:2:0:1::12 --scheduler rr"), testbed.lbArgs6()::toString);
+        }
+        assertEquals(Set.of(), namespacesWithPrefix(prefix));
+    }
+
+    /** From c3, a UDP datagram to the VIP6's echo port: prints "source-ip source-port reply". */
+    private static final String UDP_TO_VIP6 =
+        "import socket\n" +
+        "s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)\n" +
+        "s.settimeout(3)\n" +
+        "s.sendto(b'hello', ('" + Testbed.VIP6 + "', 5353))\n" +
+        "data, peer = s.recvfrom(200)\n" +
+        "print(peer[0], peer[1], data.decode())\n";
+
+    @Test
+    void dualStackDsrServersHoldTheVip6sAndAnswerThroughTheRouter()
+    {
+        final String prefix;
+        try (Testbed testbed = Testbed.upDualStack(true, 2, "dsr"))
+        {
+            prefix = testbed.prefix();
+            for (final String server : List.of("s1", "s2"))
+            {
+                final Testbed.ExecResult local = testbed.exec(server, SHORT, "ip", "-6", "route", "show", "table", "local",
+                    Testbed.SERVER_LOCAL_VIPS6);
+                assertTrue(local.stdout().contains("local " + Testbed.SERVER_LOCAL_VIPS6 + " dev lo"), local::toString);
+                final Testbed.ExecResult route = testbed.exec(server, SHORT, "ip", "-6", "route", "show", "default");
+                assertTrue(route.stdout().startsWith("default via " + Testbed.ROUTER_SERVER_IP6 + " dev eth0"), route::toString);
+                final Testbed.ExecResult nonlocal = testbed.exec(server, SHORT, "sysctl", "-n", "net.ipv6.ip_nonlocal_bind");
+                assertEquals("1", nonlocal.stdout().strip(), nonlocal::toString);
+            }
+            final Testbed.ExecResult rt = testbed.exec("rt", SHORT, "sysctl", "-n", "net.ipv6.conf.all.forwarding");
+            assertEquals("1", rt.stdout().strip(), rt::toString);
+            assertEquals(Testbed.ROUTER_CLIENT_IP6 + "/64", globalAddress(testbed, "rt"));
+            // A VIP6 is local on a server, lb's and the clients' addresses are not (and no server
+            // answers a neighbour solicitation for a VIP6: it holds them in a route, not on eth0).
+            final Testbed.ExecResult get = testbed.exec("s1", SHORT, "ip", "-6", "route", "get", "2001:2::1ff");
+            assertTrue(get.stdout().startsWith("local 2001:2::1ff"), get::toString);
+            final Testbed.ExecResult other = testbed.exec("s1", SHORT, "ip", "-6", "route", "get", Testbed.LB_CLIENT_IP6);
+            assertTrue(other.stdout().contains("via " + Testbed.ROUTER_SERVER_IP6), other::toString);
+            // rt told the VIP6 is on the server LAN solicits it there: unanswered, so the ping fails.
+            assertTrue(testbed.exec("rt", SHORT, "ip", "-6", "route", "add", Testbed.VIP6 + "/128", "dev", "eth2").ok());
+            final Testbed.ExecResult solicit = testbed.exec("rt", SHORT, "ping", "-6", "-n", "-c", "1", "-W", "2", Testbed.VIP6);
+            assertFalse(solicit.ok(), "no server answers a neighbour solicitation for the VIP6: " + solicit);
+            final Testbed.ExecResult unresolved = testbed.exec("rt", SHORT, "ip", "-6", "neigh", "show", Testbed.VIP6, "dev", "eth2");
+            assertTrue(unresolved.stdout().matches("(?s).*(INCOMPLETE|FAILED).*"), "rt did solicit it: " + unresolved);
+
+            // lb's dsr over IPv6, played by rt (a route to the VIP6 via s1): s1 answers from VIP6:5353 through rt.
+            testbed.startServers();
+            assertTrue(testbed.exec("rt", SHORT, "ip", "-6", "route", "replace", Testbed.VIP6 + "/128", "via",
+                Testbed.serverIp6(1)).ok());
+            final Testbed.ExecResult echo = testbed.exec("c3", SHORT, "/usr/bin/python3", "-c", UDP_TO_VIP6);
+            assertEquals(Testbed.VIP6 + " 5353 " + Testbed.serverIp6(1) + " hello", echo.stdout().strip(), echo::toString);
         }
         assertEquals(Set.of(), namespacesWithPrefix(prefix));
     }
@@ -370,6 +525,15 @@ class TestbedTest
         final List<String> icmp = snmp.stdout().lines().filter(l -> l.startsWith("Icmp:")).collect(Collectors.toList());
         final List<String> names = List.of(icmp.get(0).split("\\s+"));
         return Long.parseLong(icmp.get(1).split("\\s+")[names.indexOf(name)]);
+    }
+
+    /** @return the one global IPv6 address (with its prefix length) on a role's eth0. */
+    private static String globalAddress(final Testbed testbed, final String role)
+    {
+        final Testbed.ExecResult show = testbed.exec(role, SHORT, "ip", "-o", "-6", "addr", "show", "dev", "eth0", "scope", "global");
+        final List<String> addresses = show.stdout().lines().map(l -> l.split("\\s+")[3]).collect(Collectors.toList());
+        assertEquals(1, addresses.size(), role + ": " + show);
+        return addresses.get(0);
     }
 
     private static String cmdline(final long pid)

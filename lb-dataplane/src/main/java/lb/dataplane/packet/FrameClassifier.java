@@ -16,6 +16,7 @@ import static lb.dataplane.packet.EthernetHeader.OUTER_TCI_OFFSET;
 import static lb.dataplane.packet.EthernetHeader.TAGGED_HEADER_LENGTH;
 import static lb.dataplane.packet.EthernetHeader.TPID_8021Q;
 import static lb.dataplane.packet.EthernetHeader.VLAN_ID_MASK;
+import static lb.dataplane.packet.Ipv6Header.ETHER_TYPE_IPV6;
 
 /**
  * Decides what a received Ethernet frame is and fills a {@link ParsedFrame}, checking every length
@@ -23,7 +24,17 @@ import static lb.dataplane.packet.EthernetHeader.VLAN_ID_MASK;
  * header checksum, as a router does, but not L4 checksums, which a NAT carries through unchanged
  * in meaning (incremental updates preserve an error for the end host to find).
  * <p>
- * Stateless and allocation-free.
+ * IPv6 has no header checksum; the classifier walks its extension headers with the frame's own
+ * {@link Ipv6ExtensionWalk} (hop-by-hop, destination options and routing with no segments left are
+ * passed over, a fragment or any other extension header is dropped under its name), then reads
+ * TCP, UDP and ICMPv6 like their IPv4 counterparts. UDP's checksum 0, legal over IPv4, is dropped
+ * over IPv6 (RFC 8200 section 8.1): a NAT66 rewrite could not keep it right.
+ * <p>
+ * An IPv4 address in 0.0.0.0/8 is never a source or destination on the wire (RFC 1122), and lb
+ * names its IPv6 addresses by aliases there: dropping such frames (and ARP for such targets) here
+ * means no IPv4 frame can ever match an IPv6 VIP or backend.
+ * <p>
+ * Stateless (the walk's fields are scratch) and allocation-free.
  */
 public final class FrameClassifier
 {
@@ -90,6 +101,10 @@ public final class FrameClassifier
         {
             return classifyIpv4(buffer, out.l3Offset, length - l2Length, out);
         }
+        if (etherType == ETHER_TYPE_IPV6)
+        {
+            return classifyIpv6(buffer, out.l3Offset, offset + length, out);
+        }
         if (etherType == ETHER_TYPE_ARP)
         {
             return classifyArp(buffer, out.l3Offset, length - l2Length, out);
@@ -124,6 +139,11 @@ public final class FrameClassifier
         out.senderIp = buffer.getInt(arp + ArpPacket.SENDER_IP_OFFSET, BIG_ENDIAN);
         out.targetMac = EthernetHeader.getMac(buffer, arp + ArpPacket.TARGET_MAC_OFFSET);
         out.targetIp = buffer.getInt(arp + ArpPacket.TARGET_IP_OFFSET, BIG_ENDIAN);
+        // A sender of 0.0.0.0 is an ARP probe (RFC 5227) and stays; no target is ever in 0.0.0.0/8.
+        if (isThisNetwork(out.targetIp))
+        {
+            return drop(out, DropReason.IPV4_THIS_NETWORK);
+        }
         return FrameType.ARP;
     }
 
@@ -174,77 +194,157 @@ public final class FrameClassifier
         out.dstIp = buffer.getInt(ip + Ipv4Header.DESTINATION_OFFSET, BIG_ENDIAN);
         out.l4Offset = l4;
         out.l4Length = l4Length;
+        if (isThisNetwork(out.srcIp) || isThisNetwork(out.dstIp))
+        {
+            return drop(out, DropReason.IPV4_THIS_NETWORK);
+        }
 
         switch (protocol)
         {
             case Ipv4Header.PROTOCOL_TCP:
-                return classifyTcp(buffer, l4, l4Length, out);
+                return classifyTcp(buffer, l4, l4Length, out) ? FrameType.IPV4_TCP : FrameType.DROP;
 
             case Ipv4Header.PROTOCOL_UDP:
-                return classifyUdp(buffer, l4, l4Length, out);
+                return classifyUdp(buffer, l4, l4Length, out) ? FrameType.IPV4_UDP : FrameType.DROP;
 
             case Ipv4Header.PROTOCOL_ICMP:
-                return classifyIcmp(buffer, l4, l4Length, out);
+                return classifyIcmp(buffer, l4, l4Length, out) ? FrameType.IPV4_ICMP : FrameType.DROP;
 
             default:
                 return drop(out, DropReason.UNSUPPORTED_PROTOCOL);
         }
     }
 
-    private static FrameType classifyTcp(final DirectBuffer buffer, final int tcp, final int l4Length, final ParsedFrame out)
+    private static FrameType classifyIpv6(final DirectBuffer buffer, final int ip, final int frameEnd, final ParsedFrame out)
+    {
+        if (frameEnd - ip < Ipv6Header.HEADER_LENGTH)
+        {
+            return drop(out, DropReason.TRUNCATED_IPV6);
+        }
+        final Ipv6ExtensionWalk walk = out.extensions;
+        switch (walk.walk(buffer, ip, frameEnd))
+        {
+            case UPPER_LAYER:
+                break;
+            case NOT_IPV6:
+                return drop(out, DropReason.BAD_IP_VERSION);
+            case TRUNCATED:
+                // Before the payload end is known the payload length itself overran the frame.
+                return drop(out, walk.payloadEnd < 0 ? DropReason.BAD_PAYLOAD_LENGTH : DropReason.TRUNCATED_IPV6_EXTENSION);
+            case FRAGMENT:
+                return drop(out, DropReason.IPV6_FRAGMENT);
+            case TOO_MANY_EXTENSIONS:
+                return drop(out, DropReason.TOO_MANY_IPV6_EXTENSIONS);
+            default:
+                return drop(out, DropReason.UNSUPPORTED_IPV6_EXTENSION);
+        }
+
+        final int protocol = walk.upperLayerProtocol;
+        final int l4 = walk.upperLayerOffset;
+        final int l4Length = walk.upperLayerLength;
+        out.ipHeaderLength = l4 - ip;
+        out.ipTotalLength = walk.payloadEnd - ip;
+        out.ttl = u8(buffer, ip + Ipv6Header.HOP_LIMIT_OFFSET);
+        out.protocol = protocol;
+        out.srcHigh = buffer.getLong(ip + Ipv6Header.SOURCE_OFFSET, BIG_ENDIAN);
+        out.srcLow = buffer.getLong(ip + Ipv6Header.SOURCE_LOW_OFFSET, BIG_ENDIAN);
+        out.dstHigh = buffer.getLong(ip + Ipv6Header.DESTINATION_OFFSET, BIG_ENDIAN);
+        out.dstLow = buffer.getLong(ip + Ipv6Header.DESTINATION_LOW_OFFSET, BIG_ENDIAN);
+        out.l4Offset = l4;
+        out.l4Length = l4Length;
+
+        switch (protocol)
+        {
+            case Ipv4Header.PROTOCOL_TCP:
+                return classifyTcp(buffer, l4, l4Length, out) ? FrameType.IPV6_TCP : FrameType.DROP;
+
+            case Ipv4Header.PROTOCOL_UDP:
+                if (!classifyUdp(buffer, l4, l4Length, out))
+                {
+                    return FrameType.DROP;
+                }
+                if (u16(buffer, l4 + UdpHeader.CHECKSUM_OFFSET) == 0)
+                {
+                    return drop(out, DropReason.IPV6_UDP_ZERO_CHECKSUM);
+                }
+                return FrameType.IPV6_UDP;
+
+            case Icmpv6Header.PROTOCOL_ICMPV6:
+                return classifyIcmp(buffer, l4, l4Length, out) ? FrameType.IPV6_ICMP : FrameType.DROP;
+
+            default:
+                return drop(out, DropReason.UNSUPPORTED_PROTOCOL);
+        }
+    }
+
+    /** @return whether an IPv4 address is in 0.0.0.0/8 (where lb's IPv6 aliases are). */
+    private static boolean isThisNetwork(final int address)
+    {
+        return address >>> 24 == 0;
+    }
+
+    private static boolean classifyTcp(final DirectBuffer buffer, final int tcp, final int l4Length, final ParsedFrame out)
     {
         if (l4Length < TcpHeader.MIN_HEADER_LENGTH)
         {
-            return drop(out, DropReason.TRUNCATED_TCP);
+            return refuse(out, DropReason.TRUNCATED_TCP);
         }
 
         final int headerLength = (u8(buffer, tcp + TcpHeader.DATA_OFFSET_OFFSET) >>> 4) << 2;
         if (headerLength < TcpHeader.MIN_HEADER_LENGTH || headerLength > l4Length)
         {
-            return drop(out, DropReason.BAD_TCP_OFFSET);
+            return refuse(out, DropReason.BAD_TCP_OFFSET);
         }
 
         out.srcPort = u16(buffer, tcp + TcpHeader.SOURCE_PORT_OFFSET);
         out.dstPort = u16(buffer, tcp + TcpHeader.DESTINATION_PORT_OFFSET);
         out.tcpFlags = u8(buffer, tcp + TcpHeader.FLAGS_OFFSET);
-        return FrameType.IPV4_TCP;
+        return true;
     }
 
-    private static FrameType classifyUdp(final DirectBuffer buffer, final int udp, final int l4Length, final ParsedFrame out)
+    private static boolean classifyUdp(final DirectBuffer buffer, final int udp, final int l4Length, final ParsedFrame out)
     {
         if (l4Length < UdpHeader.HEADER_LENGTH)
         {
-            return drop(out, DropReason.TRUNCATED_UDP);
+            return refuse(out, DropReason.TRUNCATED_UDP);
         }
 
         // Linux trims an IP payload longer than the UDP length; lb drops it instead, because the
         // pseudo-header length (and so the checksum lb must keep right) would depend on which is believed.
         if (u16(buffer, udp + UdpHeader.LENGTH_OFFSET) != l4Length)
         {
-            return drop(out, DropReason.BAD_UDP_LENGTH);
+            return refuse(out, DropReason.BAD_UDP_LENGTH);
         }
 
         out.srcPort = u16(buffer, udp + UdpHeader.SOURCE_PORT_OFFSET);
         out.dstPort = u16(buffer, udp + UdpHeader.DESTINATION_PORT_OFFSET);
-        return FrameType.IPV4_UDP;
+        return true;
     }
 
-    private static FrameType classifyIcmp(final DirectBuffer buffer, final int icmp, final int l4Length, final ParsedFrame out)
+    /** ICMP and ICMPv6 share the first 4 bytes' layout (type, code, checksum) and the 8-byte minimum. */
+    private static boolean classifyIcmp(final DirectBuffer buffer, final int icmp, final int l4Length, final ParsedFrame out)
     {
         if (l4Length < IcmpHeader.HEADER_LENGTH)
         {
-            return drop(out, DropReason.TRUNCATED_ICMP);
+            return refuse(out, DropReason.TRUNCATED_ICMP);
         }
 
         out.icmpType = u8(buffer, icmp + IcmpHeader.TYPE_OFFSET);
         out.icmpCode = u8(buffer, icmp + IcmpHeader.CODE_OFFSET);
-        return FrameType.IPV4_ICMP;
+        return true;
     }
 
     private static FrameType drop(final ParsedFrame out, final DropReason reason)
     {
         out.dropReason = reason;
         return FrameType.DROP;
+    }
+
+    /** {@link #drop} for the L4 readers, which both families share and which say only whether the header is good. */
+    private static boolean refuse(final ParsedFrame out, final DropReason reason)
+    {
+        out.dropReason = reason;
+        return false;
     }
 
     private static int u8(final DirectBuffer buffer, final int index)

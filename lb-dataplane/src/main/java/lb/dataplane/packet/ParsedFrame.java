@@ -11,6 +11,12 @@ package lb.dataplane.packet;
  * ring's status word) and sets just before or after classifying, so the classifier leaves it as
  * it is. The I/O layer must therefore set it, true or false, for every frame.
  * <p>
+ * For IPv6 the same fields hold the IPv6 values where IPv4 has a counterpart ({@link #ttl} is the
+ * hop limit, {@link #ipHeaderLength} the fixed header and the extension headers passed over,
+ * {@link #ipTotalLength} the fixed header plus the payload length, {@link #l4Length} the upper
+ * layer's length); the addresses are in {@link #srcHigh} to {@link #dstLow}, and {@link #srcIp}
+ * and {@link #dstIp} stay 0. {@link #etherType} tells the families apart.
+ * <p>
  * The fields describe the frame as received. A rewrite changes the buffer, not these fields,
  * except that it clears {@link #l4ChecksumPartial} once it has written a full L4 checksum and sets
  * {@link #dropReason} when it refuses a frame.
@@ -33,27 +39,35 @@ public final class ParsedFrame
     /** Index of the ARP packet or IPv4 header. */
     public int l3Offset;
 
-    /** Index of the TCP, UDP or ICMP header. */
+    /** Index of the TCP, UDP, ICMP or ICMPv6 header. */
     public int l4Offset;
-    /** IPv4 header length in bytes (IHL * 4). */
+    /** IPv4 header length in bytes (IHL * 4); IPv6: 40 plus the extension headers passed over. */
     public int ipHeaderLength;
-    /** IPv4 total length. */
+    /** IPv4 total length; IPv6: 40 plus the payload length. */
     public int ipTotalLength;
-    /** IPv4 TTL on arrival. */
+    /** IPv4 TTL, or IPv6 hop limit, on arrival. */
     public int ttl;
-    /** IPv4 protocol number. */
+    /** IPv4 protocol number, or IPv6 upper-layer protocol (after the extension headers). */
     public int protocol;
-    /** IPv4 source address. */
+    /** IPv4 source address (0 for IPv6). */
     public int srcIp;
     /** IPv4 destination address. */
     public int dstIp;
+    /** IPv6 source address, high 64 bits (big-endian, as {@link Ipv6Header#sourceHigh} reads it). */
+    public long srcHigh;
+    /** IPv6 source address, low 64 bits. */
+    public long srcLow;
+    /** IPv6 destination address, high 64 bits. */
+    public long dstHigh;
+    /** IPv6 destination address, low 64 bits. */
+    public long dstLow;
     /** TCP/UDP source port (0 otherwise). */
     public int srcPort;
     /** TCP/UDP destination port (0 otherwise). */
     public int dstPort;
     /** TCP flags byte (0 otherwise). */
     public int tcpFlags;
-    /** IPv4 payload length: total length - IHL * 4 (the L4 header and its data). */
+    /** IPv4 payload length: total length - IHL * 4 (the L4 header and its data); IPv6: the upper layer's length. */
     public int l4Length;
     /** ICMP type (0 otherwise; 0 is also echo reply, so check the frame type first). */
     public int icmpType;
@@ -73,6 +87,9 @@ public final class ParsedFrame
 
     /** Why the frame is dropped, or null while it is not. */
     public DropReason dropReason;
+
+    /** The classifier's walk over IPv6 extension headers: its fields say where the last IPv6 frame's walk stopped. */
+    final Ipv6ExtensionWalk extensions = new Ipv6ExtensionWalk();
 
     /**
      * Set by the I/O layer, not by the classifier: the L4 checksum field holds only the
@@ -106,6 +123,10 @@ public final class ParsedFrame
         protocol = 0;
         srcIp = 0;
         dstIp = 0;
+        srcHigh = 0;
+        srcLow = 0;
+        dstHigh = 0;
+        dstLow = 0;
         srcPort = 0;
         dstPort = 0;
         tcpFlags = 0;
@@ -137,6 +158,8 @@ public final class ParsedFrame
             ", protocol=" + protocol +
             ", srcIp=" + Ipv4Header.addressToString(srcIp) +
             ", dstIp=" + Ipv4Header.addressToString(dstIp) +
+            ", src6=" + Ipv6Header.addressToString(srcHigh, srcLow) +
+            ", dst6=" + Ipv6Header.addressToString(dstHigh, dstLow) +
             ", srcPort=" + srcPort +
             ", dstPort=" + dstPort +
             ", tcpFlags=0x" + Integer.toHexString(tcpFlags) +

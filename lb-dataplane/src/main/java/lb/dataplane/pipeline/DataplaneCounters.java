@@ -34,9 +34,15 @@ public final class DataplaneCounters
      * reply here is a frame lb adds, like its ICMP errors, not one more place a frame went.
      */
     public final AtomicCounter gatewayArpReplies;
-    /** Gateway ARP replies the server-side TX ring refused (the request still reached the control thread). */
+    /** Gateway ARP replies (and IPv6 advertisements) the server-side TX ring refused (the request still reached the control thread). */
     public final AtomicCounter gatewayArpRepliesRefused;
     public final AtomicCounter arpToControl;
+    /** Neighbour solicitations from the client side for lb's IPv6 addresses, answered (the ARP replies' counterpart). */
+    public final AtomicCounter ndpAdvertisements;
+    /** Advertisements for the IPv6 gateway address; the solicitation is counted in {@link #ndpToControl}, as ARP. */
+    public final AtomicCounter gatewayNdpAdvertisements;
+    /** Server-side neighbour advertisements (and solicitations for the gateway) handed to the control thread. */
+    public final AtomicCounter ndpToControl;
     /** Backends' SYN-ACKs and RSTs to lb's TCP health checks, handed to the control thread (the frame ends here). */
     public final AtomicCounter healthCheckRepliesToControl;
     public final AtomicCounter icmpEchoReplies;
@@ -104,6 +110,9 @@ public final class DataplaneCounters
         gatewayArpReplies = manager.newCounter("gateway_arp_replies" + w, TYPE_TRAFFIC);
         gatewayArpRepliesRefused = manager.newCounter("gateway_arp_replies_refused" + w, TYPE_TRAFFIC);
         arpToControl = manager.newCounter("arp_to_control" + w, TYPE_TRAFFIC);
+        ndpAdvertisements = manager.newCounter("ndp_advertisements" + w, TYPE_TRAFFIC);
+        gatewayNdpAdvertisements = manager.newCounter("gateway_ndp_advertisements" + w, TYPE_TRAFFIC);
+        ndpToControl = manager.newCounter("ndp_to_control" + w, TYPE_TRAFFIC);
         healthCheckRepliesToControl = manager.newCounter("health_check_replies_to_control" + w, TYPE_TRAFFIC);
         icmpEchoReplies = manager.newCounter("icmp_echo_replies" + w, TYPE_TRAFFIC);
         flowsCreated = manager.newCounter("flows_created" + w, TYPE_FLOW);
@@ -165,10 +174,10 @@ public final class DataplaneCounters
         return txClientFrames.get() + txServerFrames.get();
     }
 
-    /** Frames received that lb itself answered: ARP requests for its addresses, echo requests to them. */
+    /** Frames received that lb itself answered: ARP requests and neighbour solicitations for its addresses, echo requests to them. */
     public long answered()
     {
-        return arpReplies.get() + icmpEchoReplies.get();
+        return arpReplies.get() + ndpAdvertisements.get() + icmpEchoReplies.get();
     }
 
     /**
@@ -177,7 +186,7 @@ public final class DataplaneCounters
      */
     public long madeUp()
     {
-        return icmpTimeExceededSent.get() + icmpFragNeededSent.get() + gatewayArpReplies.get();
+        return icmpTimeExceededSent.get() + icmpFragNeededSent.get() + gatewayArpReplies.get() + gatewayNdpAdvertisements.get();
     }
 
     /**
@@ -189,10 +198,10 @@ public final class DataplaneCounters
         return totalDrops() - drops(DropReason.RX_RING_OVERFLOW);
     }
 
-    /** Frames received that went to the control thread: ARP (health probes) and TCP health checks' answers. */
+    /** Frames received that went to the control thread: ARP and NDP (health probes) and TCP health checks' answers. */
     public long toControl()
     {
-        return arpToControl.get() + healthCheckRepliesToControl.get();
+        return arpToControl.get() + ndpToControl.get() + healthCheckRepliesToControl.get();
     }
 
     /** rx - tx - answered - dropped - to control: 0 whenever the worker is idle. */

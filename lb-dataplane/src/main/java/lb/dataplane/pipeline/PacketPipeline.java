@@ -12,12 +12,15 @@ import lb.dataplane.packet.FrameClassifier;
 import lb.dataplane.packet.FrameType;
 import lb.dataplane.packet.IcmpHeader;
 import lb.dataplane.packet.IcmpQuote;
+import lb.dataplane.packet.Icmpv6Header;
+import lb.dataplane.packet.NeighborDiscovery;
 import lb.dataplane.packet.ParsedFrame;
 import lb.dataplane.packet.TcpCheckFrames;
 import lb.dataplane.rewrite.DsrRewrite;
 import lb.dataplane.rewrite.ForwardNat;
 import lb.dataplane.rewrite.IcmpErrorNat;
 import lb.dataplane.rewrite.IpipEncap;
+import lb.dataplane.rewrite.Nat66Rewrite;
 import lb.dataplane.rewrite.ReturnNat;
 import lb.dataplane.sched.BackendPool;
 import lb.dataplane.spread.RouteForwarder;
@@ -87,6 +90,19 @@ public final class PacketPipeline implements FlowExpiry
     private final int gatewayIp;
 
     private final ParsedFrame parsed = new ParsedFrame();
+    /**
+     * The table of the frame in hand (or of the expiry walk): {@link #flows} for IPv4, {@link #flows6} for IPv6. The
+     * flow logic below is one for both families; only the key helpers ({@link #findOwnKey} and the others) differ.
+     */
+    private FlowTable table;
+    /** IPv6 flows (128-byte slots keyed by the full addresses), or null while lb has no IPv6 (see {@link #ipv6}). */
+    private FlowTable flows6;
+    /** Names lb's configured IPv6 addresses by aliases; empty until {@link #ipv6}, so no IPv6 frame finds a service. */
+    private Ipv6AliasTable aliases = new Ipv6AliasTable();
+    private int clientIp6 = Ipv6AliasTable.NONE;
+    private int gatewayIp6 = Ipv6AliasTable.NONE;
+    private HalfOpenCache evictedHalfOpen6;
+    private final NeighborDiscovery neighbor = new NeighborDiscovery();
     /** Half-open flows the full table evicted, so a slow handshake's ACK still finds its backend. */
     private final HalfOpenCache evictedHalfOpen = new HalfOpenCache(HalfOpenCache.DEFAULT_SLOTS);
     private final ForwardNat forwardNat = new ForwardNat();
@@ -136,7 +152,38 @@ public final class PacketPipeline implements FlowExpiry
         this.serverMac = serverMac;
         this.clientIp = clientIp;
         this.gatewayIp = gatewayIp;
+        this.table = flows;
         flows.setEvictionListener(this);
+    }
+
+    /**
+     * Turns the IPv6 path on (before the worker starts): NAT66 and DSR through {@code flows6}, neighbour
+     * advertisements and echo replies for lb's IPv6 addresses. Without it IPv6 frames are dropped under IPv6 reasons.
+     *
+     * @param flows6     the worker's IPv6 flow table ({@link FlowTable#ipv6}).
+     * @param aliases    the worker's alias table, filled by its command applier.
+     * @param clientIp6  alias of lb's client-side IPv6 address, or 0.
+     * @param gatewayIp6 alias of the servers' IPv6 gateway address, or 0.
+     */
+    public PacketPipeline ipv6(final FlowTable flows6, final Ipv6AliasTable aliases, final int clientIp6, final int gatewayIp6)
+    {
+        if (!flows6.isIpv6())
+        {
+            throw new IllegalArgumentException("flows6 must be an IPv6 flow table");
+        }
+        this.flows6 = flows6;
+        this.aliases = aliases;
+        this.clientIp6 = clientIp6;
+        this.gatewayIp6 = gatewayIp6;
+        this.evictedHalfOpen6 = HalfOpenCache.ipv6(HalfOpenCache.DEFAULT_SLOTS);
+        flows6.setEvictionListener(this);
+        return this;
+    }
+
+    /** @return the IPv6 flow table, or null without {@link #ipv6}. */
+    public FlowTable flows6()
+    {
+        return flows6;
     }
 
     /** Sets the route services, tried in order after the VIPs (before the worker starts). */
@@ -179,7 +226,8 @@ public final class PacketPipeline implements FlowExpiry
     public int flowCount()
     {
         final int oneWay = oneWayFlows;
-        return (flows.size() - oneWay) / 2 + oneWay;
+        final int entries = flows.size() + (flows6 == null ? 0 : flows6.size());
+        return (entries - oneWay) / 2 + oneWay;
     }
 
     /**
@@ -255,6 +303,7 @@ public final class PacketPipeline implements FlowExpiry
         {
             case IPV4_TCP:
             case IPV4_UDP:
+                table = flows;
                 forward(buffer, offset, length);
                 break;
             case ARP:
@@ -274,20 +323,47 @@ public final class PacketPipeline implements FlowExpiry
                 }
                 answerEcho(buffer, offset, length, clientMac, toClient, false);
                 break;
+            case IPV6_TCP:
+            case IPV6_UDP:
+                if (useFlows6())
+                {
+                    forward(buffer, offset, length);
+                }
+                break;
+            case IPV6_ICMP:
+                icmp6(buffer, offset, length, clientMac, toClient, false);
+                break;
             default:
                 counters.drop(parsed.dropReason);
         }
     }
 
+    /** Takes the IPv6 table for the frame in hand; without one (no {@link #ipv6}) the frame is not for lb (counted). */
+    private boolean useFlows6()
+    {
+        if (flows6 == null)
+        {
+            counters.drop(DropReason.IPV6_NOT_FOR_US);
+            return false;
+        }
+        table = flows6;
+        return true;
+    }
+
     private void forward(final MutableDirectBuffer buffer, final int offset, final int length)
     {
         final ParsedFrame p = parsed;
+        final boolean ipv6 = table.isIpv6();
         if (dstMac(buffer, offset) != clientMac)
         {
-            counters.drop(DropReason.NOT_FOR_US);
+            counters.drop(ipv6 ? DropReason.IPV6_NOT_FOR_US : DropReason.NOT_FOR_US);
             return;
         }
-        final Service service = services.find(p.dstIp, p.dstPort, p.protocol);
+        final Service service = ipv6 ? service6() : services.find(p.dstIp, p.dstPort, p.protocol);
+        if (service == null && ipv6)
+        {
+            return;
+        }
         if (service == null)
         {
             final RouteForwarder route = services.isVip(p.dstIp) ? null : routeFor(p.dstIp);
@@ -303,17 +379,17 @@ public final class PacketPipeline implements FlowExpiry
         final boolean tcp = p.protocol == PROTO_TCP;
         final boolean syn = tcp && (p.tcpFlags & (TCP_SYN | TCP_ACK)) == TCP_SYN;
         boolean recovered = false;
-        int slot = flows.find(p.srcIp, p.dstIp, p.srcPort, p.dstPort, p.protocol);
+        int slot = findOwnKey();
         if (slot >= 0)
         {
             final BackendPool pool = service.pool();
-            final int handle = flows.backendId(slot);
-            if (!pool.canCarryFlows(handle) || flows.serviceId(slot) != service.ref())
+            final int handle = table.backendId(slot);
+            if (!pool.canCarryFlows(handle) || table.serviceId(slot) != service.ref())
             {
                 counters.flowsRepicked.incrementRelease();
                 slot = replaceFlow(slot, service, buffer, offset);
             }
-            else if (syn && flows.tcpState(slot) == FlowTable.TCP_CLOSING)
+            else if (syn && table.tcpState(slot) == FlowTable.TCP_CLOSING)
             {
                 // The client reuses a port of a finished connection: a new connection, a new pick.
                 slot = replaceFlow(slot, service, buffer, offset);
@@ -321,7 +397,7 @@ public final class PacketPipeline implements FlowExpiry
         }
         else if (tcp && !syn)
         {
-            final int remembered = evictedHalfOpen.take(p.srcIp, p.dstIp, p.srcPort, p.dstPort, p.protocol, service.ref());
+            final int remembered = takeHalfOpen(service.ref());
             if (remembered != HalfOpenCache.NONE && service.pool().canCarryFlows(remembered))
             {
                 // The handshake outlived its evicted entry: the client's ACK goes to the backend that
@@ -356,7 +432,7 @@ public final class PacketPipeline implements FlowExpiry
             if (tcp)
             {
                 // A new connection on this key: what an evicted earlier attempt left in the cache no longer holds.
-                evictedHalfOpen.take(p.srcIp, p.dstIp, p.srcPort, p.dstPort, p.protocol, service.ref());
+                takeHalfOpen(service.ref());
             }
             slot = createFlow(service, buffer, offset, tcp ? FlowTable.TCP_SYN_SEEN : FlowTable.TCP_NONE);
         }
@@ -369,10 +445,10 @@ public final class PacketPipeline implements FlowExpiry
         {
             trackForwardTcp(slot, p.tcpFlags);
         }
-        flows.touch(slot, now, length);
+        table.touch(slot, now, length);
 
         final BackendPool pool = service.pool();
-        final int backend = flows.backendId(slot);
+        final int backend = table.backendId(slot);
         switch (service.mode())
         {
             case DSR:
@@ -386,7 +462,11 @@ public final class PacketPipeline implements FlowExpiry
                 tunnel(buffer, service, pool, backend);
                 break;
             default:
-                if (!forwardNat.apply(buffer, p, serverMac, pool.mac(backend), pool.ip(backend), service.backendPort(backend)))
+                final boolean rewritten = ipv6 ?
+                    Nat66Rewrite.towardBackend(buffer, p, serverMac, pool.mac(backend), aliases.high(pool.ip(backend)),
+                        aliases.low(pool.ip(backend)), service.backendPort(backend)) :
+                    forwardNat.apply(buffer, p, serverMac, pool.mac(backend), pool.ip(backend), service.backendPort(backend));
+                if (!rewritten)
                 {
                     counters.drop(p.dropReason);
                     if (p.dropReason == DropReason.TTL_EXCEEDED)
@@ -453,8 +533,10 @@ public final class PacketPipeline implements FlowExpiry
     private int createFlow(final Service service, final MutableDirectBuffer buffer, final int offset, final int state)
     {
         final ParsedFrame p = parsed;
-        final int flowHash = FlowTable.hash(p.srcIp, p.dstIp, p.srcPort, p.dstPort, p.protocol);
-        final int handle = service.scheduler().pick(p.srcIp, flowHash);
+        final int handle = table.isIpv6() ?
+            service.scheduler().pick(clientFold6(p.srcHigh, p.srcLow),
+                FlowTable.hash6(p.srcHigh, p.srcLow, p.dstHigh, p.dstLow, p.srcPort, p.dstPort, p.protocol)) :
+            service.scheduler().pick(p.srcIp, FlowTable.hash(p.srcIp, p.dstIp, p.srcPort, p.dstPort, p.protocol));
         if (handle < 0)
         {
             counters.drop(DropReason.NO_BACKEND);
@@ -472,23 +554,29 @@ public final class PacketPipeline implements FlowExpiry
         final int backendIp = pool.ip(handle);
         final int backendPort = service.backendPort(handle);
         final long peerMac = EthernetHeader.getMac(buffer, offset + EthernetHeader.SOURCE_OFFSET);
+        if (table.isIpv6() && !aliases.contains(backendIp))
+        {
+            // An IPv6 service's backend must be an alias this worker knows (ADD_ADDRESS6 comes first): never write ::.
+            counters.drop(DropReason.NO_BACKEND);
+            return -1;
+        }
 
         if (service.mode().oneWay())
         {
             // The backend answers the client directly: no return key to reserve, nothing to translate back.
-            final int fwd = flows.insert(p.srcIp, p.dstIp, p.srcPort, p.dstPort, p.protocol, now);
+            final int fwd = insertOwnKey();
             if (fwd < 0)
             {
                 counters.drop(DropReason.FLOW_TABLE_FULL);
                 return -1;
             }
             fillForward(fwd, service, handle, backendIp, backendPort, peerMac, state);
-            flows.setOneWay(fwd);
+            table.setOneWay(fwd);
             oneWayFlows = oneWayFlows + 1;
             return started(service, handle, fwd);
         }
 
-        if (flows.find(backendIp, p.srcIp, backendPort, p.srcPort, p.protocol) >= 0)
+        if (findReturnKey(backendIp, backendPort) >= 0)
         {
             // The same client endpoint already talks to this backend endpoint through another
             // service: the backend's replies would be indistinguishable. Refuse; a retransmitted
@@ -496,33 +584,33 @@ public final class PacketPipeline implements FlowExpiry
             counters.drop(DropReason.RETURN_KEY_IN_USE);
             return -1;
         }
-        final int ret = flows.insert(backendIp, p.srcIp, backendPort, p.srcPort, p.protocol, now);
+        final int ret = insertReturnKey(backendIp, backendPort);
         if (ret < 0)
         {
             counters.drop(DropReason.FLOW_TABLE_FULL);
             return -1;
         }
-        flows.setServiceId(ret, service.ref());
-        flows.setBackendId(ret, handle);
-        flows.setNatIp(ret, service.vip());
-        flows.setNatPort(ret, service.port());
-        flows.setPeerMac(ret, peerMac);
-        flows.setReturnDirection(ret, true);
-        flows.setTcpState(ret, state);
+        table.setServiceId(ret, service.ref());
+        table.setBackendId(ret, handle);
+        table.setNatIp(ret, service.vip());
+        table.setNatPort(ret, service.port());
+        table.setPeerMac(ret, peerMac);
+        table.setReturnDirection(ret, true);
+        table.setTcpState(ret, state);
 
-        final long evictionsBefore = flows.evictions();
-        final int fwd = flows.insert(p.srcIp, p.dstIp, p.srcPort, p.dstPort, p.protocol, now);
+        final long evictionsBefore = table.evictions();
+        final int fwd = insertOwnKey();
         if (fwd < 0)
         {
-            flows.remove(backendIp, p.srcIp, backendPort, p.srcPort, p.protocol);
+            removeReturnKey(backendIp, backendPort);
             counters.drop(DropReason.FLOW_TABLE_FULL);
             return -1;
         }
-        if (flows.evictions() != evictionsBefore && flows.find(backendIp, p.srcIp, backendPort, p.srcPort, p.protocol) < 0)
+        if (table.evictions() != evictionsBefore && findReturnKey(backendIp, backendPort) < 0)
         {
             // The forward entry's room was the flow's own new return entry (half-open, so evictable, and maybe the
             // only such entry near the key): no room for both.
-            flows.remove(p.srcIp, p.dstIp, p.srcPort, p.dstPort, p.protocol);
+            removeOwnKey();
             counters.drop(DropReason.FLOW_TABLE_FULL);
             return -1;
         }
@@ -533,13 +621,13 @@ public final class PacketPipeline implements FlowExpiry
     private void fillForward(final int fwd, final Service service, final int handle, final int backendIp,
         final int backendPort, final long peerMac, final int state)
     {
-        flows.setServiceId(fwd, service.ref());
-        flows.setBackendId(fwd, handle);
-        flows.setNatIp(fwd, backendIp);
-        flows.setNatPort(fwd, backendPort);
-        flows.setPeerMac(fwd, peerMac);
-        flows.setReturnDirection(fwd, false);
-        flows.setTcpState(fwd, state);
+        table.setServiceId(fwd, service.ref());
+        table.setBackendId(fwd, handle);
+        table.setNatIp(fwd, backendIp);
+        table.setNatPort(fwd, backendPort);
+        table.setPeerMac(fwd, peerMac);
+        table.setReturnDirection(fwd, false);
+        table.setTcpState(fwd, state);
     }
 
     /** Counts a new flow on its backend; returns its forward slot. */
@@ -557,26 +645,26 @@ public final class PacketPipeline implements FlowExpiry
     {
         final ParsedFrame p = parsed;
         releaseFlow(fwd);
-        if (flows.isOneWay(fwd))
+        if (table.isOneWay(fwd))
         {
             oneWayFlows = oneWayFlows - 1;
         }
         else
         {
             // Removing by key: each removal may shift entries, so slots are not reused across it.
-            flows.remove(flows.natIp(fwd), p.srcIp, flows.natPort(fwd), p.srcPort, p.protocol);
+            removeReturnKey(table.natIp(fwd), table.natPort(fwd));
         }
-        flows.remove(p.srcIp, p.dstIp, p.srcPort, p.dstPort, p.protocol);
+        removeOwnKey();
         return createFlow(service, buffer, offset, p.protocol == PROTO_TCP ? FlowTable.TCP_SYN_SEEN : FlowTable.TCP_NONE);
     }
 
     /** Gives back the backend's active-flow count of a forward entry, once per flow. */
     private void releaseFlow(final int fwd)
     {
-        if (flows.tcpState(fwd) != FlowTable.TCP_CLOSING)
+        if (table.tcpState(fwd) != FlowTable.TCP_CLOSING)
         {
-            final Service service = services.byRef(flows.serviceId(fwd));
-            final int handle = flows.backendId(fwd);
+            final Service service = services.byRef(table.serviceId(fwd));
+            final int handle = table.backendId(fwd);
             if (service != null && service.pool().decrementActive(handle))
             {
                 stats.flowEnded(service.id(), handle, service.pool().activeFlows(handle));
@@ -597,8 +685,8 @@ public final class PacketPipeline implements FlowExpiry
         }
         else if ((tcpFlags & TCP_FIN) != 0)
         {
-            flows.setFinSeen(fwd);
-            if (flows.isOneWay(fwd))
+            table.setFinSeen(fwd);
+            if (table.isOneWay(fwd))
             {
                 // lb never sees the backend's FIN: the client's ends the flow (IPVS-DR does the
                 // same). It stays in the table on the closing timer, so the last ACKs still pass.
@@ -606,18 +694,18 @@ public final class PacketPipeline implements FlowExpiry
                 return;
             }
             final int ret = returnSlotOf(fwd);
-            if (ret >= 0 && flows.isFinSeen(ret))
+            if (ret >= 0 && table.isFinSeen(ret))
             {
                 close(fwd, ret);
             }
         }
-        else if ((tcpFlags & TCP_ACK) != 0 && flows.tcpState(fwd) == FlowTable.TCP_SYN_SEEN)
+        else if ((tcpFlags & TCP_ACK) != 0 && table.tcpState(fwd) == FlowTable.TCP_SYN_SEEN)
         {
-            flows.setTcpState(fwd, FlowTable.TCP_ESTABLISHED);
+            table.setTcpState(fwd, FlowTable.TCP_ESTABLISHED);
             final int ret = returnSlotOf(fwd);
             if (ret >= 0)
             {
-                flows.setTcpState(ret, FlowTable.TCP_ESTABLISHED);
+                table.setTcpState(ret, FlowTable.TCP_ESTABLISHED);
             }
         }
     }
@@ -631,10 +719,10 @@ public final class PacketPipeline implements FlowExpiry
         }
         if ((tcpFlags & TCP_FIN) != 0)
         {
-            flows.setFinSeen(ret);
+            table.setFinSeen(ret);
         }
         final int fwd = forwardSlotOf(ret);
-        if (fwd >= 0 && ((tcpFlags & TCP_RST) != 0 || flows.isFinSeen(fwd)))
+        if (fwd >= 0 && ((tcpFlags & TCP_RST) != 0 || table.isFinSeen(fwd)))
         {
             close(fwd, ret);
         }
@@ -643,16 +731,16 @@ public final class PacketPipeline implements FlowExpiry
     /** The connection ended (RST, or FIN both ways): both entries go to CLOSING and the backend's active count drops once. */
     private void close(final int fwd, final int knownReturnSlot)
     {
-        if (flows.tcpState(fwd) == FlowTable.TCP_CLOSING)
+        if (table.tcpState(fwd) == FlowTable.TCP_CLOSING)
         {
             return;
         }
         releaseFlow(fwd);
-        flows.setTcpState(fwd, FlowTable.TCP_CLOSING);
+        table.setTcpState(fwd, FlowTable.TCP_CLOSING);
         final int ret = knownReturnSlot >= 0 ? knownReturnSlot : returnSlotOf(fwd);
         if (ret >= 0)
         {
-            flows.setTcpState(ret, FlowTable.TCP_CLOSING);
+            table.setTcpState(ret, FlowTable.TCP_CLOSING);
         }
         counters.flowsClosed.incrementRelease();
     }
@@ -660,16 +748,128 @@ public final class PacketPipeline implements FlowExpiry
     /** The return entry of a NAT flow's forward entry, or -1 (always for a one-way flow). */
     private int returnSlotOf(final int fwd)
     {
-        if (flows.isOneWay(fwd))
+        if (table.isOneWay(fwd))
         {
             return -1;
         }
-        return flows.find(flows.natIp(fwd), flows.srcIp(fwd), flows.natPort(fwd), flows.srcPort(fwd), flows.protocol(fwd));
+        final int nat = table.natIp(fwd);
+        if (table.isIpv6())
+        {
+            return table.find6(aliases.high(nat), aliases.low(nat), table.srcHigh(fwd), table.srcLow(fwd),
+                table.natPort(fwd), table.srcPort(fwd), table.protocol(fwd));
+        }
+        return table.find(nat, table.srcIp(fwd), table.natPort(fwd), table.srcPort(fwd), table.protocol(fwd));
     }
 
     private int forwardSlotOf(final int ret)
     {
-        return flows.find(flows.dstIp(ret), flows.natIp(ret), flows.dstPort(ret), flows.natPort(ret), flows.protocol(ret));
+        final int nat = table.natIp(ret);
+        if (table.isIpv6())
+        {
+            return table.find6(table.dstHigh(ret), table.dstLow(ret), aliases.high(nat), aliases.low(nat),
+                table.dstPort(ret), table.natPort(ret), table.protocol(ret));
+        }
+        return table.find(table.dstIp(ret), nat, table.dstPort(ret), table.natPort(ret), table.protocol(ret));
+    }
+
+    // --- The family's keys of the frame in hand: its own (client -> VIP, or backend -> client), and the return key
+    // (backend -> client) a new NAT flow reserves. An IPv6 backend is named by its alias.
+
+    private int findOwnKey()
+    {
+        final ParsedFrame p = parsed;
+        return table.isIpv6() ?
+            table.find6(p.srcHigh, p.srcLow, p.dstHigh, p.dstLow, p.srcPort, p.dstPort, p.protocol) :
+            table.find(p.srcIp, p.dstIp, p.srcPort, p.dstPort, p.protocol);
+    }
+
+    private int insertOwnKey()
+    {
+        final ParsedFrame p = parsed;
+        return table.isIpv6() ?
+            table.insert6(p.srcHigh, p.srcLow, p.dstHigh, p.dstLow, p.srcPort, p.dstPort, p.protocol, now) :
+            table.insert(p.srcIp, p.dstIp, p.srcPort, p.dstPort, p.protocol, now);
+    }
+
+    private void removeOwnKey()
+    {
+        final ParsedFrame p = parsed;
+        if (table.isIpv6())
+        {
+            table.remove6(p.srcHigh, p.srcLow, p.dstHigh, p.dstLow, p.srcPort, p.dstPort, p.protocol);
+        }
+        else
+        {
+            table.remove(p.srcIp, p.dstIp, p.srcPort, p.dstPort, p.protocol);
+        }
+    }
+
+    private int findReturnKey(final int backend, final int backendPort)
+    {
+        final ParsedFrame p = parsed;
+        return table.isIpv6() ?
+            table.find6(aliases.high(backend), aliases.low(backend), p.srcHigh, p.srcLow, backendPort, p.srcPort, p.protocol) :
+            table.find(backend, p.srcIp, backendPort, p.srcPort, p.protocol);
+    }
+
+    private int insertReturnKey(final int backend, final int backendPort)
+    {
+        final ParsedFrame p = parsed;
+        return table.isIpv6() ?
+            table.insert6(aliases.high(backend), aliases.low(backend), p.srcHigh, p.srcLow, backendPort, p.srcPort,
+                p.protocol, now) :
+            table.insert(backend, p.srcIp, backendPort, p.srcPort, p.protocol, now);
+    }
+
+    private void removeReturnKey(final int backend, final int backendPort)
+    {
+        final ParsedFrame p = parsed;
+        if (table.isIpv6())
+        {
+            table.remove6(aliases.high(backend), aliases.low(backend), p.srcHigh, p.srcLow, backendPort, p.srcPort, p.protocol);
+        }
+        else
+        {
+            table.remove(backend, p.srcIp, backendPort, p.srcPort, p.protocol);
+        }
+    }
+
+    private int takeHalfOpen(final int serviceRef)
+    {
+        final ParsedFrame p = parsed;
+        return table.isIpv6() ?
+            evictedHalfOpen6.take6(p.srcHigh, p.srcLow, p.dstHigh, p.dstLow, p.srcPort, p.dstPort, p.protocol, serviceRef) :
+            evictedHalfOpen.take(p.srcIp, p.dstIp, p.srcPort, p.dstPort, p.protocol, serviceRef);
+    }
+
+    /** The scheduler's client address for IPv6: the 128 bits folded to 32 (source hashing keeps one client on one backend). */
+    static int clientFold6(final long high, final long low)
+    {
+        final long folded = high ^ low;
+        return (int)(folded >>> 32) ^ (int)folded;
+    }
+
+    /**
+     * The service an IPv6 frame is for, by the alias of its destination, or null (counted): no alias or no service on
+     * it, or a mode lb does not build for IPv6.
+     */
+    private Service service6()
+    {
+        final ParsedFrame p = parsed;
+        final int vip = aliases.alias(p.dstHigh, p.dstLow);
+        final Service service = vip == Ipv6AliasTable.NONE ? null : services.find(vip, p.dstPort, p.protocol);
+        if (service == null)
+        {
+            final boolean ours = vip != Ipv6AliasTable.NONE && (vip == clientIp6 || services.isVip(vip));
+            counters.drop(ours ? DropReason.NO_SERVICE : DropReason.IPV6_NOT_FOR_US);
+            return null;
+        }
+        if (service.mode() == ForwardingMode.IPIP)
+        {
+            counters.drop(DropReason.IPV6_UNSUPPORTED_MODE);
+            return null;
+        }
+        return service;
     }
 
     // ---------------------------------------------------------------------------------------
@@ -695,9 +895,11 @@ public final class PacketPipeline implements FlowExpiry
                     checkReplyToControl(buffer, offset, length);
                     break;
                 }
+                table = flows;
                 reverse(buffer, offset, length);
                 break;
             case IPV4_UDP:
+                table = flows;
                 reverse(buffer, offset, length);
                 break;
             case ARP:
@@ -725,6 +927,16 @@ public final class PacketPipeline implements FlowExpiry
                     break;
                 }
                 answerEcho(buffer, offset, length, serverMac, toServer, true);
+                break;
+            case IPV6_TCP:
+            case IPV6_UDP:
+                if (useFlows6())
+                {
+                    reverse(buffer, offset, length);
+                }
+                break;
+            case IPV6_ICMP:
+                icmp6(buffer, offset, length, serverMac, toServer, true);
                 break;
             default:
                 counters.drop(parsed.dropReason);
@@ -754,15 +966,16 @@ public final class PacketPipeline implements FlowExpiry
     private void reverse(final MutableDirectBuffer buffer, final int offset, final int length)
     {
         final ParsedFrame p = parsed;
+        final boolean ipv6 = table.isIpv6();
         if (dstMac(buffer, offset) != serverMac)
         {
-            counters.drop(DropReason.NOT_FOR_US);
+            counters.drop(ipv6 ? DropReason.IPV6_NOT_FOR_US : DropReason.NOT_FOR_US);
             return;
         }
-        final int ret = flows.find(p.srcIp, p.dstIp, p.srcPort, p.dstPort, p.protocol);
+        final int ret = findOwnKey();
         if (ret < 0)
         {
-            final RouteForwarder route = routeFor(p.srcIp);
+            final RouteForwarder route = ipv6 ? null : routeFor(p.srcIp);
             if (route != null)
             {
                 routeBack(route, buffer, offset, length);
@@ -771,8 +984,8 @@ public final class PacketPipeline implements FlowExpiry
             counters.drop(DropReason.NO_FLOW);
             return;
         }
-        final Service service = services.byRef(flows.serviceId(ret));
-        if (service == null || !service.pool().canCarryFlows(flows.backendId(ret)))
+        final Service service = services.byRef(table.serviceId(ret));
+        if (service == null || !service.pool().canCarryFlows(table.backendId(ret)))
         {
             counters.drop(DropReason.NO_BACKEND);
             return;
@@ -781,8 +994,13 @@ public final class PacketPipeline implements FlowExpiry
         {
             trackReturnTcp(ret, p.tcpFlags);
         }
-        flows.touch(ret, now, length);
-        if (!returnNat.apply(buffer, p, clientMac, flows.peerMac(ret), flows.natIp(ret), flows.natPort(ret)))
+        table.touch(ret, now, length);
+        final int vip = table.natIp(ret);
+        final boolean rewritten = ipv6 ?
+            Nat66Rewrite.towardClient(buffer, p, clientMac, table.peerMac(ret), aliases.high(vip), aliases.low(vip),
+                table.natPort(ret)) :
+            returnNat.apply(buffer, p, clientMac, table.peerMac(ret), vip, table.natPort(ret));
+        if (!rewritten)
         {
             counters.drop(p.dropReason);
             if (p.dropReason == DropReason.TTL_EXCEEDED)
@@ -793,7 +1011,154 @@ public final class PacketPipeline implements FlowExpiry
         }
         if (send(toClient, buffer, offset, length, counters.txClientFrames, counters.txClientBytes))
         {
-            stats.countFrame(service.id(), flows.backendId(ret), length);
+            stats.countFrame(service.id(), table.backendId(ret), length);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // ICMPv6: neighbour discovery (IPv6's ARP) and echo for lb's own IPv6 addresses
+    // ---------------------------------------------------------------------------------------
+
+    /** High 64 bits of ff02::1, all nodes: where an advertisement answering duplicate address detection goes. */
+    private static final long ALL_NODES_HIGH = 0xFF02_0000_0000_0000L;
+    private static final long ALL_NODES_LOW = 1;
+
+    /**
+     * An ICMPv6 message on either side. Client side: a neighbour solicitation for a VIP or lb's client-side address
+     * is answered, as ARP is. Server side: backends' advertisements, and their solicitations for the gateway address,
+     * go to the control thread (its NDP probes learn the backends' MACs from them), and a solicitation for the gateway
+     * is answered too. Echo requests to those addresses are answered; the rest is dropped by name.
+     */
+    private void icmp6(final MutableDirectBuffer buffer, final int offset, final int length, final long ownMac,
+        final FrameSink out, final boolean serverSide)
+    {
+        final ParsedFrame p = parsed;
+        final int type = p.icmpType;
+        if (type == Icmpv6Header.TYPE_NEIGHBOR_SOLICITATION || type == Icmpv6Header.TYPE_NEIGHBOR_ADVERTISEMENT)
+        {
+            neighbor(buffer, offset, length, ownMac, out, serverSide);
+            return;
+        }
+        if (type == Icmpv6Header.TYPE_ROUTER_SOLICITATION || type == Icmpv6Header.TYPE_ROUTER_ADVERTISEMENT ||
+            type == Icmpv6Header.TYPE_REDIRECT)
+        {
+            counters.drop(DropReason.NDP_NOT_FOR_US);
+            return;
+        }
+        final int destination = aliases.alias(p.dstHigh, p.dstLow);
+        if (!ownsAddress6(destination, serverSide) || dstMac(buffer, offset) != ownMac)
+        {
+            counters.drop(DropReason.IPV6_NOT_FOR_US);
+            return;
+        }
+        if (type != Icmpv6Header.TYPE_ECHO_REQUEST)
+        {
+            counters.drop(DropReason.UNSUPPORTED_ICMPV6);
+            return;
+        }
+        if (!Checksums.ipv6L4ChecksumValid(buffer, p.l3Offset, p.l4Offset, p.l4Length, Icmpv6Header.PROTOCOL_ICMPV6))
+        {
+            counters.drop(DropReason.BAD_ICMPV6_CHECKSUM);
+            return;
+        }
+        // Built apart (not in place): the reply carries none of the request's extension headers.
+        final int replyLength = Icmpv6Header.writeEchoFrame(scratch, 0,
+            EthernetHeader.getMac(buffer, offset + EthernetHeader.SOURCE_OFFSET), ownMac, p.dstHigh, p.dstLow, p.srcHigh,
+            p.srcLow, Icmpv6Header.TYPE_ECHO_REPLY,
+            buffer.getShort(p.l4Offset + Icmpv6Header.IDENTIFIER_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF,
+            buffer.getShort(p.l4Offset + Icmpv6Header.SEQUENCE_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF,
+            buffer, p.l4Offset + Icmpv6Header.HEADER_LENGTH, p.l4Length - Icmpv6Header.HEADER_LENGTH);
+        if (out.send(scratch, 0, replyLength))
+        {
+            counters.icmpEchoReplies.incrementRelease();
+        }
+        else
+        {
+            counters.drop(out.lastRefusal());
+        }
+    }
+
+    /** Whether lb answers for an IPv6 address (by alias) on this side: the gateway, or lb's client address and the VIPs. */
+    private boolean ownsAddress6(final int alias, final boolean serverSide)
+    {
+        if (alias == Ipv6AliasTable.NONE)
+        {
+            return false;
+        }
+        return serverSide ? alias == gatewayIp6 : alias == clientIp6 || services.isVip(alias);
+    }
+
+    private void neighbor(final MutableDirectBuffer buffer, final int offset, final int length, final long ownMac,
+        final FrameSink out, final boolean serverSide)
+    {
+        final ParsedFrame p = parsed;
+        final NeighborDiscovery nd = neighbor;
+        if (nd.parse(buffer, p.l3Offset, p.l4Offset, p.l4Length) != NeighborDiscovery.Outcome.VALID)
+        {
+            counters.drop(DropReason.BAD_NDP);
+            return;
+        }
+        final long frameDestination = dstMac(buffer, offset);
+        if (frameDestination != ownMac &&
+            (frameDestination & ~0xFFFF_FFFFL) != NeighborDiscovery.IPV6_MULTICAST_MAC_PREFIX)
+        {
+            counters.drop(DropReason.IPV6_NOT_FOR_US);
+            return;
+        }
+        final boolean solicitation = nd.type == Icmpv6Header.TYPE_NEIGHBOR_SOLICITATION;
+        final boolean owned = solicitation && ownsAddress6(aliases.alias(nd.targetHigh, nd.targetLow), serverSide);
+        if (serverSide && (owned || !solicitation))
+        {
+            // Backends' advertisements (and solicitations for the gateway) carry their MACs: the control thread learns them.
+            if (toControl.send(buffer, offset, length))
+            {
+                counters.ndpToControl.incrementRelease();
+            }
+            else
+            {
+                counters.drop(DropReason.CONTROL_RING_FULL);
+            }
+        }
+        else if (!owned)
+        {
+            counters.drop(DropReason.NDP_NOT_FOR_US);
+        }
+        if (owned)
+        {
+            advertise(buffer, offset, ownMac, out, serverSide);
+        }
+    }
+
+    /**
+     * The advertisement answering the solicitation in hand (RFC 4861 section 7.2.4): solicited and override, to the
+     * solicitor, or, for duplicate address detection (from ::), unsolicited to all nodes; target option lb's MAC.
+     */
+    private void advertise(final MutableDirectBuffer buffer, final int offset, final long ownMac, final FrameSink out,
+        final boolean serverSide)
+    {
+        final ParsedFrame p = parsed;
+        final NeighborDiscovery nd = neighbor;
+        final boolean fromUnspecified = p.srcHigh == 0 && p.srcLow == 0;
+        final long toMac = nd.linkLayerAddress != NeighborDiscovery.NO_LINK_LAYER_ADDRESS ? nd.linkLayerAddress :
+            fromUnspecified ? NeighborDiscovery.multicastMac(ALL_NODES_LOW) :
+            EthernetHeader.getMac(buffer, offset + EthernetHeader.SOURCE_OFFSET);
+        final int flags = fromUnspecified ? NeighborDiscovery.FLAG_OVERRIDE :
+            NeighborDiscovery.FLAG_SOLICITED | NeighborDiscovery.FLAG_OVERRIDE;
+        final int replyLength = NeighborDiscovery.writeAdvertisement(scratch, 0, toMac, ownMac, nd.targetHigh, nd.targetLow,
+            fromUnspecified ? ALL_NODES_HIGH : p.srcHigh, fromUnspecified ? ALL_NODES_LOW : p.srcLow, nd.targetHigh,
+            nd.targetLow, flags);
+        if (out.send(scratch, 0, replyLength))
+        {
+            (serverSide ? counters.gatewayNdpAdvertisements : counters.ndpAdvertisements).incrementRelease();
+        }
+        else if (!serverSide)
+        {
+            counters.drop(out.lastRefusal());
+        }
+        else
+        {
+            // The solicitation went to the control thread already: it is not lost, only unanswered.
+            counters.gatewayArpRepliesRefused.incrementRelease();
         }
     }
 
@@ -1143,6 +1508,7 @@ public final class PacketPipeline implements FlowExpiry
     @Override
     public boolean onIdle(final FlowTable table, final int slot)
     {
+        this.table = table;
         final boolean isReturn = table.isReturnDirection(slot);
         final int pair = isReturn ? forwardSlotOf(slot) : returnSlotOf(slot);
         if (pair >= 0 && !isIdle(table, pair))
@@ -1176,6 +1542,7 @@ public final class PacketPipeline implements FlowExpiry
     @Override
     public void onEvict(final FlowTable table, final int slot)
     {
+        this.table = table;
         final boolean isReturn = table.isReturnDirection(slot);
         final int pair = isReturn ? forwardSlotOf(slot) : returnSlotOf(slot);
         final int forward = isReturn ? pair : slot;
@@ -1185,8 +1552,17 @@ public final class PacketPipeline implements FlowExpiry
             counters.flowsEvicted.incrementRelease();
             if (table.tcpState(forward) == FlowTable.TCP_SYN_SEEN && table.protocol(forward) == PROTO_TCP)
             {
-                evictedHalfOpen.remember(table.srcIp(forward), table.dstIp(forward), table.srcPort(forward),
-                    table.dstPort(forward), PROTO_TCP, table.serviceId(forward), table.backendId(forward));
+                if (table.isIpv6())
+                {
+                    evictedHalfOpen6.remember6(table.srcHigh(forward), table.srcLow(forward), table.dstHigh(forward),
+                        table.dstLow(forward), table.srcPort(forward), table.dstPort(forward), PROTO_TCP,
+                        table.serviceId(forward), table.backendId(forward));
+                }
+                else
+                {
+                    evictedHalfOpen.remember(table.srcIp(forward), table.dstIp(forward), table.srcPort(forward),
+                        table.dstPort(forward), PROTO_TCP, table.serviceId(forward), table.backendId(forward));
+                }
             }
             releaseFlow(forward);
         }
@@ -1204,7 +1580,13 @@ public final class PacketPipeline implements FlowExpiry
     public int expire(final long nowNanos, final int maxSlots)
     {
         now = nowNanos;
+        table = flows;
         int removed = flows.expire(nowNanos, maxSlots, this);
+        if (flows6 != null)
+        {
+            table = flows6;
+            removed += flows6.expire(nowNanos, maxSlots, this);
+        }
         final RouteForwarder[] active = routes.active();
         if (active.length > 0)
         {

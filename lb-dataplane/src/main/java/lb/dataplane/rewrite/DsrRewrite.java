@@ -2,6 +2,7 @@ package lb.dataplane.rewrite;
 
 import lb.dataplane.checksum.Checksums;
 import lb.dataplane.packet.EthernetHeader;
+import lb.dataplane.packet.Ipv6Header;
 import lb.dataplane.packet.ParsedFrame;
 import org.agrona.MutableDirectBuffer;
 
@@ -14,7 +15,8 @@ import static java.nio.ByteOrder.BIG_ENDIAN;
  * host rather than a router hop (IPVS-DR does not decrement either). Nothing covered by a
  * checksum changes, so none is updated; a GSO super-frame or a partially checksummed frame goes
  * out as it came, with its virtio-net header. Only a partial L4 checksum that no one would
- * complete (no virtio-net header on transmit) is finished here.
+ * complete (no virtio-net header on transmit) is finished here. The same holds for IPv6 (hop limit
+ * untouched), whose checksum is finished over the IPv6 pseudo-header.
  */
 public final class DsrRewrite
 {
@@ -38,7 +40,9 @@ public final class DsrRewrite
     {
         if (parsed.l4ChecksumPartial && !parsed.txCompletesChecksum)
         {
-            final int full = Checksums.l4Checksum(frame, parsed.l3Offset, parsed.l4Offset, parsed.l4Length, parsed.protocol);
+            final int full = parsed.etherType == Ipv6Header.ETHER_TYPE_IPV6 ?
+                Checksums.ipv6L4Checksum(frame, parsed.l3Offset, parsed.l4Offset, parsed.l4Length, parsed.protocol) :
+                Checksums.l4Checksum(frame, parsed.l3Offset, parsed.l4Offset, parsed.l4Length, parsed.protocol);
             frame.putShort(parsed.l4Offset + Checksums.l4ChecksumOffset(parsed.protocol), (short)full, BIG_ENDIAN);
             parsed.l4ChecksumPartial = false;
         }

@@ -35,6 +35,8 @@ public final class CommandApplier
 
     private final ServiceTable services;
     private final FlowTable flows;
+    /** The IPv6 flow table, or null while the worker has none. */
+    private FlowTable flows6;
     private final BackendStatsTable stats;
     private final AtomicCounter applied;
     private final AtomicCounter rejected;
@@ -65,6 +67,13 @@ public final class CommandApplier
     public CommandApplier routes(final RouteSlots routes)
     {
         this.routes = routes;
+        return this;
+    }
+
+    /** The worker's IPv6 flow table, which takes the same timeouts (before the worker starts). */
+    public CommandApplier flows6(final FlowTable flows6)
+    {
+        this.flows6 = flows6;
         return this;
     }
 
@@ -99,11 +108,11 @@ public final class CommandApplier
                 ok = health(Commands.healthIp(buffer, index), Commands.healthUp(buffer, index), Commands.healthMac(buffer, index));
                 break;
             case Commands.TIMEOUTS:
-                flows.setTimeouts(
-                    buffer.getLong(index + Commands.TIMEOUT_SYN_OFFSET),
-                    buffer.getLong(index + Commands.TIMEOUT_ESTABLISHED_OFFSET),
-                    buffer.getLong(index + Commands.TIMEOUT_CLOSING_OFFSET),
-                    buffer.getLong(index + Commands.TIMEOUT_UDP_OFFSET));
+                timeouts(flows, buffer, index);
+                if (flows6 != null)
+                {
+                    timeouts(flows6, buffer, index);
+                }
                 ok = true;
                 break;
             case Commands.SET_WEIGHT:
@@ -145,6 +154,15 @@ public final class CommandApplier
                 ok = false;
         }
         (ok ? applied : rejected).incrementRelease();
+    }
+
+    private static void timeouts(final FlowTable table, final DirectBuffer buffer, final int index)
+    {
+        table.setTimeouts(
+            buffer.getLong(index + Commands.TIMEOUT_SYN_OFFSET),
+            buffer.getLong(index + Commands.TIMEOUT_ESTABLISHED_OFFSET),
+            buffer.getLong(index + Commands.TIMEOUT_CLOSING_OFFSET),
+            buffer.getLong(index + Commands.TIMEOUT_UDP_OFFSET));
     }
 
     private boolean health(final int ip, final boolean up, final long mac)

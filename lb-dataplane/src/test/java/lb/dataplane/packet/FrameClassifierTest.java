@@ -236,10 +236,10 @@ class FrameClassifierTest
         cases.add(new DropCase("13 bytes", tcp, 13, DropReason.TRUNCATED_ETHERNET));
         cases.add(new DropCase("ends in 802.1Q tag", vlan, 17, DropReason.TRUNCATED_VLAN));
         cases.add(new DropCase("ends in inner tag", qinq, 21, DropReason.TRUNCATED_VLAN));
-        cases.add(new DropCase("IPv6", withU16(tcp, 12, 0x86DD), 74, DropReason.UNKNOWN_ETHERTYPE));
+        cases.add(new DropCase("IPv4 as IPv6", withU16(tcp, 12, 0x86DD), 74, DropReason.BAD_IP_VERSION));
         cases.add(new DropCase("802.3 length", withU16(tcp, 12, 0x002E), 74, DropReason.UNKNOWN_ETHERTYPE));
         cases.add(new DropCase("third tag", withU16(qinq, 20, 0x8100), 60, DropReason.UNKNOWN_ETHERTYPE));
-        cases.add(new DropCase("tag then IPv6", withU16(vlan, 16, 0x86DD), 63, DropReason.UNKNOWN_ETHERTYPE));
+        cases.add(new DropCase("tag then IPv4 as IPv6", withU16(vlan, 16, 0x86DD), 63, DropReason.BAD_IP_VERSION));
         cases.add(new DropCase("ARP fixed part cut", arp, 14 + 7, DropReason.TRUNCATED_ARP));
         cases.add(new DropCase("ARP addresses cut", arp, 14 + 27, DropReason.TRUNCATED_ARP));
         cases.add(new DropCase("ARP htype 6", withU16(arp, 14, 6), 60, DropReason.UNSUPPORTED_ARP));
@@ -276,6 +276,10 @@ class FrameClassifierTest
         cases.add(new DropCase("ICMP 7 bytes", fixIp(withU16(icmp, 16, 27), 14), 58, DropReason.TRUNCATED_ICMP));
         cases.add(new DropCase("GRE", fixIp(withU8(tcp, 23, 47), 14), 74, DropReason.UNSUPPORTED_PROTOCOL));
         cases.add(new DropCase("SCTP", fixIp(withU8(udp, 23, 132), 14), 60, DropReason.UNSUPPORTED_PROTOCOL));
+        cases.add(new DropCase("source 0.0.0.5", fixIp(withU16(withU16(tcp, 26, 0), 28, 5), 14), 74, DropReason.IPV4_THIS_NETWORK));
+        cases.add(new DropCase("destination 0.1.2.3", fixIp(withU8(tcp, 30, 0), 14), 74, DropReason.IPV4_THIS_NETWORK));
+        cases.add(new DropCase("ARP for 0.0.0.7", withU16(withU16(arp, 38, 0), 40, 7), 60, DropReason.IPV4_THIS_NETWORK));
+        addIpv6DropCases(cases);
 
         final EnumSet<DropReason> produced = EnumSet.noneOf(DropReason.class);
         for (final DropCase dropCase : cases)
@@ -289,6 +293,117 @@ class FrameClassifierTest
 
         final EnumSet<DropReason> classifierReasons = EnumSet.range(DropReason.TRUNCATED_ETHERNET, DropReason.UNSUPPORTED_PROTOCOL);
         assertEquals(classifierReasons, produced);
+    }
+
+    /** Each IPv6 fault in a golden IPv6 frame (TCP behind 24 bytes of extension headers, UDP, echo request). */
+    private static void addIpv6DropCases(final List<DropCase> cases)
+    {
+        final byte[] tcp6 = bytes(GoldenFrames.V6_TCP_SYN_EXTENSIONS);
+        final byte[] udp6 = bytes(GoldenFrames.V6_UDP);
+        final byte[] echo6 = bytes(GoldenFrames.V6_ECHO_REQUEST);
+        final int length = tcp6.length;
+        cases.add(new DropCase("39 bytes of IPv6", tcp6, 14 + 39, DropReason.TRUNCATED_IPV6));
+        cases.add(new DropCase("IPv6 version 4", withU8(tcp6, 14, 0x40), length, DropReason.BAD_IP_VERSION));
+        cases.add(new DropCase("payload one beyond frame", withU16(tcp6, 18, 45), length, DropReason.BAD_PAYLOAD_LENGTH));
+        cases.add(new DropCase("frame one short", tcp6, length - 1, DropReason.BAD_PAYLOAD_LENGTH));
+        cases.add(new DropCase("hop-by-hop of 88 bytes", withU8(tcp6, 55, 10), length, DropReason.TRUNCATED_IPV6_EXTENSION));
+        cases.add(new DropCase("fragment header first", withU8(tcp6, 20, 44), length, DropReason.IPV6_FRAGMENT));
+        cases.add(new DropCase("fragment after hop-by-hop", withU8(tcp6, 54, 44), length, DropReason.IPV6_FRAGMENT));
+        cases.add(new DropCase("AH", withU8(tcp6, 20, 51), length, DropReason.UNSUPPORTED_IPV6_EXTENSION));
+        cases.add(new DropCase("ESP after hop-by-hop", withU8(tcp6, 54, 50), length, DropReason.UNSUPPORTED_IPV6_EXTENSION));
+        cases.add(new DropCase("second hop-by-hop", withU8(tcp6, 62, 0), length, DropReason.UNSUPPORTED_IPV6_EXTENSION));
+        cases.add(new DropCase("routing, 1 segment left", withU8(withU8(tcp6, 54, 43), 65, 1), length,
+            DropReason.UNSUPPORTED_IPV6_EXTENSION));
+        final byte[] nine = nineDestinationOptions();
+        cases.add(new DropCase("nine destination options", nine, nine.length, DropReason.TOO_MANY_IPV6_EXTENSIONS));
+        cases.add(new DropCase("IPv6 TCP 19 bytes", withU16(tcp6, 18, 24 + 19), length - 1, DropReason.TRUNCATED_TCP));
+        cases.add(new DropCase("IPv6 TCP offset 15", withU8(tcp6, 90, 0xF0), length, DropReason.BAD_TCP_OFFSET));
+        cases.add(new DropCase("IPv6 UDP 7 bytes", withU16(udp6, 18, 7), udp6.length, DropReason.TRUNCATED_UDP));
+        cases.add(new DropCase("IPv6 UDP length long", withU16(udp6, 58, 14), udp6.length, DropReason.BAD_UDP_LENGTH));
+        cases.add(new DropCase("IPv6 UDP checksum 0", withU16(udp6, 60, 0), udp6.length, DropReason.IPV6_UDP_ZERO_CHECKSUM));
+        cases.add(new DropCase("ICMPv6 7 bytes", withU16(echo6, 18, 7), echo6.length, DropReason.TRUNCATED_ICMP));
+        cases.add(new DropCase("IPv6 SCTP", withU8(udp6, 20, 132), udp6.length, DropReason.UNSUPPORTED_PROTOCOL));
+        cases.add(new DropCase("IPv6 no next header", withU8(udp6, 20, 59), udp6.length, DropReason.UNSUPPORTED_PROTOCOL));
+    }
+
+    /** {@link GoldenFrames#V6_UDP} behind nine empty destination options headers: one more than a walk passes over. */
+    private static byte[] nineDestinationOptions()
+    {
+        final byte[] udp6 = bytes(GoldenFrames.V6_UDP);
+        final int extensions = 9 * 8;
+        final byte[] frame = new byte[udp6.length + extensions];
+        System.arraycopy(udp6, 0, frame, 0, 54);
+        System.arraycopy(udp6, 54, frame, 54 + extensions, udp6.length - 54);
+        frame[20] = 60;
+        for (int i = 0; i < 9; i++)
+        {
+            frame[54 + 8 * i] = (byte)(i == 8 ? 17 : 60);
+            frame[54 + 8 * i + 2] = 1; // PadN over the rest of the header
+            frame[54 + 8 * i + 3] = 4;
+        }
+        return withU16(frame, 18, udp6.length - 54 + extensions);
+    }
+
+    @Test
+    void ipv6TcpBehindExtensionHeaders()
+    {
+        final UnsafeBuffer buffer = embed(bytes(GoldenFrames.V6_TCP_SYN_EXTENSIONS), OFFSET, 32, (byte)0x5A);
+
+        assertEquals(FrameType.IPV6_TCP, FrameClassifier.classify(buffer, OFFSET, 98, parsed));
+
+        assertEthernet(98, -1, -1, 0x86DD, OFFSET + 14);
+        // 40 fixed + 8 hop-by-hop + 16 destination options; payload 44 = 24 + a 20-byte TCP header.
+        assertIpv4(64, 84, 64, 6, 0, 0, OFFSET + 14 + 64, 20);
+        assertIpv6(GoldenFrames.V6_CLIENT_LOW, GoldenFrames.V6_VIP_LOW);
+        assertEquals(40000, parsed.srcPort);
+        assertEquals(80, parsed.dstPort);
+        assertEquals(TcpHeader.SYN, parsed.tcpFlags);
+        assertNoIcmp();
+        assertNoArp();
+        assertNull(parsed.dropReason);
+    }
+
+    @Test
+    void ipv6UdpAndEcho()
+    {
+        final UnsafeBuffer udp = embed(bytes(GoldenFrames.V6_UDP), OFFSET, 32, (byte)0x5A);
+        assertEquals(FrameType.IPV6_UDP, FrameClassifier.classify(udp, OFFSET, 67, parsed));
+        assertIpv4(40, 53, 64, 17, 0, 0, OFFSET + 54, 13);
+        assertIpv6(GoldenFrames.V6_CLIENT_LOW, GoldenFrames.V6_VIP_LOW);
+        assertEquals(5353, parsed.srcPort);
+        assertEquals(53, parsed.dstPort);
+
+        final byte[] echoBytes = bytes(GoldenFrames.V6_ECHO_REQUEST);
+        final UnsafeBuffer echo = embed(echoBytes, OFFSET, 32, (byte)0x5A);
+        assertEquals(FrameType.IPV6_ICMP, FrameClassifier.classify(echo, OFFSET, echoBytes.length, parsed));
+        assertEquals(58, parsed.protocol);
+        assertEquals(128, parsed.icmpType);
+        assertEquals(0, parsed.icmpCode);
+        assertEquals(16, parsed.l4Length);
+        assertEquals(0, parsed.srcPort);
+
+        // A 0x86DD frame after an 802.1Q tag is classified too (the pipeline then drops it as tagged).
+        final byte[] tagged = new byte[echoBytes.length + 4];
+        System.arraycopy(echoBytes, 0, tagged, 0, 12);
+        tagged[12] = (byte)0x81;
+        tagged[15] = 9;
+        System.arraycopy(echoBytes, 12, tagged, 16, echoBytes.length - 12);
+        assertEquals(FrameType.IPV6_ICMP, FrameClassifier.classify(new UnsafeBuffer(tagged), 0, tagged.length, parsed));
+        assertEquals(9, parsed.vlanId);
+        assertEquals(18, parsed.l3Offset);
+    }
+
+    @Test
+    void ipv6NeighborDiscoveryIsIcmpv6()
+    {
+        for (final String hex : new String[] {GoldenFrames.V6_NEIGHBOR_SOLICITATION, GoldenFrames.V6_NEIGHBOR_ADVERTISEMENT})
+        {
+            final byte[] frame = bytes(hex);
+            assertEquals(FrameType.IPV6_ICMP, FrameClassifier.classify(new UnsafeBuffer(frame), 0, frame.length, parsed), hex);
+            assertEquals(255, parsed.ttl);
+            assertEquals(32, parsed.l4Length);
+        }
+        assertEquals(136, parsed.icmpType);
     }
 
     @Test
@@ -333,7 +448,9 @@ class FrameClassifierTest
 
         for (final String hex : new String[]{
             GoldenFrames.TCP_SYN, GoldenFrames.UDP_PADDED, GoldenFrames.ICMP_ECHO, GoldenFrames.ICMP_ECHO_OPTIONS,
-            GoldenFrames.ARP_REQUEST, GoldenFrames.VLAN_TCP, GoldenFrames.IPV4_OPTIONS_UDP, GoldenFrames.QINQ_UDP })
+            GoldenFrames.ARP_REQUEST, GoldenFrames.VLAN_TCP, GoldenFrames.IPV4_OPTIONS_UDP, GoldenFrames.QINQ_UDP,
+            GoldenFrames.V6_TCP_SYN_EXTENSIONS, GoldenFrames.V6_UDP, GoldenFrames.V6_ECHO_REQUEST,
+            GoldenFrames.V6_NEIGHBOR_SOLICITATION })
         {
             final byte[] frame = bytes(hex);
             assertTrue(FrameClassifier.classify(new UnsafeBuffer(frame), 0, frame.length, parsed) != FrameType.DROP, hex);
@@ -431,6 +548,14 @@ class FrameClassifierTest
         assertEquals(dstIp, parsed.dstIp, "dstIp");
         assertEquals(l4Offset, parsed.l4Offset, "l4Offset");
         assertEquals(l4Length, parsed.l4Length, "l4Length");
+    }
+
+    private void assertIpv6(final long srcLow, final long dstLow)
+    {
+        assertEquals(GoldenFrames.V6_HIGH, parsed.srcHigh, "srcHigh");
+        assertEquals(srcLow, parsed.srcLow, "srcLow");
+        assertEquals(GoldenFrames.V6_HIGH, parsed.dstHigh, "dstHigh");
+        assertEquals(dstLow, parsed.dstLow, "dstLow");
     }
 
     private void assertNoIcmp()

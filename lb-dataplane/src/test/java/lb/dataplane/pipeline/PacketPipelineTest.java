@@ -9,6 +9,7 @@ import java.util.Random;
 import lb.dataplane.checksum.Checksums;
 import lb.dataplane.checksum.ReferenceChecksum;
 import lb.dataplane.flow.FlowTable;
+import lb.dataplane.flow.FullPolicy;
 import lb.dataplane.packet.ArpPacket;
 import lb.dataplane.packet.DropReason;
 import lb.dataplane.packet.EthernetHeader;
@@ -779,14 +780,29 @@ class PacketPipelineTest extends PipelineFixture
         final RouteForwarder route = new RouteForwarder(0xC6130000, 16, SpreadPolicy.LEAST_FLOWS, 1_000_000L, true, 256, 1);
         route.nextHopHealth(route.group().add(BACKEND_IPS[1]), true, BACKEND_MACS[1]);
         pipeline.routes(new RouteForwarder[] {route});
+        // IPv6 in the mix: a NAT66 service on 2001:2::100:80 with one backend 2001:2:0:1::11.
+        final Ipv6AliasTable aliases = new Ipv6AliasTable();
+        final long net6 = 0x2001_0002_0000_0000L;
+        final long servers6 = 0x2001_0002_0000_0001L;
+        final int vip6 = Ipv6AliasTable.preferredAlias(net6, 0x100);
+        final int backend6 = Ipv6AliasTable.preferredAlias(servers6, 0x11);
+        assertTrue(aliases.put(vip6, net6, 0x100) && aliases.put(backend6, servers6, 0x11));
+        final BackendPool pool6 = new BackendPool(16);
+        pool6.setMac(pool6.add(backend6, 0, 1), BACKEND_MACS[0]);
+        services.add(new Service(2, "web6", vip6, 80, 6, pool6, SchedulerKind.ROUND_ROBIN.create(pool6)));
+        pipeline.ipv6(FlowTable.ipv6(1024, FullPolicy.EVICT_STALEST, null), aliases, 0, 0);
         final Random random = new Random(12);
         final UnsafeBuffer template = new UnsafeBuffer(new byte[2048]);
         for (int i = 0; i < 200_000; i++)
         {
             final boolean client = random.nextBoolean();
             int length;
-            switch (random.nextInt(10))
+            switch (random.nextInt(12))
             {
+                case 10 -> length = TestFrames.ipv6L4(frame, CLIENT_SIDE_MAC, CLIENT_MAC, net6, 0x11, net6, 0x100, 6,
+                    40000 + random.nextInt(64), 80, random.nextInt(64), random.nextInt(100));
+                case 11 -> length = TestFrames.ipv6L4(frame, SERVER_SIDE_MAC, BACKEND_MACS[0], servers6, 0x11, net6, 0x11, 6,
+                    80, 40000 + random.nextInt(64), random.nextInt(64), random.nextInt(100));
                 // A backend's answer to a TCP health check, or a frame just outside the check ports.
                 case 9 -> length = tcp(SERVER_SIDE_MAC, BACKEND_MACS[random.nextInt(3)], BACKEND_IPS[random.nextInt(3)],
                     GATEWAY_IP, 80, TcpCheckFrames.FIRST_SOURCE_PORT - 2 + random.nextInt(8), random.nextInt(64), 0);
@@ -824,17 +840,7 @@ class PacketPipelineTest extends PipelineFixture
                     frame.putByte(34, (byte)(random.nextBoolean() ? 8 : random.nextInt(256)));
                 }
             }
-            // Mutate most frames: flip a few bytes, sometimes cut the frame short.
-            final int flips = random.nextInt(4);
-            for (int f = 0; f < flips; f++)
-            {
-                final int at = random.nextInt(length);
-                frame.putByte(at, (byte)(frame.getByte(at) ^ (1 << random.nextInt(8))));
-            }
-            if (random.nextInt(8) == 0)
-            {
-                length = random.nextInt(length + 1);
-            }
+            length = TestFrames.mutate(frame, length, random);
             template.putBytes(0, frame, 0, length);
             now += 1_000;
             final int flags = random.nextInt(16) == 0 ? PacketPipeline.RX_CHECKSUM_PARTIAL : 0;

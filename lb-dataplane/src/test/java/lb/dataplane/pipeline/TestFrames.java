@@ -4,6 +4,7 @@ import lb.dataplane.checksum.Checksums;
 import lb.dataplane.packet.EthernetHeader;
 import lb.dataplane.packet.IcmpHeader;
 import lb.dataplane.packet.Ipv4Header;
+import lb.dataplane.packet.Ipv6Header;
 import lb.dataplane.packet.TcpHeader;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -80,5 +81,47 @@ final class TestFrames
         final int icmpLength = IcmpHeader.HEADER_LENGTH + quoteLength;
         frame.putShort(icmp + IcmpHeader.CHECKSUM_OFFSET, (short)Checksums.icmpChecksum(frame, icmp, icmpLength), BIG_ENDIAN);
         return icmp + icmpLength;
+    }
+
+    /** Mutates most frames as the accounting tests do: flips up to three bits, sometimes cuts the frame short; returns the new length. */
+    static int mutate(final UnsafeBuffer frame, final int length, final java.util.Random random)
+    {
+        final int flips = random.nextInt(4);
+        for (int f = 0; f < flips; f++)
+        {
+            final int at = random.nextInt(length);
+            frame.putByte(at, (byte)(frame.getByte(at) ^ (1 << random.nextInt(8))));
+        }
+        return random.nextInt(8) == 0 ? random.nextInt(length + 1) : length;
+    }
+
+    /** Ethernet/IPv6/TCP or UDP with valid checksum (computed by lb's Checksums, verified below by the reference). */
+    static int ipv6L4(final UnsafeBuffer frame, final long dstMac, final long srcMac, final long srcHigh, final long srcLow, final long dstHigh,
+        final long dstLow, final int protocol, final int sport, final int dport, final int flags, final int payload)
+    {
+        final int headerLength = protocol == 6 ? 20 : 8;
+        final int ip = EthernetHeader.write(frame, 0, dstMac, srcMac, Ipv6Header.ETHER_TYPE_IPV6);
+        final int l4 = ip + Ipv6Header.write(frame, ip, headerLength + payload, protocol, 64, srcHigh, srcLow, dstHigh, dstLow);
+        frame.setMemory(l4, headerLength + payload, (byte)0);
+        frame.putShort(l4, (short)sport, BIG_ENDIAN);
+        frame.putShort(l4 + 2, (short)dport, BIG_ENDIAN);
+        if (protocol == 6)
+        {
+            frame.putInt(l4 + TcpHeader.SEQUENCE_OFFSET, 0x2000_0000 + sport, BIG_ENDIAN);
+            frame.putByte(l4 + TcpHeader.DATA_OFFSET_OFFSET, (byte)0x50);
+            frame.putByte(l4 + TcpHeader.FLAGS_OFFSET, (byte)flags);
+            frame.putShort(l4 + TcpHeader.WINDOW_OFFSET, (short)65535, BIG_ENDIAN);
+        }
+        else
+        {
+            frame.putShort(l4 + 4, (short)(8 + payload), BIG_ENDIAN);
+        }
+        for (int i = 0; i < payload; i++)
+        {
+            frame.putByte(l4 + headerLength + i, (byte)(i * 5 + sport));
+        }
+        frame.putShort(l4 + Checksums.l4ChecksumOffset(protocol),
+            (short)Checksums.ipv6L4Checksum(frame, ip, l4, headerLength + payload, protocol), BIG_ENDIAN);
+        return l4 + headerLength + payload;
     }
 }

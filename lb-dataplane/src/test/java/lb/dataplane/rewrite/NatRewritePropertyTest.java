@@ -165,6 +165,9 @@ class NatRewritePropertyTest
             putU16(bytes, ip + 6, random.nextBoolean() ? 0x4000 : 0);
             bytes[ip + 8] = (byte)(2 + random.nextInt(254));
             bytes[ip + 9] = (byte)(frame.udp ? 17 : 6);
+            // No address in 0.0.0.0/8: the classifier drops those (lb's IPv6 aliases live there).
+            bytes[ip + 12] |= 0x01;
+            bytes[ip + 16] |= 0x01;
 
             final int l4 = frame.l4Index();
             if (frame.udp)

@@ -40,7 +40,7 @@ class PartialChecksumRewriteTest
             final int l4Length = headerLength + random.nextInt(1400);
             final int ip = EthernetHeader.write(frame, 0, 0x020000000001L, 0x020000000002L, EthernetHeader.ETHER_TYPE_IPV4);
             final int l4 = ip + Ipv4Header.write(frame, ip, 20 + l4Length, 2 + random.nextInt(250), protocol,
-                random.nextInt(), random.nextInt());
+                random.nextInt() | 0x0100_0000, random.nextInt() | 0x0100_0000); // never 0.0.0.0/8, which the classifier drops
             for (int i = 0; i < l4Length; i++)
             {
                 bytes[l4 + i] = (byte)random.nextInt();

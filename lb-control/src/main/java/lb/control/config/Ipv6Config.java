@@ -1,0 +1,84 @@
+package lb.control.config;
+
+import lb.dataplane.pipeline.ForwardingMode;
+
+/**
+ * lb's own IPv6 settings. IPv6 VIPs and backends are written in the services like IPv4 ones; these
+ * are what lb needs to serve them.
+ *
+ * @param clientIp6      lb's own IPv6 address on the client side (answers neighbour solicitations
+ *                       and ping), as its alias ({@link IpAddresses}), or 0: none.
+ * @param gatewayIp6     lb's IPv6 address on the server side: the backends' default route and the
+ *                       source of the neighbour solicitations that probe them; its alias, or 0: none.
+ * @param serverNetwork6 the server-side IPv6 LAN (IPv6 backends must be on it), or null when not
+ *                       given; required by IPv6 DSR services.
+ * @param flowTableSize6 entries of the IPv6 flow table (a NAT flow takes two, forward and return;
+ *                       a one-way flow one), split over the workers like flow-capacity.
+ */
+public record Ipv6Config(int clientIp6, int gatewayIp6, Ipv6Prefix serverNetwork6, int flowTableSize6)
+{
+    /** No IPv6 address of lb's own: IPv6 services are refused. */
+    public static final Ipv6Config NONE =
+        new Ipv6Config(0, 0, null, Values.flowTableSize6(ConfigDefaults.FLOW_TABLE_SIZE6));
+
+    /** @return whether lb has the addresses IPv6 services need. */
+    public boolean enabled()
+    {
+        return gatewayIp6 != 0;
+    }
+
+    /**
+     * What stands in the way of a service, for the config file and the control socket alike.
+     *
+     * @param field   the setting to fix: {@code "service"}, {@code "mode"} or {@code "check"}.
+     * @param problem the one-line reason.
+     */
+    public record Refusal(String field, String problem)
+    {
+    }
+
+    /**
+     * @param name     the service's name.
+     * @param vip      its VIP (an IPv4 address or an alias).
+     * @param mode     its forwarding mode.
+     * @param tcpCheck whether it has a TCP check.
+     * @return why lb cannot serve it, or null: an IPv6 service needs client-ip6 and gateway-ip6, and
+     *         ipip and TCP checks are built for IPv4 only so far.
+     */
+    public Refusal refusal(final String name, final int vip, final ForwardingMode mode, final boolean tcpCheck)
+    {
+        if (!IpAddresses.isIpv6(vip))
+        {
+            return null;
+        }
+        if (gatewayIp6 == 0 || clientIp6 == 0)
+        {
+            return new Refusal("service", "IPv6 VIP " + IpAddresses.format(vip) + " needs " +
+                (gatewayIp6 == 0 && clientIp6 == 0 ? "client-ip6 and gateway-ip6" : gatewayIp6 == 0 ? "gateway-ip6" : "client-ip6") +
+                " (lb's own IPv6 addresses)");
+        }
+        if (mode == ForwardingMode.IPIP)
+        {
+            return new Refusal("mode", "ipip is IPv4 only for now (service '" + name + "' has an IPv6 VIP); use nat or dsr");
+        }
+        if (tcpCheck)
+        {
+            return new Refusal("check", "tcp checks are IPv4 only for now (service '" + name + "' has an IPv6 VIP); " +
+                "IPv6 backends are probed by neighbour discovery");
+        }
+        return null;
+    }
+
+    /**
+     * @param service the service's name.
+     * @param vip     its VIP.
+     * @param backend a backend's address.
+     * @return why the backend cannot serve it, or null: lb does not translate between IPv4 and IPv6.
+     */
+    public static String familyProblem(final String service, final int vip, final int backend)
+    {
+        final boolean ipv6 = IpAddresses.isIpv6(backend);
+        return ipv6 == IpAddresses.isIpv6(vip) ? null : IpAddresses.format(backend) + " is " + (ipv6 ? "IPv6" : "IPv4") +
+            " but service '" + service + "' has an " + (ipv6 ? "IPv4" : "IPv6") + " VIP: a service's backends are of its VIP's family";
+    }
+}
