@@ -227,6 +227,7 @@ public final class Appliance implements AutoCloseable
             {
                 // The applier fills the alias table (ADD_ADDRESS6), the pipeline only reads it.
                 w.pipeline.ipv6(w.flows6, applier.aliases(), config.ipv6().clientIp6(), config.ipv6().gatewayIp6());
+                applier.flows6(w.flows6);
             }
             agents.add(new DataplaneAgent(w.name, w.pipeline, clientSocket, serverSocket, w.commands, rx, w.counters, applier,
                 w.packetLatency).pinTo(config.workerCpus().isEmpty() ? -1 : config.workerCpus().get(w.index)));

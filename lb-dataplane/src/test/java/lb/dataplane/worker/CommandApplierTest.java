@@ -2,6 +2,7 @@ package lb.dataplane.worker;
 
 import java.nio.ByteBuffer;
 import lb.dataplane.flow.FlowTable;
+import lb.dataplane.flow.FullPolicy;
 import lb.dataplane.pipeline.BackendStatsTable;
 import lb.dataplane.pipeline.DataplaneCounters;
 import lb.dataplane.pipeline.Service;
@@ -65,6 +66,24 @@ class CommandApplierTest
     {
         final BackendPool pool = services.byId(id).pool();
         return BackendPool.slotOf(pool.find(ip, 0));
+    }
+
+    @Test
+    void timeoutsReachTheIpv6FlowTableToo()
+    {
+        final FlowTable flows6 = FlowTable.ipv6(1024, FullPolicy.REFUSE, null);
+        applier.flows6(flows6);
+        Commands.encodeTimeouts(message, 0, 1_000L, 2_000L, 3_000L, 4_000L);
+        applier.apply(Commands.TIMEOUTS, message, 0);
+
+        for (final FlowTable table : new FlowTable[] {flows, flows6})
+        {
+            assertEquals(1_000L, table.timeoutNanos(FlowTable.TCP_SYN_SEEN));
+            assertEquals(2_000L, table.timeoutNanos(FlowTable.TCP_ESTABLISHED));
+            assertEquals(3_000L, table.timeoutNanos(FlowTable.TCP_CLOSING));
+            assertEquals(4_000L, table.timeoutNanos(FlowTable.TCP_NONE));
+        }
+        assertEquals(1, counters.commandsApplied.get());
     }
 
     @Test
