@@ -299,22 +299,13 @@ final class ApplianceRuntime implements RuntimeApi
             flowCapacity += w.flows.capacity() / 2;
             if (w.flows6 != null)
             {
-                flows6 += ipv6Flows(w);
+                flows6 += w.pipeline == null ? 0 : w.pipeline.flowCount6();
                 flowCapacity6 += w.flows6.capacity() / 2;
             }
         }
         return new Info(version, Duration.ofNanos(System.nanoTime() - startedNanos), workers.size(), rxFrames, rxBytes,
             txFrames, txBytes, drops, flowsUsed, flowCapacity + flowCapacity6, busyNanos, txKickNanos, busyCycles,
             sleeps, recovered, icmpErrorsToServer, icmpErrorsToClient, flows6, flowCapacity6);
-    }
-
-    /**
-     * A worker's IPv6 flows, counted as NAT flows (two entries each; a one-way flow's single entry
-     * counts half): the pipeline's flow count holds both families but keeps one one-way count for both.
-     */
-    private static long ipv6Flows(final DataplaneWorker w)
-    {
-        return w.flows6.size() / 2;
     }
 
     /** A backend's slot in one worker's table (by address and port), or -1. */

@@ -35,7 +35,7 @@ public final class DataplaneCounters
      */
     public final AtomicCounter gatewayArpReplies;
     /** Gateway ARP replies (and IPv6 advertisements) the server-side TX ring refused (the request still reached the control thread). */
-    public final AtomicCounter gatewayArpRepliesRefused;
+    public final AtomicCounter gatewayRepliesRefused;
     public final AtomicCounter arpToControl;
     /** Neighbour solicitations from the client side for lb's IPv6 addresses, answered (the ARP replies' counterpart). */
     public final AtomicCounter ndpAdvertisements;
@@ -108,7 +108,7 @@ public final class DataplaneCounters
         txServerBytes = manager.newCounter("tx_server_bytes" + w, TYPE_TRAFFIC);
         arpReplies = manager.newCounter("arp_replies" + w, TYPE_TRAFFIC);
         gatewayArpReplies = manager.newCounter("gateway_arp_replies" + w, TYPE_TRAFFIC);
-        gatewayArpRepliesRefused = manager.newCounter("gateway_arp_replies_refused" + w, TYPE_TRAFFIC);
+        gatewayRepliesRefused = manager.newCounter("gateway_replies_refused" + w, TYPE_TRAFFIC);
         arpToControl = manager.newCounter("arp_to_control" + w, TYPE_TRAFFIC);
         ndpAdvertisements = manager.newCounter("ndp_advertisements" + w, TYPE_TRAFFIC);
         gatewayNdpAdvertisements = manager.newCounter("gateway_ndp_advertisements" + w, TYPE_TRAFFIC);

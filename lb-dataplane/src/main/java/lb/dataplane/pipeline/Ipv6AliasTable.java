@@ -125,14 +125,35 @@ public final class Ipv6AliasTable
     /** @return the high 64 bits of an alias's address, 0 if unknown. */
     public long high(final int alias)
     {
-        final int index = indexByAlias.get(alias);
-        return index < 0 ? 0 : high[index];
+        return highAt(indexOf(alias));
     }
 
     /** @return the low 64 bits of an alias's address, 0 if unknown. */
     public long low(final int alias)
     {
-        final int index = indexByAlias.get(alias);
+        return lowAt(indexOf(alias));
+    }
+
+    /**
+     * Where an alias's address is kept, for {@link #highAt} and {@link #lowAt}: the packet path looks an alias up once
+     * for both halves.
+     *
+     * @return the entry index, or -1 if the alias is unknown.
+     */
+    public int indexOf(final int alias)
+    {
+        return indexByAlias.get(alias);
+    }
+
+    /** @return the high 64 bits of the address at an {@link #indexOf} index, 0 for -1. */
+    public long highAt(final int index)
+    {
+        return index < 0 ? 0 : high[index];
+    }
+
+    /** @return the low 64 bits of the address at an {@link #indexOf} index, 0 for -1. */
+    public long lowAt(final int index)
+    {
         return index < 0 ? 0 : low[index];
     }
 

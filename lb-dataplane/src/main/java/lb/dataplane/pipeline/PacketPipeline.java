@@ -118,8 +118,9 @@ public final class PacketPipeline implements FlowExpiry
     private long icmpErrorRefilledAt;
     private int serverMtu = DEFAULT_MTU;
     private boolean rxGso;
-    /** Flows with one entry (DSR, IP-in-IP); the others have two. Written only by this worker. */
+    /** Flows with one entry (DSR, IP-in-IP), per family; the others have two. Written only by this worker. */
     private volatile int oneWayFlows;
+    private volatile int oneWayFlows6;
     private long now;
 
     /**
@@ -225,9 +226,31 @@ public final class PacketPipeline implements FlowExpiry
     /** Number of flows: a NAT flow holds a forward and a return entry, a one-way flow only its forward entry. */
     public int flowCount()
     {
-        final int oneWay = oneWayFlows;
-        final int entries = flows.size() + (flows6 == null ? 0 : flows6.size());
-        return (entries - oneWay) / 2 + oneWay;
+        return flowCount(flows, oneWayFlows) + flowCount6();
+    }
+
+    /** Number of IPv6 flows (counted in {@link #flowCount()} too); 0 without {@link #ipv6}. */
+    public int flowCount6()
+    {
+        return flows6 == null ? 0 : flowCount(flows6, oneWayFlows6);
+    }
+
+    private static int flowCount(final FlowTable table, final int oneWay)
+    {
+        return (table.size() - oneWay) / 2 + oneWay;
+    }
+
+    /** One more (+1) or one fewer (-1) one-way flow in {@link #table}'s family. */
+    private void countOneWay(final int change)
+    {
+        if (table.isIpv6())
+        {
+            oneWayFlows6 = oneWayFlows6 + change;
+        }
+        else
+        {
+            oneWayFlows = oneWayFlows + change;
+        }
     }
 
     /**
@@ -462,9 +485,10 @@ public final class PacketPipeline implements FlowExpiry
                 tunnel(buffer, service, pool, backend);
                 break;
             default:
+                final int backendAddress = ipv6 ? aliases.indexOf(pool.ip(backend)) : -1;
                 final boolean rewritten = ipv6 ?
-                    Nat66Rewrite.towardBackend(buffer, p, serverMac, pool.mac(backend), aliases.high(pool.ip(backend)),
-                        aliases.low(pool.ip(backend)), service.backendPort(backend)) :
+                    Nat66Rewrite.towardBackend(buffer, p, serverMac, pool.mac(backend), aliases.highAt(backendAddress),
+                        aliases.lowAt(backendAddress), service.backendPort(backend)) :
                     forwardNat.apply(buffer, p, serverMac, pool.mac(backend), pool.ip(backend), service.backendPort(backend));
                 if (!rewritten)
                 {
@@ -572,7 +596,7 @@ public final class PacketPipeline implements FlowExpiry
             }
             fillForward(fwd, service, handle, backendIp, backendPort, peerMac, state);
             table.setOneWay(fwd);
-            oneWayFlows = oneWayFlows + 1;
+            countOneWay(1);
             return started(service, handle, fwd);
         }
 
@@ -647,7 +671,7 @@ public final class PacketPipeline implements FlowExpiry
         releaseFlow(fwd);
         if (table.isOneWay(fwd))
         {
-            oneWayFlows = oneWayFlows - 1;
+            countOneWay(-1);
         }
         else
         {
@@ -755,7 +779,8 @@ public final class PacketPipeline implements FlowExpiry
         final int nat = table.natIp(fwd);
         if (table.isIpv6())
         {
-            return table.find6(aliases.high(nat), aliases.low(nat), table.srcHigh(fwd), table.srcLow(fwd),
+            final int address = aliases.indexOf(nat);
+            return table.find6(aliases.highAt(address), aliases.lowAt(address), table.srcHigh(fwd), table.srcLow(fwd),
                 table.natPort(fwd), table.srcPort(fwd), table.protocol(fwd));
         }
         return table.find(nat, table.srcIp(fwd), table.natPort(fwd), table.srcPort(fwd), table.protocol(fwd));
@@ -766,7 +791,8 @@ public final class PacketPipeline implements FlowExpiry
         final int nat = table.natIp(ret);
         if (table.isIpv6())
         {
-            return table.find6(table.dstHigh(ret), table.dstLow(ret), aliases.high(nat), aliases.low(nat),
+            final int address = aliases.indexOf(nat);
+            return table.find6(table.dstHigh(ret), table.dstLow(ret), aliases.highAt(address), aliases.lowAt(address),
                 table.dstPort(ret), table.natPort(ret), table.protocol(ret));
         }
         return table.find(table.dstIp(ret), nat, table.dstPort(ret), table.natPort(ret), table.protocol(ret));
@@ -807,18 +833,25 @@ public final class PacketPipeline implements FlowExpiry
     private int findReturnKey(final int backend, final int backendPort)
     {
         final ParsedFrame p = parsed;
-        return table.isIpv6() ?
-            table.find6(aliases.high(backend), aliases.low(backend), p.srcHigh, p.srcLow, backendPort, p.srcPort, p.protocol) :
-            table.find(backend, p.srcIp, backendPort, p.srcPort, p.protocol);
+        if (table.isIpv6())
+        {
+            final int address = aliases.indexOf(backend);
+            return table.find6(aliases.highAt(address), aliases.lowAt(address), p.srcHigh, p.srcLow, backendPort, p.srcPort,
+                p.protocol);
+        }
+        return table.find(backend, p.srcIp, backendPort, p.srcPort, p.protocol);
     }
 
     private int insertReturnKey(final int backend, final int backendPort)
     {
         final ParsedFrame p = parsed;
-        return table.isIpv6() ?
-            table.insert6(aliases.high(backend), aliases.low(backend), p.srcHigh, p.srcLow, backendPort, p.srcPort,
-                p.protocol, now) :
-            table.insert(backend, p.srcIp, backendPort, p.srcPort, p.protocol, now);
+        if (table.isIpv6())
+        {
+            final int address = aliases.indexOf(backend);
+            return table.insert6(aliases.highAt(address), aliases.lowAt(address), p.srcHigh, p.srcLow, backendPort,
+                p.srcPort, p.protocol, now);
+        }
+        return table.insert(backend, p.srcIp, backendPort, p.srcPort, p.protocol, now);
     }
 
     private void removeReturnKey(final int backend, final int backendPort)
@@ -826,7 +859,9 @@ public final class PacketPipeline implements FlowExpiry
         final ParsedFrame p = parsed;
         if (table.isIpv6())
         {
-            table.remove6(aliases.high(backend), aliases.low(backend), p.srcHigh, p.srcLow, backendPort, p.srcPort, p.protocol);
+            final int address = aliases.indexOf(backend);
+            table.remove6(aliases.highAt(address), aliases.lowAt(address), p.srcHigh, p.srcLow, backendPort, p.srcPort,
+                p.protocol);
         }
         else
         {
@@ -996,9 +1031,10 @@ public final class PacketPipeline implements FlowExpiry
         }
         table.touch(ret, now, length);
         final int vip = table.natIp(ret);
+        final int vipAddress = ipv6 ? aliases.indexOf(vip) : -1;
         final boolean rewritten = ipv6 ?
-            Nat66Rewrite.towardClient(buffer, p, clientMac, table.peerMac(ret), aliases.high(vip), aliases.low(vip),
-                table.natPort(ret)) :
+            Nat66Rewrite.towardClient(buffer, p, clientMac, table.peerMac(ret), aliases.highAt(vipAddress),
+                aliases.lowAt(vipAddress), table.natPort(ret)) :
             returnNat.apply(buffer, p, clientMac, table.peerMac(ret), vip, table.natPort(ret));
         if (!rewritten)
         {
@@ -1158,7 +1194,7 @@ public final class PacketPipeline implements FlowExpiry
         else
         {
             // The solicitation went to the control thread already: it is not lost, only unanswered.
-            counters.gatewayArpRepliesRefused.incrementRelease();
+            counters.gatewayRepliesRefused.incrementRelease();
         }
     }
 
@@ -1447,7 +1483,7 @@ public final class PacketPipeline implements FlowExpiry
         else
         {
             // The request went to the control thread already: it is not lost, only unanswered.
-            counters.gatewayArpRepliesRefused.incrementRelease();
+            counters.gatewayRepliesRefused.incrementRelease();
         }
     }
 
@@ -1528,7 +1564,7 @@ public final class PacketPipeline implements FlowExpiry
         }
         else if (table.isOneWay(slot))
         {
-            oneWayFlows = oneWayFlows - 1;
+            countOneWay(-1);
         }
         return true;
     }
@@ -1572,7 +1608,7 @@ public final class PacketPipeline implements FlowExpiry
         }
         else if (table.isOneWay(slot))
         {
-            oneWayFlows = oneWayFlows - 1;
+            countOneWay(-1);
         }
     }
 

@@ -56,6 +56,13 @@ class Ipv6AliasTableTest
         assertEquals(TESTBED_HIGH, table.high(5));
         assertEquals(0x11, table.low(5));
         assertEquals(1, table.size());
+
+        final int index = table.indexOf(5);
+        assertEquals(TESTBED_HIGH, table.highAt(index));
+        assertEquals(0x11, table.lowAt(index));
+        assertEquals(-1, table.indexOf(6));
+        assertEquals(0, table.highAt(table.indexOf(6)), "an unknown alias has no address");
+        assertEquals(0, table.lowAt(table.indexOf(6)));
     }
 
     @Test

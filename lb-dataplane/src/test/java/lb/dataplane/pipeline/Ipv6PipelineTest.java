@@ -173,6 +173,7 @@ class Ipv6PipelineTest extends PipelineFixture
         assertEquals(2, flows6.size(), "forward and return entries in the IPv6 table");
         assertEquals(0, flows.size());
         assertEquals(1, pipeline.flowCount());
+        assertEquals(1, pipeline.flowCount6());
 
         final int replyLength = backendTcp(0, 40000, TcpHeader.SYN | TcpHeader.ACK, 100);
         final byte[] reply = bytes(replyLength);
@@ -289,6 +290,8 @@ class Ipv6PipelineTest extends PipelineFixture
         assertEquals(SERVER_SIDE_MAC, EthernetHeader.getMac(view(out), 6));
         assertUnchangedExcept(syn, out, 0, 12);
         assertEquals(1, flows6.size(), "one-way: the forward entry only");
+        assertEquals(1, pipeline.flowCount6(), "a one-way flow counts whole in its family");
+        assertEquals(1, pipeline.flowCount());
 
         // Maglev recovery: a non-SYN segment of a flow this instance never saw goes to Maglev's backend.
         pipeline.onClientFrame(frame, 0, clientTcp(VIP_LOW + 1, 44001, TcpHeader.ACK, 10), 0, now);
