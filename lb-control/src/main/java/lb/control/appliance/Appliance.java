@@ -26,6 +26,7 @@ import lb.control.socket.ControlServer;
 import lb.control.socket.ControlSocketOptions;
 import lb.control.socket.RuntimeApi;
 import lb.control.socket.RuntimeCommands;
+import lb.dataplane.flow.FlowTable;
 import lb.dataplane.io.CpuAffinity;
 import lb.dataplane.io.FanoutProgram;
 import lb.dataplane.io.InterfaceInfo;
@@ -121,11 +122,13 @@ public final class Appliance implements AutoCloseable
         for (int i = 0; i < config.workers(); i++)
         {
             final DataplaneWorker worker = new DataplaneWorker(i, countersManager, flowsPerWorker, entries6PerWorker);
-            worker.flows.setTimeouts(t.tcpSyn().toNanos(), t.tcpEstablished().toNanos(), t.tcpClosing().toNanos(), t.udp().toNanos());
-            if (worker.flows6 != null)
+            for (final FlowTable table : new FlowTable[] {worker.flows, worker.flows6})
             {
-                worker.flows6.setTimeouts(t.tcpSyn().toNanos(), t.tcpEstablished().toNanos(), t.tcpClosing().toNanos(),
-                    t.udp().toNanos());
+                if (table != null)
+                {
+                    table.setTimeouts(t.tcpSyn().toNanos(), t.tcpEstablished().toNanos(), t.tcpClosing().toNanos(),
+                        t.udp().toNanos());
+                }
             }
             workers.add(worker);
         }
