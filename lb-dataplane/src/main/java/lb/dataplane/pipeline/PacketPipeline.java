@@ -213,6 +213,39 @@ public final class PacketPipeline implements FlowExpiry
         return null;
     }
 
+    /**
+     * @return the first IPv6 route whose prefix holds the address, or null: a linear scan of at most
+     *     {@link RouteSlots#MAX_ROUTES} routes, two masked compares each, no allocation.
+     */
+    private RouteForwarder routeFor6(final long high, final long low)
+    {
+        for (final RouteForwarder route : routes.active())
+        {
+            if (route.matches6(high, low))
+            {
+                return route;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * @return the IPv6 route a client's frame goes through: its destination is in a route's prefix and is none of
+     *     lb's own addresses or VIP6s (the config keeps them apart; this keeps a runtime change from routing them).
+     */
+    private RouteForwarder routeOut6(final ParsedFrame p)
+    {
+        final RouteForwarder route = routeFor6(p.dstHigh, p.dstLow);
+        return route == null || isOwnOrVip6(p.dstHigh, p.dstLow) ? null : route;
+    }
+
+    /** @return the IPv6 address is one of lb's own or a VIP6: never routed. */
+    private boolean isOwnOrVip6(final long high, final long low)
+    {
+        final int alias = aliases.alias(high, low);
+        return alias != Ipv6AliasTable.NONE && (alias == clientIp6 || alias == gatewayIp6 || services.isVip(alias));
+    }
+
     public ServiceTable services()
     {
         return services;
@@ -354,6 +387,12 @@ public final class PacketPipeline implements FlowExpiry
                 }
                 break;
             case IPV6_ICMP:
+                final RouteForwarder out6 = routedEcho6(buffer, offset, clientMac, parsed.dstHigh, parsed.dstLow);
+                if (out6 != null)
+                {
+                    routeOut(out6, buffer, offset, length);
+                    break;
+                }
                 icmp6(buffer, offset, length, clientMac, toClient, false);
                 break;
             default:
@@ -380,6 +419,13 @@ public final class PacketPipeline implements FlowExpiry
         if (dstMac(buffer, offset) != clientMac)
         {
             counters.drop(ipv6 ? DropReason.IPV6_NOT_FOR_US : DropReason.NOT_FOR_US);
+            return;
+        }
+        // IPv6 routes before the service: service6() counts the frame it finds no service for.
+        final RouteForwarder route6 = ipv6 ? routeOut6(p) : null;
+        if (route6 != null)
+        {
+            routeOut(route6, buffer, offset, length);
             return;
         }
         final Service service = ipv6 ? service6() : services.find(p.dstIp, p.dstPort, p.protocol);
@@ -971,6 +1017,12 @@ public final class PacketPipeline implements FlowExpiry
                 }
                 break;
             case IPV6_ICMP:
+                final RouteForwarder back6 = routedEcho6(buffer, offset, serverMac, parsed.srcHigh, parsed.srcLow);
+                if (back6 != null)
+                {
+                    routeBack(back6, buffer, offset, length);
+                    break;
+                }
                 icmp6(buffer, offset, length, serverMac, toServer, true);
                 break;
             default:
@@ -1010,7 +1062,7 @@ public final class PacketPipeline implements FlowExpiry
         final int ret = findOwnKey();
         if (ret < 0)
         {
-            final RouteForwarder route = ipv6 ? null : routeFor(p.srcIp);
+            final RouteForwarder route = ipv6 ? routeFor6(p.srcHigh, p.srcLow) : routeFor(p.srcIp);
             if (route != null)
             {
                 routeBack(route, buffer, offset, length);
@@ -1341,13 +1393,32 @@ public final class PacketPipeline implements FlowExpiry
         return routeFor(remote);
     }
 
+    /**
+     * The IPv6 route an echo request or reply goes through lb by (to our MAC, to none of our addresses, and
+     * {@code remote}, its destination going out or its source coming back, in a route's prefix), or null. Only echo:
+     * neighbour discovery is link-local and lb's own, and ICMPv6 errors are not relayed yet.
+     */
+    private RouteForwarder routedEcho6(final MutableDirectBuffer buffer, final int offset, final long ownMac,
+        final long remoteHigh, final long remoteLow)
+    {
+        final ParsedFrame p = parsed;
+        if (routes.active().length == 0 || flows6 == null ||
+            (p.icmpType != Icmpv6Header.TYPE_ECHO_REQUEST && p.icmpType != Icmpv6Header.TYPE_ECHO_REPLY) ||
+            dstMac(buffer, offset) != ownMac || isOwnOrVip6(p.dstHigh, p.dstLow))
+        {
+            return null;
+        }
+        return routeFor6(remoteHigh, remoteLow);
+    }
+
     private void routeOut(final RouteForwarder route, final MutableDirectBuffer buffer, final int offset, final int length)
     {
         final DropReason dropped = route.forward(buffer, offset, length, parsed, serverMac, now);
         if (dropped != null)
         {
             counters.drop(dropped);
-            if (dropped == DropReason.TTL_EXCEEDED)
+            // No ICMPv6 time exceeded yet: an IPv6 packet whose hop limit ran out is counted only.
+            if (dropped == DropReason.TTL_EXCEEDED && !route.isIpv6())
             {
                 timeExceeded(buffer, clientMac, clientIp, toClient);
             }
@@ -1364,7 +1435,7 @@ public final class PacketPipeline implements FlowExpiry
         if (dropped != null)
         {
             counters.drop(dropped);
-            if (dropped == DropReason.TTL_EXCEEDED)
+            if (dropped == DropReason.TTL_EXCEEDED && !route.isIpv6())
             {
                 timeExceeded(buffer, serverMac, gatewayIp, toServer);
             }

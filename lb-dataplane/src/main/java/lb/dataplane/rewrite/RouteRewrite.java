@@ -4,6 +4,7 @@ import lb.dataplane.checksum.Checksums;
 import lb.dataplane.packet.DropReason;
 import lb.dataplane.packet.EthernetHeader;
 import lb.dataplane.packet.Ipv4Header;
+import lb.dataplane.packet.Ipv6Header;
 import lb.dataplane.packet.ParsedFrame;
 import org.agrona.MutableDirectBuffer;
 
@@ -13,7 +14,8 @@ import static java.nio.ByteOrder.BIG_ENDIAN;
  * Forwarding as a router (a route service spreading a prefix over next hops): new MACs, the TTL
  * decremented and the IPv4 checksum updated by RFC 1624; no address or port changes, so the L4
  * checksum stays as it is (a partial one is finished only if transmit will not). Any protocol
- * a router forwards (TCP, UDP, ICMP, ...).
+ * a router forwards (TCP, UDP, ICMP, ...). IPv6 alike, with the hop limit for the TTL and no header
+ * checksum to update (the L4 pseudo-header does not hold the hop limit).
  */
 public final class RouteRewrite
 {
@@ -32,7 +34,9 @@ public final class RouteRewrite
      */
     public static boolean apply(final MutableDirectBuffer frame, final ParsedFrame parsed, final long srcMac, final long dstMac)
     {
-        if (!decrementTtl(frame, parsed))
+        final boolean decremented = parsed.etherType == Ipv6Header.ETHER_TYPE_IPV6 ?
+            decrementHopLimit(frame, parsed) : decrementTtl(frame, parsed);
+        if (!decremented)
         {
             return false;
         }
@@ -62,6 +66,25 @@ public final class RouteRewrite
         final int ipChecksum = frame.getShort(ip + Ipv4Header.CHECKSUM_OFFSET, BIG_ENDIAN) & 0xFFFF;
         frame.putShort(ip + Ipv4Header.CHECKSUM_OFFSET, (short)Checksums.update16(ipChecksum, oldTtlProtocol, newTtlProtocol),
             BIG_ENDIAN);
+        return true;
+    }
+
+    /**
+     * The IPv6 router's step (RFC 8200 section 3): hop limit minus one; a packet arriving with 1 or 0 is not
+     * forwarded. Nothing else changes: IPv6 has no header checksum.
+     *
+     * @return false with {@code parsed.dropReason} TTL_EXCEEDED, frame untouched.
+     */
+    static boolean decrementHopLimit(final MutableDirectBuffer frame, final ParsedFrame parsed)
+    {
+        final int hopLimitIndex = parsed.l3Offset + Ipv6Header.HOP_LIMIT_OFFSET;
+        final int hopLimit = frame.getByte(hopLimitIndex) & 0xFF;
+        if (hopLimit < 2)
+        {
+            parsed.dropReason = DropReason.TTL_EXCEEDED;
+            return false;
+        }
+        frame.putByte(hopLimitIndex, (byte)(hopLimit - 1));
         return true;
     }
 }

@@ -3,6 +3,7 @@ package lb.dataplane.spread;
 import java.util.concurrent.atomic.AtomicLong;
 import lb.dataplane.flow.FlowExpiry;
 import lb.dataplane.flow.FlowTable;
+import lb.dataplane.flow.FullPolicy;
 import lb.dataplane.packet.DropReason;
 import lb.dataplane.packet.EthernetHeader;
 import lb.dataplane.packet.Ipv4Header;
@@ -13,6 +14,10 @@ import org.agrona.MutableDirectBuffer;
 /**
  * A route service: lb as the clients' router for one destination prefix, spreading it over the
  * next hops of a {@link NextHopGroup} by a {@link SpreadPolicy}; no address changes, TTL - 1.
+ * <p>
+ * A route is of one family: an IPv4 prefix ({@link #RouteForwarder}) or an IPv6 one ({@link #ipv6}), whose flows
+ * live in an IPv6 table ({@link FlowTable#ipv6}, keyed by the full addresses) and whose next hops are named by
+ * their aliases, as IPv6 backends are; only the key helpers at the end of the class know the family.
  * <p>
  * Flows live in a {@link FlowTable} of their own, two entries per flow as NAT's (client to
  * destination, and the reverse for traffic coming back from any next hop), each holding the
@@ -39,8 +44,14 @@ public final class RouteForwarder implements FlowExpiry
     /** Client address to MAC entries for replies without a flow (ICMP); a power of two. */
     static final int CLIENT_CACHE = 4096;
 
+    private final boolean ipv6;
     private final int prefix;
     private final int mask;
+    /** IPv6 routes: the prefix and its mask as the two halves the classifier reads an address in. */
+    private final long prefixHigh;
+    private final long prefixLow;
+    private final long maskHigh;
+    private final long maskLow;
     private final SpreadPolicy policy;
     private final long flowletGapNanos;
     private final NextHopGroup group;
@@ -52,8 +63,13 @@ public final class RouteForwarder implements FlowExpiry
     private int lastHop = NextHopGroup.NO_HOP;
     private final int[] clientIps = new int[CLIENT_CACHE];
     private final long[] clientMacs = new long[CLIENT_CACHE];
+    /** IPv6 routes: the clients' full addresses in the cache (an IPv6 client is not told apart by a 32-bit fold). */
+    private final long[] clientHighs;
+    private final long[] clientLows;
 
     /**
+     * An IPv4 route.
+     *
      * @param prefix          the destination prefix's address.
      * @param prefixLength    0..32.
      * @param flowletGapNanos the idle gap after which a flowlet may change hop (flowlet only).
@@ -63,13 +79,52 @@ public final class RouteForwarder implements FlowExpiry
     public RouteForwarder(final int prefix, final int prefixLength, final SpreadPolicy policy, final long flowletGapNanos,
         final boolean rebalance, final int flowCapacity, final long seed)
     {
-        this.mask = prefixLength == 0 ? 0 : -1 << (32 - prefixLength);
+        this(false, prefix, prefixLength, 0, 0, policy, flowletGapNanos, rebalance, flowCapacity, seed);
+    }
+
+    /**
+     * An IPv6 route: its next hops are aliases ({@link NextHopGroup#add} takes them as it takes IPv4 addresses).
+     *
+     * @param prefixHigh   the prefix's first 64 bits, as {@code Ipv6Header.getAddressHigh} reads them.
+     * @param prefixLow    its last 64 bits.
+     * @param prefixLength 0..128.
+     * @return the route, its flow table an IPv6 one.
+     */
+    public static RouteForwarder ipv6(final long prefixHigh, final long prefixLow, final int prefixLength,
+        final SpreadPolicy policy, final long flowletGapNanos, final boolean rebalance, final int flowCapacity, final long seed)
+    {
+        return new RouteForwarder(true, 0, prefixLength, prefixHigh, prefixLow, policy, flowletGapNanos, rebalance,
+            flowCapacity, seed);
+    }
+
+    private RouteForwarder(final boolean ipv6, final int prefix, final int prefixLength, final long prefixHigh,
+        final long prefixLow, final SpreadPolicy policy, final long flowletGapNanos, final boolean rebalance,
+        final int flowCapacity, final long seed)
+    {
+        if (prefixLength < 0 || prefixLength > (ipv6 ? 128 : 32))
+        {
+            throw new IllegalArgumentException("prefix length " + prefixLength + " is not 0.." + (ipv6 ? 128 : 32));
+        }
+        this.ipv6 = ipv6;
+        this.mask = ipv6 || prefixLength == 0 ? 0 : -1 << (32 - prefixLength);
         this.prefix = prefix & mask;
+        this.maskHigh = ipv6 ? halfMask(prefixLength) : 0;
+        this.maskLow = ipv6 ? halfMask(prefixLength - Long.SIZE) : 0;
+        this.prefixHigh = prefixHigh & maskHigh;
+        this.prefixLow = prefixLow & maskLow;
         this.policy = policy;
         this.flowletGapNanos = flowletGapNanos;
         this.group = new NextHopGroup(seed);
         this.paths = new FlowPaths(group, flowCapacity).rebalance(rebalance && policy == SpreadPolicy.LEAST_FLOWS);
-        this.flows = new FlowTable(2 * flowCapacity);
+        this.flows = ipv6 ? FlowTable.ipv6(2 * flowCapacity, FullPolicy.REFUSE, null) : new FlowTable(2 * flowCapacity);
+        this.clientHighs = ipv6 ? new long[CLIENT_CACHE] : null;
+        this.clientLows = ipv6 ? new long[CLIENT_CACHE] : null;
+    }
+
+    /** The mask of the first {@code bits} bits of a 64-bit half: none at 0 or less, all at 64 or more. */
+    private static long halfMask(final int bits)
+    {
+        return bits <= 0 ? 0 : bits >= Long.SIZE ? -1L : -1L << (Long.SIZE - bits);
     }
 
     public NextHopGroup group()
@@ -93,10 +148,22 @@ public final class RouteForwarder implements FlowExpiry
         return flowsCreated.get();
     }
 
-    /** @return the address is in the route's prefix. */
+    /** @return whether the route is an IPv6 one. */
+    public boolean isIpv6()
+    {
+        return ipv6;
+    }
+
+    /** @return the IPv4 address is in the route's prefix (never for an IPv6 route). */
     public boolean matches(final int dstIp)
     {
-        return (dstIp & mask) == prefix;
+        return !ipv6 && (dstIp & mask) == prefix;
+    }
+
+    /** @return the IPv6 address is in the route's prefix (never for an IPv4 route): two masked compares. */
+    public boolean matches6(final long high, final long low)
+    {
+        return ipv6 && (high & maskHigh) == prefixHigh && (low & maskLow) == prefixLow;
     }
 
     /** A probe result for a next hop: a hop that leaves takes its flows with it to the others. */
@@ -136,12 +203,12 @@ public final class RouteForwarder implements FlowExpiry
         final int hop;
         if (p.protocol == Ipv4Header.PROTOCOL_TCP || p.protocol == Ipv4Header.PROTOCOL_UDP)
         {
-            int fwd = flows.find(p.srcIp, p.dstIp, p.srcPort, p.dstPort, p.protocol);
+            int fwd = findOwnKey(p);
             final boolean syn = p.protocol == PROTO_TCP && (p.tcpFlags & TCP_SYN) != 0;
             if (fwd >= 0 && syn && flows.tcpState(fwd) == FlowTable.TCP_CLOSING)
             {
                 // A new connection on the port of a finished one.
-                removeFlow(fwd);
+                removeFlow(fwd, p);
                 fwd = -1;
             }
             if (fwd < 0)
@@ -164,8 +231,8 @@ public final class RouteForwarder implements FlowExpiry
         }
         else
         {
-            learnClient(p.srcIp, EthernetHeader.getMac(buffer, offset + EthernetHeader.SOURCE_OFFSET));
-            hop = group.pickHash(p.srcIp * 31 + p.dstIp);
+            learnClient(p, EthernetHeader.getMac(buffer, offset + EthernetHeader.SOURCE_OFFSET));
+            hop = group.pickHash(addressHash(p));
         }
         if (hop == NextHopGroup.NO_HOP)
         {
@@ -201,10 +268,10 @@ public final class RouteForwarder implements FlowExpiry
         lastHop = NextHopGroup.NO_HOP;
         if (p.protocol != Ipv4Header.PROTOCOL_TCP && p.protocol != Ipv4Header.PROTOCOL_UDP)
         {
-            final long mac = clientMac(p.dstIp);
+            final long mac = clientMac(p);
             return mac == 0 ? DropReason.NO_FLOW : RouteRewrite.apply(buffer, p, ownMac, mac) ? null : p.dropReason;
         }
-        final int ret = flows.find(p.srcIp, p.dstIp, p.srcPort, p.dstPort, p.protocol);
+        final int ret = findOwnKey(p);
         if (ret < 0 || !flows.isReturnDirection(ret))
         {
             return DropReason.NO_FLOW;
@@ -217,17 +284,25 @@ public final class RouteForwarder implements FlowExpiry
         return RouteRewrite.apply(buffer, p, ownMac, flows.peerMac(ret)) ? null : p.dropReason;
     }
 
-    private void learnClient(final int ip, final long mac)
+    /** Remembers the MAC of an ICMP sender, for the replies, which have no flow to keep it. */
+    private void learnClient(final ParsedFrame p, final long mac)
     {
-        final int i = cacheIndex(ip);
-        clientIps[i] = ip;
+        final int i = cacheIndex(ipv6 ? fold(p.srcHigh, p.srcLow) : p.srcIp);
+        clientIps[i] = p.srcIp;
         clientMacs[i] = mac;
+        if (ipv6)
+        {
+            clientHighs[i] = p.srcHigh;
+            clientLows[i] = p.srcLow;
+        }
     }
 
-    private long clientMac(final int ip)
+    /** @return the MAC of the client a reply (without a flow) is for, or 0 when the cache does not know it. */
+    private long clientMac(final ParsedFrame p)
     {
-        final int i = cacheIndex(ip);
-        return clientIps[i] == ip ? clientMacs[i] : 0;
+        final int i = cacheIndex(ipv6 ? fold(p.dstHigh, p.dstLow) : p.dstIp);
+        final boolean known = ipv6 ? clientHighs[i] == p.dstHigh && clientLows[i] == p.dstLow : clientIps[i] == p.dstIp;
+        return known ? clientMacs[i] : 0;
     }
 
     private static int cacheIndex(final int ip)
@@ -242,7 +317,7 @@ public final class RouteForwarder implements FlowExpiry
             case PACKET:
                 return group.pickPacket();
             case FLOW_HASH:
-                return paths.followHash(id, FlowTable.hash(p.srcIp, p.dstIp, p.srcPort, p.dstPort, p.protocol));
+                return paths.followHash(id, flowHash(p));
             case FLOWLET:
                 return paths.flowlet(id, now, flowletGapNanos);
             default:
@@ -271,7 +346,7 @@ public final class RouteForwarder implements FlowExpiry
                 return group.pickRandom();
             default:
                 // flow-hash: the flow's bucket; packet: any hop serves to count the flow (its packets go round robin).
-                return group.pickHash(FlowTable.hash(p.srcIp, p.dstIp, p.srcPort, p.dstPort, p.protocol));
+                return group.pickHash(flowHash(p));
         }
     }
 
@@ -285,17 +360,17 @@ public final class RouteForwarder implements FlowExpiry
         final long clientMac = EthernetHeader.getMac(buffer, offset + EthernetHeader.SOURCE_OFFSET);
         final int state = p.protocol != PROTO_TCP ? FlowTable.TCP_NONE : syn ? FlowTable.TCP_SYN_SEEN : FlowTable.TCP_ESTABLISHED;
         // The return entry is filled before the forward one goes in: that insert may move it, values and all.
-        final int ret = flows.insert(p.dstIp, p.srcIp, p.dstPort, p.srcPort, p.protocol, now);
+        final int ret = insert(p, true);
         if (ret < 0)
         {
             paths.close(id);
             return -1;
         }
         fill(ret, id, clientMac, state, true);
-        final int fwd = flows.insert(p.srcIp, p.dstIp, p.srcPort, p.dstPort, p.protocol, now);
+        final int fwd = insert(p, false);
         if (fwd < 0)
         {
-            flows.remove(p.dstIp, p.srcIp, p.dstPort, p.srcPort, p.protocol);
+            remove(p, true);
             paths.close(id);
             return -1;
         }
@@ -365,27 +440,88 @@ public final class RouteForwarder implements FlowExpiry
     private int closedHop(final int lastHop, final ParsedFrame p)
     {
         return lastHop >= 0 && lastHop < NextHopGroup.MAX_HOPS && group.usable(lastHop) ? lastHop :
-            group.pickHash(FlowTable.hash(p.srcIp, p.dstIp, p.srcPort, p.dstPort, p.protocol));
+            group.pickHash(flowHash(p));
     }
 
-    private int pairOf(final int slot)
+    /** A new connection on the key of a closed flow: both entries go (its path record unless the close freed it). */
+    private void removeFlow(final int fwd, final ParsedFrame p)
     {
-        return flows.find(flows.dstIp(slot), flows.srcIp(slot), flows.dstPort(slot), flows.srcPort(slot), flows.protocol(slot));
-    }
-
-    private void removeFlow(final int fwd)
-    {
-        final int srcIp = flows.srcIp(fwd);
-        final int dstIp = flows.dstIp(fwd);
-        final int srcPort = flows.srcPort(fwd);
-        final int dstPort = flows.dstPort(fwd);
-        final int protocol = flows.protocol(fwd);
         if (flows.tcpState(fwd) != FlowTable.TCP_CLOSING)
         {
             paths.close(flows.backendId(fwd));
         }
-        flows.remove(dstIp, srcIp, dstPort, srcPort, protocol);
-        flows.remove(srcIp, dstIp, srcPort, dstPort, protocol);
+        remove(p, true);
+        remove(p, false);
+    }
+
+    // Key helpers: the only code that knows the route's family.
+
+    /** @return the entry keyed by the frame's own tuple (a forward entry from a client, a return one from a hop). */
+    private int findOwnKey(final ParsedFrame p)
+    {
+        return ipv6 ? flows.find6(p.srcHigh, p.srcLow, p.dstHigh, p.dstLow, p.srcPort, p.dstPort, p.protocol) :
+            flows.find(p.srcIp, p.dstIp, p.srcPort, p.dstPort, p.protocol);
+    }
+
+    /** Inserts the frame's tuple, or its reverse. */
+    private int insert(final ParsedFrame p, final boolean reverse)
+    {
+        if (ipv6)
+        {
+            return reverse ? flows.insert6(p.dstHigh, p.dstLow, p.srcHigh, p.srcLow, p.dstPort, p.srcPort, p.protocol, now) :
+                flows.insert6(p.srcHigh, p.srcLow, p.dstHigh, p.dstLow, p.srcPort, p.dstPort, p.protocol, now);
+        }
+        return reverse ? flows.insert(p.dstIp, p.srcIp, p.dstPort, p.srcPort, p.protocol, now) :
+            flows.insert(p.srcIp, p.dstIp, p.srcPort, p.dstPort, p.protocol, now);
+    }
+
+    /** Removes the frame's tuple, or its reverse. */
+    private void remove(final ParsedFrame p, final boolean reverse)
+    {
+        if (ipv6 && reverse)
+        {
+            flows.remove6(p.dstHigh, p.dstLow, p.srcHigh, p.srcLow, p.dstPort, p.srcPort, p.protocol);
+        }
+        else if (ipv6)
+        {
+            flows.remove6(p.srcHigh, p.srcLow, p.dstHigh, p.dstLow, p.srcPort, p.dstPort, p.protocol);
+        }
+        else if (reverse)
+        {
+            flows.remove(p.dstIp, p.srcIp, p.dstPort, p.srcPort, p.protocol);
+        }
+        else
+        {
+            flows.remove(p.srcIp, p.dstIp, p.srcPort, p.dstPort, p.protocol);
+        }
+    }
+
+    /** @return the other direction's entry of the slot's flow, or a negative value. */
+    private int pairOf(final int slot)
+    {
+        return ipv6 ?
+            flows.find6(flows.dstHigh(slot), flows.dstLow(slot), flows.srcHigh(slot), flows.srcLow(slot), flows.dstPort(slot),
+                flows.srcPort(slot), flows.protocol(slot)) :
+            flows.find(flows.dstIp(slot), flows.srcIp(slot), flows.dstPort(slot), flows.srcPort(slot), flows.protocol(slot));
+    }
+
+    /** The 5-tuple hash flow-hash buckets by: Linux ECMP's L4 hash. */
+    private int flowHash(final ParsedFrame p)
+    {
+        return ipv6 ? FlowTable.hash6(p.srcHigh, p.srcLow, p.dstHigh, p.dstLow, p.srcPort, p.dstPort, p.protocol) :
+            FlowTable.hash(p.srcIp, p.dstIp, p.srcPort, p.dstPort, p.protocol);
+    }
+
+    /** The addresses' hash that spreads stateless traffic (ICMP), so one conversation keeps one hop. */
+    private int addressHash(final ParsedFrame p)
+    {
+        return ipv6 ? fold(p.srcHigh, p.srcLow) * 31 + fold(p.dstHigh, p.dstLow) : p.srcIp * 31 + p.dstIp;
+    }
+
+    private static int fold(final long high, final long low)
+    {
+        final long folded = high ^ low;
+        return (int)(folded >>> 32) ^ (int)folded;
     }
 
     /** Runs one slice of the expiry walk. */
