@@ -19,6 +19,7 @@ import lb.control.config.Ipv6Prefix;
 import lb.control.config.LbConfig;
 import lb.control.config.LbConfigBuilder;
 import lb.control.config.Origin;
+import lb.control.config.RoutePrefix;
 import lb.control.config.ServiceConfig;
 import lb.control.config.TcpCheckConfig;
 import lb.control.config.Values;
@@ -179,12 +180,12 @@ public final class LbCommand implements Callable<Integer>
 
     @Option(names = "--route", paramLabel = "PREFIX", description =
         "Define one route service (named " + FLAG_ROUTE_NAME + "): lb is the clients' router for this prefix, " +
-        "such as 198.19.0.0/16, and spreads it over --next-hops with no address translation. Needs " +
-        "--server-network.")
+        "such as 198.19.0.0/16 or 2001:2:0:3::/64, and spreads it over --next-hops with no address translation. Needs " +
+        "--server-network (an IPv6 prefix: --client-ip6, --gateway-ip6 and --server-network6).")
     private String route;
 
     @Option(names = "--next-hops", paramLabel = "IP,...", description =
-        "Next-hop routers of the --route service on the server-side LAN, comma-separated, up to 16.")
+        "Next-hop routers of the --route service on the server-side LAN, comma-separated, up to 16; of the prefix's family.")
     private String nextHops;
 
     @Option(names = "--spread", paramLabel = "POLICY", defaultValue = ConfigDefaults.ROUTE_POLICY, description =
@@ -480,10 +481,10 @@ public final class LbCommand implements Callable<Integer>
             return;
         }
         final LbConfigBuilder.RouteDraft draft =
-            builder.addRoute(FLAG_ROUTE_NAME, convert("--route", route, Ipv4Prefix::parse), Origin.flag("--route"));
+            builder.addRoute(FLAG_ROUTE_NAME, convert("--route", route, RoutePrefix::parse), Origin.flag("--route"));
         for (final String hop : nextHops.split(",", -1))
         {
-            draft.nextHop(convert("--next-hops", hop, IpAddresses::parseIpv4), Origin.flag("--next-hops"));
+            draft.nextHop(convert("--next-hops", hop, IpAddresses::parse), Origin.flag("--next-hops"));
         }
         draft.policy(convert("--spread", spread, Values::spreadPolicy), Origin.flag("--spread"));
         if (rebalance)

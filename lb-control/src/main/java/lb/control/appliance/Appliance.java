@@ -206,7 +206,7 @@ public final class Appliance implements AutoCloseable
             }
         }
         routeServices = new RouteServices(workers, config.timeouts(), config.clientIp(), config.gatewayIp(),
-            config.serverNetwork());
+            config.serverNetwork(), config.ipv6());
         routeServices.installInitial(config.routes());
         probedBackends.set(backendIps());
 

@@ -602,7 +602,7 @@ final class ApplianceRuntime implements RuntimeApi
         {
             throw new CommandException(ex.getMessage());
         }
-        final String route = ipv6Vip ? null : routeServices.holding(address.vip());
+        final String route = routeServices.holding(address.vip());
         if (route != null)
         {
             throw new CommandException(IpAddresses.format(address.vip()) + " is inside route '" + route +

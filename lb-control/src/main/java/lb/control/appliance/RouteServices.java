@@ -8,7 +8,10 @@ import java.util.Set;
 import lb.control.config.FlowTimeouts;
 import lb.control.config.IpAddresses;
 import lb.control.config.Ipv4Prefix;
+import lb.control.config.Ipv6Config;
+import lb.control.config.Ipv6Prefix;
 import lb.control.config.RouteConfig;
+import lb.control.config.RoutePrefix;
 import lb.control.socket.CommandException;
 import lb.control.socket.RuntimeApi.NextHopStats;
 import lb.control.socket.RuntimeApi.RouteStats;
@@ -24,7 +27,7 @@ import org.agrona.concurrent.UnsafeBuffer;
  * The control side of the route services: what each is (name, prefix, policy, next hops in the
  * order the workers' groups index them), the per-worker forwarders it built, and the changes the
  * control socket makes at runtime. A new route is built here, one forwarder per worker (its flow
- * table is 8 MiB: no worker allocates it), offered in a free slot of each worker's
+ * table is 8 MiB, an IPv6 route's 22 MiB: no worker allocates it), offered in a free slot of each worker's
  * {@link RouteSlots} and installed by the workers on an ADD_ROUTE command. A removed next hop keeps
  * its index in the group (retired) so the counters of the others stay where they are; adding the
  * address again revives it. Methods are synchronized: the control socket may serve several
@@ -32,7 +35,7 @@ import org.agrona.concurrent.UnsafeBuffer;
  */
 final class RouteServices
 {
-    /** Flows one route tracks per worker (two 64-byte entries each: 8 MiB). */
+    /** Flows one route tracks per worker (two 64-byte entries each: 8 MiB; IPv6, two 128-byte entries: 22 MiB). */
     static final int FLOW_CAPACITY = 65536;
 
     /** Writes a command to every worker's ring and waits until each has applied it. */
@@ -78,13 +81,15 @@ final class RouteServices
     private final int clientIp;
     private final int gatewayIp;
     private final Ipv4Prefix serverNetwork;
+    private final Ipv6Config ipv6;
     private final List<Entry> entries = new ArrayList<>();
     private final UnsafeBuffer message = new UnsafeBuffer(new byte[Commands.ROUTE_LENGTH]);
     private Sender sender;
 
     RouteServices(final List<DataplaneWorker> workers, final FlowTimeouts timeouts, final int clientIp, final int gatewayIp,
-        final Ipv4Prefix serverNetwork)
+        final Ipv4Prefix serverNetwork, final Ipv6Config ipv6)
     {
+        this.ipv6 = ipv6;
         this.workers = List.copyOf(workers);
         this.timeouts = timeouts;
         this.clientIp = clientIp;
@@ -113,7 +118,7 @@ final class RouteServices
         this.sender = value;
     }
 
-    /** @return every next hop of every route: probed by ARP like the backends. */
+    /** @return every next hop of every route: probed like the backends (ARP, or NDP for an IPv6 one). */
     synchronized Set<Integer> nextHops()
     {
         final Set<Integer> ips = new LinkedHashSet<>();
@@ -124,12 +129,12 @@ final class RouteServices
         return ips;
     }
 
-    /** @return the name of the route whose prefix holds the address, or null. */
+    /** @return the name of the route whose prefix holds the address (IPv4, or an IPv6 alias), or null. */
     synchronized String holding(final int ip)
     {
         for (final Entry e : entries)
         {
-            if (e.config.prefix().contains(ip))
+            if (e.config.prefix().holds(ip))
             {
                 return e.config.name();
             }
@@ -230,7 +235,7 @@ final class RouteServices
             throw new CommandException("route '" + name + "' has used all " + NextHopGroup.MAX_HOPS +
                 " next-hop slots; delete and add the route to start afresh");
         }
-        checkNextHop(ip);
+        checkNextHop(e.config.prefix(), ip);
         send(Commands.ADD_NEXT_HOP, e.slot, ip);
         if (index >= 0)
         {
@@ -275,12 +280,12 @@ final class RouteServices
         }
         for (final int vip : vips)
         {
-            if (rc.prefix().contains(vip))
+            if (rc.prefix().holds(vip))
             {
                 throw new CommandException(rc.prefix() + " holds VIP " + IpAddresses.format(vip) + ": a VIP cannot be routed through");
             }
         }
-        final String ownAddress = RouteConfig.prefixProblem(rc.prefix(), clientIp, gatewayIp);
+        final String ownAddress = RouteConfig.prefixProblem(rc.prefix(), family(rc.prefix()));
         if (ownAddress != null)
         {
             throw new CommandException(ownAddress);
@@ -296,7 +301,7 @@ final class RouteServices
         }
         for (final int hop : rc.nextHops())
         {
-            checkNextHop(hop);
+            checkNextHop(rc.prefix(), hop);
         }
         if (rc.rebalance() && rc.policy() != SpreadPolicy.LEAST_FLOWS)
         {
@@ -304,13 +309,20 @@ final class RouteServices
         }
     }
 
-    private void checkNextHop(final int hop)
+    private RouteConfig.Family family(final RoutePrefix prefix)
     {
-        if (serverNetwork == null)
+        return RouteConfig.Family.of(prefix, clientIp, gatewayIp, serverNetwork, ipv6);
+    }
+
+    private void checkNextHop(final RoutePrefix prefix, final int hop)
+    {
+        final RouteConfig.Family family = family(prefix);
+        final String missing = family.missing(prefix);
+        if (missing != null)
         {
-            throw new CommandException("routes need the server-side LAN: start lb with server-network (--server-network)");
+            throw new CommandException("route " + prefix + " " + missing);
         }
-        final String problem = RouteConfig.nextHopProblem(hop, serverNetwork, clientIp, gatewayIp);
+        final String problem = RouteConfig.nextHopProblem(hop, prefix, family);
         if (problem != null)
         {
             throw new CommandException("next hop " + problem);
@@ -323,8 +335,12 @@ final class RouteServices
         final RouteForwarder[] perWorker = new RouteForwarder[workers.size()];
         for (final DataplaneWorker w : workers)
         {
-            final RouteForwarder route = new RouteForwarder(rc.prefix().network(), rc.prefix().length(), rc.policy(),
-                rc.flowletGap().toNanos(), rc.rebalance(), FLOW_CAPACITY, 0x9E3779B9L * (w.index + 1) + slot);
+            final long seed = 0x9E3779B9L * (w.index + 1) + slot;
+            final RouteForwarder route = rc.prefix() instanceof Ipv6Prefix v6 ?
+                RouteForwarder.ipv6(v6.network().high(), v6.network().low(), v6.length(), rc.policy(), rc.flowletGap().toNanos(),
+                    rc.rebalance(), FLOW_CAPACITY, seed) :
+                new RouteForwarder(((Ipv4Prefix)rc.prefix()).network(), rc.prefix().length(), rc.policy(),
+                    rc.flowletGap().toNanos(), rc.rebalance(), FLOW_CAPACITY, seed);
             for (final int hop : rc.nextHops())
             {
                 route.group().add(hop);

@@ -70,8 +70,9 @@ import java.util.function.Function;
  *   check-fall N                                  #   failures in a row to go out, 1..100 (2)
  *
  * # route sections (optional): lb as the clients' router for a prefix, spread over next hops
- * route NAME PREFIX                               # e.g. route far 198.19.0.0/16 (needs server-network)
- *   next-hop IP                                   # one line per next hop, on the server-side LAN
+ * route NAME PREFIX                               # e.g. route far 198.19.0.0/16 (needs server-network), or
+ *                                                 #   route far6 2001:2:0:3::/64 (needs server-network6, client-ip6, gateway-ip6)
+ *   next-hop IP                                   # one line per next hop, on the server-side LAN, of the prefix's family
  *   policy packet|flow-random|flow-hash|least-flows|flowlet   # (flow-hash)
  *   rebalance on|off                              # least-flows only: seed 002's rebalancing (off)
  *   flowlet-gap DURATION                          # flowlet only: idle gap before a flow may move (10ms)
@@ -146,7 +147,7 @@ public final class ConfigParser
         serviceScoped("check-rise", one("N", Values::checkCount, (n, at) -> service.checkRise(n, at)));
         serviceScoped("check-fall", one("N", Values::checkCount, (n, at) -> service.checkFall(n, at)));
         global("route", this::route);
-        routeScoped("next-hop", one("IP", IpAddresses::parseIpv4, (ip, at) -> route.nextHop(ip, at)));
+        routeScoped("next-hop", one("IP", IpAddresses::parse, (ip, at) -> route.nextHop(ip, at)));
         routeScoped("policy", one("NAME", Values::spreadPolicy, (policy, at) -> route.policy(policy, at)));
         routeScoped("rebalance", one("on|off", Values::onOff, (on, at) -> route.rebalance(on, at)));
         routeScoped("flowlet-gap", one("DURATION", Values::duration, (gap, at) -> route.flowletGap(gap, at)));
@@ -369,7 +370,7 @@ public final class ConfigParser
     {
         expectValues("route", words.length - 1, 2, "route NAME PREFIX");
         final String name = value("route name", words[1], Values::serviceName);
-        final Ipv4Prefix prefix = value("route " + name, words[2], Ipv4Prefix::parse);
+        final RoutePrefix prefix = value("route " + name, words[2], RoutePrefix::parse);
         route = builder.addRoute(name, prefix, here());
         service = null;
         seenInService.clear();

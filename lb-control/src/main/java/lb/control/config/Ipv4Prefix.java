@@ -6,7 +6,7 @@ package lb.control.config;
  * @param network the network address (host bits zero), big-endian.
  * @param length  the prefix length, 0..32.
  */
-public record Ipv4Prefix(int network, int length)
+public record Ipv4Prefix(int network, int length) implements RoutePrefix
 {
     /** Rejects host bits and lengths outside 0..32. */
     public Ipv4Prefix
@@ -55,9 +55,22 @@ public record Ipv4Prefix(int network, int length)
     }
 
     /** @return whether the two share an address: the shorter one holds the longer one's network. */
-    public boolean overlaps(final Ipv4Prefix other)
+    @Override
+    public boolean overlaps(final RoutePrefix other)
     {
-        return length <= other.length ? contains(other.network) : other.contains(network);
+        return other instanceof Ipv4Prefix v4 && (length <= v4.length ? contains(v4.network) : v4.contains(network));
+    }
+
+    @Override
+    public boolean isIpv6()
+    {
+        return false;
+    }
+
+    @Override
+    public boolean holds(final int address)
+    {
+        return !IpAddresses.isIpv6(address) && contains(address);
     }
 
     @Override

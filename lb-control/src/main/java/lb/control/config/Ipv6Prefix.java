@@ -6,7 +6,7 @@ package lb.control.config;
  * @param network the network address (host bits zero).
  * @param length  the prefix length, 0..128.
  */
-public record Ipv6Prefix(Ipv6Address network, int length)
+public record Ipv6Prefix(Ipv6Address network, int length) implements RoutePrefix
 {
     private static final int BITS = 128;
 
@@ -58,6 +58,25 @@ public record Ipv6Prefix(Ipv6Address network, int length)
     {
         final Ipv6Address address = IpAddresses.isIpv6(ip) ? IpAddresses.address6(ip) : null;
         return address != null && contains(address);
+    }
+
+    @Override
+    public boolean isIpv6()
+    {
+        return true;
+    }
+
+    @Override
+    public boolean holds(final int address)
+    {
+        return contains(address);
+    }
+
+    /** @return whether the two share an address: the shorter one holds the longer one's network. */
+    @Override
+    public boolean overlaps(final RoutePrefix other)
+    {
+        return other instanceof Ipv6Prefix v6 && (length <= v6.length ? contains(v6.network) : v6.contains(network));
     }
 
     private static Ipv6Address masked(final Ipv6Address address, final int length)

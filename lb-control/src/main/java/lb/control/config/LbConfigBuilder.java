@@ -408,7 +408,7 @@ public final class LbConfigBuilder
     }
 
     /** @return a new route section, to be filled by the parser. */
-    public RouteDraft addRoute(final String name, final Ipv4Prefix prefix, final Origin origin)
+    public RouteDraft addRoute(final String name, final RoutePrefix prefix, final Origin origin)
     {
         final RouteDraft route = new RouteDraft(name, prefix, origin);
         routes.add(route);
@@ -477,7 +477,7 @@ public final class LbConfigBuilder
         final Map<String, RouteDraft> routesByName = new HashMap<>();
         for (final RouteDraft route : routes)
         {
-            builtRoutes.add(route.build(routesByName, built, client, gateway));
+            builtRoutes.add(route.build(routesByName, built, client, gateway, ipv6));
         }
 
         return new LbConfig(
@@ -613,7 +613,7 @@ public final class LbConfigBuilder
     public final class RouteDraft
     {
         private final String name;
-        private final Ipv4Prefix prefix;
+        private final RoutePrefix prefix;
         private final Origin origin;
         private final List<Integer> nextHops = new ArrayList<>();
         private final List<Origin> nextHopOrigins = new ArrayList<>();
@@ -623,7 +623,7 @@ public final class LbConfigBuilder
         private Duration flowletGap = Values.duration(ConfigDefaults.FLOWLET_GAP);
         private Origin flowletGapOrigin;
 
-        private RouteDraft(final String name, final Ipv4Prefix prefix, final Origin origin)
+        private RouteDraft(final String name, final RoutePrefix prefix, final Origin origin)
         {
             this.name = name;
             this.prefix = prefix;
@@ -679,7 +679,7 @@ public final class LbConfigBuilder
         }
 
         private RouteConfig build(final Map<String, RouteDraft> byName, final List<ServiceConfig> services, final int clientIp,
-            final int gatewayIp)
+            final int gatewayIp, final Ipv6Config ipv6)
         {
             final String field = "route " + name;
             final RouteDraft sameName = byName.putIfAbsent(name, this);
@@ -698,13 +698,14 @@ public final class LbConfigBuilder
             }
             for (final ServiceConfig service : services)
             {
-                if (!IpAddresses.isIpv6(service.vip()) && prefix.contains(service.vip()))
+                if (prefix.holds(service.vip()))
                 {
                     throw new ConfigException(origin, field, prefix + " holds VIP " + IpAddresses.format(service.vip()) +
                         " of service '" + service.name() + "': a VIP cannot be routed through");
                 }
             }
-            final String ownAddress = RouteConfig.prefixProblem(prefix, clientIp, gatewayIp);
+            final RouteConfig.Family family = RouteConfig.Family.of(prefix, clientIp, gatewayIp, serverNetwork.value, ipv6);
+            final String ownAddress = RouteConfig.prefixProblem(prefix, family);
             if (ownAddress != null)
             {
                 throw new ConfigException(origin, field, ownAddress);
@@ -713,14 +714,14 @@ public final class LbConfigBuilder
             {
                 throw new ConfigException(origin, field, "no next hops (add 'next-hop IP' lines after it)");
             }
-            final Ipv4Prefix lan = serverNetwork.value;
-            if (lan == null)
+            final String missing = family.missing(prefix);
+            if (missing != null)
             {
-                throw new ConfigException(origin, field, "needs server-network (the LAN its next hops are on)");
+                throw new ConfigException(origin, field, missing);
             }
             for (int i = 0; i < nextHops.size(); i++)
             {
-                final String problem = RouteConfig.nextHopProblem(nextHops.get(i), lan, clientIp, gatewayIp);
+                final String problem = RouteConfig.nextHopProblem(nextHops.get(i), prefix, family);
                 if (problem != null)
                 {
                     throw new ConfigException(nextHopOrigins.get(i), "next-hop", problem);

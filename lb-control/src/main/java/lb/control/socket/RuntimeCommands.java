@@ -13,9 +13,9 @@ import lb.control.config.BackendConfig;
 import lb.control.config.ConfigDefaults;
 import lb.control.config.IpAddresses;
 import lb.control.config.Ipv4;
-import lb.control.config.Ipv4Prefix;
 import lb.control.config.Protocol;
 import lb.control.config.RouteConfig;
+import lb.control.config.RoutePrefix;
 import lb.control.config.ServiceConfig;
 import lb.control.config.TcpCheckConfig;
 import lb.control.config.Values;
@@ -595,7 +595,7 @@ public final class RuntimeCommands
     private Reply addRoute(final Arguments arguments)
     {
         final String name = arguments.parse(0, "NAME", Values::serviceName);
-        final Ipv4Prefix prefix = arguments.parse(1, "PREFIX", Ipv4Prefix::parse);
+        final RoutePrefix prefix = arguments.parse(1, "PREFIX", RoutePrefix::parse);
         final List<Integer> hops = arguments.parse(2, "NEXT-HOP", RuntimeCommands::addresses);
         final SpreadPolicy policy = arguments.has(3) ? arguments.parse(3, "POLICY", Values::spreadPolicy) :
             Values.spreadPolicy(ConfigDefaults.ROUTE_POLICY);
@@ -614,13 +614,13 @@ public final class RuntimeCommands
             " next hops " + arguments.get(2));
     }
 
-    /** Comma-separated IPv4 addresses. */
+    /** Comma-separated addresses, IPv4 or IPv6. */
     private static List<Integer> addresses(final String text)
     {
         final List<Integer> ips = new ArrayList<>();
         for (final String ip : text.split(",", -1))
         {
-            ips.add(IpAddresses.parseIpv4(ip));
+            ips.add(IpAddresses.parse(ip));
         }
         return ips;
     }
@@ -644,7 +644,7 @@ public final class RuntimeCommands
     private Reply nextHop(final Arguments arguments, final boolean add)
     {
         final String route = arguments.parse(0, "ROUTE", Values::serviceName);
-        final int ip = arguments.parse(1, "IP", IpAddresses::parseIpv4);
+        final int ip = arguments.parse(1, "IP", IpAddresses::parse);
         if (add)
         {
             api.addNextHop(route, ip);
