@@ -25,12 +25,12 @@ class Ipv6ConfigTest
         "client-ip6 2001:2::1",
         "gateway-ip6 2001:2:0:1::1");
 
-    private static LbConfig build(final String text)
+    static LbConfig build(final String text)
     {
         return ConfigParser.parse("lb.conf", text).build();
     }
 
-    private static String lines(final String... lines)
+    static String lines(final String... lines)
     {
         return String.join("\n", lines);
     }

@@ -1,5 +1,7 @@
 package lb.control.config;
 
+import static lb.control.config.Ipv6ConfigTest.build;
+import static lb.control.config.Ipv6ConfigTest.lines;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -29,19 +31,9 @@ class Route6ConfigTest
         "service web6 [2001:2::100]:80/tcp",
         "  backend 2001:2:0:1::11");
 
-    private static LbConfig build(final String text)
-    {
-        return ConfigParser.parse("lb.conf", text).build();
-    }
-
     private static String error(final String text)
     {
         return assertThrows(ConfigException.class, () -> build(text)).getMessage();
-    }
-
-    private static String lines(final String... lines)
-    {
-        return String.join("\n", lines);
     }
 
     @Test

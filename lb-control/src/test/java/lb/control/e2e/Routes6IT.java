@@ -73,30 +73,10 @@ class Routes6IT
         return Long.parseLong(m.group(1));
     }
 
-    /** Which router carries a held connection: the one whose forwarded count rises when one byte is sent on it. */
+    /** Which router carries a held connection: the one whose IPv6 forwarded count rises when one byte is sent on it. */
     static String routerOf6(final Testbed testbed, final ConnectionHolder held, final int port)
     {
-        final long[] before = new long[ROUTERS.size()];
-        for (int i = 0; i < before.length; i++)
-        {
-            before[i] = forwarded6(testbed, ROUTERS.get(i));
-        }
-        assertEquals("poked " + port, held.command("poke " + port));
-        LbRun.sleep(50);
-        String carrier = null;
-        final StringBuilder deltas = new StringBuilder();
-        for (int i = 0; i < before.length; i++)
-        {
-            final long delta = forwarded6(testbed, ROUTERS.get(i)) - before[i];
-            deltas.append(ROUTERS.get(i)).append('=').append(delta).append(' ');
-            if (delta > 0)
-            {
-                assertTrue(carrier == null, "one router carried the byte: " + deltas);
-                carrier = ROUTERS.get(i);
-            }
-        }
-        assertTrue(carrier != null, "some router carried the byte: " + deltas);
-        return carrier;
+        return RoutesIT.routerOf(testbed, held, port, ROUTERS, Routes6IT::forwarded6);
     }
 
     static Map<Integer, String> routersOf6(final Testbed testbed, final ConnectionHolder held)

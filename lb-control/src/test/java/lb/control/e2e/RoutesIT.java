@@ -7,6 +7,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.ToLongBiFunction;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import lb.control.testbed.Testbed;
@@ -131,10 +132,17 @@ class RoutesIT
 
     static String routerOf(final Testbed testbed, final ConnectionHolder held, final int port, final List<String> routers)
     {
+        return routerOf(testbed, held, port, routers, RoutesIT::forwarded);
+    }
+
+    /** @param forwarded datagrams a router forwarded so far, of the family under test. */
+    static String routerOf(final Testbed testbed, final ConnectionHolder held, final int port, final List<String> routers,
+        final ToLongBiFunction<Testbed, String> forwarded)
+    {
         final long[] before = new long[routers.size()];
         for (int i = 0; i < before.length; i++)
         {
-            before[i] = forwarded(testbed, routers.get(i));
+            before[i] = forwarded.applyAsLong(testbed, routers.get(i));
         }
         assertEquals("poked " + port, held.command("poke " + port));
         LbRun.sleep(50);
@@ -142,7 +150,7 @@ class RoutesIT
         final StringBuilder deltas = new StringBuilder();
         for (int i = 0; i < before.length; i++)
         {
-            final long delta = forwarded(testbed, routers.get(i)) - before[i];
+            final long delta = forwarded.applyAsLong(testbed, routers.get(i)) - before[i];
             deltas.append(routers.get(i)).append('=').append(delta).append(' ');
             if (delta > 0)
             {
