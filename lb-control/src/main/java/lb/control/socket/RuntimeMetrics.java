@@ -137,7 +137,7 @@ public final class RuntimeMetrics
             "Flows a route moved between next hops by rebalancing.", moves));
         families.add(new MetricFamily("lb_route_flowlet_switches_total", MetricType.COUNTER,
             "Flowlets that took another next hop than their flow's last one (policy flowlet).", switches));
-        families.add(new MetricFamily("lb_route_next_hop_up", MetricType.GAUGE, "1 while the next hop answers ARP probes.", up));
+        families.add(new MetricFamily("lb_route_next_hop_up", MetricType.GAUGE, "1 while the next hop answers its ARP (IPv6: NDP) probes.", up));
         families.add(new MetricFamily("lb_route_next_hop_active_flows", MetricType.GAUGE, "Flows pinned to the next hop.",
             active));
         families.add(new MetricFamily("lb_route_next_hop_packets_total", MetricType.COUNTER, "Packets sent to the next hop.",
