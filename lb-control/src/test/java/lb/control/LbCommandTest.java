@@ -18,6 +18,7 @@ import lb.control.config.FlowTimeouts;
 import lb.control.config.IdleStrategyKind;
 import lb.control.config.IpAddresses;
 import lb.control.config.Ipv4Prefix;
+import lb.control.config.Ipv6Prefix;
 import lb.control.config.LbConfig;
 import lb.control.config.ProbeConfig;
 import lb.control.config.Protocol;
@@ -268,6 +269,28 @@ class LbCommandTest
             "lb: --next-hops: 198.18.2.12 is outside server-network 198.18.1.0/24: next hops must be on the server-side LAN");
         assertUsageError(run(join(REQUIRED, "--server-network", "198.18.1.0/24", "--route", "198.18.0.0/24",
             "--next-hops", "198.18.1.12")), "lb: --route: 198.18.0.0/24 holds lb's own address 198.18.0.1");
+    }
+
+    @Test
+    void routeFlagsTakeAnIpv6PrefixWithIpv6NextHops()
+    {
+        final String[] ipv6 = join(REQUIRED, "--client-ip6", "2001:2::1", "--gateway-ip6", "2001:2:0:1::1",
+            "--server-network6", "2001:2:0:1::/64");
+        final Run run = run(join(ipv6, "--route", "2001:2:0:3::/64", "--next-hops", "2001:2:0:1::12,2001:2:0:1::13",
+            "--spread", "least-flows"));
+        assertEquals("", run.err);
+        assertEquals(0, run.exit);
+        final RouteConfig route = run.launched.get(0).routes().get(0);
+        assertEquals(Ipv6Prefix.parse("2001:2:0:3::/64"), route.prefix());
+        assertEquals(List.of(IpAddresses.parse("2001:2:0:1::12"), IpAddresses.parse("2001:2:0:1::13")), route.nextHops());
+        assertEquals(SpreadPolicy.LEAST_FLOWS, route.policy());
+
+        assertUsageError(run(join(ipv6, "--route", "2001:2:0:3::/64", "--next-hops", "198.18.1.12")),
+            "lb: --next-hops: 198.18.1.12 is IPv4 but the route's prefix 2001:2:0:3::/64 is IPv6: next hops are of the " +
+                "prefix's family");
+        assertUsageError(run(join(REQUIRED, "--route", "2001:2:0:3::/64", "--next-hops", "2001:2:0:1::12")),
+            "lb: --route: an IPv6 route needs client-ip6 and gateway-ip6 (lb's own IPv6 addresses: the clients' router and " +
+                "the next hops' way back)");
     }
 
     @Test
