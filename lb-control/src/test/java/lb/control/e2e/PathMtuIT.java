@@ -73,7 +73,7 @@ class PathMtuIT
             try (LbRun lb = LbRun.start(testbed, dir, args, 1))
             {
                 // Without the errors reaching the backend: a blackhole.
-                ok(testbed.exec("rt", Duration.ofSeconds(10), iptables("-I", DROP_FRAG_NEEDED)));
+                ok(testbed.exec("rt", Duration.ofSeconds(10), firewall("iptables", "-I", DROP_FRAG_NEEDED)));
                 final Testbed.ExecResult stalled = testbed.exec(CLIENT, Duration.ofSeconds(30), "bash", "-c",
                     "curl -s --max-time 6 --local-port " + (clientPort + 1) + " -o /dev/null -w '%{size_download}' " + url +
                     "; echo \" exit $?\"");
@@ -86,7 +86,7 @@ class PathMtuIT
                 assertEquals(0, info(testbed, socket).get("icmp_errors_forwarded_to_server"), "nothing reached lb to relay");
 
                 // The errors reach lb again: it relays them, the backend lowers its path MTU, the download completes.
-                ok(testbed.exec("rt", Duration.ofSeconds(10), iptables("-D", DROP_FRAG_NEEDED)));
+                ok(testbed.exec("rt", Duration.ofSeconds(10), firewall("iptables", "-D", DROP_FRAG_NEEDED)));
                 final Testbed.ExecResult download = testbed.exec(CLIENT, Duration.ofSeconds(60), "bash", "-c",
                     "curl -s --max-time 45 --local-port " + clientPort + " " + url + " | sha256sum");
                 ok(download);
@@ -124,22 +124,23 @@ class PathMtuIT
         return port;
     }
 
-    private static List<String> iptables(final String action, final String rule)
+    /** An iptables or ip6tables command that inserts ({@code -I}) or deletes ({@code -D}) a rule. */
+    static List<String> firewall(final String tool, final String action, final String rule)
     {
-        final List<String> cmd = new ArrayList<>(List.of("iptables", "-w", "5", action));
+        final List<String> cmd = new ArrayList<>(List.of(tool, "-w", "5", action));
         cmd.addAll(List.of(rule.split(" ")));
         return cmd;
     }
 
-    /** The backend's route to the client, with any cached path MTU (an exception learned from ICMP). */
-    private static String backendRouteToClient(final Testbed testbed, final String clientIp)
+    /** The backend's route to the client, with any cached path MTU (an exception learned from ICMP or ICMPv6). */
+    static String backendRouteToClient(final Testbed testbed, final String clientIp)
     {
         final Testbed.ExecResult route = testbed.exec("s1", Duration.ofSeconds(10), "ip", "route", "get", clientIp);
         ok(route);
         return route.stdout().replaceAll("\\s+", " ").trim();
     }
 
-    private static Map<String, Long> info(final Testbed testbed, final Path socket)
+    static Map<String, Long> info(final Testbed testbed, final Path socket)
     {
         final Testbed.ExecResult result = LbRun.lbctl(testbed, socket, "show", "info");
         ok(result);
@@ -155,7 +156,7 @@ class PathMtuIT
         return info;
     }
 
-    private static void ok(final Testbed.ExecResult result)
+    static void ok(final Testbed.ExecResult result)
     {
         assertTrue(result.ok(), result.toString());
     }
