@@ -1,8 +1,6 @@
 package lb.dataplane.rewrite;
 
 import lb.dataplane.checksum.Checksums;
-import lb.dataplane.packet.DropReason;
-import lb.dataplane.packet.EthernetHeader;
 import lb.dataplane.packet.Icmpv6Header;
 import lb.dataplane.packet.Icmpv6Quote;
 import lb.dataplane.packet.Ipv6Header;
@@ -20,7 +18,7 @@ import static java.nio.ByteOrder.BIG_ENDIAN;
  * <li>{@link #towardClient}: a server-side error about lb's packet client -> backend:bport. Outer
  * source -> VIP6, quoted destination backend:bport -> VIP6:vport.</li>
  * </ul>
- * Both: new MACs, hop limit - 1 as a router (1 or 0 on arrival is refused, frame untouched), the
+ * Both: new MACs, hop limit - 1 as a router ({@link Nat66Rewrite#routerHop}: 1 or 0 on arrival is refused), the
  * quoted TCP/UDP checksum updated incrementally for the address and port when the quote holds it
  * (UDP's at byte 6 always does, TCP's at byte 16 when 18 bytes are quoted; a truncated one is left
  * alone as netfilter does), and the ICMPv6 checksum recomputed over the whole message and the new
@@ -67,16 +65,11 @@ public final class IcmpErrorNat66
         final long srcMac, final long dstMac, final int outerAddressOffset, final int quotedAddressOffset,
         final int quotedPortOffset, final long newHigh, final long newLow, final int newPort)
     {
-        final int ip = error.l3Offset;
-        final int hopLimit = frame.getByte(ip + Ipv6Header.HOP_LIMIT_OFFSET) & 0xFF;
-        if (hopLimit < 2)
+        if (!Nat66Rewrite.routerHop(frame, error, srcMac, dstMac))
         {
-            error.dropReason = DropReason.HOP_LIMIT_EXCEEDED;
             return false;
         }
-        frame.putByte(ip + Ipv6Header.HOP_LIMIT_OFFSET, (byte)(hopLimit - 1));
-        EthernetHeader.putMac(frame, error.frameOffset + EthernetHeader.DESTINATION_OFFSET, dstMac);
-        EthernetHeader.putMac(frame, error.frameOffset + EthernetHeader.SOURCE_OFFSET, srcMac);
+        final int ip = error.l3Offset;
         Ipv6Header.putAddress(frame, ip + outerAddressOffset, newHigh, newLow);
 
         final int quoted = quote.ipOffset + quotedAddressOffset;
