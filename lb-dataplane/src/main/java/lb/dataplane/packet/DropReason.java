@@ -57,7 +57,7 @@ public enum DropReason
     BAD_NDP("neighbour solicitation or advertisement failing RFC 4861 section 7.1's checks (hop limit, code, checksum, options)"),
     BAD_ICMPV6_CHECKSUM("ICMPv6 echo request or error about a flow whose checksum does not verify"),
     UNSUPPORTED_ICMPV6("ICMPv6 message to lb's own address or a VIP that lb neither answers nor relays (informational types other than echo and NDP, errors to lb's own addresses)"),
-    HOP_LIMIT_EXCEEDED("IPv6 hop limit 1 or 0 on arrival at a NAT66 rewrite: cannot forward"),
+    HOP_LIMIT_EXCEEDED("IPv6 hop limit 1 or 0 on arrival at a NAT66 rewrite, of a packet or of an ICMPv6 error about one: cannot forward"),
     IPV6_UNSUPPORTED_MODE("IPv6 frame for a service whose forwarding mode lb does not build for IPv6 (ipip)"),
 
     // Produced by the packet I/O.

@@ -1251,13 +1251,12 @@ public final class PacketPipeline implements FlowExpiry
             counters.drop(DropReason.ICMP_ERROR_NO_FLOW);
             return;
         }
-        final Service service = services.byRef(flows.serviceId(fwd));
-        final int backend = flows.backendId(fwd);
-        if (service == null || !service.pool().canCarryFlows(backend))
+        final Service service = serviceCarrying(flows, fwd);
+        if (service == null)
         {
-            counters.drop(DropReason.NO_BACKEND);
             return;
         }
+        final int backend = flows.backendId(fwd);
         final BackendPool pool = service.pool();
         final boolean sent;
         switch (service.mode())
@@ -1282,6 +1281,18 @@ public final class PacketPipeline implements FlowExpiry
         {
             counters.icmpErrorsForwardedToServer.incrementRelease();
         }
+    }
+
+    /** The service of an ICMP error's flow, whose backend still carries it, or null (counted: the backend was deleted or is out). */
+    private Service serviceCarrying(final FlowTable table, final int fwd)
+    {
+        final Service service = services.byRef(table.serviceId(fwd));
+        if (service == null || !service.pool().canCarryFlows(table.backendId(fwd)))
+        {
+            counters.drop(DropReason.NO_BACKEND);
+            return null;
+        }
+        return service;
     }
 
     /**
@@ -1371,13 +1382,12 @@ public final class PacketPipeline implements FlowExpiry
             counters.drop(DropReason.ICMP_ERROR_NO_FLOW);
             return;
         }
-        final Service service = services.byRef(flows6.serviceId(fwd));
-        final int backend = flows6.backendId(fwd);
-        if (service == null || !service.pool().canCarryFlows(backend))
+        final Service service = serviceCarrying(flows6, fwd);
+        if (service == null)
         {
-            counters.drop(DropReason.NO_BACKEND);
             return;
         }
+        final int backend = flows6.backendId(fwd);
         final BackendPool pool = service.pool();
         switch (service.mode())
         {
