@@ -65,12 +65,12 @@ class Icmpv6ErrorRelayTest extends PipelineFixture
     final int dsrVip = alias(CLIENT_NET, DSR_VIP_LOW);
     final int clientIp6 = alias(CLIENT_NET, LB_LOW);
     final int gatewayIp6 = alias(SERVER_NET, LB_LOW);
+    final BackendPool pool = new BackendPool(16);
     final PacketPipeline pipeline;
     long now = 1_000_000_000L;
 
     Icmpv6ErrorRelayTest()
     {
-        final BackendPool pool = new BackendPool(16);
         pool.setMac(pool.add(alias(SERVER_NET, BACKEND_LOWS[0]), 8080, 1), BACKEND_MACS[0]);
         services.add(new Service(0, "web6", vip, 80, 6, pool, SchedulerKind.ROUND_ROBIN.create(pool)));
         final BackendPool udpPool = new BackendPool(16);
@@ -308,6 +308,16 @@ class Icmpv6ErrorRelayTest extends PipelineFixture
         assertEquals(sentBefore, toServer.size(), "nothing relayed");
         assertEquals(0, counters.icmpErrorsForwardedToServer.get() + counters.icmpErrorsForwardedToClient.get());
         assertEquals(11, counters.totalDrops());
+    }
+
+    @Test
+    void anErrorAboutAFlowWhoseBackendWasDeletedIsDroppedAsNoBackend()
+    {
+        final byte[] lbSent = tcpFlowWithData(CLIENT_PORT + 8)[1];
+        assertTrue(pool.remove(pool.handleAt(0)));
+        pipeline.onClientFrame(frame, 0, packetTooBigAbout(lbSent, 48), 0, now);
+        assertEquals(1, counters.drops(DropReason.NO_BACKEND));
+        assertEquals(1, toServer.size(), "the SYN only");
     }
 
     /** The time exceeded lb owes the sender of {@code offending}: from {@code ownLow} on that side's prefix. */
