@@ -1,5 +1,6 @@
 package lb.dataplane.pipeline;
 
+import com.sun.management.ThreadMXBean;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -456,7 +457,7 @@ class Icmpv6ErrorRelayTest extends PipelineFixture
         };
         final PacketPipeline relay = pipeline(counting, counting);
         final UnsafeBuffer work = new UnsafeBuffer(new byte[2048]);
-        final com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();
+        final ThreadMXBean threads = (ThreadMXBean)ManagementFactory.getThreadMXBean();
         long allocated = 0;
         for (int round = 0; round < 5; round++)
         {
