@@ -13,12 +13,14 @@ import lb.dataplane.packet.FrameType;
 import lb.dataplane.packet.IcmpHeader;
 import lb.dataplane.packet.IcmpQuote;
 import lb.dataplane.packet.Icmpv6Header;
+import lb.dataplane.packet.Icmpv6Quote;
 import lb.dataplane.packet.NeighborDiscovery;
 import lb.dataplane.packet.ParsedFrame;
 import lb.dataplane.packet.TcpCheckFrames;
 import lb.dataplane.rewrite.DsrRewrite;
 import lb.dataplane.rewrite.ForwardNat;
 import lb.dataplane.rewrite.IcmpErrorNat;
+import lb.dataplane.rewrite.IcmpErrorNat66;
 import lb.dataplane.rewrite.IpipEncap;
 import lb.dataplane.rewrite.Nat66Rewrite;
 import lb.dataplane.rewrite.ReturnNat;
@@ -108,6 +110,7 @@ public final class PacketPipeline implements FlowExpiry
     private final ForwardNat forwardNat = new ForwardNat();
     private final ReturnNat returnNat = new ReturnNat();
     private final IcmpQuote quote = new IcmpQuote();
+    private final Icmpv6Quote quote6 = new Icmpv6Quote();
     /** Where IP-in-IP frames and ICMP errors are built: they are longer than, or unlike, the frame received. */
     private final UnsafeBuffer scratch = new UnsafeBuffer(new byte[SCRATCH_LENGTH]);
     /** Route services (lb as the clients' router for a prefix), tried after the VIPs; first match wins. */
@@ -542,6 +545,10 @@ public final class PacketPipeline implements FlowExpiry
                     if (p.dropReason == DropReason.TTL_EXCEEDED)
                     {
                         timeExceeded(buffer, clientMac, clientIp, toClient);
+                    }
+                    else if (p.dropReason == DropReason.HOP_LIMIT_EXCEEDED)
+                    {
+                        timeExceeded6(buffer, clientMac, clientIp6, toClient);
                     }
                     return;
                 }
@@ -1095,6 +1102,10 @@ public final class PacketPipeline implements FlowExpiry
             {
                 timeExceeded(buffer, serverMac, gatewayIp, toServer);
             }
+            else if (p.dropReason == DropReason.HOP_LIMIT_EXCEEDED)
+            {
+                timeExceeded6(buffer, serverMac, gatewayIp6, toServer);
+            }
             return;
         }
         if (send(toClient, buffer, offset, length, counters.txClientFrames, counters.txClientBytes))
@@ -1104,7 +1115,7 @@ public final class PacketPipeline implements FlowExpiry
     }
 
     // ---------------------------------------------------------------------------------------
-    // ICMPv6: neighbour discovery (IPv6's ARP) and echo for lb's own IPv6 addresses
+    // ICMPv6: neighbour discovery (IPv6's ARP), echo for lb's own IPv6 addresses, errors about flows
     // ---------------------------------------------------------------------------------------
 
     /** High 64 bits of ff02::1, all nodes: where an advertisement answering duplicate address detection goes. */
@@ -1115,7 +1126,8 @@ public final class PacketPipeline implements FlowExpiry
      * An ICMPv6 message on either side. Client side: a neighbour solicitation for a VIP or lb's client-side address
      * is answered, as ARP is. Server side: backends' advertisements, and their solicitations for the gateway address,
      * go to the control thread (its NDP probes learn the backends' MACs from them), and a solicitation for the gateway
-     * is answered too. Echo requests to those addresses are answered; the rest is dropped by name.
+     * is answered too. Echo requests to those addresses are answered; errors about flows are relayed
+     * ({@link #icmp6ErrorFromClient}, {@link #icmp6ErrorFromServer}); the rest is dropped by name.
      */
     private void icmp6(final MutableDirectBuffer buffer, final int offset, final int length, final long ownMac,
         final FrameSink out, final boolean serverSide)
@@ -1134,6 +1146,20 @@ public final class PacketPipeline implements FlowExpiry
             return;
         }
         final int destination = aliases.alias(p.dstHigh, p.dstLow);
+        if (Icmpv6Quote.isRelayedError(type) && flows6 != null)
+        {
+            // As for IPv4: to a VIP from the client side, to anyone but lb from the server side (a client).
+            if (serverSide && destination != gatewayIp6)
+            {
+                icmp6ErrorFromServer(buffer, offset, length);
+                return;
+            }
+            if (!serverSide && destination != Ipv6AliasTable.NONE && services.isVip(destination))
+            {
+                icmp6ErrorFromClient(buffer, offset, length);
+                return;
+            }
+        }
         if (!ownsAddress6(destination, serverSide) || dstMac(buffer, offset) != ownMac)
         {
             counters.drop(DropReason.IPV6_NOT_FOR_US);
@@ -1277,13 +1303,12 @@ public final class PacketPipeline implements FlowExpiry
             counters.drop(DropReason.ICMP_ERROR_NO_FLOW);
             return;
         }
-        final Service service = services.byRef(flows.serviceId(fwd));
-        final int backend = flows.backendId(fwd);
-        if (service == null || !service.pool().canCarryFlows(backend))
+        final Service service = serviceCarrying(flows, fwd);
+        if (service == null)
         {
-            counters.drop(DropReason.NO_BACKEND);
             return;
         }
+        final int backend = flows.backendId(fwd);
         final BackendPool pool = service.pool();
         final boolean sent;
         switch (service.mode())
@@ -1308,6 +1333,18 @@ public final class PacketPipeline implements FlowExpiry
         {
             counters.icmpErrorsForwardedToServer.incrementRelease();
         }
+    }
+
+    /** The service of an ICMP error's flow, whose backend still carries it, or null (counted: the backend was deleted or is out). */
+    private Service serviceCarrying(final FlowTable table, final int fwd)
+    {
+        final Service service = services.byRef(table.serviceId(fwd));
+        if (service == null || !service.pool().canCarryFlows(table.backendId(fwd)))
+        {
+            counters.drop(DropReason.NO_BACKEND);
+            return null;
+        }
+        return service;
     }
 
     /**
@@ -1366,6 +1403,122 @@ public final class PacketPipeline implements FlowExpiry
         p.l4ChecksumPartial = false;
         DropReason refused = quote.read(buffer, p);
         if (refused == null && quote.srcIp != p.dstIp)
+        {
+            refused = DropReason.ICMP_ERROR_BAD_QUOTE;
+        }
+        if (refused != null)
+        {
+            counters.drop(refused);
+            return false;
+        }
+        return true;
+    }
+
+    /**
+     * An ICMPv6 error to a VIP6, the twin of {@link #icmpErrorFromClient}: a router or client says
+     * a packet lb sent toward a client, VIP6:vport -> client:cport, did not fit (packet too big:
+     * the backend's path-MTU discovery depends on it), expired, was refused or was malformed. The
+     * flow is the one whose forward key is that packet's reverse; NAT66 translates the error like
+     * the flow ({@link IcmpErrorNat66#towardBackend}), DSR changes only the MACs.
+     */
+    private void icmp6ErrorFromClient(final MutableDirectBuffer buffer, final int offset, final int length)
+    {
+        final Icmpv6Quote q = quote6;
+        if (!admitIcmpError6(buffer, offset, clientMac))
+        {
+            return;
+        }
+        final int fwd = flows6.find6(q.dstHigh, q.dstLow, q.srcHigh, q.srcLow, q.dstPort, q.srcPort, q.protocol);
+        if (fwd < 0 || flows6.isReturnDirection(fwd))
+        {
+            counters.drop(DropReason.ICMP_ERROR_NO_FLOW);
+            return;
+        }
+        final Service service = serviceCarrying(flows6, fwd);
+        if (service == null)
+        {
+            return;
+        }
+        final int backend = flows6.backendId(fwd);
+        final BackendPool pool = service.pool();
+        switch (service.mode())
+        {
+            case DSR:
+                DsrRewrite.apply(buffer, parsed, serverMac, pool.mac(backend));
+                break;
+            case IPIP:
+                // No IPv6 flow is ever IP6-in-IP6 yet (service6 refuses the mode); once it is, the
+                // error goes through the flow's own tunnel here, as icmpErrorFromClient does for IPv4.
+                counters.drop(DropReason.IPV6_UNSUPPORTED_MODE);
+                return;
+            default:
+                final int backendAddress = aliases.indexOf(flows6.natIp(fwd));
+                if (!IcmpErrorNat66.towardBackend(buffer, parsed, q, serverMac, pool.mac(backend),
+                    aliases.highAt(backendAddress), aliases.lowAt(backendAddress), flows6.natPort(fwd)))
+                {
+                    counters.drop(parsed.dropReason);
+                    return;
+                }
+        }
+        if (send(toServer, buffer, offset, length, counters.txServerFrames, counters.txServerBytes))
+        {
+            counters.icmpErrorsForwardedToServer.incrementRelease();
+        }
+    }
+
+    /**
+     * An ICMPv6 error from the server side to a client, the twin of {@link #icmpErrorFromServer}:
+     * about lb's packet client:cport -> backend:bport, it belongs to the NAT66 flow whose return key
+     * is that packet's reverse and goes to the client from the VIP6 ({@link IcmpErrorNat66#towardClient}).
+     */
+    private void icmp6ErrorFromServer(final MutableDirectBuffer buffer, final int offset, final int length)
+    {
+        final Icmpv6Quote q = quote6;
+        if (!admitIcmpError6(buffer, offset, serverMac))
+        {
+            return;
+        }
+        final int ret = flows6.find6(q.dstHigh, q.dstLow, q.srcHigh, q.srcLow, q.dstPort, q.srcPort, q.protocol);
+        if (ret < 0 || !flows6.isReturnDirection(ret))
+        {
+            counters.drop(DropReason.ICMP_ERROR_NO_FLOW);
+            return;
+        }
+        final int vipAddress = aliases.indexOf(flows6.natIp(ret));
+        if (!IcmpErrorNat66.towardClient(buffer, parsed, q, clientMac, flows6.peerMac(ret), aliases.highAt(vipAddress),
+            aliases.lowAt(vipAddress), flows6.natPort(ret)))
+        {
+            counters.drop(parsed.dropReason);
+            return;
+        }
+        if (send(toClient, buffer, offset, length, counters.txClientFrames, counters.txClientBytes))
+        {
+            counters.icmpErrorsForwardedToClient.incrementRelease();
+        }
+    }
+
+    /**
+     * The IPv6 twin of {@link #admitIcmpError}: to lb's MAC, a valid ICMPv6 checksum (over the
+     * pseudo-header), and a quote ({@link Icmpv6Quote#read}) of a TCP/UDP packet from the error's
+     * addressee. Counts the drop when one fails.
+     */
+    private boolean admitIcmpError6(final MutableDirectBuffer buffer, final int offset, final long ownMac)
+    {
+        final ParsedFrame p = parsed;
+        if (dstMac(buffer, offset) != ownMac)
+        {
+            counters.drop(DropReason.IPV6_NOT_FOR_US);
+            return false;
+        }
+        if (!Checksums.ipv6L4ChecksumValid(buffer, p.l3Offset, p.l4Offset, p.l4Length, Icmpv6Header.PROTOCOL_ICMPV6))
+        {
+            counters.drop(DropReason.BAD_ICMPV6_CHECKSUM);
+            return false;
+        }
+        // A checksum that verifies is complete, whatever the RX flags said.
+        p.l4ChecksumPartial = false;
+        DropReason refused = quote6.read(buffer, p);
+        if (refused == null && (quote6.srcHigh != p.dstHigh || quote6.srcLow != p.dstLow))
         {
             refused = DropReason.ICMP_ERROR_BAD_QUOTE;
         }
@@ -1459,6 +1612,26 @@ public final class PacketPipeline implements FlowExpiry
             return;
         }
         final int errorLength = IcmpHeader.writeTimeExceeded(scratch, 0, buffer, parsed, ownMac, ownIp);
+        if (toward.send(scratch, 0, errorLength))
+        {
+            counters.icmpTimeExceededSent.incrementRelease();
+        }
+    }
+
+    /**
+     * The IPv6 twin of {@link #timeExceeded}: a NAT66 packet whose hop limit ran out here gets
+     * ICMPv6 time exceeded (hop limit exceeded in transit) from lb's IPv6 address on its side, under
+     * the same rules ({@link Icmpv6Header#mayAnswerWithError6}) and the same token bucket.
+     */
+    private void timeExceeded6(final MutableDirectBuffer buffer, final long ownMac, final int ownIp6, final FrameSink toward)
+    {
+        if (!Icmpv6Header.mayAnswerWithError6(parsed) || !takeIcmpErrorToken())
+        {
+            return;
+        }
+        final int own = aliases.indexOf(ownIp6);
+        final int errorLength = Icmpv6Header.writeErrorFrame(scratch, 0, buffer, parsed, ownMac, aliases.highAt(own),
+            aliases.lowAt(own), Icmpv6Header.TYPE_TIME_EXCEEDED, Icmpv6Header.CODE_HOP_LIMIT_EXCEEDED, 0);
         if (toward.send(scratch, 0, errorLength))
         {
             counters.icmpTimeExceededSent.incrementRelease();

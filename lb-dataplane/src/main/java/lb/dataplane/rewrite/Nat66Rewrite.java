@@ -54,16 +54,14 @@ public final class Nat66Rewrite
         return rewrite(frame, parsed, srcMac, dstMac, Ipv6Header.SOURCE_OFFSET, SOURCE_PORT_OFFSET, vipHigh, vipLow, vport);
     }
 
-    private static boolean rewrite(final MutableDirectBuffer frame, final ParsedFrame parsed, final long srcMac,
-        final long dstMac, final int addressOffset, final int portOffset, final long newHigh, final long newLow,
-        final int newPort)
+    /**
+     * What every IPv6 packet lb passes on as a router gets (NAT66 packets and the ICMPv6 errors about
+     * them): hop limit - 1 and new MACs, or nothing when the hop limit is 1 or 0 on arrival.
+     *
+     * @return true if done; false with {@code parsed.dropReason} HOP_LIMIT_EXCEEDED, frame untouched.
+     */
+    static boolean routerHop(final MutableDirectBuffer frame, final ParsedFrame parsed, final long srcMac, final long dstMac)
     {
-        final int protocol = parsed.protocol;
-        if (protocol != Checksums.PROTOCOL_TCP && protocol != Checksums.PROTOCOL_UDP)
-        {
-            parsed.dropReason = DropReason.UNSUPPORTED_PROTOCOL;
-            return false;
-        }
         final int ip = parsed.l3Offset;
         final int hopLimit = frame.getByte(ip + Ipv6Header.HOP_LIMIT_OFFSET) & 0xFF;
         if (hopLimit < 2)
@@ -74,7 +72,24 @@ public final class Nat66Rewrite
         frame.putByte(ip + Ipv6Header.HOP_LIMIT_OFFSET, (byte)(hopLimit - 1));
         EthernetHeader.putMac(frame, parsed.frameOffset + EthernetHeader.DESTINATION_OFFSET, dstMac);
         EthernetHeader.putMac(frame, parsed.frameOffset + EthernetHeader.SOURCE_OFFSET, srcMac);
+        return true;
+    }
 
+    private static boolean rewrite(final MutableDirectBuffer frame, final ParsedFrame parsed, final long srcMac,
+        final long dstMac, final int addressOffset, final int portOffset, final long newHigh, final long newLow,
+        final int newPort)
+    {
+        final int protocol = parsed.protocol;
+        if (protocol != Checksums.PROTOCOL_TCP && protocol != Checksums.PROTOCOL_UDP)
+        {
+            parsed.dropReason = DropReason.UNSUPPORTED_PROTOCOL;
+            return false;
+        }
+        if (!routerHop(frame, parsed, srcMac, dstMac))
+        {
+            return false;
+        }
+        final int ip = parsed.l3Offset;
         final long oldHigh = Ipv6Header.getAddressHigh(frame, ip + addressOffset);
         final long oldLow = Ipv6Header.getAddressLow(frame, ip + addressOffset);
         Ipv6Header.putAddress(frame, ip + addressOffset, newHigh, newLow);

@@ -269,14 +269,16 @@ class Ipv6PipelineTest extends PipelineFixture
     }
 
     @Test
-    void hopLimitOneIsDroppedByName()
+    void hopLimitOneIsDroppedByNameAndAnsweredWithTimeExceeded()
     {
         final int length = clientTcp(VIP_LOW, 43000, TcpHeader.SYN, 0);
         frame.putByte(21, (byte)1);
         pipeline.onClientFrame(frame, 0, length, 0, now);
         assertEquals(0, toServer.size());
         assertEquals(1, counters.drops(DropReason.HOP_LIMIT_EXCEEDED));
-        assertEquals(0, toClient.size(), "no ICMPv6 time exceeded (not built)");
+        assertEquals(1, toClient.size(), "ICMPv6 time exceeded (its bytes: Icmpv6ErrorRelayTest)");
+        assertEquals(Icmpv6Header.TYPE_TIME_EXCEEDED, toClient.get(0)[54]);
+        assertEquals(1, counters.icmpTimeExceededSent.get());
     }
 
     @Test
@@ -437,6 +439,25 @@ class Ipv6PipelineTest extends PipelineFixture
 
     // --- accounting and allocation --------------------------------------------------------
 
+    /** An ICMPv6 error (type 1 to 4) from a client-side router to the VIP about lb's packet VIP:80 -> client:cport. */
+    int clientSideError(final int cport, final int type, final int payload)
+    {
+        l4(CLIENT_MAC, CLIENT_SIDE_MAC, CLIENT_NET, VIP_LOW, CLIENT_NET, CLIENT_LOW, 6, 80, cport, TcpHeader.ACK, payload);
+        final byte[] lbSent = bytes(14 + 40 + 20 + payload);
+        return TestFrames.icmpv6Error(frame, CLIENT_SIDE_MAC, PacketPipelineTest.ROUTER_MAC, CLIENT_NET, 0x2, CLIENT_NET, VIP_LOW,
+            type, 0, 1400, lbSent, lbSent.length - 14);
+    }
+
+    /** An ICMPv6 error from a backend to the client about lb's packet client:cport -> backend:80. */
+    int serverSideError(final int backend, final int cport, final int type, final int payload)
+    {
+        l4(BACKEND_MACS[backend], SERVER_SIDE_MAC, CLIENT_NET, CLIENT_LOW, SERVER_NET, BACKEND_LOWS[backend], 6, cport, 80,
+            TcpHeader.ACK, payload);
+        final byte[] lbSent = bytes(14 + 40 + 20 + payload);
+        return TestFrames.icmpv6Error(frame, SERVER_SIDE_MAC, BACKEND_MACS[backend], SERVER_NET, BACKEND_LOWS[backend],
+            CLIENT_NET, CLIENT_LOW, type, 4, 0, lbSent, lbSent.length - 14);
+    }
+
     /** rx = forwarded + answered + drops + to control over 100,000 frames of both families, valid and mutated. */
     @Test
     void everyFrameOfBothFamiliesIsAccountedFor()
@@ -445,7 +466,7 @@ class Ipv6PipelineTest extends PipelineFixture
         for (int i = 0; i < 100_000; i++)
         {
             final boolean client = random.nextBoolean();
-            int length = switch (random.nextInt(8))
+            int length = switch (random.nextInt(10))
             {
                 case 0 -> clientTcp(VIP_LOW + random.nextInt(3), 46000 + random.nextInt(64), random.nextInt(64),
                     random.nextInt(60));
@@ -460,9 +481,17 @@ class Ipv6PipelineTest extends PipelineFixture
                     BACKEND_LOWS[0], SERVER_NET, LB_LOW, SERVER_NET, BACKEND_LOWS[0], NeighborDiscovery.FLAG_OVERRIDE);
                 case 6 -> TestFrames.tcp(frame, CLIENT_SIDE_MAC, CLIENT_MAC, PacketPipelineTest.CLIENT_IP,
                     PacketPipelineTest.VIP, 40000 + random.nextInt(8), 80, random.nextInt(64), random.nextInt(20));
+                // ICMPv6 errors about flows' packets: lb's to the client (from a client-side router to the VIP), and
+                // lb's to a backend (from that backend to the client); hop limit 1 sometimes, for time exceeded.
+                case 7 -> clientSideError(46000 + random.nextInt(64), random.nextInt(5), random.nextInt(80));
+                case 8 -> serverSideError(random.nextInt(3), 46000 + random.nextInt(64), random.nextInt(5), random.nextInt(80));
                 default -> l4(SERVER_SIDE_MAC, BACKEND_MACS[0], SERVER_NET, BACKEND_LOWS[0], CLIENT_NET, CLIENT_LOW, 17, 5353,
                     5000 + random.nextInt(8), 0, random.nextInt(30));
             };
+            if (random.nextInt(32) == 0)
+            {
+                frame.putByte(21, (byte)random.nextInt(2));
+            }
             length = TestFrames.mutate(frame, length, random);
             now += 1_000;
             final int flags = random.nextInt(16) == 0 ? PacketPipeline.RX_CHECKSUM_PARTIAL : 0;
@@ -483,7 +512,9 @@ class Ipv6PipelineTest extends PipelineFixture
             counters.framesDropped() + ", to control " + counters.toControl() + ", NAs " + counters.ndpAdvertisements.get();
         assertEquals(100_000, counters.rxFrames());
         assertTrue(counters.txFrames() > 5000 && counters.ndpAdvertisements.get() > 300 &&
-            counters.ndpToControl.get() > 300 && counters.icmpEchoReplies.get() > 300, "the mix reaches every path: " + figures);
+            counters.ndpToControl.get() > 300 && counters.icmpEchoReplies.get() > 300 &&
+            counters.icmpErrorsForwardedToServer.get() > 100 && counters.icmpErrorsForwardedToClient.get() > 100 &&
+            counters.icmpTimeExceededSent.get() > 100, "the mix reaches every path: " + figures);
         assertEquals(toClient.size() + toServer.size(), counters.txFrames() + counters.answered() + counters.madeUp(), figures);
         assertEquals(toControl.size(), counters.toControl(), figures);
         assertEquals(0, counters.unaccounted(), figures);

@@ -3,6 +3,7 @@ package lb.dataplane.pipeline;
 import lb.dataplane.checksum.Checksums;
 import lb.dataplane.packet.EthernetHeader;
 import lb.dataplane.packet.IcmpHeader;
+import lb.dataplane.packet.Icmpv6Header;
 import lb.dataplane.packet.Ipv4Header;
 import lb.dataplane.packet.Ipv6Header;
 import lb.dataplane.packet.TcpHeader;
@@ -80,6 +81,30 @@ final class TestFrames
         frame.putBytes(icmp + IcmpHeader.HEADER_LENGTH, quoted, EthernetHeader.HEADER_LENGTH, quoteLength);
         final int icmpLength = IcmpHeader.HEADER_LENGTH + quoteLength;
         frame.putShort(icmp + IcmpHeader.CHECKSUM_OFFSET, (short)Checksums.icmpChecksum(frame, icmp, icmpLength), BIG_ENDIAN);
+        return icmp + icmpLength;
+    }
+
+    /**
+     * Writes an Ethernet/IPv6/ICMPv6 error at index 0 quoting {@code quoteLength} bytes of the IPv6
+     * packet in {@code quoted} (a frame, its IPv6 header at 14), hop limit 64, with a valid checksum; returns its length.
+     *
+     * @param word the 32 bits after the checksum (the MTU for packet too big).
+     */
+    static int icmpv6Error(final UnsafeBuffer frame, final long dstMac, final long srcMac, final long srcHigh,
+        final long srcLow, final long dstHigh, final long dstLow, final int type, final int code, final int word,
+        final byte[] quoted, final int quoteLength)
+    {
+        final int icmpLength = Icmpv6Header.HEADER_LENGTH + quoteLength;
+        final int ip = EthernetHeader.write(frame, 0, dstMac, srcMac, Ipv6Header.ETHER_TYPE_IPV6);
+        final int icmp = ip + Ipv6Header.write(frame, ip, icmpLength, Icmpv6Header.PROTOCOL_ICMPV6, 64, srcHigh, srcLow,
+            dstHigh, dstLow);
+        frame.putByte(icmp + Icmpv6Header.TYPE_OFFSET, (byte)type);
+        frame.putByte(icmp + Icmpv6Header.CODE_OFFSET, (byte)code);
+        frame.putShort(icmp + Icmpv6Header.CHECKSUM_OFFSET, (short)0, BIG_ENDIAN);
+        frame.putInt(icmp + Icmpv6Header.ERROR_WORD_OFFSET, word, BIG_ENDIAN);
+        frame.putBytes(icmp + Icmpv6Header.HEADER_LENGTH, quoted, EthernetHeader.HEADER_LENGTH, quoteLength);
+        frame.putShort(icmp + Icmpv6Header.CHECKSUM_OFFSET,
+            (short)Checksums.ipv6L4Checksum(frame, ip, icmp, icmpLength, Icmpv6Header.PROTOCOL_ICMPV6), BIG_ENDIAN);
         return icmp + icmpLength;
     }
 
