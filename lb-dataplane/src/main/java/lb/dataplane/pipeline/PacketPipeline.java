@@ -13,12 +13,14 @@ import lb.dataplane.packet.FrameType;
 import lb.dataplane.packet.IcmpHeader;
 import lb.dataplane.packet.IcmpQuote;
 import lb.dataplane.packet.Icmpv6Header;
+import lb.dataplane.packet.Ipv6Header;
 import lb.dataplane.packet.NeighborDiscovery;
 import lb.dataplane.packet.ParsedFrame;
 import lb.dataplane.packet.TcpCheckFrames;
 import lb.dataplane.rewrite.DsrRewrite;
 import lb.dataplane.rewrite.ForwardNat;
 import lb.dataplane.rewrite.IcmpErrorNat;
+import lb.dataplane.rewrite.Ip6Ip6Encap;
 import lb.dataplane.rewrite.IpipEncap;
 import lb.dataplane.rewrite.Nat66Rewrite;
 import lb.dataplane.rewrite.ReturnNat;
@@ -63,6 +65,12 @@ public final class PacketPipeline implements FlowExpiry
     /** ICMP errors (time exceeded) one worker sends at most per second, and in one burst. */
     static final int ICMP_ERRORS_PER_SECOND = 1000;
     static final int ICMP_ERROR_BURST = 50;
+    /** Where a packet-too-big message holds the MTU: the 32 bits after the checksum (RFC 4443 section 3.2). */
+    static final int PACKET_TOO_BIG_MTU_OFFSET = 4;
+    /** Most of the offending packet a packet-too-big quotes: the error stays within IPv6's minimum MTU, 1280. */
+    static final int PACKET_TOO_BIG_MAX_QUOTE = 1280 - Ipv6Header.HEADER_LENGTH - Icmpv6Header.HEADER_LENGTH;
+    /** Hop limit of the ICMPv6 errors lb writes, as a host originating them would use. */
+    static final int ICMP6_ERROR_HOP_LIMIT = 64;
     static final int PROTO_ICMP = 1;
     static final int PROTO_TCP = 6;
     static final int PROTO_UDP = 17;
@@ -75,7 +83,8 @@ public final class PacketPipeline implements FlowExpiry
     private static final int REPLY_TTL = 64;
     /** Server-side MTU until {@link #serverMtu(int)} says otherwise. */
     public static final int DEFAULT_MTU = 1500;
-    private static final int SCRATCH_LENGTH = 65_535 + EthernetHeader.DOUBLE_TAGGED_HEADER_LENGTH + IpipEncap.OVERHEAD;
+    private static final int SCRATCH_LENGTH =
+        Ipv6Header.HEADER_LENGTH + 65_535 + EthernetHeader.DOUBLE_TAGGED_HEADER_LENGTH + Ip6Ip6Encap.OVERHEAD;
 
     private final ServiceTable services;
     private final FlowTable flows;
@@ -507,25 +516,32 @@ public final class PacketPipeline implements FlowExpiry
     }
 
     /**
-     * IP-in-IP: the client's packet inside an outer header to the backend. A packet that would
-     * not fit the server-side MTU with the 20 extra bytes is refused (lb does not fragment); when
-     * it has don't-fragment set the client gets ICMP fragmentation-needed with MTU - 20, as from
-     * any tunnel router, so its path MTU discovery settles on a size that fits. lb cannot clamp
-     * the MSS instead: the backend's SYN-ACK, which carries the MSS the client will use, goes to
-     * the client directly.
+     * IP-in-IP (IPv4 in IPv4, or IPv6 in IPv6 for an IPv6 service): the client's packet inside an
+     * outer header to the backend. A packet that would not fit the server-side MTU with the extra
+     * header (20 or 40 bytes) is refused (lb does not fragment), and the client hears of the MTU
+     * it can use, as from any tunnel router, so its path MTU discovery settles on a size that
+     * fits: for IPv4 ICMP fragmentation-needed with MTU - 20 when the packet has don't-fragment
+     * set; for IPv6, which has no such bit (routers never fragment), always ICMPv6 packet too big
+     * with MTU - 40 (rate-limited like time exceeded). lb cannot clamp the MSS instead: the
+     * backend's SYN-ACK, which carries the MSS the client will use, goes to the client directly.
      */
     private boolean tunnel(final MutableDirectBuffer buffer, final Service service, final BackendPool pool, final int backend)
     {
         final ParsedFrame p = parsed;
+        final boolean ipv6 = p.etherType == Ipv6Header.ETHER_TYPE_IPV6;
         if (rxGso)
         {
             counters.drop(DropReason.TUNNEL_GSO);
             return false;
         }
-        if (IpipEncap.outerLength(p) > serverMtu)
+        if ((ipv6 ? Ip6Ip6Encap.outerLength(p) : IpipEncap.outerLength(p)) > serverMtu)
         {
             counters.drop(DropReason.TUNNEL_TOO_BIG);
-            if (IpipEncap.dontFragment(buffer, p) && IcmpHeader.mayAnswerWithError(p))
+            if (ipv6)
+            {
+                packetTooBig(buffer, serverMtu - Ip6Ip6Encap.OVERHEAD);
+            }
+            else if (IpipEncap.dontFragment(buffer, p) && IcmpHeader.mayAnswerWithError(p))
             {
                 final int errorLength = IcmpHeader.writeFragmentationNeeded(
                     scratch, 0, buffer, p, clientMac, clientIp, serverMtu - IpipEncap.OVERHEAD);
@@ -536,8 +552,22 @@ public final class PacketPipeline implements FlowExpiry
             }
             return false;
         }
-        final int length = IpipEncap.apply(buffer, p, scratch, 0, serverMac, pool.mac(backend), gatewayIp, pool.ip(backend));
-        if (toServer.forwardShifted(scratch, 0, length, IpipEncap.INNER_OFFSET - (p.l3Offset - p.frameOffset)))
+        final int length;
+        final int innerOffset;
+        if (ipv6)
+        {
+            final int gateway = aliases.indexOf(gatewayIp6);
+            final int backendAddress = aliases.indexOf(pool.ip(backend));
+            length = Ip6Ip6Encap.apply(buffer, p, scratch, 0, serverMac, pool.mac(backend), aliases.highAt(gateway),
+                aliases.lowAt(gateway), aliases.highAt(backendAddress), aliases.lowAt(backendAddress));
+            innerOffset = Ip6Ip6Encap.INNER_OFFSET;
+        }
+        else
+        {
+            length = IpipEncap.apply(buffer, p, scratch, 0, serverMac, pool.mac(backend), gatewayIp, pool.ip(backend));
+            innerOffset = IpipEncap.INNER_OFFSET;
+        }
+        if (toServer.forwardShifted(scratch, 0, length, innerOffset - (p.l3Offset - p.frameOffset)))
         {
             counters.txServerFrames.incrementRelease();
             counters.txServerBytes.getAndAddRelease(length);
@@ -546,6 +576,54 @@ public final class PacketPipeline implements FlowExpiry
         }
         counters.drop(toServer.lastRefusal());
         return false;
+    }
+
+    /**
+     * ICMPv6 packet too big (RFC 4443 section 3.2) to the source of the IPv6 packet in hand, from
+     * lb's client-ip6, with the MTU it may use toward the VIP. Never about an ICMPv6 error, and
+     * within the ICMP error budget of {@link #timeExceeded}, so a flood of big packets cannot turn lb
+     * into a reflector.
+     */
+    private void packetTooBig(final MutableDirectBuffer buffer, final int mtu)
+    {
+        final ParsedFrame p = parsed;
+        if ((p.protocol == Icmpv6Header.PROTOCOL_ICMPV6 && Icmpv6Header.isError(p.icmpType)) || !takeIcmpErrorToken())
+        {
+            return;
+        }
+        final int own = aliases.indexOf(clientIp6);
+        final int errorLength = writePacketTooBig(scratch, 0,
+            EthernetHeader.getMac(buffer, p.frameOffset + EthernetHeader.SOURCE_OFFSET), clientMac, aliases.highAt(own),
+            aliases.lowAt(own), p.srcHigh, p.srcLow, mtu, buffer, p.l3Offset, p.ipTotalLength);
+        if (toClient.send(scratch, 0, errorLength))
+        {
+            counters.icmp6PacketTooBigSent.incrementRelease();
+        }
+    }
+
+    /**
+     * A minimal packet-too-big writer of lb's own until {@link Icmpv6Header} has a generic error writer: an untagged
+     * frame, hop limit 64, quoting as much of the offending packet as keeps the error within the IPv6 minimum MTU.
+     *
+     * @return the error frame's length.
+     */
+    private static int writePacketTooBig(final MutableDirectBuffer out, final int offset, final long dstMac,
+        final long srcMac, final long srcHigh, final long srcLow, final long dstHigh, final long dstLow, final int mtu,
+        final DirectBuffer offending, final int offendingOffset, final int offendingLength)
+    {
+        final int quoted = Math.min(offendingLength, PACKET_TOO_BIG_MAX_QUOTE);
+        final int icmpLength = Icmpv6Header.HEADER_LENGTH + quoted;
+        final int ip = offset + EthernetHeader.write(out, offset, dstMac, srcMac, Ipv6Header.ETHER_TYPE_IPV6);
+        final int icmp = ip + Ipv6Header.write(out, ip, icmpLength, Icmpv6Header.PROTOCOL_ICMPV6, ICMP6_ERROR_HOP_LIMIT,
+            srcHigh, srcLow, dstHigh, dstLow);
+        out.putByte(icmp + Icmpv6Header.TYPE_OFFSET, (byte)Icmpv6Header.TYPE_PACKET_TOO_BIG);
+        out.putByte(icmp + Icmpv6Header.CODE_OFFSET, (byte)0);
+        out.putShort(icmp + Icmpv6Header.CHECKSUM_OFFSET, (short)0, ByteOrder.BIG_ENDIAN);
+        out.putInt(icmp + PACKET_TOO_BIG_MTU_OFFSET, mtu, ByteOrder.BIG_ENDIAN);
+        out.putBytes(icmp + Icmpv6Header.HEADER_LENGTH, offending, offendingOffset, quoted);
+        out.putShort(icmp + Icmpv6Header.CHECKSUM_OFFSET,
+            (short)Checksums.ipv6L4Checksum(out, ip, icmp, icmpLength, Icmpv6Header.PROTOCOL_ICMPV6), ByteOrder.BIG_ENDIAN);
+        return icmp + icmpLength - offset;
     }
 
     /**
@@ -886,7 +964,7 @@ public final class PacketPipeline implements FlowExpiry
 
     /**
      * The service an IPv6 frame is for, by the alias of its destination, or null (counted): no alias or no service on
-     * it, or a mode lb does not build for IPv6.
+     * it. Every mode serves IPv6: nat (NAT66), dsr and ipip (IPv6 in IPv6).
      */
     private Service service6()
     {
@@ -897,11 +975,6 @@ public final class PacketPipeline implements FlowExpiry
         {
             final boolean ours = vip != Ipv6AliasTable.NONE && (vip == clientIp6 || services.isVip(vip));
             counters.drop(ours ? DropReason.NO_SERVICE : DropReason.IPV6_NOT_FOR_US);
-            return null;
-        }
-        if (service.mode() == ForwardingMode.IPIP)
-        {
-            counters.drop(DropReason.IPV6_UNSUPPORTED_MODE);
             return null;
         }
         return service;
