@@ -10,6 +10,7 @@ import static java.nio.ByteOrder.BIG_ENDIAN;
  * Flyweight over an ICMPv6 header (RFC 4443). The checksum covers the IPv6 pseudo-header too
  * ({@link Checksums#ipv6L4Checksum}), unlike ICMP's. The identifier and sequence fields are those of
  * echo request and reply; neighbour discovery's messages are read by {@link NeighborDiscovery}.
+ * {@link #writeErrorFrame} makes up the errors lb sends as a router (time exceeded, packet too big).
  * No bounds checks.
  * <pre>
  *   0 type  1 code  2 checksum  4 identifier  6 sequence  8 data
@@ -162,6 +163,94 @@ public final class Icmpv6Header
     public static boolean isError(final int type)
     {
         return type < FIRST_INFORMATIONAL_TYPE;
+    }
+
+    /** Code of a time exceeded message: hop limit exceeded in transit. */
+    public static final int CODE_HOP_LIMIT_EXCEEDED = 0;
+    /** RFC 4443 section 2.4(c): an error must fit the IPv6 minimum MTU, so it quotes no more than fits in it. */
+    public static final int MAX_ERROR_PACKET_LENGTH = 1280;
+    /** Bytes of the offending packet an error can quote: the minimum MTU less the error's own IPv6 and ICMPv6 headers. */
+    public static final int MAX_QUOTE_LENGTH = MAX_ERROR_PACKET_LENGTH - Ipv6Header.HEADER_LENGTH - HEADER_LENGTH;
+    /** Offset of the 32-bit word after the checksum: MTU of packet too big, pointer of parameter problem, else unused (0). */
+    public static final int ERROR_WORD_OFFSET = 4;
+    /** Hop limit of the errors lb makes up (Linux's default for the packets it originates). */
+    public static final int ERROR_HOP_LIMIT = 64;
+
+    /**
+     * Whether a router may answer an IPv6 packet with an ICMPv6 error (RFC 4443 section 2.4(e)):
+     * never about an ICMPv6 error message (so two routers cannot loop), nor to a source that names
+     * no single host (multicast or unspecified), nor about a packet sent to a multicast group (a
+     * group's members would all answer; the packet too big and parameter problem exceptions for
+     * multicast are not taken: lb forwards no multicast).
+     *
+     * @param offending the packet as {@link FrameClassifier} classified it (IPv6).
+     * @return whether an error about it may be sent.
+     */
+    public static boolean mayAnswerWithError6(final ParsedFrame offending)
+    {
+        if (offending.protocol == PROTOCOL_ICMPV6 && isError(offending.icmpType))
+        {
+            return false;
+        }
+        if (isMulticast(offending.srcHigh) || (offending.srcHigh == 0 && offending.srcLow == 0))
+        {
+            return false;
+        }
+        return !isMulticast(offending.dstHigh);
+    }
+
+    /** @return whether an IPv6 address whose high 64 bits these are is multicast (ff00::/8). */
+    private static boolean isMulticast(final long addressHigh)
+    {
+        return addressHigh >>> 56 == 0xFF;
+    }
+
+    /**
+     * Write an ICMPv6 error frame about the IPv6 packet in {@code request}, as a router on its path
+     * sends it: untagged Ethernet from {@code ownMac} to the request's source MAC, IPv6 from the own
+     * address to the request's source (hop limit {@link #ERROR_HOP_LIMIT}, next header 58), then the
+     * ICMPv6 type, code, checksum (over the pseudo-header) and 32-bit word, and as much of the
+     * offending packet, from its IPv6 header on, as keeps the error within
+     * {@link #MAX_ERROR_PACKET_LENGTH} bytes (RFC 4443 section 2.4(c)). VLAN tags and Ethernet
+     * padding of the request are not carried. Check {@link #mayAnswerWithError6} first.
+     * <p>
+     * This signature is shared with the IP6-in-IP6 tunnel's packet too big: keep it stable.
+     *
+     * @param dst       where the error frame is written, from {@code dstOffset}; needs
+     *                  14 + {@link #MAX_ERROR_PACKET_LENGTH} bytes at most. Must not overlap the request.
+     * @param dstOffset of the error frame.
+     * @param request   holding the offending frame.
+     * @param p         the offending frame as classified (IPv6: {@code etherType} 0x86DD).
+     * @param ownMac    the MAC the error leaves from.
+     * @param ownHigh   the error's IPv6 source (lb's address on that side), high 64 bits.
+     * @param ownLow    its low 64 bits.
+     * @param type      e.g. {@link #TYPE_PACKET_TOO_BIG}, {@link #TYPE_TIME_EXCEEDED}.
+     * @param code      e.g. {@link #CODE_HOP_LIMIT_EXCEEDED}.
+     * @param word      the 32 bits after the checksum: the MTU for packet too big, the pointer for
+     *                  parameter problem, 0 otherwise.
+     * @return the error frame's length.
+     */
+    public static int writeErrorFrame(
+        final MutableDirectBuffer dst,
+        final int dstOffset,
+        final DirectBuffer request,
+        final ParsedFrame p,
+        final long ownMac,
+        final long ownHigh,
+        final long ownLow,
+        final int type,
+        final int code,
+        final int word)
+    {
+        final int quoted = Math.min(MAX_QUOTE_LENGTH, p.ipTotalLength);
+        final int icmpLength = HEADER_LENGTH + quoted;
+        final long requesterMac = EthernetHeader.getMac(request, p.frameOffset + EthernetHeader.SOURCE_OFFSET);
+        final int icmp = writeFrameHeaders(dst, dstOffset, requesterMac, ownMac, ownHigh, ownLow, p.srcHigh, p.srcLow,
+            ERROR_HOP_LIMIT, icmpLength, type);
+        dst.putByte(icmp + CODE_OFFSET, (byte)code);
+        dst.putInt(icmp + ERROR_WORD_OFFSET, word, BIG_ENDIAN);
+        dst.putBytes(icmp + HEADER_LENGTH, request, p.l3Offset, quoted);
+        return storeChecksum(dst, dstOffset, icmpLength);
     }
 
     /**
