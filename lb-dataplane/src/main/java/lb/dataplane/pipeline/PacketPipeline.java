@@ -65,12 +65,8 @@ public final class PacketPipeline implements FlowExpiry
     /** ICMP errors (time exceeded) one worker sends at most per second, and in one burst. */
     static final int ICMP_ERRORS_PER_SECOND = 1000;
     static final int ICMP_ERROR_BURST = 50;
-    /** Where a packet-too-big message holds the MTU: the 32 bits after the checksum (RFC 4443 section 3.2). */
-    static final int PACKET_TOO_BIG_MTU_OFFSET = 4;
-    /** Most of the offending packet a packet-too-big quotes: the error stays within IPv6's minimum MTU, 1280. */
-    static final int PACKET_TOO_BIG_MAX_QUOTE = 1280 - Ipv6Header.HEADER_LENGTH - Icmpv6Header.HEADER_LENGTH;
-    /** Hop limit of the ICMPv6 errors lb writes, as a host originating them would use. */
-    static final int ICMP6_ERROR_HOP_LIMIT = 64;
+    /** Packet too big has one code (RFC 4443 section 3.2). */
+    private static final int CODE_PACKET_TOO_BIG = 0;
     static final int PROTO_ICMP = 1;
     static final int PROTO_TCP = 6;
     static final int PROTO_UDP = 17;
@@ -580,50 +576,24 @@ public final class PacketPipeline implements FlowExpiry
 
     /**
      * ICMPv6 packet too big (RFC 4443 section 3.2) to the source of the IPv6 packet in hand, from
-     * lb's client-ip6, with the MTU it may use toward the VIP. Never about an ICMPv6 error, and
-     * within the ICMP error budget of {@link #timeExceeded}, so a flood of big packets cannot turn lb
+     * lb's client-ip6, with the MTU it may use toward the VIP, quoting the packet up to the 1280-byte
+     * minimum MTU. Never about an ICMPv6 error (nor to or from multicast), and within the ICMP error budget of {@link #timeExceeded}, so a flood of big packets cannot turn lb
      * into a reflector.
      */
     private void packetTooBig(final MutableDirectBuffer buffer, final int mtu)
     {
         final ParsedFrame p = parsed;
-        if ((p.protocol == Icmpv6Header.PROTOCOL_ICMPV6 && Icmpv6Header.isError(p.icmpType)) || !takeIcmpErrorToken())
+        if (!Icmpv6Header.mayAnswerWithError6(p) || !takeIcmpErrorToken())
         {
             return;
         }
         final int own = aliases.indexOf(clientIp6);
-        final int errorLength = writePacketTooBig(scratch, 0,
-            EthernetHeader.getMac(buffer, p.frameOffset + EthernetHeader.SOURCE_OFFSET), clientMac, aliases.highAt(own),
-            aliases.lowAt(own), p.srcHigh, p.srcLow, mtu, buffer, p.l3Offset, p.ipTotalLength);
+        final int errorLength = Icmpv6Header.writeErrorFrame(scratch, 0, buffer, p, clientMac, aliases.highAt(own),
+            aliases.lowAt(own), Icmpv6Header.TYPE_PACKET_TOO_BIG, CODE_PACKET_TOO_BIG, mtu);
         if (toClient.send(scratch, 0, errorLength))
         {
             counters.icmp6PacketTooBigSent.incrementRelease();
         }
-    }
-
-    /**
-     * A minimal packet-too-big writer of lb's own until {@link Icmpv6Header} has a generic error writer: an untagged
-     * frame, hop limit 64, quoting as much of the offending packet as keeps the error within the IPv6 minimum MTU.
-     *
-     * @return the error frame's length.
-     */
-    private static int writePacketTooBig(final MutableDirectBuffer out, final int offset, final long dstMac,
-        final long srcMac, final long srcHigh, final long srcLow, final long dstHigh, final long dstLow, final int mtu,
-        final DirectBuffer offending, final int offendingOffset, final int offendingLength)
-    {
-        final int quoted = Math.min(offendingLength, PACKET_TOO_BIG_MAX_QUOTE);
-        final int icmpLength = Icmpv6Header.HEADER_LENGTH + quoted;
-        final int ip = offset + EthernetHeader.write(out, offset, dstMac, srcMac, Ipv6Header.ETHER_TYPE_IPV6);
-        final int icmp = ip + Ipv6Header.write(out, ip, icmpLength, Icmpv6Header.PROTOCOL_ICMPV6, ICMP6_ERROR_HOP_LIMIT,
-            srcHigh, srcLow, dstHigh, dstLow);
-        out.putByte(icmp + Icmpv6Header.TYPE_OFFSET, (byte)Icmpv6Header.TYPE_PACKET_TOO_BIG);
-        out.putByte(icmp + Icmpv6Header.CODE_OFFSET, (byte)0);
-        out.putShort(icmp + Icmpv6Header.CHECKSUM_OFFSET, (short)0, ByteOrder.BIG_ENDIAN);
-        out.putInt(icmp + PACKET_TOO_BIG_MTU_OFFSET, mtu, ByteOrder.BIG_ENDIAN);
-        out.putBytes(icmp + Icmpv6Header.HEADER_LENGTH, offending, offendingOffset, quoted);
-        out.putShort(icmp + Icmpv6Header.CHECKSUM_OFFSET,
-            (short)Checksums.ipv6L4Checksum(out, ip, icmp, icmpLength, Icmpv6Header.PROTOCOL_ICMPV6), ByteOrder.BIG_ENDIAN);
-        return icmp + icmpLength - offset;
     }
 
     /**

@@ -445,6 +445,19 @@ class Ipv6PipelineTest extends PipelineFixture
     }
 
     @Test
+    void noPacketTooBigGoesToAMulticastSource()
+    {
+        final long multicast = 0xFF02_0000_0000_0000L;
+        final int length = l4(CLIENT_SIDE_MAC, CLIENT_MAC, multicast, 1, CLIENT_NET, VIP_LOW + 2, 6, 45350, 80, TcpHeader.SYN,
+            1401);
+        pipeline.onClientFrame(frame, 0, length, 0, now);
+        assertEquals(0, toServer.size());
+        assertEquals(1, counters.drops(DropReason.TUNNEL_TOO_BIG), "dropped by name");
+        assertEquals(0, counters.icmp6PacketTooBigSent.get());
+        assertEquals(0, toClient.size(), "a group's members are not answered with errors");
+    }
+
+    @Test
     void aGsoSuperFrameForAnIpv6TunnelIsCountedNotSent()
     {
         final int length = clientTcp(VIP_LOW + 2, 45400, TcpHeader.SYN, 0);
