@@ -114,7 +114,7 @@ Commands:
       Install missing packages, build lb if needed, bring a fresh testbed up, start the
       servers and lb, send N (default 300) HTTP requests to http://$VIP/whoami from c1, c2
       and c3, print the requests per backend and lb's counters, tear everything down.
-      --ipv6 (mode nat only) brings up the dual-stack testbed and runs lb with --client-ip6
+      --ipv6 (mode nat or ipip) brings up the dual-stack testbed and runs lb with --client-ip6
       $LB_CLIENT_IP6 --gateway-ip6 $LB_GATEWAY_IP6 --vip [$VIP6]:80/tcp and the servers' IPv6
       addresses as backends; the requests go to http://[$VIP6]/whoami.
       nat runs lb with --scheduler rr; dsr and ipip with --mode M --scheduler maglev
@@ -892,8 +892,8 @@ do_demo() {
   done
   int_in "$requests" 3 10000 || die "--requests must be 3..10000, not '$requests'"
   [[ $mode == nat || $mode == dsr || $mode == ipip ]] || die "--mode must be nat, dsr or ipip, not '$mode'"
-  # lb's IPv6 dsr needs its server-network6 setting, which has no flag here; ipip is IPv4 only.
-  [ "$ipv6" = off ] || [ "$mode" = nat ] || die "demo: --ipv6 works only with --mode nat, not '$mode'"
+  # lb's IPv6 dsr needs its server-network6 setting, which the demo does not give; ipip needs none.
+  [ "$ipv6" = off ] || [ "$mode" != dsr ] || die "demo: --ipv6 works only with --mode nat or ipip, not '$mode'"
   require_root
   bash "$SCRIPT_DIR/deps.sh"
   require_netns
