@@ -19,7 +19,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * IPv6 in IPv6 end to end (mode ipip for an IPv6 service, issue 13), on the dual-stack testbed in mode
  * ipip: the servers hold the VIP6s locally, unwrap lb's tunnel in user space ({@code docker/ipip_decap.py},
  * the kernel has no ip6_tunnel) and answer the clients directly through the router. Round robin spreads
- * exactly, a UDP datagram comes back from the VIP6, a 64 MiB download keeps its sha256, and a client whose
+ * exactly, a UDP datagram comes back from the VIP6, a 64 MiB download keeps its sha256, a service added by lbctl
+ * serves too (and refuses lb's own address as a backend), and a client whose
  * full-size packets would not fit the tunnel hears packet too big from lb, lowers its path MTU and
  * completes an upload.
  */
@@ -32,6 +33,8 @@ class Ipip6IT
         "  scheduler rr\n" + backends6();
     static final int UPLOAD_BYTES = 8 << 20;
     static final Path STATE_DIR = Path.of("/run/lb-testbed");
+    /** The second VIP6, for the service lbctl adds. */
+    static final String VIP6B = "2001:2::101";
 
     @TempDir
     Path dir;
@@ -48,7 +51,9 @@ class Ipip6IT
         try (Testbed testbed = Testbed.upDualStack(true, 3, "ipip"))
         {
             testbed.startServers(files);
-            try (LbRun lb = LbRun.startWithConfig(testbed, dir, Ipv6IT.BASE6 + TUN6 + ECHO_TUN6, 3))
+            final Path socket = dir.resolve("lb6.sock");
+            try (LbRun lb = LbRun.startWithConfig(testbed, dir, "control-socket " + socket + "\n" + Ipv6IT.BASE6 + TUN6 +
+                ECHO_TUN6, 3))
             {
                 final Map<String, Integer> answers = Ipv6IT.requests(testbed, "c1", Testbed.VIP6, 300);
                 assertNull(answers.get("FAIL"), answers.toString());
@@ -73,8 +78,24 @@ class Ipip6IT
                 assertTrue(download.ok(), download.toString());
                 assertEquals(expected, download.stdout().split("\\s+")[0], "sha256 of 64 MiB through the IPv6 tunnel");
 
+                // The same at run time through lbctl: an ipip service on the next VIP6, refused at lb's own address.
+                lbctlOk(testbed, socket, "add", "service", "tun6b", Testbed.hostPort(VIP6B, Testbed.HTTP_PORT) + "/tcp", "rr",
+                    "ipip");
+                final Testbed.ExecResult own = LbRun.lbctl(testbed, socket, "add", "backend", "tun6b", Testbed.GATEWAY_IP6);
+                assertTrue(own.exitCode() != 0 && (own.stdout() + own.stderr()).contains(
+                    "backend " + Testbed.GATEWAY_IP6 + " is lb's own address, the gateway-ip6"), own.toString());
+                for (final String backend : testbed.serverIps6())
+                {
+                    lbctlOk(testbed, socket, "add", "backend", "tun6b", backend);
+                }
+                final Map<String, Integer> added = Ipv6IT.requests(testbed, "c1", VIP6B, 30);
+                for (final String backend : testbed.serverIps6())
+                {
+                    assertEquals(10, added.getOrDefault(backend, 0), "the service added by lbctl: " + added);
+                }
+
                 final Map<String, Long> counters = lb.stop();
-                assertEquals(307L, counters.get("flows_created"), counters.toString());
+                assertEquals(337L, counters.get("flows_created"), counters.toString());
                 assertEquals(0L, counters.get("tx_client_frames"), "replies go around lb: " + counters);
                 assertTrue(counters.get("tx_server_bytes") < IntegrityIT.FILE_BYTES / 4, "the file did not cross lb: " + counters);
                 assertEquals(0L, counters.getOrDefault("drop_tunnel_gso", 0L), counters.toString());
@@ -132,6 +153,12 @@ class Ipip6IT
                 assertTrue(counters.get("tx_server_bytes") > UPLOAD_BYTES, "the upload went through the tunnel: " + counters);
             }
         }
+    }
+
+    private static void lbctlOk(final Testbed testbed, final Path socket, final String... args)
+    {
+        final Testbed.ExecResult result = LbRun.lbctl(testbed, socket, args);
+        assertTrue(result.ok(), String.join(" ", args) + ": " + result);
     }
 
     private static String backends6()
