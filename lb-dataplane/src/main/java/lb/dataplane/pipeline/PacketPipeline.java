@@ -577,8 +577,8 @@ public final class PacketPipeline implements FlowExpiry
     /**
      * ICMPv6 packet too big (RFC 4443 section 3.2) to the source of the IPv6 packet in hand, from
      * lb's client-ip6, with the MTU it may use toward the VIP, quoting the packet up to the 1280-byte
-     * minimum MTU. Never about an ICMPv6 error (nor to or from multicast), and within the ICMP error budget of {@link #timeExceeded}, so a flood of big packets cannot turn lb
-     * into a reflector.
+     * minimum MTU. Never about an ICMPv6 error (nor to or from multicast), and within the ICMP error
+     * budget of {@link #timeExceeded}, so a flood of big packets cannot turn lb into a reflector.
      */
     private void packetTooBig(final MutableDirectBuffer buffer, final int mtu)
     {

@@ -40,6 +40,7 @@ public final class Ip6Ip6Encap
     private static final int FLOW_LABEL_BITS = 20;
     /** The version (4 bits) and traffic class (8) of the first 32-bit word; the flow label is the other 20. */
     private static final int VERSION_CLASS_MASK = 0xFFF0_0000;
+    /** 2^64 / golden ratio (Fibonacci hashing): after each multiply the top bits depend on every input bit. */
     private static final long MIX_MULTIPLIER = 0x9E37_79B9_7F4A_7C15L;
 
     private Ip6Ip6Encap()
@@ -66,7 +67,6 @@ public final class Ip6Ip6Encap
         hash = (hash * MIX_MULTIPLIER) ^ parsed.dstLow;
         hash = (hash * MIX_MULTIPLIER) ^ ((long)parsed.protocol << 32 | (long)parsed.srcPort << 16 | parsed.dstPort);
         hash *= MIX_MULTIPLIER;
-        hash ^= hash >>> 29;
         final int label = (int)(hash >>> (Long.SIZE - FLOW_LABEL_BITS));
         return label == 0 ? 1 : label;
     }
