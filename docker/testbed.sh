@@ -106,15 +106,15 @@ Commands:
       port 5353 (reply: "<server ip> " + the datagram, sent from the address it was sent to).
       In an --ipv6 testbed both also listen on IPv6, where /whoami and the echo's prefix are the
       server's IPv6 address.
-      In mode ipip also the IP-in-IP decapsulator docker/ipip_decap.py (counters in
-      $STATE_DIR/P.sN.decap.stats).
+      In mode ipip also the IP-in-IP decapsulator docker/ipip_decap.py, for IPv4 in IPv4 and
+      (in an --ipv6 testbed) IPv6 in IPv6 alike (counters in $STATE_DIR/P.sN.decap.stats).
   stop-servers --prefix P
       Stop what 'servers' started.
   demo [--offloads on|off] [--servers N] [--requests N] [--mode nat|dsr|ipip] [--ipv6]
       Install missing packages, build lb if needed, bring a fresh testbed up, start the
       servers and lb, send N (default 300) HTTP requests to http://$VIP/whoami from c1, c2
       and c3, print the requests per backend and lb's counters, tear everything down.
-      --ipv6 (mode nat only) brings up the dual-stack testbed and runs lb with --client-ip6
+      --ipv6 (mode nat or ipip) brings up the dual-stack testbed and runs lb with --client-ip6
       $LB_CLIENT_IP6 --gateway-ip6 $LB_GATEWAY_IP6 --vip [$VIP6]:80/tcp and the servers' IPv6
       addresses as backends; the requests go to http://[$VIP6]/whoami.
       nat runs lb with --scheduler rr; dsr and ipip with --mode M --scheduler maglev
@@ -135,9 +135,10 @@ Modes:
         (rp_filter 0); the servers' default route is via rt. Each server holds the VIPs locally
         (route "local $VIP_LOCAL_RANGE dev lo": 198.18.0.96-.127), has arp_ignore=1 and
         arp_announce=2 (all, eth0) so it never answers or announces them, rp_filter 0 everywhere.
-  ipip  also: the kernel has no ipip module, so each server has a TUN device $IPIP_TUN (up,
-        rp_filter 0) and 'servers' starts docker/ipip_decap.py there, which takes the
-        protocol-4 packets from a raw socket and writes the inner packets to $IPIP_TUN.
+  ipip  also: the kernel has no ipip or ip6_tunnel module, so each server has a TUN device
+        $IPIP_TUN (up, rp_filter 0) and 'servers' starts docker/ipip_decap.py there, which takes
+        the protocol-4 packets (IPv4 in IPv4) and the next-header-41 packets (IPv6 in IPv6) from
+        two raw sockets and writes the inner packets of both families to $IPIP_TUN.
 
 IPv6 (up --ipv6; the IPv4 addresses above stay as they are):
   client LAN 2001:2::/64: c1 ::11, c2 ::12, rt ::2; lb answers $LB_CLIENT_IP6 and the VIP6s
@@ -149,8 +150,9 @@ IPv6 (up --ipv6; the IPv4 addresses above stay as they are):
   address, as in IPv4); rt forwards IPv6. lb's and the switch's namespaces keep IPv6 disabled
   (lb's packet sockets see IPv6 frames all the same). Servers: mode nat, default route via
   $LB_GATEWAY_IP6; dsr and ipip, the VIP6s $VIP6_RANGE local on lo (the kernel answers
-  neighbour solicitations only for addresses on an interface, so none for them) and default
-  via rt's server-LAN leg $RT_SERVER_IP6.
+  neighbour solicitations only for addresses on an interface, so none for them; IPv6 has no
+  rp_filter, and ip_nonlocal_bind lets the echo answer from a VIP6) and default via rt's
+  server-LAN leg $RT_SERVER_IP6; in ipip the decapsulator's $IPIP_TUN takes IPv6 in IPv6 too.
 
 ECMP (--topology ecmp, mode dsr): P-sw, P-lb1..P-lbN, P-c1, P-c2, P-rt, P-c3, P-s1..P-sM.
   client LAN 198.18.0.0/24, brc: rt .2 (eth0); lb i's cli0 (lb i answers 198.18.0.(10+i))
@@ -890,8 +892,8 @@ do_demo() {
   done
   int_in "$requests" 3 10000 || die "--requests must be 3..10000, not '$requests'"
   [[ $mode == nat || $mode == dsr || $mode == ipip ]] || die "--mode must be nat, dsr or ipip, not '$mode'"
-  # lb's IPv6 dsr needs its server-network6 setting, which has no flag here; ipip is IPv4 only.
-  [ "$ipv6" = off ] || [ "$mode" = nat ] || die "demo: --ipv6 works only with --mode nat, not '$mode'"
+  # lb's IPv6 dsr needs its server-network6 setting, which the demo does not give; ipip needs none.
+  [ "$ipv6" = off ] || [ "$mode" != dsr ] || die "demo: --ipv6 works only with --mode nat or ipip, not '$mode'"
   require_root
   bash "$SCRIPT_DIR/deps.sh"
   require_netns

@@ -8,6 +8,8 @@ HTTP on port 80:
                      a download lasts size/N seconds whatever the client's buffers (curl's
                      --limit-rate only paces its reads: the kernel's receive buffer may take the
                      whole of a 12 MiB file within seconds)
+  POST /sink         reads the request body (Content-Length, at most 256 MiB) and answers
+                     "<sha256 hex> <bytes>" of it: an upload whose integrity the client checks
 UDP echo on port 5353: the reply is "<server ip> " followed by the datagram as received. The reply
 leaves from the address the request was sent to (IP_PKTINFO), so in the testbed's dsr and ipip
 modes, where the server holds the VIP locally, a client talking to VIP:5353 gets its answer from
@@ -21,6 +23,7 @@ It writes its PID to --pidfile only after both sockets are bound, so the pidfile
 Runs until SIGTERM.
 """
 import argparse
+import hashlib
 import http.server
 import os
 import re
@@ -34,6 +37,7 @@ import time
 import urllib.parse
 
 FILE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,200}$")
+MAX_UPLOAD = 256 << 20
 
 
 def make_handler(server_ip, files_dir):
@@ -50,6 +54,24 @@ def make_handler(server_ip, files_dir):
 
         def do_HEAD(self):
             self._reply(send_body=False)
+
+        def do_POST(self):
+            length = self.headers.get("Content-Length", "")
+            if self.path != "/sink":
+                self._send_bytes(404, b"not found\n", True)
+            elif not length.isdigit() or int(length) > MAX_UPLOAD:
+                self._send_bytes(400, b"bad Content-Length\n", True)
+            else:
+                digest = hashlib.sha256()
+                left = int(length)
+                while left > 0:
+                    data = self.rfile.read(min(left, 1 << 16))
+                    if not data:
+                        self.close_connection = True
+                        return
+                    digest.update(data)
+                    left -= len(data)
+                self._send_bytes(200, ("%s %d" % (digest.hexdigest(), int(length))).encode("ascii"), True)
 
         def _reply(self, send_body):
             path, _, query = self.path.partition("?")

@@ -22,6 +22,12 @@ import org.openjdk.jmh.annotations.State;
 import java.util.concurrent.TimeUnit;
 
 import static java.nio.ByteOrder.BIG_ENDIAN;
+import static lb.benchmarks.TcpFrames.BACKEND_MAC;
+import static lb.benchmarks.TcpFrames.CLIENT_IP;
+import static lb.benchmarks.TcpFrames.CLIENT_MAC;
+import static lb.benchmarks.TcpFrames.LB_CLIENT_MAC;
+import static lb.benchmarks.TcpFrames.LB_SERVER_MAC;
+import static lb.benchmarks.TcpFrames.VIP;
 
 /**
  * The NAT rewrites on one classified TCP frame: MACs, one address, one port, TTL, IPv4 checksum and TCP checksum
@@ -43,12 +49,6 @@ import static java.nio.ByteOrder.BIG_ENDIAN;
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 public class RewriteBenchmark
 {
-    private static final long CLIENT_MAC = 0x0200_0000_0001L;
-    private static final long LB_CLIENT_MAC = 0x0200_0000_00AAL;
-    private static final long LB_SERVER_MAC = 0x0200_0000_00BBL;
-    private static final long BACKEND_MAC = 0x0200_0000_1001L;
-    private static final int CLIENT_IP = 0xC612_0A0B;  // 198.18.10.11
-    private static final int VIP = 0xC612_0064;        // 198.18.0.100
     private static final int BACKEND_IP = 0xC613_0001; // 198.19.0.1
 
     /** Frame length in bytes. */

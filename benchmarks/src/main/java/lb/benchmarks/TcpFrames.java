@@ -3,6 +3,7 @@ package lb.benchmarks;
 import lb.dataplane.checksum.Checksums;
 import lb.dataplane.packet.EthernetHeader;
 import lb.dataplane.packet.Ipv4Header;
+import lb.dataplane.packet.Ipv6Header;
 import lb.dataplane.packet.TcpHeader;
 import org.agrona.BufferUtil;
 import org.agrona.MutableDirectBuffer;
@@ -11,7 +12,7 @@ import org.agrona.concurrent.UnsafeBuffer;
 import static java.nio.ByteOrder.BIG_ENDIAN;
 
 /**
- * Builds the Ethernet + IPv4 + TCP frames the benchmarks feed to the dataplane, with correct IPv4 and TCP
+ * Builds the Ethernet + IPv4 (or IPv6) + TCP frames the benchmarks feed to the dataplane, with correct IPv4 and TCP
  * checksums, and copies frames back from a pristine image. Setup code only, except {@link #restore64}.
  */
 final class TcpFrames
@@ -28,6 +29,14 @@ final class TcpFrames
 
     /** TTL of built frames: far from the 1 that the rewrite refuses. */
     static final int TTL = 64;
+
+    // The addresses the single-frame benchmarks use (RewriteBenchmark, TunnelBenchmark).
+    static final long CLIENT_MAC = 0x0200_0000_0001L;
+    static final long LB_CLIENT_MAC = 0x0200_0000_00AAL;
+    static final long LB_SERVER_MAC = 0x0200_0000_00BBL;
+    static final long BACKEND_MAC = 0x0200_0000_1001L;
+    static final int CLIENT_IP = 0xC612_0A0B;  // 198.18.10.11
+    static final int VIP = 0xC612_0064;        // 198.18.0.100
 
     private static final TcpHeader TCP = new TcpHeader();
 
@@ -65,6 +74,44 @@ final class TcpFrames
         final int ip = offset + EthernetHeader.write(buffer, offset, dstMac, srcMac, EthernetHeader.ETHER_TYPE_IPV4);
         final int ipTotalLength = frameLength - EthernetHeader.HEADER_LENGTH;
         final int tcp = ip + Ipv4Header.write(buffer, ip, ipTotalLength, TTL, Ipv4Header.PROTOCOL_TCP, srcIp, dstIp);
+        writeTcp(buffer, tcp, offset + frameLength, srcPort, dstPort, tcpFlags);
+        TCP.checksum(Checksums.l4Checksum(buffer, ip, tcp, ipTotalLength - Ipv4Header.MIN_HEADER_LENGTH, Ipv4Header.PROTOCOL_TCP));
+    }
+
+    /**
+     * Write an IPv6 TCP frame of {@code frameLength} bytes at {@code offset} (no extension headers), as
+     * {@link #write} does for IPv4; addresses as their high and low 64 bits.
+     */
+    static void writeIpv6(
+        final MutableDirectBuffer buffer,
+        final int offset,
+        final int frameLength,
+        final long dstMac,
+        final long srcMac,
+        final long srcHigh,
+        final long srcLow,
+        final long dstHigh,
+        final long dstLow,
+        final int srcPort,
+        final int dstPort,
+        final int tcpFlags)
+    {
+        final int ip = offset + EthernetHeader.write(buffer, offset, dstMac, srcMac, Ipv6Header.ETHER_TYPE_IPV6);
+        final int tcpLength = frameLength - EthernetHeader.HEADER_LENGTH - Ipv6Header.HEADER_LENGTH;
+        if (tcpLength < TcpHeader.MIN_HEADER_LENGTH)
+        {
+            throw new IllegalArgumentException("frame too short for the headers: " + frameLength);
+        }
+        final int tcp = ip + Ipv6Header.write(buffer, ip, tcpLength, Checksums.PROTOCOL_TCP, TTL, srcHigh, srcLow, dstHigh,
+            dstLow);
+        writeTcp(buffer, tcp, offset + frameLength, srcPort, dstPort, tcpFlags);
+        TCP.checksum(Checksums.ipv6L4Checksum(buffer, ip, tcp, tcpLength, Checksums.PROTOCOL_TCP));
+    }
+
+    /** The TCP header (checksum 0, for the caller to set) and a payload of a repeating byte pattern up to {@code end}. */
+    private static void writeTcp(final MutableDirectBuffer buffer, final int tcp, final int end, final int srcPort,
+        final int dstPort, final int tcpFlags)
+    {
         TCP.wrap(buffer, tcp)
             .sourcePort(srcPort)
             .destinationPort(dstPort)
@@ -75,13 +122,10 @@ final class TcpFrames
             .window(64_240)
             .checksum(0)
             .urgentPointer(0);
-        for (int i = offset + HEADERS_LENGTH, end = offset + frameLength; i < end; i++)
+        for (int i = tcp + TcpHeader.MIN_HEADER_LENGTH; i < end; i++)
         {
             buffer.putByte(i, (byte)(i * 31));
         }
-
-        final int l4Length = ipTotalLength - Ipv4Header.MIN_HEADER_LENGTH;
-        TCP.checksum(Checksums.l4Checksum(buffer, ip, tcp, l4Length, Ipv4Header.PROTOCOL_TCP));
     }
 
     /**

@@ -27,6 +27,7 @@ import lb.control.config.RouteConfig;
 import lb.control.config.RxRingConfig;
 import lb.control.config.ServiceConfig;
 import lb.control.config.TcpCheckConfig;
+import lb.dataplane.pipeline.ForwardingMode;
 import lb.dataplane.spread.SpreadPolicy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -389,6 +390,16 @@ class LbCommandTest
     }
 
     @Test
+    void anIpv6VipInModeIpipIsAccepted()
+    {
+        final Run run = run(join(REQUIRED, "--client-ip6", "2001:2::1", "--gateway-ip6", "2001:2:0:1::1",
+            "--vip", "[2001:2::100]:80/tcp", "--backends", "2001:2:0:1::11,2001:2:0:1::12", "--mode", "ipip", "--check"));
+        assertEquals("", run.err);
+        assertEquals(0, run.exit);
+        assertEquals(ForwardingMode.IPIP, ConfigParser.parse("printed", run.out).build().service("vip0").mode(), run.out);
+    }
+
+    @Test
     void badIpv6FlagsAreOneLineUsageErrors()
     {
         assertUsageError(run(join(REQUIRED, "--gateway-ip6", "198.18.1.1", "--vip", "198.18.0.100:80/tcp",
@@ -399,6 +410,9 @@ class LbCommandTest
         assertUsageError(run(join(REQUIRED, "--client-ip6", "2001:2::1", "--gateway-ip6", "2001:2:0:1::1",
             "--vip", "[2001:2::100]:80/tcp", "--backends", "198.18.1.11")),
             "lb: --backends: 198.18.1.11 is IPv4 but service 'vip0' has an IPv6 VIP: a service's backends are of its VIP's family");
+        assertUsageError(run(join(REQUIRED, "--client-ip6", "2001:2::1", "--gateway-ip6", "2001:2:0:1::1",
+            "--vip", "[2001:2::100]:80/tcp", "--backends", "2001:2:0:1::1", "--mode", "ipip")),
+            "lb: --backends: 2001:2:0:1::1 is lb's own address, the gateway-ip6 (--gateway-ip6)");
     }
 
     @Test

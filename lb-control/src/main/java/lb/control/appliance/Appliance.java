@@ -242,6 +242,7 @@ public final class Appliance implements AutoCloseable
             probedBackends, probeRtts, config.probe(), checkTargets);
         runtime = new ApplianceRuntime(version(), config.services(), workers, commands, probedBackends, probeRtts, aliases);
         runtime.serverNetwork(config.serverNetwork());
+        runtime.ownAddresses(config.clientIp(), config.gatewayIp());
         runtime.ipv6(config.ipv6());
         runtime.routeServices(routeServices);
         runtime.tcpChecks(control.checker(), checkTargets);

@@ -92,6 +92,8 @@ final class ApplianceRuntime implements RuntimeApi
     private final UnsafeBuffer message = new UnsafeBuffer(new byte[256]);
     private final List<Runnable> serviceListeners = new CopyOnWriteArrayList<>();
     private Ipv4Prefix serverNetwork;
+    private int clientIp;
+    private int gatewayIp;
     private Ipv6Config ipv6 = Ipv6Config.NONE;
     private final Ipv6AliasSender aliases;
     private volatile VipAnnouncementPolicy announcement;
@@ -142,6 +144,13 @@ final class ApplianceRuntime implements RuntimeApi
     void serverNetwork(final Ipv4Prefix network)
     {
         this.serverNetwork = network;
+    }
+
+    /** lb's own IPv4 addresses, which no backend added at runtime may be (the IPv6 ones come with {@link #ipv6}). */
+    void ownAddresses(final int clientIp, final int gatewayIp)
+    {
+        this.clientIp = clientIp;
+        this.gatewayIp = gatewayIp;
     }
 
     /** lb's IPv6 addresses and LAN, which IPv6 services and backends added at runtime need. */
@@ -523,6 +532,11 @@ final class ApplianceRuntime implements RuntimeApi
         {
             throw new CommandException("backend " + family);
         }
+        final String own = ownAddress(backend.ip());
+        if (own != null)
+        {
+            throw new CommandException("backend " + IpAddresses.format(backend.ip()) + " is lb's own address, the " + own);
+        }
         final boolean ipv6Backend = IpAddresses.isIpv6(backend.ip());
         final Object lan = ipv6Backend ? ipv6.serverNetwork6() : serverNetwork;
         if (lan != null && !(ipv6Backend ? ipv6.serverNetwork6().contains(backend.ip()) : serverNetwork.contains(backend.ip())))
@@ -541,6 +555,38 @@ final class ApplianceRuntime implements RuntimeApi
                 BackendStatsTable.MAX_BACKENDS + ")");
         }
         probeAllBackends();
+    }
+
+    /**
+     * What lb's own address {@code ip} is (as the config file names it), or null: a backend there would take
+     * lb's own packets (in ipip, tunnels from lb to itself).
+     */
+    private String ownAddress(final int ip)
+    {
+        if (ip == clientIp)
+        {
+            return "client-ip";
+        }
+        if (ip == gatewayIp)
+        {
+            return "gateway-ip";
+        }
+        if (ip == ipv6.clientIp6())
+        {
+            return "client-ip6";
+        }
+        if (ip == ipv6.gatewayIp6())
+        {
+            return "gateway-ip6";
+        }
+        for (final ServiceEntry s : services)
+        {
+            if (s.vip() == ip)
+            {
+                return "VIP of service '" + s.name() + "'";
+            }
+        }
+        return null;
     }
 
     @Override
@@ -570,7 +616,7 @@ final class ApplianceRuntime implements RuntimeApi
     public void addService(final String name, final ServiceAddress address, final String scheduler,
         final ForwardingMode mode, final TcpCheckConfig check)
     {
-        final Ipv6Config.Refusal refusal = ipv6.refusal(name, address.vip(), mode, check != null);
+        final Ipv6Config.Refusal refusal = ipv6.refusal(name, address.vip(), check != null);
         if (refusal != null)
         {
             throw new CommandException(refusal.problem());

@@ -1,7 +1,5 @@
 package lb.control.config;
 
-import lb.dataplane.pipeline.ForwardingMode;
-
 /**
  * lb's own IPv6 settings. IPv6 VIPs and backends are written in the services like IPv4 ones; these
  * are what lb needs to serve them.
@@ -30,7 +28,7 @@ public record Ipv6Config(int clientIp6, int gatewayIp6, Ipv6Prefix serverNetwork
     /**
      * What stands in the way of a service, for the config file and the control socket alike.
      *
-     * @param field   the setting to fix: {@code "service"}, {@code "mode"} or {@code "check"}.
+     * @param field   the setting to fix: {@code "service"} or {@code "check"}.
      * @param problem the one-line reason.
      */
     public record Refusal(String field, String problem)
@@ -40,12 +38,12 @@ public record Ipv6Config(int clientIp6, int gatewayIp6, Ipv6Prefix serverNetwork
     /**
      * @param name     the service's name.
      * @param vip      its VIP (an IPv4 address or an alias).
-     * @param mode     its forwarding mode.
      * @param tcpCheck whether it has a TCP check.
-     * @return why lb cannot serve it, or null: an IPv6 service needs client-ip6 and gateway-ip6, and
-     *         ipip and TCP checks are built for IPv4 only so far.
+     * @return why lb cannot serve it, or null: an IPv6 service needs client-ip6 and gateway-ip6 (in
+     *         mode ipip gateway-ip6 is also the outer source of the IPv6-in-IPv6 tunnel, and
+     *         client-ip6 the source of packet too big), and TCP checks are built for IPv4 only so far.
      */
-    public Refusal refusal(final String name, final int vip, final ForwardingMode mode, final boolean tcpCheck)
+    public Refusal refusal(final String name, final int vip, final boolean tcpCheck)
     {
         if (!IpAddresses.isIpv6(vip))
         {
@@ -56,10 +54,6 @@ public record Ipv6Config(int clientIp6, int gatewayIp6, Ipv6Prefix serverNetwork
             return new Refusal("service", "IPv6 VIP " + IpAddresses.format(vip) + " needs " +
                 (gatewayIp6 == 0 && clientIp6 == 0 ? "client-ip6 and gateway-ip6" : gatewayIp6 == 0 ? "gateway-ip6" : "client-ip6") +
                 " (lb's own IPv6 addresses)");
-        }
-        if (mode == ForwardingMode.IPIP)
-        {
-            return new Refusal("mode", "ipip is IPv4 only for now (service '" + name + "' has an IPv6 VIP); use nat or dsr");
         }
         if (tcpCheck)
         {

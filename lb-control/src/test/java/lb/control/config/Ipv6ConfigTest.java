@@ -67,6 +67,24 @@ class Ipv6ConfigTest
     }
 
     @Test
+    void ipipServesAnIpv6ServiceWithoutAServerNetworkAndTheWriterKeepsIt()
+    {
+        final LbConfig config = build(lines(HEADER,
+            "service tun6 [2001:2::102]:80/tcp",
+            "  mode ipip",
+            "  scheduler maglev",
+            "  backend 2001:2:0:1::11",
+            "  backend 2001:2:0:1::12"));
+        final ServiceConfig tun6 = config.service("tun6");
+        assertEquals(ForwardingMode.IPIP, tun6.mode());
+        assertTrue(IpAddresses.isIpv6(tun6.vip()));
+        assertEquals(2, tun6.backends().size());
+        assertEquals(config, build(ConfigWriter.format(config)));
+        assertNull(config.ipv6().refusal("tun6", tun6.vip(), false), "the control socket's check agrees");
+        assertEquals("check", config.ipv6().refusal("tun6", tun6.vip(), true).field());
+    }
+
+    @Test
     void theWriterPrintsIpv6InRfc5952FormAndItParsesBackToAnEqualConfig()
     {
         final LbConfig config = build(lines(HEADER,
@@ -125,8 +143,20 @@ class Ipv6ConfigTest
             Arguments.of(lines(HEADER, "service web 198.18.0.100:80/tcp", "  backend 2001:2:0:1::11"),
                 "lb.conf:8: backend: 2001:2:0:1::11 is IPv6 but service 'web' has an IPv4 VIP: a service's backends are " +
                 "of its VIP's family"),
-            Arguments.of(lines(HEADER, "service web6 [2001:2::100]:80/tcp", "  mode ipip", "  backend 2001:2:0:1::11"),
-                "lb.conf:8: mode: ipip is IPv4 only for now (service 'web6' has an IPv6 VIP); use nat or dsr"),
+            Arguments.of(lines(HEADER, "service tun6 [2001:2::100]:80/tcp", "  mode ipip", "  backend 2001:2:0:1::1"),
+                "lb.conf:9: backend: 2001:2:0:1::1 is lb's own address, the gateway-ip6 (line 6)"),
+            Arguments.of(lines(HEADER, "service tun6 [2001:2::100]:80/tcp", "  mode ipip", "  backend 2001:2::1"),
+                "lb.conf:9: backend: 2001:2::1 is lb's own address, the client-ip6 (line 5)"),
+            Arguments.of(lines(HEADER, "service tun6 [2001:2::100]:80/tcp", "  mode ipip", "  backend 198.18.1.11"),
+                "lb.conf:9: backend: 198.18.1.11 is IPv4 but service 'tun6' has an IPv6 VIP: a service's backends are " +
+                "of its VIP's family"),
+            Arguments.of(lines("client-interface cli0", "server-interface srv0", "client-ip 198.18.0.1",
+                "gateway-ip 198.18.1.1", "service tun6 [2001:2::100]:80/tcp", "  mode ipip", "  backend 2001:2:0:1::11"),
+                "lb.conf:5: service tun6: IPv6 VIP 2001:2::100 needs client-ip6 and gateway-ip6 (lb's own IPv6 addresses)"),
+            Arguments.of(lines(HEADER, "server-network6 2001:2:0:1::/64", "service tun6 [2001:2::100]:80/tcp", "  mode ipip",
+                "  backend 2001:2:0:2::11"),
+                "lb.conf:10: backend: 2001:2:0:2::11 is not on the server-side LAN 2001:2:0:1::/64 (server-network6, " +
+                "line 7): lb reaches backends on that LAN only"),
             Arguments.of(lines(HEADER, "service web6 [2001:2::100]:80/tcp", "  check tcp", "  backend 2001:2:0:1::11"),
                 "lb.conf:8: check: tcp checks are IPv4 only for now (service 'web6' has an IPv6 VIP); IPv6 backends are " +
                 "probed by neighbour discovery"),

@@ -331,6 +331,34 @@ class TestbedTest
         "data, peer = u.recvfrom(200)\n" +
         "print(peer[0], peer[1], data.decode())\n";
 
+    /**
+     * From c3, a UDP datagram to VIP6:5353 wrapped the way lb's ipip mode wraps an IPv6 packet (outer IPv6 from c3 to
+     * s1, next header 41; the kernel writes the outer header): prints "source-ip source-port reply" of the direct answer.
+     */
+    private static final String IP6IP6_TO_VIP6 =
+        "import socket, struct\n" +
+        "def csum(b):\n" +
+        "    b += b'\\0' * (len(b) & 1)\n" +
+        "    t = sum(struct.unpack('!%dH' % (len(b) // 2), b))\n" +
+        "    while t >> 16: t = (t & 0xffff) + (t >> 16)\n" +
+        "    return ~t & 0xffff\n" +
+        "me = '" + Testbed.clientIp6("c3") + "'\n" +
+        "src, vip = socket.inet_pton(socket.AF_INET6, me), socket.inet_pton(socket.AF_INET6, '" + Testbed.VIP6 + "')\n" +
+        "u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)\n" +
+        "u.settimeout(3)\n" +
+        "u.bind((me, 0))\n" +
+        "port = u.getsockname()[1]\n" +
+        "payload = b'hello'\n" +
+        "length = 8 + len(payload)\n" +
+        "udp = struct.pack('!HHHH', port, 5353, length, 0) + payload\n" +
+        "pseudo = src + vip + struct.pack('!IxxxB', length, 17)\n" +
+        "udp = udp[:6] + struct.pack('!H', csum(pseudo + udp)) + udp[8:]\n" +
+        "ip = struct.pack('!IHBB', 6 << 28, length, 17, 64) + src + vip\n" +
+        "r = socket.socket(socket.AF_INET6, socket.SOCK_RAW, 41)\n" +
+        "r.sendto(ip + udp, ('" + Testbed.serverIp6(1) + "', 0))\n" +
+        "data, peer = u.recvfrom(200)\n" +
+        "print(peer[0], peer[1], data.decode())\n";
+
     @Test
     void dsrServersHoldTheVipsAndAnswerThroughTheRouter()
     {
@@ -417,6 +445,33 @@ class TestbedTest
             testbed.exec("c3", SHORT, "/usr/bin/python3", "-c", IPIP_TO_VIP);
             assertEquals(unreachableBefore + 1, icmpCounter(testbed, "s1", "OutDestUnreachs"),
                 "protocol-unreachable without the decapsulator");
+        }
+        assertEquals(Set.of(), namespacesWithPrefix(prefix));
+    }
+
+    @Test
+    void ipipServersOfTheDualStackTestbedUnwrapIpv6InIpv6Too() throws Exception
+    {
+        final String prefix;
+        try (Testbed testbed = Testbed.upDualStack(true, 1, "ipip"))
+        {
+            prefix = testbed.prefix();
+            final Testbed.ExecResult local = testbed.exec("s1", SHORT, "ip", "-6", "route", "get", Testbed.VIP6);
+            assertTrue(local.stdout().startsWith("local " + Testbed.VIP6), local::toString);
+            final Testbed.ExecResult route = testbed.exec("s1", SHORT, "ip", "-6", "route", "show", "default");
+            assertTrue(route.stdout().startsWith("default via " + Testbed.ROUTER_SERVER_IP6 + " dev eth0"), route::toString);
+
+            testbed.startServers();
+            final Testbed.ExecResult echo = testbed.exec("c3", SHORT, "/usr/bin/python3", "-c", IP6IP6_TO_VIP6);
+            assertEquals(Testbed.VIP6 + " 5353 " + Testbed.serverIp6(1) + " hello", echo.stdout().strip(), echo::toString);
+            // The IPv4 tunnel still works beside it, through the same TUN device.
+            final Testbed.ExecResult echo4 = testbed.exec("c3", SHORT, "/usr/bin/python3", "-c", IPIP_TO_VIP);
+            assertEquals(Testbed.VIP + " 5353 " + Testbed.serverIp(1) + " hello", echo4.stdout().strip(), echo4::toString);
+
+            testbed.stopServers();
+            final String counters = Files.readString(Path.of("/run/lb-testbed", prefix + ".s1.decap.stats"));
+            assertTrue(counters.contains("received6 1\n") && counters.contains("decapsulated6 1\n") &&
+                counters.contains("received 1\n") && counters.contains("decapsulated 1\n"), counters);
         }
         assertEquals(Set.of(), namespacesWithPrefix(prefix));
     }

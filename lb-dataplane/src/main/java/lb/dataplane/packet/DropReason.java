@@ -58,7 +58,6 @@ public enum DropReason
     BAD_ICMPV6_CHECKSUM("ICMPv6 echo request or error about a flow whose checksum does not verify"),
     UNSUPPORTED_ICMPV6("ICMPv6 message to lb's own address or a VIP that lb neither answers nor relays (informational types other than echo and NDP, errors to lb's own addresses)"),
     HOP_LIMIT_EXCEEDED("IPv6 hop limit 1 or 0 on arrival at a NAT66 rewrite, of a packet or of an ICMPv6 error about one: cannot forward"),
-    IPV6_UNSUPPORTED_MODE("IPv6 frame for a service whose forwarding mode lb does not build for IPv6 (ipip)"),
 
     // Produced by the packet I/O.
     SNAPLEN_TRUNCATED("frame larger than the ring frame arrived truncated"),
@@ -66,7 +65,7 @@ public enum DropReason
     RX_RING_OVERFLOW("the kernel dropped frames because the RX ring was full (read from PACKET_STATISTICS)"),
     CONTROL_RING_FULL("the ring to the control thread had no room for an ARP frame or a TCP health check's reply"),
     OVERSIZE_FRAME("frame larger than a TX ring slot or the egress MTU"),
-    TUNNEL_TOO_BIG("packet plus the 20-byte IP-in-IP header exceeds the server-side MTU (with don't-fragment set the client is sent ICMP fragmentation-needed)"),
+    TUNNEL_TOO_BIG("packet plus the IP-in-IP header (20 bytes, 40 for IPv6 in IPv6) exceeds the server-side MTU (the client is sent ICMP fragmentation-needed when don't-fragment is set, ICMPv6 packet too big always)"),
     TUNNEL_GSO("GSO super-frame for an IP-in-IP service: lb does not segment for tunnels (turn GRO off on the client-side interface)");
 
     private final String metricName;

@@ -68,6 +68,8 @@ public final class DataplaneCounters
     public final AtomicCounter flowsRestored;
     /** ICMP "fragmentation needed" errors lb sent to clients whose packet would not fit the tunnel. */
     public final AtomicCounter icmpFragNeededSent;
+    /** ICMPv6 "packet too big" errors lb sent to clients whose IPv6 packet would not fit the IPv6-in-IPv6 tunnel. */
+    public final AtomicCounter icmp6PacketTooBigSent;
     /** ICMP "time exceeded" errors lb sent, as a router, about routed packets whose TTL ran out. */
     public final AtomicCounter icmpTimeExceededSent;
     /**
@@ -123,6 +125,7 @@ public final class DataplaneCounters
         flowsEvicted = manager.newCounter("flows_evicted" + w, TYPE_FLOW);
         flowsRestored = manager.newCounter("flows_restored" + w, TYPE_FLOW);
         icmpFragNeededSent = manager.newCounter("icmp_frag_needed_sent" + w, TYPE_TRAFFIC);
+        icmp6PacketTooBigSent = manager.newCounter("icmp6_packet_too_big_sent" + w, TYPE_TRAFFIC);
         icmpTimeExceededSent = manager.newCounter("icmp_time_exceeded_sent" + w, TYPE_TRAFFIC);
         icmpErrorsForwardedToServer = manager.newCounter("icmp_errors_forwarded_to_server" + w, TYPE_TRAFFIC);
         icmpErrorsForwardedToClient = manager.newCounter("icmp_errors_forwarded_to_client" + w, TYPE_TRAFFIC);
@@ -186,7 +189,8 @@ public final class DataplaneCounters
      */
     public long madeUp()
     {
-        return icmpTimeExceededSent.get() + icmpFragNeededSent.get() + gatewayArpReplies.get() + gatewayNdpAdvertisements.get();
+        return icmpTimeExceededSent.get() + icmpFragNeededSent.get() + icmp6PacketTooBigSent.get() + gatewayArpReplies.get() +
+            gatewayNdpAdvertisements.get();
     }
 
     /**

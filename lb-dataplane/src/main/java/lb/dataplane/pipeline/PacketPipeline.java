@@ -14,6 +14,7 @@ import lb.dataplane.packet.IcmpHeader;
 import lb.dataplane.packet.IcmpQuote;
 import lb.dataplane.packet.Icmpv6Header;
 import lb.dataplane.packet.Icmpv6Quote;
+import lb.dataplane.packet.Ipv6Header;
 import lb.dataplane.packet.NeighborDiscovery;
 import lb.dataplane.packet.ParsedFrame;
 import lb.dataplane.packet.TcpCheckFrames;
@@ -21,6 +22,7 @@ import lb.dataplane.rewrite.DsrRewrite;
 import lb.dataplane.rewrite.ForwardNat;
 import lb.dataplane.rewrite.IcmpErrorNat;
 import lb.dataplane.rewrite.IcmpErrorNat66;
+import lb.dataplane.rewrite.Ip6Ip6Encap;
 import lb.dataplane.rewrite.IpipEncap;
 import lb.dataplane.rewrite.Nat66Rewrite;
 import lb.dataplane.rewrite.ReturnNat;
@@ -65,6 +67,8 @@ public final class PacketPipeline implements FlowExpiry
     /** ICMP errors (time exceeded) one worker sends at most per second, and in one burst. */
     static final int ICMP_ERRORS_PER_SECOND = 1000;
     static final int ICMP_ERROR_BURST = 50;
+    /** Packet too big has one code (RFC 4443 section 3.2). */
+    private static final int CODE_PACKET_TOO_BIG = 0;
     static final int PROTO_ICMP = 1;
     static final int PROTO_TCP = 6;
     static final int PROTO_UDP = 17;
@@ -77,7 +81,8 @@ public final class PacketPipeline implements FlowExpiry
     private static final int REPLY_TTL = 64;
     /** Server-side MTU until {@link #serverMtu(int)} says otherwise. */
     public static final int DEFAULT_MTU = 1500;
-    private static final int SCRATCH_LENGTH = 65_535 + EthernetHeader.DOUBLE_TAGGED_HEADER_LENGTH + IpipEncap.OVERHEAD;
+    private static final int SCRATCH_LENGTH =
+        Ipv6Header.HEADER_LENGTH + 65_535 + EthernetHeader.DOUBLE_TAGGED_HEADER_LENGTH + Ip6Ip6Encap.OVERHEAD;
 
     private final ServiceTable services;
     private final FlowTable flows;
@@ -560,25 +565,32 @@ public final class PacketPipeline implements FlowExpiry
     }
 
     /**
-     * IP-in-IP: the client's packet inside an outer header to the backend. A packet that would
-     * not fit the server-side MTU with the 20 extra bytes is refused (lb does not fragment); when
-     * it has don't-fragment set the client gets ICMP fragmentation-needed with MTU - 20, as from
-     * any tunnel router, so its path MTU discovery settles on a size that fits. lb cannot clamp
-     * the MSS instead: the backend's SYN-ACK, which carries the MSS the client will use, goes to
-     * the client directly.
+     * IP-in-IP (IPv4 in IPv4, or IPv6 in IPv6 for an IPv6 service): the client's packet inside an
+     * outer header to the backend. A packet that would not fit the server-side MTU with the extra
+     * header (20 or 40 bytes) is refused (lb does not fragment), and the client hears of the MTU
+     * it can use, as from any tunnel router, so its path MTU discovery settles on a size that
+     * fits: for IPv4 ICMP fragmentation-needed with MTU - 20 when the packet has don't-fragment
+     * set; for IPv6, which has no such bit (routers never fragment), always ICMPv6 packet too big
+     * with MTU - 40 (rate-limited like time exceeded). lb cannot clamp the MSS instead: the
+     * backend's SYN-ACK, which carries the MSS the client will use, goes to the client directly.
      */
     private boolean tunnel(final MutableDirectBuffer buffer, final Service service, final BackendPool pool, final int backend)
     {
         final ParsedFrame p = parsed;
+        final boolean ipv6 = p.etherType == Ipv6Header.ETHER_TYPE_IPV6;
         if (rxGso)
         {
             counters.drop(DropReason.TUNNEL_GSO);
             return false;
         }
-        if (IpipEncap.outerLength(p) > serverMtu)
+        if ((ipv6 ? Ip6Ip6Encap.outerLength(p) : IpipEncap.outerLength(p)) > serverMtu)
         {
             counters.drop(DropReason.TUNNEL_TOO_BIG);
-            if (IpipEncap.dontFragment(buffer, p) && IcmpHeader.mayAnswerWithError(p))
+            if (ipv6)
+            {
+                packetTooBig(buffer, serverMtu - Ip6Ip6Encap.OVERHEAD);
+            }
+            else if (IpipEncap.dontFragment(buffer, p) && IcmpHeader.mayAnswerWithError(p))
             {
                 final int errorLength = IcmpHeader.writeFragmentationNeeded(
                     scratch, 0, buffer, p, clientMac, clientIp, serverMtu - IpipEncap.OVERHEAD);
@@ -589,8 +601,22 @@ public final class PacketPipeline implements FlowExpiry
             }
             return false;
         }
-        final int length = IpipEncap.apply(buffer, p, scratch, 0, serverMac, pool.mac(backend), gatewayIp, pool.ip(backend));
-        if (toServer.forwardShifted(scratch, 0, length, IpipEncap.INNER_OFFSET - (p.l3Offset - p.frameOffset)))
+        final int length;
+        final int innerOffset;
+        if (ipv6)
+        {
+            final int gateway = aliases.indexOf(gatewayIp6);
+            final int backendAddress = aliases.indexOf(pool.ip(backend));
+            length = Ip6Ip6Encap.apply(buffer, p, scratch, 0, serverMac, pool.mac(backend), aliases.highAt(gateway),
+                aliases.lowAt(gateway), aliases.highAt(backendAddress), aliases.lowAt(backendAddress));
+            innerOffset = Ip6Ip6Encap.INNER_OFFSET;
+        }
+        else
+        {
+            length = IpipEncap.apply(buffer, p, scratch, 0, serverMac, pool.mac(backend), gatewayIp, pool.ip(backend));
+            innerOffset = IpipEncap.INNER_OFFSET;
+        }
+        if (toServer.forwardShifted(scratch, 0, length, innerOffset - (p.l3Offset - p.frameOffset)))
         {
             counters.txServerFrames.incrementRelease();
             counters.txServerBytes.getAndAddRelease(length);
@@ -599,6 +625,28 @@ public final class PacketPipeline implements FlowExpiry
         }
         counters.drop(toServer.lastRefusal());
         return false;
+    }
+
+    /**
+     * ICMPv6 packet too big (RFC 4443 section 3.2) to the source of the IPv6 packet in hand, from
+     * lb's client-ip6, with the MTU it may use toward the VIP, quoting the packet up to the 1280-byte
+     * minimum MTU. Never about an ICMPv6 error (nor to or from multicast), and within the ICMP error
+     * budget of {@link #timeExceeded}, so a flood of big packets cannot turn lb into a reflector.
+     */
+    private void packetTooBig(final MutableDirectBuffer buffer, final int mtu)
+    {
+        final ParsedFrame p = parsed;
+        if (!Icmpv6Header.mayAnswerWithError6(p) || !takeIcmpErrorToken())
+        {
+            return;
+        }
+        final int own = aliases.indexOf(clientIp6);
+        final int errorLength = Icmpv6Header.writeErrorFrame(scratch, 0, buffer, p, clientMac, aliases.highAt(own),
+            aliases.lowAt(own), Icmpv6Header.TYPE_PACKET_TOO_BIG, CODE_PACKET_TOO_BIG, mtu);
+        if (toClient.send(scratch, 0, errorLength))
+        {
+            counters.icmp6PacketTooBigSent.incrementRelease();
+        }
     }
 
     /**
@@ -939,7 +987,7 @@ public final class PacketPipeline implements FlowExpiry
 
     /**
      * The service an IPv6 frame is for, by the alias of its destination, or null (counted): no alias or no service on
-     * it, or a mode lb does not build for IPv6.
+     * it. Every mode serves IPv6: nat (NAT66), dsr and ipip (IPv6 in IPv6).
      */
     private Service service6()
     {
@@ -950,11 +998,6 @@ public final class PacketPipeline implements FlowExpiry
         {
             final boolean ours = vip != Ipv6AliasTable.NONE && (vip == clientIp6 || services.isVip(vip));
             counters.drop(ours ? DropReason.NO_SERVICE : DropReason.IPV6_NOT_FOR_US);
-            return null;
-        }
-        if (service.mode() == ForwardingMode.IPIP)
-        {
-            counters.drop(DropReason.IPV6_UNSUPPORTED_MODE);
             return null;
         }
         return service;
@@ -1419,7 +1462,7 @@ public final class PacketPipeline implements FlowExpiry
      * a packet lb sent toward a client, VIP6:vport -> client:cport, did not fit (packet too big:
      * the backend's path-MTU discovery depends on it), expired, was refused or was malformed. The
      * flow is the one whose forward key is that packet's reverse; NAT66 translates the error like
-     * the flow ({@link IcmpErrorNat66#towardBackend}), DSR changes only the MACs.
+     * the flow ({@link IcmpErrorNat66#towardBackend}), DSR changes only the MACs, IP6-in-IP6 tunnels it.
      */
     private void icmp6ErrorFromClient(final MutableDirectBuffer buffer, final int offset, final int length)
     {
@@ -1447,9 +1490,11 @@ public final class PacketPipeline implements FlowExpiry
                 DsrRewrite.apply(buffer, parsed, serverMac, pool.mac(backend));
                 break;
             case IPIP:
-                // No IPv6 flow is ever IP6-in-IP6 yet (service6 refuses the mode); once it is, the
-                // error goes through the flow's own tunnel here, as icmpErrorFromClient does for IPv4.
-                counters.drop(DropReason.IPV6_UNSUPPORTED_MODE);
+                // Through the flow's own tunnel, as icmpErrorFromClient does for IPv4 (tunnel counts what it sends).
+                if (tunnel(buffer, service, pool, backend))
+                {
+                    counters.icmpErrorsForwardedToServer.incrementRelease();
+                }
                 return;
             default:
                 final int backendAddress = aliases.indexOf(flows6.natIp(fwd));
