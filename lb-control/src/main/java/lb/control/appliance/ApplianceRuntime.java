@@ -570,7 +570,7 @@ final class ApplianceRuntime implements RuntimeApi
     public void addService(final String name, final ServiceAddress address, final String scheduler,
         final ForwardingMode mode, final TcpCheckConfig check)
     {
-        final Ipv6Config.Refusal refusal = ipv6.refusal(name, address.vip(), mode, check != null);
+        final Ipv6Config.Refusal refusal = ipv6.refusal(name, address.vip(), mode);
         if (refusal != null)
         {
             throw new CommandException(refusal.problem());

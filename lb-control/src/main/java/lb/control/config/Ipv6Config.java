@@ -30,7 +30,7 @@ public record Ipv6Config(int clientIp6, int gatewayIp6, Ipv6Prefix serverNetwork
     /**
      * What stands in the way of a service, for the config file and the control socket alike.
      *
-     * @param field   the setting to fix: {@code "service"}, {@code "mode"} or {@code "check"}.
+     * @param field   the setting to fix: {@code "service"} or {@code "mode"}.
      * @param problem the one-line reason.
      */
     public record Refusal(String field, String problem)
@@ -41,11 +41,10 @@ public record Ipv6Config(int clientIp6, int gatewayIp6, Ipv6Prefix serverNetwork
      * @param name     the service's name.
      * @param vip      its VIP (an IPv4 address or an alias).
      * @param mode     its forwarding mode.
-     * @param tcpCheck whether it has a TCP check.
-     * @return why lb cannot serve it, or null: an IPv6 service needs client-ip6 and gateway-ip6, and
-     *         ipip and TCP checks are built for IPv4 only so far.
+     * @return why lb cannot serve it, or null: an IPv6 service needs client-ip6 and gateway-ip6 (TCP checks of its
+     *         backends go from gateway-ip6), and ipip is built for IPv4 only so far.
      */
-    public Refusal refusal(final String name, final int vip, final ForwardingMode mode, final boolean tcpCheck)
+    public Refusal refusal(final String name, final int vip, final ForwardingMode mode)
     {
         if (!IpAddresses.isIpv6(vip))
         {
@@ -60,11 +59,6 @@ public record Ipv6Config(int clientIp6, int gatewayIp6, Ipv6Prefix serverNetwork
         if (mode == ForwardingMode.IPIP)
         {
             return new Refusal("mode", "ipip is IPv4 only for now (service '" + name + "' has an IPv6 VIP); use nat or dsr");
-        }
-        if (tcpCheck)
-        {
-            return new Refusal("check", "tcp checks are IPv4 only for now (service '" + name + "' has an IPv6 VIP); " +
-                "IPv6 backends are probed by neighbour discovery");
         }
         return null;
     }

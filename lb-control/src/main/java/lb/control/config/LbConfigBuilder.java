@@ -1002,11 +1002,10 @@ public final class LbConfigBuilder
 
         private void checkIpv6Service(final Ipv6Config ipv6)
         {
-            final Ipv6Config.Refusal refusal = ipv6.refusal(name, address.vip(), mode, check);
+            final Ipv6Config.Refusal refusal = ipv6.refusal(name, address.vip(), mode);
             if (refusal != null)
             {
-                final Origin blamed = refusal.field().equals("mode") ? modeOrigin :
-                    refusal.field().equals("check") ? checkOrigin : origin;
+                final Origin blamed = refusal.field().equals("mode") ? modeOrigin : origin;
                 throw new ConfigException(blamed, refusal.field().equals("service") ? "service " + name : refusal.field(),
                     refusal.problem());
             }

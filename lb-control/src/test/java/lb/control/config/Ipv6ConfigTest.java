@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.stream.Stream;
 import lb.dataplane.pipeline.ForwardingMode;
@@ -64,6 +65,22 @@ class Ipv6ConfigTest
             new BackendConfig(IpAddresses.parse("2001:2:0:1::12"), 8080, 3)), web6.backends());
         assertEquals(0xC6120064, config.service("web").vip(), "IPv4 as before");
         assertEquals(ForwardingMode.DSR, config.service("dsr6").mode());
+    }
+
+    @Test
+    void anIpv6ServiceTakesATcpCheckLikeAnIpv4One()
+    {
+        final LbConfig config = build(lines(HEADER,
+            "service web6 [2001:2::100]:80/tcp",
+            "  check tcp",
+            "  check-port 8080",
+            "  check-interval 500ms",
+            "  check-fall 3",
+            "  backend 2001:2:0:1::11"));
+        final TcpCheckConfig check = config.service("web6").check();
+        assertEquals(8080, check.portFor(80));
+        assertEquals(Duration.ofMillis(500), check.interval());
+        assertEquals(3, check.fall());
     }
 
     @Test
@@ -127,9 +144,10 @@ class Ipv6ConfigTest
                 "of its VIP's family"),
             Arguments.of(lines(HEADER, "service web6 [2001:2::100]:80/tcp", "  mode ipip", "  backend 2001:2:0:1::11"),
                 "lb.conf:8: mode: ipip is IPv4 only for now (service 'web6' has an IPv6 VIP); use nat or dsr"),
-            Arguments.of(lines(HEADER, "service web6 [2001:2::100]:80/tcp", "  check tcp", "  backend 2001:2:0:1::11"),
-                "lb.conf:8: check: tcp checks are IPv4 only for now (service 'web6' has an IPv6 VIP); IPv6 backends are " +
-                "probed by neighbour discovery"),
+            Arguments.of(lines(HEADER, "service dns6 [2001:2::100]:53/udp", "  check tcp", "  backend 2001:2:0:1::11"),
+                "lb.conf:8: check: service 'dns6' is udp: give check-port, the TCP port to check"),
+            Arguments.of(lines(HEADER, "service web6 [2001:2::100]:80/tcp", "  check-port 8080", "  backend 2001:2:0:1::11"),
+                "lb.conf:8: check-port: needs 'check tcp' in service 'web6'"),
             Arguments.of(lines(HEADER, "service web6 [2001:2::100]:80/tcp", "  mode dsr", "  backend 2001:2:0:1::11"),
                 "lb.conf:8: mode: dsr needs the server-side LAN: add 'server-network6 PREFIX' (e.g. 2001:2:0:1::/64) " +
                 "above the services"),

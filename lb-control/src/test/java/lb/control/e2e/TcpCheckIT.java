@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import lb.control.testbed.Testbed;
@@ -155,14 +156,27 @@ class TcpCheckIT extends FreshTestbed
         }
     }
 
-    /** Starts testbed_server.py in server i's namespace and waits until it listens (its pidfile). */
     private Process startServer(final int i) throws IOException
+    {
+        return startServer(testbed, dir, i, false);
+    }
+
+    /**
+     * Starts testbed_server.py in server i's namespace (also on its IPv6 address with {@code ipv6}) and waits until it
+     * listens (its pidfile).
+     */
+    static Process startServer(final Testbed testbed, final Path dir, final int i, final boolean ipv6) throws IOException
     {
         final Path pidfile = dir.resolve("s" + i + ".pid");
         Files.deleteIfExists(pidfile);
-        final Process process = testbed.start("s" + i, List.of("/usr/bin/python3",
+        final List<String> command = new ArrayList<>(List.of("/usr/bin/python3",
             testbed.repoRoot().resolve("docker/testbed_server.py").toString(), "--ip", Testbed.serverIp(i),
-            "--files", dir.toString(), "--pidfile", pidfile.toString()), dir.resolve("s" + i + ".log"));
+            "--files", dir.toString(), "--pidfile", pidfile.toString()));
+        if (ipv6)
+        {
+            command.addAll(List.of("--ip6", Testbed.serverIp6(i)));
+        }
+        final Process process = testbed.start("s" + i, command, dir.resolve("s" + i + ".log"));
         final long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (!Files.exists(pidfile) || Files.size(pidfile) == 0)
         {
@@ -175,7 +189,7 @@ class TcpCheckIT extends FreshTestbed
         return process;
     }
 
-    private String lbctlOk(final Path socket, final String... args)
+    static String lbctlOk(final Testbed testbed, final Path socket, final String... args)
     {
         final Testbed.ExecResult result = LbRun.lbctl(testbed, socket, args);
         if (!result.ok())
@@ -183,5 +197,10 @@ class TcpCheckIT extends FreshTestbed
             throw new UncheckedIOException(new IOException("lbctl " + String.join(" ", args) + ": " + result));
         }
         return result.stdout();
+    }
+
+    private String lbctlOk(final Path socket, final String... args)
+    {
+        return lbctlOk(testbed, socket, args);
     }
 }
