@@ -216,14 +216,7 @@ class Ipv6IT
                 LbRun.sleep(3 * interval); // a few checks of every backend
                 assertFalse(lb.log().contains("check down"), lb.log());
                 assertSpread(requests(testbed, "c1", Testbed.VIP6, 30), testbed.serverIps6(), 30, workers);
-                // Every SYN-ACK was reset at once: no half-open check connection waits on the backends.
-                for (int i = 1; i <= 3; i++)
-                {
-                    final Testbed.ExecResult halfOpen = testbed.exec("s" + i, Duration.ofSeconds(5), "ss", "-Htan", "state",
-                        "syn-recv");
-                    assertTrue(halfOpen.ok(), halfOpen.toString());
-                    assertEquals("", halfOpen.stdout().trim(), "s" + i + " holds no half-open check connection");
-                }
+                TcpCheckIT.assertNoHalfOpenCheckConnections(testbed);
 
                 final String stopped = Testbed.serverIp6(2);
                 final String endpoint = Testbed.hostPort(stopped, Testbed.HTTP_PORT);
@@ -251,28 +244,13 @@ class Ipv6IT
                     "the healthy backends never went down: " + lb.log());
 
                 final Map<String, Long> counters = lb.stop();
-                assertTrue(counters.get("tcp_check_rsts") >= fall, counters.toString());
-                assertTrue(counters.get("tcp_check_syn_acks") >= rise + 3, counters.toString());
-                assertEquals(counters.get("tcp_check_syn_acks") + counters.get("tcp_check_stale_replies"),
-                    counters.get("tcp_check_resets_sent"), "every SYN-ACK answered with an RST: " + counters);
-                assertTrue(counters.get("health_check_replies_to_control") >= counters.get("tcp_check_syn_acks") +
-                    counters.get("tcp_check_rsts"), counters.toString());
+                TcpCheckIT.assertEveryAnswerCounted(lb, counters, rise, fall, workers);
                 // The dual-stack testbed's only drops are the hosts' own IPv6 chatter (MLD reports, solicitations
                 // for other addresses): no check's answer is dropped.
                 assertEquals(counters.getOrDefault("drop_ipv6_not_for_us", 0L) + counters.getOrDefault("drop_ndp_not_for_us", 0L),
                     counters.get("drops_total"), counters.toString());
-                if (workers > 1)
-                {
-                    for (int w = 0; w < workers; w++)
-                    {
-                        assertTrue(lb.workerCounters().getOrDefault(w, Map.of()).getOrDefault("health_check_replies_to_control", 0L) > 0,
-                            "worker " + w + " handed answers to control too: " + lb.workerCounters());
-                    }
-                }
                 System.out.println("Ipv6IT: tcp check, workers " + workers + ": down " + detectMillis + " ms after the server stopped, up " +
-                    backMillis + " ms after it started; " + counters.entrySet().stream()
-                    .filter(e -> e.getKey().startsWith("tcp_check") || e.getKey().equals("health_check_replies_to_control"))
-                    .map(e -> e.getKey() + "=" + e.getValue()).toList());
+                    backMillis + " ms after it started; " + TcpCheckIT.checkCounters(counters));
             }
         }
     }

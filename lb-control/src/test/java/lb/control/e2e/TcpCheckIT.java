@@ -53,13 +53,7 @@ class TcpCheckIT extends FreshTestbed
             LbRun.sleep(3 * INTERVAL_MS); // a few checks of every backend
             assertFalse(lb.log().contains("check down"), lb.log());
             assertSpreadOverAllThree(LbRun.requests(testbed, "c1", 30), workers, "all three pass their checks and serve");
-            // Every SYN-ACK was reset at once: no half-open connection waits on the backends.
-            for (int i = 1; i <= 3; i++)
-            {
-                final Testbed.ExecResult halfOpen = testbed.exec("s" + i, Duration.ofSeconds(5), "ss", "-Htan", "state", "syn-recv");
-                assertTrue(halfOpen.ok(), halfOpen.toString());
-                assertEquals("", halfOpen.stdout().trim(), "s" + i + " holds no half-open check connection");
-            }
+            assertNoHalfOpenCheckConnections(testbed);
 
             final long stoppedAt = System.nanoTime();
             testbed.stop(servers[1]);
@@ -84,25 +78,10 @@ class TcpCheckIT extends FreshTestbed
             assertSpreadOverAllThree(LbRun.requests(testbed, "c1", 30), workers, "it gets new connections again");
 
             final Map<String, Long> counters = lb.stop();
-            assertTrue(counters.get("tcp_check_rsts") >= FALL, counters.toString());
-            assertTrue(counters.get("tcp_check_syn_acks") >= RISE + 3, counters.toString());
-            assertEquals(counters.get("tcp_check_syn_acks") + counters.get("tcp_check_stale_replies"),
-                counters.get("tcp_check_resets_sent"), "every SYN-ACK answered with an RST: " + counters);
-            assertTrue(counters.get("health_check_replies_to_control") >= counters.get("tcp_check_syn_acks") +
-                counters.get("tcp_check_rsts"), counters.toString());
+            assertEveryAnswerCounted(lb, counters, RISE, FALL, workers);
             assertEquals(0, counters.get("drops_total"), "no check's answer (nor anything else) dropped: " + counters);
-            if (workers > 1)
-            {
-                for (int w = 0; w < workers; w++)
-                {
-                    assertTrue(lb.workerCounters().getOrDefault(w, Map.of()).getOrDefault("health_check_replies_to_control", 0L) > 0,
-                        "worker " + w + " handed answers to control too: " + lb.workerCounters());
-                }
-            }
             System.out.println("TcpCheckIT: workers " + workers + ": check down " + detectMillis + " ms after the server stopped, up " +
-                backMillis + " ms after it started; " + counters.entrySet().stream()
-                .filter(e -> e.getKey().startsWith("tcp_check") || e.getKey().equals("health_check_replies_to_control"))
-                .map(e -> e.getKey() + "=" + e.getValue()).toList());
+                backMillis + " ms after it started; " + checkCounters(counters));
         }
     }
 
@@ -154,6 +133,45 @@ class TcpCheckIT extends FreshTestbed
         {
             assertTrue(Math.abs(answers.getOrDefault(backend, 0) - 10) <= (workers == 1 ? 0 : workers), what + ": " + answers);
         }
+    }
+
+    /** Every SYN-ACK was reset at once: no half-open check connection waits on the three backends. */
+    static void assertNoHalfOpenCheckConnections(final Testbed testbed)
+    {
+        for (int i = 1; i <= 3; i++)
+        {
+            final Testbed.ExecResult halfOpen = testbed.exec("s" + i, Duration.ofSeconds(5), "ss", "-Htan", "state", "syn-recv");
+            assertTrue(halfOpen.ok(), halfOpen.toString());
+            assertEquals("", halfOpen.stdout().trim(), "s" + i + " holds no half-open check connection");
+        }
+    }
+
+    /**
+     * After a backend failed {@code fall} checks and passed {@code rise} again (beside healthy ones): every answer was
+     * counted, every SYN-ACK reset, and with several workers each handed answers to control.
+     */
+    static void assertEveryAnswerCounted(final LbRun lb, final Map<String, Long> counters, final int rise, final int fall,
+        final int workers)
+    {
+        assertTrue(counters.get("tcp_check_rsts") >= fall, counters.toString());
+        assertTrue(counters.get("tcp_check_syn_acks") >= rise + 3, counters.toString());
+        assertEquals(counters.get("tcp_check_syn_acks") + counters.get("tcp_check_stale_replies"),
+            counters.get("tcp_check_resets_sent"), "every SYN-ACK answered with an RST: " + counters);
+        assertTrue(counters.get("health_check_replies_to_control") >= counters.get("tcp_check_syn_acks") +
+            counters.get("tcp_check_rsts"), counters.toString());
+        for (int w = 0; workers > 1 && w < workers; w++)
+        {
+            assertTrue(lb.workerCounters().getOrDefault(w, Map.of()).getOrDefault("health_check_replies_to_control", 0L) > 0,
+                "worker " + w + " handed answers to control too: " + lb.workerCounters());
+        }
+    }
+
+    /** The check counters, for the line a test prints. */
+    static List<String> checkCounters(final Map<String, Long> counters)
+    {
+        return counters.entrySet().stream()
+            .filter(e -> e.getKey().startsWith("tcp_check") || e.getKey().equals("health_check_replies_to_control"))
+            .map(e -> e.getKey() + "=" + e.getValue()).toList();
     }
 
     private Process startServer(final int i) throws IOException

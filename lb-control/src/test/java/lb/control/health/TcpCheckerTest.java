@@ -80,17 +80,23 @@ class TcpCheckerTest
     {
         EthernetHeader.write(reply, 0, LB_MAC, BACKEND_MAC, EthernetHeader.ETHER_TYPE_IPV4);
         Ipv4Header.write(reply, IP_OFFSET, 40, 64, Ipv4Header.PROTOCOL_TCP, B1, GATEWAY_IP);
-        reply.putShort(TCP_OFFSET + TcpHeader.SOURCE_PORT_OFFSET, (short)u16(syn, TCP_OFFSET + TcpHeader.DESTINATION_PORT_OFFSET), BIG_ENDIAN);
-        reply.putShort(TCP_OFFSET + TcpHeader.DESTINATION_PORT_OFFSET, (short)sourcePort(syn), BIG_ENDIAN);
-        reply.putInt(TCP_OFFSET + TcpHeader.SEQUENCE_OFFSET, 0x0BADF00D, BIG_ENDIAN);
-        reply.putInt(TCP_OFFSET + TcpHeader.ACKNOWLEDGEMENT_OFFSET, ack, BIG_ENDIAN);
-        reply.putByte(TCP_OFFSET + TcpHeader.DATA_OFFSET_OFFSET, (byte)0x50);
-        reply.putByte(TCP_OFFSET + TcpHeader.FLAGS_OFFSET, (byte)flags);
-        reply.putShort(TCP_OFFSET + TcpHeader.WINDOW_OFFSET, (short)64240, BIG_ENDIAN);
-        reply.putShort(TCP_OFFSET + TcpHeader.CHECKSUM_OFFSET, (short)0, BIG_ENDIAN);
+        writeAnswerTcp(reply, syn, TCP_OFFSET, flags, ack);
         reply.putShort(TCP_OFFSET + TcpHeader.CHECKSUM_OFFSET,
             (short)Checksums.l4Checksum(reply, IP_OFFSET, TCP_OFFSET, 20, Checksums.PROTOCOL_TCP), BIG_ENDIAN);
         return TcpCheckFrames.FRAME_LENGTH;
+    }
+
+    /** The answer's TCP header at {@code tcp} (in both the SYN and the answer), ports swapped, its checksum 0 for now. */
+    private static void writeAnswerTcp(final UnsafeBuffer answer, final byte[] syn, final int tcp, final int flags, final int ack)
+    {
+        answer.putShort(tcp + TcpHeader.SOURCE_PORT_OFFSET, (short)u16(syn, tcp + TcpHeader.DESTINATION_PORT_OFFSET), BIG_ENDIAN);
+        answer.putShort(tcp + TcpHeader.DESTINATION_PORT_OFFSET, (short)u16(syn, tcp + TcpHeader.SOURCE_PORT_OFFSET), BIG_ENDIAN);
+        answer.putInt(tcp + TcpHeader.SEQUENCE_OFFSET, 0x0BADF00D, BIG_ENDIAN);
+        answer.putInt(tcp + TcpHeader.ACKNOWLEDGEMENT_OFFSET, ack, BIG_ENDIAN);
+        answer.putByte(tcp + TcpHeader.DATA_OFFSET_OFFSET, (byte)0x50);
+        answer.putByte(tcp + TcpHeader.FLAGS_OFFSET, (byte)flags);
+        answer.putShort(tcp + TcpHeader.WINDOW_OFFSET, (short)64240, BIG_ENDIAN);
+        answer.putShort(tcp + TcpHeader.CHECKSUM_OFFSET, (short)0, BIG_ENDIAN);
     }
 
     private void synAck(final TcpChecker checker, final byte[] syn, final long now)
@@ -304,16 +310,7 @@ class TcpCheckerTest
         Ipv6Header.write(reply6, IP_OFFSET, TcpHeader.MIN_HEADER_LENGTH, Checksums.PROTOCOL_TCP, 64, IpAddresses.high(from),
             IpAddresses.low(from), Ipv6Header.getAddressHigh(s, IP_OFFSET + Ipv6Header.SOURCE_OFFSET),
             Ipv6Header.getAddressLow(s, IP_OFFSET + Ipv6Header.SOURCE_OFFSET));
-        reply6.putShort(TCP_OFFSET6 + TcpHeader.SOURCE_PORT_OFFSET, (short)u16(syn, TCP_OFFSET6 + TcpHeader.DESTINATION_PORT_OFFSET),
-            BIG_ENDIAN);
-        reply6.putShort(TCP_OFFSET6 + TcpHeader.DESTINATION_PORT_OFFSET, (short)u16(syn, TCP_OFFSET6 + TcpHeader.SOURCE_PORT_OFFSET),
-            BIG_ENDIAN);
-        reply6.putInt(TCP_OFFSET6 + TcpHeader.SEQUENCE_OFFSET, 0x0BADF00D, BIG_ENDIAN);
-        reply6.putInt(TCP_OFFSET6 + TcpHeader.ACKNOWLEDGEMENT_OFFSET, ack, BIG_ENDIAN);
-        reply6.putByte(TCP_OFFSET6 + TcpHeader.DATA_OFFSET_OFFSET, (byte)0x50);
-        reply6.putByte(TCP_OFFSET6 + TcpHeader.FLAGS_OFFSET, (byte)flags);
-        reply6.putShort(TCP_OFFSET6 + TcpHeader.WINDOW_OFFSET, (short)64240, BIG_ENDIAN);
-        reply6.putShort(TCP_OFFSET6 + TcpHeader.CHECKSUM_OFFSET, (short)0, BIG_ENDIAN);
+        writeAnswerTcp(reply6, syn, TCP_OFFSET6, flags, ack);
         reply6.putShort(TCP_OFFSET6 + TcpHeader.CHECKSUM_OFFSET,
             (short)Checksums.ipv6L4Checksum(reply6, IP_OFFSET, TCP_OFFSET6, 20, Checksums.PROTOCOL_TCP), BIG_ENDIAN);
         return TcpCheckFrames.FRAME_LENGTH6;
