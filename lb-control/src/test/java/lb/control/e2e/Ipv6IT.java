@@ -255,6 +255,34 @@ class Ipv6IT
         }
     }
 
+    /** `lbctl add service` with check=tcp on a VIP6: every IPv6 backend added to it later is checked too. */
+    @Test
+    void anIpv6ServiceAddedAtRunTimeChecksEveryBackendAddedToIt()
+    {
+        final Path socket = dir.resolve("lb.sock");
+        try (Testbed testbed = dualStack(true);
+            LbRun lb = LbRun.startWithConfig(testbed, dir, BASE6 + "control-socket " + socket + "\n" + WEB6, 3))
+        {
+            final String vip = "2001:2::101";
+            final String added = TcpCheckIT.lbctlOk(testbed, socket, "add", "service", "chk6", Testbed.hostPort(vip, 80) + "/tcp",
+                "rr", "nat", "check=tcp", "check-interval=300ms", "check-timeout=300ms");
+            assertTrue(added.contains("check tcp port backend interval 300ms timeout 300ms rise 2 fall 2"), added);
+            final String closed = Testbed.hostPort(Testbed.serverIp6(2), 81); // nothing listens there
+            TcpCheckIT.lbctlOk(testbed, socket, "add", "backend", "chk6", Testbed.serverIp6(1));
+            TcpCheckIT.lbctlOk(testbed, socket, "add", "backend", "chk6", closed);
+            lb.awaitLog(Pattern.quote("backend " + closed + " of service chk6 check down: rst from port 81 (first check)"), 1,
+                Duration.ofSeconds(5));
+            assertEquals(Map.of(Testbed.serverIp6(1), 10), requests(testbed, "c1", vip, 10), "only the backend that passes");
+            final String stat = TcpCheckIT.lbctlOk(testbed, socket, "show", "stat");
+            assertTrue(stat.lines().anyMatch(l -> l.startsWith("chk6 ") && l.contains(closed) && l.contains(" down (rst)")), stat);
+            assertTrue(stat.lines().anyMatch(l -> l.startsWith("chk6 ") && l.contains(Testbed.hostPort(Testbed.serverIp6(1), 80)) &&
+                l.matches(".*\\bup\\s+up\\b.*")), stat);
+            final String metrics = TcpCheckIT.lbctlOk(testbed, socket, "show", "metrics");
+            assertTrue(metrics.contains("lb_backend_check_up{service=\"chk6\",backend=\"" + closed + "\"} 0"), metrics);
+            assertTrue(lb.stop().get("tcp_check_rsts") >= 1);
+        }
+    }
+
     @ParameterizedTest(name = "workers {0}")
     @ValueSource(ints = {1, 2})
     void ipv4AndIpv6ServicesServeAtOnce(final int workers)
