@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Sends COUNT fuzzed Ethernet frames to lb from a testbed namespace, as fast as lb's rings allow.
 
-usage: fuzz_frames.py IFACE DST_MAC client|server COUNT SEED [BURST]
+usage: fuzz_frames.py IFACE DST_MAC client|server COUNT SEED [BURST] [--ipv6]
 
 A pool of frames is built first (seeded, so a run can be repeated), then sent round and round:
 frames of real flows (TCP to the VIP with every flag mix, replies from a backend), UDP, ARP
@@ -10,6 +10,12 @@ addresses and for other hosts, then each of them mutated (bits flipped), cut sho
 random bytes. Every IPv4 address in a frame stays inside 198.18.0.0/15 (a flip that leaves it is
 undone), so nothing can be routed out of the testbed. Prints "sent N" and "kind K N" lines.
 BURST frames go out back to back, then the sender yields for a moment (default 32).
+
+With --ipv6 a third of the well-formed frames are IPv6 (the dual-stack testbed's addresses): TCP to
+the VIP6 with every flag mix and the backends' replies, UDP, one to three extension headers before TCP
+(a hop-by-hop header now and then out of its place, a routing header now and then with segments left), fragments,
+ICMPv6 echo, neighbour solicitations (unicast) and advertisements, answers to TCP checks from
+gateway-ip6's check ports, low hop limits. Every IPv6 address stays inside 2001:2::/48 the same way.
 """
 import random
 import socket
@@ -19,8 +25,10 @@ import time
 
 from frames import checksum
 
-iface, dst_mac_text, side, count, seed = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
-burst = int(sys.argv[6]) if len(sys.argv) > 6 else 32
+with_ipv6 = "--ipv6" in sys.argv
+args = [a for a in sys.argv if a != "--ipv6"]
+iface, dst_mac_text, side, count, seed = args[1], args[2], args[3], int(args[4]), int(args[5])
+burst = int(args[6]) if len(args) > 6 else 32
 dst_mac = bytes.fromhex(dst_mac_text.replace(":", ""))
 rng = random.Random(seed)
 sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
@@ -31,6 +39,11 @@ TESTBED = (0xC612 << 16, 0xFFFE << 16)  # 198.18.0.0/15
 VIP, LB_IP, GATEWAY, OTHER = "198.18.0.100", "198.18.0.1", "198.18.1.1", "198.18.0.99"
 CLIENT, BACKEND, REMOTE = "198.18.0.11", "198.18.1.11", "198.18.2.11"
 POOL = 20_000
+TESTBED6 = bytes.fromhex("200100020000")  # 2001:2::/48
+VIP6, LB_IP6, GATEWAY6, OTHER6 = "2001:2::100", "2001:2::1", "2001:2:0:1::1", "2001:2::99"
+CLIENT6, BACKEND6 = "2001:2::11", "2001:2:0:1::11"
+HOP_BY_HOP, ROUTING, FRAGMENT, DESTINATION_OPTIONS = 0, 43, 44, 60
+CHECK_PORTS = (61000, 62023)  # TcpCheckFrames' source ports
 
 
 def ipv4(src, dst, proto, payload, ttl=64):
@@ -69,6 +82,61 @@ def eth(payload, ethertype=0x0800, dst=None):
     return (dst or dst_mac) + src_mac + struct.pack("!H", ethertype) + payload
 
 
+def a6(text):
+    return socket.inet_pton(socket.AF_INET6, text)
+
+
+def ipv6(src, dst, next_header, payload, hop_limit=64):
+    return struct.pack("!IHBB", 6 << 28, len(payload), next_header, hop_limit) + a6(src) + a6(dst) + payload
+
+
+def l4v6(src, dst, proto, header, payload):
+    """The upper layer with its checksum over the RFC 8200 pseudo-header."""
+    pseudo = a6(src) + a6(dst) + struct.pack("!IxxxB", len(header) + len(payload), proto)
+    c = checksum(pseudo + header + payload)
+    at = {6: 16, 17: 6, 58: 2}[proto]
+    return header[:at] + struct.pack("!H", c if c or proto != 17 else 0xFFFF) + header[at + 2:] + payload
+
+
+def extensions(kinds, upper_proto, upper):
+    """Extension headers of the given kinds (8 bytes each) before an upper layer: (first next header, bytes)."""
+    chain, next_header = upper, upper_proto
+    for kind in reversed(kinds):
+        if kind == FRAGMENT:
+            offset = 0 if rng.random() < 0.5 else rng.randrange(1, 0x2000)
+            body = struct.pack("!HI", offset << 3 | (1 if offset == 0 else rng.randrange(2)), rng.randrange(1 << 32))
+        elif kind == ROUTING:
+            body = struct.pack("!BB4x", 4, rng.choice((0, 0, 0, 1)))  # segments left 1 is refused by lb
+        else:
+            body = b"\x01\x04\0\0\0\0"  # PadN
+        chain, next_header = bytes((next_header, 0)) + body + chain, kind
+    return next_header, chain
+
+
+def tcp6(src, dst, sport, dport, flags, payload=b"", kinds=(), hop_limit=64):
+    header = struct.pack("!HHIIBBHHH", sport, dport, rng.randrange(1 << 32), rng.randrange(1 << 32), 0x50, flags, 65535, 0, 0)
+    first, chain = extensions(kinds, 6, l4v6(src, dst, 6, header, payload))
+    return ipv6(src, dst, first, chain, hop_limit)
+
+
+def udp6(src, dst, sport, dport, payload, kinds=()):
+    first, chain = extensions(kinds, 17, l4v6(src, dst, 17, struct.pack("!HHHH", sport, dport, 8 + len(payload), 0), payload))
+    return ipv6(src, dst, first, chain)
+
+
+def icmp6(src, dst, kind, body, hop_limit=64):
+    return ipv6(src, dst, 58, l4v6(src, dst, 58, struct.pack("!BBH", kind, 0, 0), body), hop_limit)
+
+
+def solicitation(src, target):
+    """A unicast neighbour solicitation (RFC 4861 7.2.2's reachability check) with a source link-layer option."""
+    return icmp6(src, target, 135, b"\0" * 4 + a6(target) + bytes((1, 1)) + src_mac, 255)
+
+
+def advertisement(src, dst):
+    return icmp6(src, dst, 136, struct.pack("!I", 0x60000000) + a6(src) + bytes((2, 1)) + src_mac, 255)
+
+
 def payload():
     return bytes(rng.randrange(256) for _ in range(rng.choice((0, 0, 1, 20, 100, 536, 1400))))
 
@@ -76,8 +144,48 @@ def payload():
 FLAGS = (0x02, 0x10, 0x18, 0x11, 0x04, 0x14, 0x12, 0x01, 0x00, 0x3F)
 
 
+def client_frame6():
+    """A well-formed IPv6 frame a client-side host could send."""
+    kind = rng.randrange(9)
+    port = 20_000 + rng.randrange(4_000)
+    if kind < 3:
+        return "tcp_vip6", eth(tcp6(CLIENT6, VIP6, port, 80, rng.choice(FLAGS), payload() if kind > 0 else b""), 0x86DD)
+    if kind == 3:
+        return "udp6", eth(udp6(CLIENT6, rng.choice((VIP6, LB_IP6, OTHER6)), port, rng.choice((53, 80)), payload()), 0x86DD)
+    if kind == 4:
+        kinds = [rng.choice((HOP_BY_HOP, DESTINATION_OPTIONS, ROUTING)) for _ in range(rng.randrange(1, 4))]
+        return "extensions6", eth(tcp6(CLIENT6, VIP6, port, 80, rng.choice(FLAGS), kinds=kinds), 0x86DD)
+    if kind == 5:
+        return "fragment6", eth(udp6(CLIENT6, VIP6, port, 53, payload(), kinds=[FRAGMENT]), 0x86DD)
+    if kind == 6:
+        body = struct.pack("!HH", rng.randrange(65536), 1) + payload()[:200]
+        return "icmp6", eth(icmp6(CLIENT6, rng.choice((VIP6, LB_IP6, OTHER6)), rng.choice((128, 128, 129, 1)), body), 0x86DD)
+    if kind == 7:
+        return "ns6", eth(solicitation(CLIENT6, rng.choice((VIP6, LB_IP6, OTHER6))), 0x86DD)
+    return "hop_limit_low6", eth(tcp6(CLIENT6, VIP6, port, 80, 0x02, hop_limit=rng.randrange(2)), 0x86DD)
+
+
+def server_frame6():
+    """A well-formed IPv6 frame a server-side host could send."""
+    kind = rng.randrange(6)
+    port = 20_000 + rng.randrange(4_000)
+    if kind < 2:
+        return "tcp_reply6", eth(tcp6(BACKEND6, CLIENT6, 80, port, rng.choice(FLAGS), payload() if kind else b""), 0x86DD)
+    if kind == 2:
+        return "udp_reply6", eth(udp6(BACKEND6, CLIENT6, 5353, port, payload()), 0x86DD)
+    if kind == 3:
+        return "na6", eth(advertisement(BACKEND6, GATEWAY6), 0x86DD)
+    if kind == 4:
+        check_port = rng.randrange(CHECK_PORTS[0] - 2, CHECK_PORTS[1] + 3)
+        return "check_reply6", eth(tcp6(BACKEND6, GATEWAY6, 80, check_port, rng.choice((0x12, 0x14, 0x04))), 0x86DD)
+    body = struct.pack("!HH", rng.randrange(65536), 1) + payload()[:200]
+    return "icmp6", eth(icmp6(BACKEND6, rng.choice((GATEWAY6, CLIENT6)), rng.choice((128, 129)), body), 0x86DD)
+
+
 def client_frame():
     """A well-formed frame a client-side host could send."""
+    if with_ipv6 and rng.randrange(3) == 0:
+        return client_frame6()
     kind = rng.randrange(14)
     port = 20_000 + rng.randrange(4_000)
     if kind < 5:
@@ -107,6 +215,8 @@ def client_frame():
 
 def server_frame():
     """A well-formed frame a server-side host could send."""
+    if with_ipv6 and rng.randrange(3) == 0:
+        return server_frame6()
     kind = rng.randrange(8)
     port = 20_000 + rng.randrange(4_000)
     if kind < 4:
@@ -122,7 +232,14 @@ def server_frame():
 
 
 def keep_in_testbed(frame, original):
-    """Undoes a change that moved an IPv4 address out of 198.18.0.0/15 (untagged IPv4 only: lb forwards nothing else)."""
+    """Undoes a change that moved an IPv4 address out of 198.18.0.0/15, or an IPv6 one out of 2001:2::/48 (untagged
+    only: lb forwards nothing else)."""
+    if len(frame) >= 54 and frame[12:14] == b"\x86\xdd":
+        for at in (22, 38):
+            if frame[at:at + 6] != TESTBED6:
+                fix = original[at:at + 16] if len(original) >= at + 16 and original[12:14] == b"\x86\xdd" else a6(OTHER6)
+                frame = frame[:at] + fix + frame[at + 16:]
+        return frame
     if len(frame) < 34 or frame[12:14] != b"\x08\x00":
         return frame
     for at in (26, 30):

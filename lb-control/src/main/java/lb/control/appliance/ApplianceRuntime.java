@@ -616,10 +616,10 @@ final class ApplianceRuntime implements RuntimeApi
     public void addService(final String name, final ServiceAddress address, final String scheduler,
         final ForwardingMode mode, final TcpCheckConfig check)
     {
-        final Ipv6Config.Refusal refusal = ipv6.refusal(name, address.vip(), check != null);
+        final String refusal = ipv6.refusal(address.vip());
         if (refusal != null)
         {
-            throw new CommandException(refusal.problem());
+            throw new CommandException(refusal);
         }
         final boolean ipv6Vip = IpAddresses.isIpv6(address.vip());
         if (mode == ForwardingMode.DSR && (ipv6Vip ? ipv6.serverNetwork6() == null : serverNetwork == null))

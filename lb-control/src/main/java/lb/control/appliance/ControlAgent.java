@@ -23,7 +23,7 @@ import org.agrona.concurrent.ringbuffer.RingBuffer;
 /**
  * The control thread's duty cycle: read the frames the workers passed up (ARP frames, and for
  * IPv6 backends neighbour advertisements, tell which backends are alive and at which MAC; worker 0 passes them, as all ARP is steered to it; any
- * worker passes the backends' answers to TCP checks), send the ARP probes and TCP checks that are
+ * worker passes the backends' answers to TCP checks, of either family), send the ARP probes and TCP checks that are
  * due, and turn health changes into commands on every worker's ring. It never touches dataplane
  * state itself.
  */
@@ -71,7 +71,7 @@ final class ControlAgent implements Agent
             this::onHealthChange, (ip, rtt) -> ApplianceRuntime.probeRtt(probeRtts, ip).record(rtt), Log::info);
         this.checkTargets = checkTargets;
         this.checking = checkTargets.get();
-        this.checker = new TcpChecker(serverMac, gatewayIp, serverSender::send, prober::macIfUp, this::onCheckChange,
+        this.checker = new TcpChecker(serverMac, gatewayIp, gatewayIp6, serverSender::send, prober::macIfUp, this::onCheckChange,
             Log::info, (int)System.nanoTime());
         checker.setTargets(checking, System.nanoTime());
     }
@@ -115,19 +115,18 @@ final class ControlAgent implements Agent
         {
             return;
         }
-        if (NeighborProbes.isIpv6(buffer, index, length))
-        {
-            neighborProbes.onIpv6Frame(buffer, index, length, now, prober);
-            return;
-        }
         final FrameType type = FrameClassifier.classify(buffer, index, length, parsed);
-        if (type == FrameType.ARP)
-        {
-            prober.onArp(parsed.senderIp, parsed.senderMac, now);
-        }
-        else if (type == FrameType.IPV4_TCP)
+        if (type == FrameType.IPV4_TCP || type == FrameType.IPV6_TCP)
         {
             checker.onFrame(buffer, index, length, now);
+        }
+        else if (NeighborProbes.isIpv6(buffer, index, length))
+        {
+            neighborProbes.onIpv6Frame(buffer, index, length, now, prober);
+        }
+        else if (type == FrameType.ARP)
+        {
+            prober.onArp(parsed.senderIp, parsed.senderMac, now);
         }
     }
 

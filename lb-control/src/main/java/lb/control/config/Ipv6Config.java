@@ -26,24 +26,12 @@ public record Ipv6Config(int clientIp6, int gatewayIp6, Ipv6Prefix serverNetwork
     }
 
     /**
-     * What stands in the way of a service, for the config file and the control socket alike.
-     *
-     * @param field   the setting to fix: {@code "service"} or {@code "check"}.
-     * @param problem the one-line reason.
-     */
-    public record Refusal(String field, String problem)
-    {
-    }
-
-    /**
-     * @param name     the service's name.
-     * @param vip      its VIP (an IPv4 address or an alias).
-     * @param tcpCheck whether it has a TCP check.
+     * @param vip a service's VIP (an IPv4 address or an alias).
      * @return why lb cannot serve it, or null: an IPv6 service needs client-ip6 and gateway-ip6 (in
-     *         mode ipip gateway-ip6 is also the outer source of the IPv6-in-IPv6 tunnel, and
-     *         client-ip6 the source of packet too big), and TCP checks are built for IPv4 only so far.
+     *         mode ipip gateway-ip6 is also the outer source of the IPv6-in-IPv6 tunnel and client-ip6
+     *         the source of packet too big; TCP checks of its backends go from gateway-ip6).
      */
-    public Refusal refusal(final String name, final int vip, final boolean tcpCheck)
+    public String refusal(final int vip)
     {
         if (!IpAddresses.isIpv6(vip))
         {
@@ -51,14 +39,9 @@ public record Ipv6Config(int clientIp6, int gatewayIp6, Ipv6Prefix serverNetwork
         }
         if (gatewayIp6 == 0 || clientIp6 == 0)
         {
-            return new Refusal("service", "IPv6 VIP " + IpAddresses.format(vip) + " needs " +
+            return "IPv6 VIP " + IpAddresses.format(vip) + " needs " +
                 (gatewayIp6 == 0 && clientIp6 == 0 ? "client-ip6 and gateway-ip6" : gatewayIp6 == 0 ? "gateway-ip6" : "client-ip6") +
-                " (lb's own IPv6 addresses)");
-        }
-        if (tcpCheck)
-        {
-            return new Refusal("check", "tcp checks are IPv4 only for now (service '" + name + "' has an IPv6 VIP); " +
-                "IPv6 backends are probed by neighbour discovery");
+                " (lb's own IPv6 addresses)";
         }
         return null;
     }

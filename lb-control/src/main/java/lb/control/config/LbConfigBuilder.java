@@ -1003,12 +1003,10 @@ public final class LbConfigBuilder
 
         private void checkIpv6Service(final Ipv6Config ipv6)
         {
-            final Ipv6Config.Refusal refusal = ipv6.refusal(name, address.vip(), check);
+            final String refusal = ipv6.refusal(address.vip());
             if (refusal != null)
             {
-                final Origin blamed = refusal.field().equals("check") ? checkOrigin : origin;
-                throw new ConfigException(blamed, refusal.field().equals("service") ? "service " + name : refusal.field(),
-                    refusal.problem());
+                throw new ConfigException(origin, "service " + name, refusal);
             }
         }
 

@@ -26,6 +26,10 @@ import static java.nio.ByteOrder.BIG_ENDIAN;
  * service, {@code rise} passes in a row bring it back; until its first check a backend counts as
  * passing (HAProxy's default), and the first failure takes it out.
  *
+ * <p>An IPv6 backend (an alias, see {@link IpAddresses}) is checked the same way from gateway-ip6, with
+ * the IPv6 frames of {@link TcpCheckFrames} and the MAC neighbour discovery found; its answers are
+ * matched by the full 128-bit addresses, kept with each check so no reply needs an alias lookup.
+ *
  * <p>A check needs the backend's MAC, so none is sent before ARP found the host (nor while ARP says
  * it is down: it carries nothing then anyway). Each check takes the next port of the range, so an
  * answer to an earlier check (late, or to a check superseded by a timeout) names a port no check
@@ -106,6 +110,10 @@ public final class TcpChecker
     public static final class Check
     {
         private final Target target;
+        /** The backend's IPv6 address when it has one ({@link #ipv6}): what its answers come from. */
+        private final boolean ipv6;
+        private final long ipHigh;
+        private final long ipLow;
         private volatile boolean passing = true;
         private volatile int inARow;
         private volatile Result last = Result.NONE;
@@ -119,6 +127,9 @@ public final class TcpChecker
         {
             this.target = target;
             this.dueAt = dueAt;
+            this.ipv6 = IpAddresses.isIpv6(target.ip);
+            this.ipHigh = IpAddresses.high(target.ip);
+            this.ipLow = IpAddresses.low(target.ip);
         }
 
         public Target target()
@@ -156,11 +167,15 @@ public final class TcpChecker
 
     private final long serverMac;
     private final int gatewayIp;
+    /** gateway-ip6's alias (0: none) and its address, the IPv6 checks' source. */
+    private final int gatewayIp6;
+    private final long gatewayHigh6;
+    private final long gatewayLow6;
     private final FrameSender sender;
     private final MacLookup macs;
     private final Listener listener;
     private final Consumer<String> log;
-    private final UnsafeBuffer frame = new UnsafeBuffer(new byte[TcpCheckFrames.FRAME_LENGTH]);
+    private final UnsafeBuffer frame = new UnsafeBuffer(new byte[Math.max(TcpCheckFrames.FRAME_LENGTH, TcpCheckFrames.FRAME_LENGTH6)]);
     private final ParsedFrame parsed = new ParsedFrame();
     private volatile Check[] checks = new Check[0];
     private int nextPort;
@@ -176,14 +191,18 @@ public final class TcpChecker
 
     /**
      * @param serverMac the server-side interface's MAC (the frames' source)
-     * @param gatewayIp lb's server-side address (the checks' source)
-     * @param seed      where the source ports and sequence numbers start
+     * @param gatewayIp  lb's server-side address (the checks' source)
+     * @param gatewayIp6 the alias of lb's server-side IPv6 address (the IPv6 checks' source), or 0: none
+     * @param seed       where the source ports and sequence numbers start
      */
-    public TcpChecker(final long serverMac, final int gatewayIp, final FrameSender sender, final MacLookup macs,
-        final Listener listener, final Consumer<String> log, final int seed)
+    public TcpChecker(final long serverMac, final int gatewayIp, final int gatewayIp6, final FrameSender sender,
+        final MacLookup macs, final Listener listener, final Consumer<String> log, final int seed)
     {
         this.serverMac = serverMac;
         this.gatewayIp = gatewayIp;
+        this.gatewayIp6 = gatewayIp6;
+        this.gatewayHigh6 = IpAddresses.high(gatewayIp6);
+        this.gatewayLow6 = IpAddresses.low(gatewayIp6);
         this.sender = sender;
         this.macs = macs;
         this.listener = listener;
@@ -234,7 +253,7 @@ public final class TcpChecker
             {
                 c.dueAt = now + config.interval().toNanos();
                 final long mac = macs.macOf(c.target.ip);
-                if (mac != 0)
+                if (mac != 0 && (!c.ipv6 || gatewayIp6 != 0))
                 {
                     send(c, mac, now);
                     work++;
@@ -252,8 +271,10 @@ public final class TcpChecker
         nextSeq += 0x3C6EF35F; // an odd step: every check of a run gets another sequence number
         c.sentAt = now;
         c.awaiting = true;
-        final int length = TcpCheckFrames.writeSyn(frame, 0, serverMac, mac, gatewayIp, c.target.ip, c.sourcePort,
-            c.target.checkPort(), c.seq);
+        final int length = c.ipv6 ?
+            TcpCheckFrames.writeSyn6(frame, 0, serverMac, mac, gatewayHigh6, gatewayLow6, c.ipHigh, c.ipLow, c.sourcePort,
+                c.target.checkPort(), c.seq) :
+            TcpCheckFrames.writeSyn(frame, 0, serverMac, mac, gatewayIp, c.target.ip, c.sourcePort, c.target.checkPort(), c.seq);
         if (sender.send(frame, 0, length))
         {
             synsSent++;
@@ -265,13 +286,17 @@ public final class TcpChecker
     }
 
     /**
-     * A TCP frame from the server side to the gateway address and a check port: a backend's
-     * SYN-ACK or RST. Anything else is ignored.
+     * A TCP frame from the server side to the gateway address (or gateway-ip6) and a check port: a
+     * backend's SYN-ACK or RST. Anything else is ignored.
      */
     public void onFrame(final DirectBuffer buffer, final int offset, final int length, final long now)
     {
-        if (FrameClassifier.classify(buffer, offset, length, parsed) != FrameType.IPV4_TCP ||
-            parsed.dstIp != gatewayIp || !TcpCheckFrames.isCheckPort(parsed.dstPort))
+        final FrameType type = FrameClassifier.classify(buffer, offset, length, parsed);
+        final boolean ipv6 = type == FrameType.IPV6_TCP;
+        final boolean toGateway = ipv6 ?
+            gatewayIp6 != 0 && parsed.dstHigh == gatewayHigh6 && parsed.dstLow == gatewayLow6 :
+            type == FrameType.IPV4_TCP && parsed.dstIp == gatewayIp;
+        if (!toGateway || !TcpCheckFrames.isCheckPort(parsed.dstPort))
         {
             return;
         }
@@ -279,14 +304,16 @@ public final class TcpChecker
         final boolean synAck = (flags & (TcpHeader.SYN | TcpHeader.ACK | TcpHeader.RST)) == (TcpHeader.SYN | TcpHeader.ACK);
         final boolean rst = (flags & TcpHeader.RST) != 0;
         final int ack = buffer.getInt(parsed.l4Offset + TcpHeader.ACKNOWLEDGEMENT_OFFSET, BIG_ENDIAN);
-        final Check c = awaiting(parsed.srcIp, parsed.srcPort, parsed.dstPort);
+        final Check c = awaiting(ipv6, parsed.srcPort, parsed.dstPort);
         final boolean answersIt = c != null && (flags & TcpHeader.ACK) != 0 && ack == c.seq + 1;
         if (synAck)
         {
             // Whoever it answers, the backend holds a half-open connection: free it.
             final long mac = EthernetHeader.getMac(buffer, offset + EthernetHeader.SOURCE_OFFSET);
-            final int rstLength = TcpCheckFrames.writeRst(frame, 0, serverMac, mac, gatewayIp, parsed.srcIp,
-                parsed.dstPort, parsed.srcPort, ack);
+            final int rstLength = ipv6 ?
+                TcpCheckFrames.writeRst6(frame, 0, serverMac, mac, gatewayHigh6, gatewayLow6, parsed.srcHigh, parsed.srcLow,
+                    parsed.dstPort, parsed.srcPort, ack) :
+                TcpCheckFrames.writeRst(frame, 0, serverMac, mac, gatewayIp, parsed.srcIp, parsed.dstPort, parsed.srcPort, ack);
             if (sender.send(frame, 0, rstLength))
             {
                 resetsSent++;
@@ -314,11 +341,14 @@ public final class TcpChecker
         }
     }
 
-    private Check awaiting(final int ip, final int port, final int sourcePort)
+    /** The check awaiting an answer from the parsed frame's source address and {@code port} to {@code sourcePort}. */
+    private Check awaiting(final boolean ipv6, final int port, final int sourcePort)
     {
         for (final Check c : checks)
         {
-            if (c.awaiting && c.target.ip == ip && c.target.checkPort() == port && c.sourcePort == sourcePort)
+            final boolean fromIt = ipv6 ? c.ipv6 && c.ipHigh == parsed.srcHigh && c.ipLow == parsed.srcLow :
+                !c.ipv6 && c.target.ip == parsed.srcIp;
+            if (c.awaiting && fromIt && c.target.checkPort() == port && c.sourcePort == sourcePort)
             {
                 return c;
             }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.stream.Stream;
 import lb.dataplane.pipeline.ForwardingMode;
@@ -80,8 +81,23 @@ class Ipv6ConfigTest
         assertTrue(IpAddresses.isIpv6(tun6.vip()));
         assertEquals(2, tun6.backends().size());
         assertEquals(config, build(ConfigWriter.format(config)));
-        assertNull(config.ipv6().refusal("tun6", tun6.vip(), false), "the control socket's check agrees");
-        assertEquals("check", config.ipv6().refusal("tun6", tun6.vip(), true).field());
+        assertNull(config.ipv6().refusal(tun6.vip()), "the control socket's check agrees");
+    }
+
+    @Test
+    void anIpv6ServiceTakesATcpCheckLikeAnIpv4One()
+    {
+        final LbConfig config = build(lines(HEADER,
+            "service web6 [2001:2::100]:80/tcp",
+            "  check tcp",
+            "  check-port 8080",
+            "  check-interval 500ms",
+            "  check-fall 3",
+            "  backend 2001:2:0:1::11"));
+        final TcpCheckConfig check = config.service("web6").check();
+        assertEquals(8080, check.portFor(80));
+        assertEquals(Duration.ofMillis(500), check.interval());
+        assertEquals(3, check.fall());
     }
 
     @Test
@@ -157,9 +173,10 @@ class Ipv6ConfigTest
                 "  backend 2001:2:0:2::11"),
                 "lb.conf:10: backend: 2001:2:0:2::11 is not on the server-side LAN 2001:2:0:1::/64 (server-network6, " +
                 "line 7): lb reaches backends on that LAN only"),
-            Arguments.of(lines(HEADER, "service web6 [2001:2::100]:80/tcp", "  check tcp", "  backend 2001:2:0:1::11"),
-                "lb.conf:8: check: tcp checks are IPv4 only for now (service 'web6' has an IPv6 VIP); IPv6 backends are " +
-                "probed by neighbour discovery"),
+            Arguments.of(lines(HEADER, "service dns6 [2001:2::100]:53/udp", "  check tcp", "  backend 2001:2:0:1::11"),
+                "lb.conf:8: check: service 'dns6' is udp: give check-port, the TCP port to check"),
+            Arguments.of(lines(HEADER, "service web6 [2001:2::100]:80/tcp", "  check-port 8080", "  backend 2001:2:0:1::11"),
+                "lb.conf:8: check-port: needs 'check tcp' in service 'web6'"),
             Arguments.of(lines(HEADER, "service web6 [2001:2::100]:80/tcp", "  mode dsr", "  backend 2001:2:0:1::11"),
                 "lb.conf:8: mode: dsr needs the server-side LAN: add 'server-network6 PREFIX' (e.g. 2001:2:0:1::/64) " +
                 "above the services"),

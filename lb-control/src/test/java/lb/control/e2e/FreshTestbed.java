@@ -20,8 +20,14 @@ abstract class FreshTestbed
     @BeforeEach
     void up()
     {
-        testbed = Testbed.up(true, 3);
+        testbed = bringUp();
         testbed.startServers();
+    }
+
+    /** The testbed each test gets: IPv4 only, offloads on, three servers; a test class may want another. */
+    Testbed bringUp()
+    {
+        return Testbed.up(true, 3);
     }
 
     @AfterEach

@@ -16,14 +16,15 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * IPv6 end to end (issue 13), on the dual-stack testbed: HTTP and UDP through a VIP6 to IPv6
  * backends, a 64 MiB download intact with every frame's TCP checksum valid (offloads on and off),
- * ping6 to the VIP6 and lb's neighbour advertisement for it, a dead backend found by NDP probes,
- * and IPv4 and IPv6 services served at once. One and two workers. Each test gets a fresh testbed.
+ * ping6 to the VIP6 and lb's neighbour advertisement for it, a dead backend found by NDP probes, a
+ * closed port found by a TCP check from gateway-ip6, and IPv4 and IPv6 services served at once. One and two workers. Each test gets a fresh testbed.
  */
 class Ipv6IT
 {
@@ -180,6 +181,105 @@ class Ipv6IT
             lb.awaitLog("backend " + Pattern.quote(dead) + " up at", 2, Duration.ofSeconds(10));
             final Map<String, Integer> afterBack = requests(testbed, "c1", Testbed.VIP6, 30);
             assertEquals(Map.of(Testbed.serverIp6(1), 10, dead, 10, Testbed.serverIp6(3), 10), afterBack, "it gets flows again");
+        }
+    }
+
+    /**
+     * A TCP check on an IPv6 service: its SYNs go from gateway-ip6 to each backend's IPv6 address, and a backend
+     * whose HTTP server stops (its host still answers neighbour solicitations) is out within fall checks and the
+     * timeout, and back after rise checks once it listens again; the healthy ones stay up throughout.
+     */
+    @ParameterizedTest(name = "workers {0}")
+    @ValueSource(ints = {1, 2})
+    void tcpCheckTakesOutAnIpv6BackendWhosePortClosesAndBringsItBack(final int workers) throws Exception
+    {
+        final long interval = 500;
+        final long timeout = 500;
+        final int rise = 2;
+        final int fall = 2;
+        try (Testbed testbed = dualStack(true))
+        {
+            // Our own server processes, so one can be stopped while its host stays up.
+            testbed.stopServers();
+            final Process[] servers = new Process[3];
+            for (int i = 1; i <= 3; i++)
+            {
+                servers[i - 1] = TcpCheckIT.startServer(testbed, dir, i, true);
+            }
+            final Path socket = dir.resolve("lb.sock");
+            final String config = BASE6 + "workers " + workers + "\nprobe-interval 1s\nprobe-timeout 500ms\n" +
+                "control-socket " + socket + "\n" +
+                "service web6 " + VIP6_HTTP + "/tcp\n  scheduler rr\n  check tcp\n  check-interval " + interval + "ms\n" +
+                "  check-timeout " + timeout + "ms\n  check-rise " + rise + "\n  check-fall " + fall + "\n" + backends6("");
+            try (LbRun lb = LbRun.startWithConfig(testbed, dir, config, 3))
+            {
+                LbRun.sleep(3 * interval); // a few checks of every backend
+                assertFalse(lb.log().contains("check down"), lb.log());
+                assertSpread(requests(testbed, "c1", Testbed.VIP6, 30), testbed.serverIps6(), 30, workers);
+                TcpCheckIT.assertNoHalfOpenCheckConnections(testbed);
+
+                final String stopped = Testbed.serverIp6(2);
+                final String endpoint = Testbed.hostPort(stopped, Testbed.HTTP_PORT);
+                final long stoppedAt = System.nanoTime();
+                testbed.stop(servers[1]);
+                lb.awaitLog(Pattern.quote("backend " + endpoint + " of service web6 check down: rst"), 1, Duration.ofSeconds(10));
+                final long detectMillis = (System.nanoTime() - stoppedAt) / 1_000_000;
+                // fall checks one interval apart, then the timeout at most, with margin for a loaded machine.
+                assertTrue(detectMillis <= interval * fall + timeout + 1500, "check down after " + detectMillis + " ms");
+                final String stat = TcpCheckIT.lbctlOk(testbed, socket, "show", "stat");
+                final String row = stat.lines().filter(l -> l.contains(endpoint)).findFirst().orElseThrow();
+                assertTrue(row.matches(".*\\bready\\s+up\\s+down \\(rst.*"), "NDP still says up, the check says down: " + row);
+                assertFalse(lb.log().contains("backend " + stopped + " down"), "NDP never lost the host");
+                final Map<String, Integer> whileDown = requests(testbed, "c1", Testbed.VIP6, 30);
+                assertEquals(30, whileDown.getOrDefault(Testbed.serverIp6(1), 0) + whileDown.getOrDefault(Testbed.serverIp6(3), 0),
+                    "every new connection goes to the others, none fails: " + whileDown);
+
+                final long restartedAt = System.nanoTime();
+                servers[1] = TcpCheckIT.startServer(testbed, dir, 2, true);
+                lb.awaitLog(Pattern.quote("backend " + endpoint + " of service web6 check up: syn-ack"), 1, Duration.ofSeconds(10));
+                final long backMillis = (System.nanoTime() - restartedAt) / 1_000_000;
+                assertTrue(backMillis <= interval * rise + 1500, "check up after " + backMillis + " ms");
+                assertSpread(requests(testbed, "c1", Testbed.VIP6, 30), testbed.serverIps6(), 30, workers);
+                assertEquals(1, Pattern.compile("check down").matcher(lb.log()).results().count(),
+                    "the healthy backends never went down: " + lb.log());
+
+                final Map<String, Long> counters = lb.stop();
+                TcpCheckIT.assertEveryAnswerCounted(lb, counters, rise, fall, workers);
+                // The dual-stack testbed's only drops are the hosts' own IPv6 chatter (MLD reports, solicitations
+                // for other addresses): no check's answer is dropped.
+                assertEquals(counters.getOrDefault("drop_ipv6_not_for_us", 0L) + counters.getOrDefault("drop_ndp_not_for_us", 0L),
+                    counters.get("drops_total"), counters.toString());
+                System.out.println("Ipv6IT: tcp check, workers " + workers + ": down " + detectMillis + " ms after the server stopped, up " +
+                    backMillis + " ms after it started; " + TcpCheckIT.checkCounters(counters));
+            }
+        }
+    }
+
+    /** `lbctl add service` with check=tcp on a VIP6: every IPv6 backend added to it later is checked too. */
+    @Test
+    void anIpv6ServiceAddedAtRunTimeChecksEveryBackendAddedToIt()
+    {
+        final Path socket = dir.resolve("lb.sock");
+        try (Testbed testbed = dualStack(true);
+            LbRun lb = LbRun.startWithConfig(testbed, dir, BASE6 + "control-socket " + socket + "\n" + WEB6, 3))
+        {
+            final String vip = "2001:2::101";
+            final String added = TcpCheckIT.lbctlOk(testbed, socket, "add", "service", "chk6", Testbed.hostPort(vip, 80) + "/tcp",
+                "rr", "nat", "check=tcp", "check-interval=300ms", "check-timeout=300ms");
+            assertTrue(added.contains("check tcp port backend interval 300ms timeout 300ms rise 2 fall 2"), added);
+            final String closed = Testbed.hostPort(Testbed.serverIp6(2), 81); // nothing listens there
+            TcpCheckIT.lbctlOk(testbed, socket, "add", "backend", "chk6", Testbed.serverIp6(1));
+            TcpCheckIT.lbctlOk(testbed, socket, "add", "backend", "chk6", closed);
+            lb.awaitLog(Pattern.quote("backend " + closed + " of service chk6 check down: rst from port 81 (first check)"), 1,
+                Duration.ofSeconds(5));
+            assertEquals(Map.of(Testbed.serverIp6(1), 10), requests(testbed, "c1", vip, 10), "only the backend that passes");
+            final String stat = TcpCheckIT.lbctlOk(testbed, socket, "show", "stat");
+            assertTrue(stat.lines().anyMatch(l -> l.startsWith("chk6 ") && l.contains(closed) && l.contains(" down (rst)")), stat);
+            assertTrue(stat.lines().anyMatch(l -> l.startsWith("chk6 ") && l.contains(Testbed.hostPort(Testbed.serverIp6(1), 80)) &&
+                l.matches(".*\\bup\\s+up\\b.*")), stat);
+            final String metrics = TcpCheckIT.lbctlOk(testbed, socket, "show", "metrics");
+            assertTrue(metrics.contains("lb_backend_check_up{service=\"chk6\",backend=\"" + closed + "\"} 0"), metrics);
+            assertTrue(lb.stop().get("tcp_check_rsts") >= 1);
         }
     }
 

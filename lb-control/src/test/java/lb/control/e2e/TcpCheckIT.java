@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import lb.control.testbed.Testbed;
@@ -52,13 +53,7 @@ class TcpCheckIT extends FreshTestbed
             LbRun.sleep(3 * INTERVAL_MS); // a few checks of every backend
             assertFalse(lb.log().contains("check down"), lb.log());
             assertSpreadOverAllThree(LbRun.requests(testbed, "c1", 30), workers, "all three pass their checks and serve");
-            // Every SYN-ACK was reset at once: no half-open connection waits on the backends.
-            for (int i = 1; i <= 3; i++)
-            {
-                final Testbed.ExecResult halfOpen = testbed.exec("s" + i, Duration.ofSeconds(5), "ss", "-Htan", "state", "syn-recv");
-                assertTrue(halfOpen.ok(), halfOpen.toString());
-                assertEquals("", halfOpen.stdout().trim(), "s" + i + " holds no half-open check connection");
-            }
+            assertNoHalfOpenCheckConnections(testbed);
 
             final long stoppedAt = System.nanoTime();
             testbed.stop(servers[1]);
@@ -83,25 +78,10 @@ class TcpCheckIT extends FreshTestbed
             assertSpreadOverAllThree(LbRun.requests(testbed, "c1", 30), workers, "it gets new connections again");
 
             final Map<String, Long> counters = lb.stop();
-            assertTrue(counters.get("tcp_check_rsts") >= FALL, counters.toString());
-            assertTrue(counters.get("tcp_check_syn_acks") >= RISE + 3, counters.toString());
-            assertEquals(counters.get("tcp_check_syn_acks") + counters.get("tcp_check_stale_replies"),
-                counters.get("tcp_check_resets_sent"), "every SYN-ACK answered with an RST: " + counters);
-            assertTrue(counters.get("health_check_replies_to_control") >= counters.get("tcp_check_syn_acks") +
-                counters.get("tcp_check_rsts"), counters.toString());
+            assertEveryAnswerCounted(lb, counters, RISE, FALL, workers);
             assertEquals(0, counters.get("drops_total"), "no check's answer (nor anything else) dropped: " + counters);
-            if (workers > 1)
-            {
-                for (int w = 0; w < workers; w++)
-                {
-                    assertTrue(lb.workerCounters().getOrDefault(w, Map.of()).getOrDefault("health_check_replies_to_control", 0L) > 0,
-                        "worker " + w + " handed answers to control too: " + lb.workerCounters());
-                }
-            }
             System.out.println("TcpCheckIT: workers " + workers + ": check down " + detectMillis + " ms after the server stopped, up " +
-                backMillis + " ms after it started; " + counters.entrySet().stream()
-                .filter(e -> e.getKey().startsWith("tcp_check") || e.getKey().equals("health_check_replies_to_control"))
-                .map(e -> e.getKey() + "=" + e.getValue()).toList());
+                backMillis + " ms after it started; " + checkCounters(counters));
         }
     }
 
@@ -155,14 +135,66 @@ class TcpCheckIT extends FreshTestbed
         }
     }
 
-    /** Starts testbed_server.py in server i's namespace and waits until it listens (its pidfile). */
+    /** Every SYN-ACK was reset at once: no half-open check connection waits on the three backends. */
+    static void assertNoHalfOpenCheckConnections(final Testbed testbed)
+    {
+        for (int i = 1; i <= 3; i++)
+        {
+            final Testbed.ExecResult halfOpen = testbed.exec("s" + i, Duration.ofSeconds(5), "ss", "-Htan", "state", "syn-recv");
+            assertTrue(halfOpen.ok(), halfOpen.toString());
+            assertEquals("", halfOpen.stdout().trim(), "s" + i + " holds no half-open check connection");
+        }
+    }
+
+    /**
+     * After a backend failed {@code fall} checks and passed {@code rise} again (beside healthy ones): every answer was
+     * counted, every SYN-ACK reset, and with several workers each handed answers to control.
+     */
+    static void assertEveryAnswerCounted(final LbRun lb, final Map<String, Long> counters, final int rise, final int fall,
+        final int workers)
+    {
+        assertTrue(counters.get("tcp_check_rsts") >= fall, counters.toString());
+        assertTrue(counters.get("tcp_check_syn_acks") >= rise + 3, counters.toString());
+        assertEquals(counters.get("tcp_check_syn_acks") + counters.get("tcp_check_stale_replies"),
+            counters.get("tcp_check_resets_sent"), "every SYN-ACK answered with an RST: " + counters);
+        assertTrue(counters.get("health_check_replies_to_control") >= counters.get("tcp_check_syn_acks") +
+            counters.get("tcp_check_rsts"), counters.toString());
+        for (int w = 0; workers > 1 && w < workers; w++)
+        {
+            assertTrue(lb.workerCounters().getOrDefault(w, Map.of()).getOrDefault("health_check_replies_to_control", 0L) > 0,
+                "worker " + w + " handed answers to control too: " + lb.workerCounters());
+        }
+    }
+
+    /** The check counters, for the line a test prints. */
+    static List<String> checkCounters(final Map<String, Long> counters)
+    {
+        return counters.entrySet().stream()
+            .filter(e -> e.getKey().startsWith("tcp_check") || e.getKey().equals("health_check_replies_to_control"))
+            .map(e -> e.getKey() + "=" + e.getValue()).toList();
+    }
+
     private Process startServer(final int i) throws IOException
+    {
+        return startServer(testbed, dir, i, false);
+    }
+
+    /**
+     * Starts testbed_server.py in server i's namespace (also on its IPv6 address with {@code ipv6}) and waits until it
+     * listens (its pidfile).
+     */
+    static Process startServer(final Testbed testbed, final Path dir, final int i, final boolean ipv6) throws IOException
     {
         final Path pidfile = dir.resolve("s" + i + ".pid");
         Files.deleteIfExists(pidfile);
-        final Process process = testbed.start("s" + i, List.of("/usr/bin/python3",
+        final List<String> command = new ArrayList<>(List.of("/usr/bin/python3",
             testbed.repoRoot().resolve("docker/testbed_server.py").toString(), "--ip", Testbed.serverIp(i),
-            "--files", dir.toString(), "--pidfile", pidfile.toString()), dir.resolve("s" + i + ".log"));
+            "--files", dir.toString(), "--pidfile", pidfile.toString()));
+        if (ipv6)
+        {
+            command.addAll(List.of("--ip6", Testbed.serverIp6(i)));
+        }
+        final Process process = testbed.start("s" + i, command, dir.resolve("s" + i + ".log"));
         final long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (!Files.exists(pidfile) || Files.size(pidfile) == 0)
         {
@@ -175,7 +207,7 @@ class TcpCheckIT extends FreshTestbed
         return process;
     }
 
-    private String lbctlOk(final Path socket, final String... args)
+    static String lbctlOk(final Testbed testbed, final Path socket, final String... args)
     {
         final Testbed.ExecResult result = LbRun.lbctl(testbed, socket, args);
         if (!result.ok())
@@ -183,5 +215,10 @@ class TcpCheckIT extends FreshTestbed
             throw new UncheckedIOException(new IOException("lbctl " + String.join(" ", args) + ": " + result));
         }
         return result.stdout();
+    }
+
+    private String lbctlOk(final Path socket, final String... args)
+    {
+        return lbctlOk(testbed, socket, args);
     }
 }

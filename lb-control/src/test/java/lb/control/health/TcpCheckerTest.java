@@ -4,10 +4,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import lb.control.config.IpAddresses;
 import lb.control.config.TcpCheckConfig;
 import lb.dataplane.checksum.Checksums;
 import lb.dataplane.packet.EthernetHeader;
 import lb.dataplane.packet.Ipv4Header;
+import lb.dataplane.packet.Ipv6Header;
 import lb.dataplane.packet.TcpCheckFrames;
 import lb.dataplane.packet.TcpHeader;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -39,7 +41,7 @@ class TcpCheckerTest
     /** Checks 198.18.1.11:80 every 1 s, timeout 500 ms, rise 2, fall 3. */
     private TcpChecker checker()
     {
-        final TcpChecker checker = new TcpChecker(LB_MAC, GATEWAY_IP,
+        final TcpChecker checker = new TcpChecker(LB_MAC, GATEWAY_IP, 0,
             (frame, offset, length) -> sent.add(Arrays.copyOfRange(frame.byteArray(), offset, offset + length)),
             ip -> ip == B1 ? mac : 0, (target, passing) -> changes.add(target.service() + " " + (passing ? "up" : "down")),
             log::add, 5);
@@ -78,17 +80,23 @@ class TcpCheckerTest
     {
         EthernetHeader.write(reply, 0, LB_MAC, BACKEND_MAC, EthernetHeader.ETHER_TYPE_IPV4);
         Ipv4Header.write(reply, IP_OFFSET, 40, 64, Ipv4Header.PROTOCOL_TCP, B1, GATEWAY_IP);
-        reply.putShort(TCP_OFFSET + TcpHeader.SOURCE_PORT_OFFSET, (short)u16(syn, TCP_OFFSET + TcpHeader.DESTINATION_PORT_OFFSET), BIG_ENDIAN);
-        reply.putShort(TCP_OFFSET + TcpHeader.DESTINATION_PORT_OFFSET, (short)sourcePort(syn), BIG_ENDIAN);
-        reply.putInt(TCP_OFFSET + TcpHeader.SEQUENCE_OFFSET, 0x0BADF00D, BIG_ENDIAN);
-        reply.putInt(TCP_OFFSET + TcpHeader.ACKNOWLEDGEMENT_OFFSET, ack, BIG_ENDIAN);
-        reply.putByte(TCP_OFFSET + TcpHeader.DATA_OFFSET_OFFSET, (byte)0x50);
-        reply.putByte(TCP_OFFSET + TcpHeader.FLAGS_OFFSET, (byte)flags);
-        reply.putShort(TCP_OFFSET + TcpHeader.WINDOW_OFFSET, (short)64240, BIG_ENDIAN);
-        reply.putShort(TCP_OFFSET + TcpHeader.CHECKSUM_OFFSET, (short)0, BIG_ENDIAN);
+        writeAnswerTcp(reply, syn, TCP_OFFSET, flags, ack);
         reply.putShort(TCP_OFFSET + TcpHeader.CHECKSUM_OFFSET,
             (short)Checksums.l4Checksum(reply, IP_OFFSET, TCP_OFFSET, 20, Checksums.PROTOCOL_TCP), BIG_ENDIAN);
         return TcpCheckFrames.FRAME_LENGTH;
+    }
+
+    /** The answer's TCP header at {@code tcp} (in both the SYN and the answer), ports swapped, its checksum 0 for now. */
+    private static void writeAnswerTcp(final UnsafeBuffer answer, final byte[] syn, final int tcp, final int flags, final int ack)
+    {
+        answer.putShort(tcp + TcpHeader.SOURCE_PORT_OFFSET, (short)u16(syn, tcp + TcpHeader.DESTINATION_PORT_OFFSET), BIG_ENDIAN);
+        answer.putShort(tcp + TcpHeader.DESTINATION_PORT_OFFSET, (short)u16(syn, tcp + TcpHeader.SOURCE_PORT_OFFSET), BIG_ENDIAN);
+        answer.putInt(tcp + TcpHeader.SEQUENCE_OFFSET, 0x0BADF00D, BIG_ENDIAN);
+        answer.putInt(tcp + TcpHeader.ACKNOWLEDGEMENT_OFFSET, ack, BIG_ENDIAN);
+        answer.putByte(tcp + TcpHeader.DATA_OFFSET_OFFSET, (byte)0x50);
+        answer.putByte(tcp + TcpHeader.FLAGS_OFFSET, (byte)flags);
+        answer.putShort(tcp + TcpHeader.WINDOW_OFFSET, (short)64240, BIG_ENDIAN);
+        answer.putShort(tcp + TcpHeader.CHECKSUM_OFFSET, (short)0, BIG_ENDIAN);
     }
 
     private void synAck(final TcpChecker checker, final byte[] syn, final long now)
@@ -273,5 +281,143 @@ class TcpCheckerTest
         assertEquals(8080, u16(lastSent(), TCP_OFFSET + TcpHeader.DESTINATION_PORT_OFFSET), "the new one at once");
         checker.setTargets(List.of(), 20 * MS);
         assertEquals(0, checker.checks().length);
+    }
+
+    // --- IPv6 backends ---------------------------------------------------------------------
+
+    private static final int GATEWAY6 = IpAddresses.parseIpv6("2001:2:0:1::1");
+    private static final int B6 = IpAddresses.parseIpv6("2001:2:0:1::11");
+    private static final int OTHER6 = IpAddresses.parseIpv6("2001:2:0:1::12");
+    private static final int TCP_OFFSET6 = IP_OFFSET + Ipv6Header.HEADER_LENGTH;
+    private final UnsafeBuffer reply6 = new UnsafeBuffer(new byte[TcpCheckFrames.FRAME_LENGTH6]);
+
+    /** Checks [2001:2:0:1::11]:80 beside 198.18.1.11:80, both every 1 s, timeout 500 ms, rise 2, fall 3. */
+    private TcpChecker dualStackChecker(final int gatewayIp6)
+    {
+        final TcpChecker checker = new TcpChecker(LB_MAC, GATEWAY_IP, gatewayIp6,
+            (frame, offset, length) -> sent.add(Arrays.copyOfRange(frame.byteArray(), offset, offset + length)),
+            ip -> ip == B1 || ip == B6 ? mac : 0,
+            (target, passing) -> changes.add(IpAddresses.format(target.ip()) + " " + (passing ? "up" : "down")), log::add, 5);
+        checker.setTargets(List.of(new TcpChecker.Target(1, "web6", B6, 80, 0, target(80).config()), target(80)), 0);
+        return checker;
+    }
+
+    /** What the IPv6 backend {@code from} answers to an IPv6 SYN. */
+    private int answer6(final byte[] syn, final int from, final int flags, final int ack)
+    {
+        final UnsafeBuffer s = new UnsafeBuffer(syn);
+        EthernetHeader.write(reply6, 0, LB_MAC, BACKEND_MAC, Ipv6Header.ETHER_TYPE_IPV6);
+        Ipv6Header.write(reply6, IP_OFFSET, TcpHeader.MIN_HEADER_LENGTH, Checksums.PROTOCOL_TCP, 64, IpAddresses.high(from),
+            IpAddresses.low(from), Ipv6Header.getAddressHigh(s, IP_OFFSET + Ipv6Header.SOURCE_OFFSET),
+            Ipv6Header.getAddressLow(s, IP_OFFSET + Ipv6Header.SOURCE_OFFSET));
+        writeAnswerTcp(reply6, syn, TCP_OFFSET6, flags, ack);
+        reply6.putShort(TCP_OFFSET6 + TcpHeader.CHECKSUM_OFFSET,
+            (short)Checksums.ipv6L4Checksum(reply6, IP_OFFSET, TCP_OFFSET6, 20, Checksums.PROTOCOL_TCP), BIG_ENDIAN);
+        return TcpCheckFrames.FRAME_LENGTH6;
+    }
+
+    private static int seq6(final byte[] f)
+    {
+        return new UnsafeBuffer(f).getInt(TCP_OFFSET6 + TcpHeader.SEQUENCE_OFFSET, BIG_ENDIAN);
+    }
+
+    /** The frame sent last to the IPv6 backend (IPv6 frames are the longer ones). */
+    private byte[] lastSent6()
+    {
+        for (int i = sent.size() - 1; i >= 0; i--)
+        {
+            if (sent.get(i).length == TcpCheckFrames.FRAME_LENGTH6)
+            {
+                return sent.get(i);
+            }
+        }
+        throw new AssertionError("no IPv6 frame sent");
+    }
+
+    private static void assertIpv6FromGatewayTo(final byte[] f, final int to)
+    {
+        final UnsafeBuffer b = new UnsafeBuffer(f);
+        assertEquals(Ipv6Header.ETHER_TYPE_IPV6, b.getShort(EthernetHeader.ETHER_TYPE_OFFSET, BIG_ENDIAN) & 0xFFFF);
+        assertEquals(BACKEND_MAC, EthernetHeader.getMac(b, EthernetHeader.DESTINATION_OFFSET), "to the MAC NDP found");
+        assertEquals(IpAddresses.high(GATEWAY6), Ipv6Header.getAddressHigh(b, IP_OFFSET + Ipv6Header.SOURCE_OFFSET));
+        assertEquals(IpAddresses.low(GATEWAY6), Ipv6Header.getAddressLow(b, IP_OFFSET + Ipv6Header.SOURCE_OFFSET));
+        assertEquals(IpAddresses.high(to), Ipv6Header.getAddressHigh(b, IP_OFFSET + Ipv6Header.DESTINATION_OFFSET));
+        assertEquals(IpAddresses.low(to), Ipv6Header.getAddressLow(b, IP_OFFSET + Ipv6Header.DESTINATION_OFFSET));
+        assertTrue(Checksums.ipv6L4ChecksumValid(b, IP_OFFSET, TCP_OFFSET6, 20, Checksums.PROTOCOL_TCP), "TCP checksum");
+    }
+
+    @Test
+    void anIpv6BackendIsCheckedFromGatewayIp6AndItsSynAckReset()
+    {
+        final TcpChecker checker = dualStackChecker(GATEWAY6);
+        checker.doWork(0);
+        assertEquals(2, sent.size(), "both families checked at once");
+        final byte[] syn = lastSent6();
+        assertIpv6FromGatewayTo(syn, B6);
+        assertTrue(TcpCheckFrames.isCheckPort(u16(syn, TCP_OFFSET6 + TcpHeader.SOURCE_PORT_OFFSET)));
+        assertEquals(80, u16(syn, TCP_OFFSET6 + TcpHeader.DESTINATION_PORT_OFFSET));
+        assertEquals(TcpHeader.SYN, syn[TCP_OFFSET6 + TcpHeader.FLAGS_OFFSET] & 0xFF);
+
+        checker.onFrame(reply6, 0, answer6(syn, B6, TcpHeader.SYN | TcpHeader.ACK, seq6(syn) + 1), MS);
+        assertEquals(3, sent.size(), "an RST follows the SYN-ACK");
+        final byte[] rst = lastSent6();
+        assertIpv6FromGatewayTo(rst, B6);
+        assertEquals(TcpHeader.RST, rst[TCP_OFFSET6 + TcpHeader.FLAGS_OFFSET] & 0xFF);
+        assertEquals(seq6(syn) + 1, seq6(rst), "seq = the SYN-ACK's ack");
+        assertEquals(u16(syn, TCP_OFFSET6 + TcpHeader.SOURCE_PORT_OFFSET), u16(rst, TCP_OFFSET6 + TcpHeader.SOURCE_PORT_OFFSET));
+        assertEquals(1, checker.synAcks());
+        assertEquals(TcpChecker.Result.SYN_ACK, checker.check(1, B6, 80).last());
+        assertEquals(TcpChecker.Result.NONE, checker.check(0, B1, 80).last(), "the IPv4 check still awaits its own answer");
+    }
+
+    @Test
+    void anIpv6BackendFallsOnRstsAndRisesOnSynAcksByTheIpv4Rules()
+    {
+        final TcpChecker checker = dualStackChecker(GATEWAY6);
+        long now = 0;
+        checker.doWork(now);
+        checker.onFrame(reply6, 0, answer6(lastSent6(), B6, TcpHeader.RST | TcpHeader.ACK, seq6(lastSent6()) + 1), now + MS);
+        assertFalse(checker.check(1, B6, 80).passing(), "the first check decides at once");
+        assertEquals(List.of("2001:2:0:1::11 down"), changes);
+        assertTrue(log.get(0).contains("[2001:2:0:1::11]:80 of service web6 check down: rst"), log.get(0));
+        for (int pass = 1; pass <= 2; pass++)
+        {
+            now += 1000 * MS;
+            checker.doWork(now);
+            checker.onFrame(reply6, 0, answer6(lastSent6(), B6, TcpHeader.SYN | TcpHeader.ACK, seq6(lastSent6()) + 1),
+                now + MS);
+            assertEquals(pass == 2, checker.check(1, B6, 80).passing(), pass + " of 2 passed");
+        }
+        // The IPv4 backend beside it is never answered: its timeouts take it out on its own.
+        assertEquals(List.of("2001:2:0:1::11 down", "198.18.1.11 down", "2001:2:0:1::11 up"), changes);
+        assertEquals(1, checker.rsts());
+        assertEquals(2, checker.synAcks());
+    }
+
+    @Test
+    void anIpv6AnswerFromAnotherAddressOrToAnotherGatewayAnswersNothing()
+    {
+        final TcpChecker checker = dualStackChecker(GATEWAY6);
+        checker.doWork(0);
+        final byte[] syn = lastSent6();
+        checker.onFrame(reply6, 0, answer6(syn, OTHER6, TcpHeader.RST | TcpHeader.ACK, seq6(syn) + 1), MS);
+        assertEquals(1, checker.staleReplies(), "the right ports from another backend: stale");
+        // To an address that is not gateway-ip6: ignored altogether.
+        answer6(syn, B6, TcpHeader.RST | TcpHeader.ACK, seq6(syn) + 1);
+        reply6.putLong(IP_OFFSET + Ipv6Header.DESTINATION_LOW_OFFSET, 0x99, BIG_ENDIAN);
+        checker.onFrame(reply6, 0, TcpCheckFrames.FRAME_LENGTH6, MS);
+        assertEquals(1, checker.staleReplies());
+        assertEquals(0, checker.rsts());
+        assertTrue(checker.check(1, B6, 80).passing());
+        assertTrue(changes.isEmpty());
+    }
+
+    @Test
+    void withoutGatewayIp6NoIpv6BackendIsChecked()
+    {
+        final TcpChecker checker = dualStackChecker(0);
+        checker.doWork(0);
+        assertEquals(1, sent.size(), "the IPv4 backend only");
+        assertEquals(TcpCheckFrames.FRAME_LENGTH, sent.get(0).length);
     }
 }

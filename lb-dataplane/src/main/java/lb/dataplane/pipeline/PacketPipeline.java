@@ -1060,6 +1060,15 @@ public final class PacketPipeline implements FlowExpiry
                 answerEcho(buffer, offset, length, serverMac, toServer, true);
                 break;
             case IPV6_TCP:
+                if (isCheckReply6())
+                {
+                    checkReplyToControl(buffer, offset, length);
+                }
+                else if (useFlows6())
+                {
+                    reverse(buffer, offset, length);
+                }
+                break;
             case IPV6_UDP:
                 if (useFlows6())
                 {
@@ -1098,6 +1107,16 @@ public final class PacketPipeline implements FlowExpiry
         {
             counters.drop(DropReason.CONTROL_RING_FULL);
         }
+    }
+
+    /**
+     * Whether the IPv6 TCP frame in hand is to gateway-ip6 and a check port: the port compares first, so a flow's
+     * frame costs two compares and no alias lookup.
+     */
+    private boolean isCheckReply6()
+    {
+        return TcpCheckFrames.isCheckPort(parsed.dstPort) && gatewayIp6 != Ipv6AliasTable.NONE &&
+            aliases.alias(parsed.dstHigh, parsed.dstLow) == gatewayIp6;
     }
 
     private void reverse(final MutableDirectBuffer buffer, final int offset, final int length)

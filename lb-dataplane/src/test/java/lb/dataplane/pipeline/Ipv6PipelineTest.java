@@ -16,6 +16,7 @@ import lb.dataplane.packet.EthernetHeader;
 import lb.dataplane.packet.Icmpv6Header;
 import lb.dataplane.packet.Ipv6Header;
 import lb.dataplane.packet.NeighborDiscovery;
+import lb.dataplane.packet.TcpCheckFrames;
 import lb.dataplane.packet.TcpHeader;
 import lb.dataplane.rewrite.Ip6Ip6Encap;
 import lb.dataplane.sched.BackendPool;
@@ -507,6 +508,54 @@ class Ipv6PipelineTest extends PipelineFixture
         assertEquals(0, toServer.size() + toClient.size());
     }
 
+    // --- TCP health checks --------------------------------------------------------------------
+
+    /** A backend's answer from port 80 to gateway-ip6 (or {@code dstLow} on the server LAN) and port {@code dport}. */
+    int checkAnswer(final int backend, final long dstLow, final int dport, final int flags)
+    {
+        return l4(SERVER_SIDE_MAC, BACKEND_MACS[backend], SERVER_NET, BACKEND_LOWS[backend], SERVER_NET, dstLow, 6, 80,
+            dport, flags, 0);
+    }
+
+    @Test
+    void aBackendsAnswerToAnIpv6TcpCheckGoesToControlAndNothingElse()
+    {
+        final int checkPort = TcpCheckFrames.FIRST_SOURCE_PORT + 9;
+        final int length = checkAnswer(0, LB_LOW, checkPort, TcpHeader.SYN | TcpHeader.ACK);
+        final byte[] sent = bytes(length);
+        pipeline.onServerFrame(frame, 0, length, 0, now);
+        assertEquals(1, toControl.size(), "the SYN-ACK reaches the control thread");
+        assertArrayEquals(sent, toControl.get(0), "as it was received");
+        pipeline.onServerFrame(frame, 0, checkAnswer(1, LB_LOW, checkPort, TcpHeader.RST | TcpHeader.ACK), 0, now);
+        assertEquals(2, toControl.size(), "an RST too");
+        assertEquals(2, counters.healthCheckRepliesToControl.get());
+
+        // Just outside the range, or to another address of the LAN, it is a flow's frame (and there is none).
+        pipeline.onServerFrame(frame, 0, checkAnswer(0, LB_LOW, TcpCheckFrames.FIRST_SOURCE_PORT - 1, TcpHeader.SYN | TcpHeader.ACK),
+            0, now);
+        pipeline.onServerFrame(frame, 0, checkAnswer(0, LB_LOW, TcpCheckFrames.FIRST_SOURCE_PORT + TcpCheckFrames.SOURCE_PORT_COUNT,
+            TcpHeader.SYN | TcpHeader.ACK), 0, now);
+        pipeline.onServerFrame(frame, 0, checkAnswer(0, 0x77, checkPort, TcpHeader.SYN | TcpHeader.ACK), 0, now);
+        assertEquals(3, counters.drops(DropReason.NO_FLOW));
+        // To gateway-ip6 but another MAC: not for lb.
+        final int otherMac = checkAnswer(0, LB_LOW, checkPort, TcpHeader.SYN | TcpHeader.ACK);
+        EthernetHeader.putMac(frame, EthernetHeader.DESTINATION_OFFSET, 0x02_00_00_00_09_09L);
+        pipeline.onServerFrame(frame, 0, otherMac, 0, now);
+        assertEquals(1, counters.drops(DropReason.NOT_FOR_US));
+        assertEquals(2, toControl.size());
+        assertEquals(2, counters.healthCheckRepliesToControl.get());
+        assertEquals(0, toServer.size() + toClient.size(), "nothing forwarded or answered");
+
+        // The check range on a pipeline without gateway-ip6 is an ordinary port: a NAT66 backend's reply from it is no check's.
+        final DataplaneCounters noGateway = new DataplaneCounters(countersManager, 8);
+        final PacketPipeline clientOnly = new PacketPipeline(services, new FlowTable(64), noGateway, stats, capture(toClient),
+            capture(toServer), capture(toControl), CLIENT_SIDE_MAC, SERVER_SIDE_MAC, LB_CLIENT_IP, GATEWAY_IP)
+            .ipv6(FlowTable.ipv6(1024, FullPolicy.EVICT_STALEST, null), aliases, clientIp6, Ipv6AliasTable.NONE);
+        clientOnly.onServerFrame(frame, 0, checkAnswer(0, LB_LOW, checkPort, TcpHeader.SYN | TcpHeader.ACK), 0, now);
+        assertEquals(1, noGateway.drops(DropReason.NO_FLOW));
+        assertEquals(2, toControl.size());
+    }
+
     // --- neighbour discovery and echo -------------------------------------------------------
 
     /** A neighbour solicitation from the client for {@code target}, to its solicited-node address. */
@@ -643,7 +692,7 @@ class Ipv6PipelineTest extends PipelineFixture
         for (int i = 0; i < 100_000; i++)
         {
             final boolean client = random.nextBoolean();
-            int length = switch (random.nextInt(10))
+            int length = switch (random.nextInt(11))
             {
                 case 0 -> clientTcp(VIP_LOW + random.nextInt(3), 46000 + random.nextInt(64), random.nextInt(64),
                     random.nextInt(60));
@@ -662,6 +711,9 @@ class Ipv6PipelineTest extends PipelineFixture
                 // lb's to a backend (from that backend to the client); hop limit 1 sometimes, for time exceeded.
                 case 7 -> clientSideError(46000 + random.nextInt(64), random.nextInt(5), random.nextInt(80));
                 case 8 -> serverSideError(random.nextInt(3), 46000 + random.nextInt(64), random.nextInt(5), random.nextInt(80));
+                // A backend's answer to a TCP health check from gateway-ip6, or a frame just outside the check ports.
+                case 9 -> checkAnswer(random.nextInt(3), LB_LOW, TcpCheckFrames.FIRST_SOURCE_PORT - 2 + random.nextInt(8),
+                    random.nextInt(64));
                 default -> l4(SERVER_SIDE_MAC, BACKEND_MACS[0], SERVER_NET, BACKEND_LOWS[0], CLIENT_NET, CLIENT_LOW, 17, 5353,
                     5000 + random.nextInt(8), 0, random.nextInt(30));
             };
@@ -691,7 +743,8 @@ class Ipv6PipelineTest extends PipelineFixture
         assertTrue(counters.txFrames() > 5000 && counters.ndpAdvertisements.get() > 300 &&
             counters.ndpToControl.get() > 300 && counters.icmpEchoReplies.get() > 300 &&
             counters.icmpErrorsForwardedToServer.get() > 100 && counters.icmpErrorsForwardedToClient.get() > 100 &&
-            counters.icmpTimeExceededSent.get() > 100, "the mix reaches every path: " + figures);
+            counters.icmpTimeExceededSent.get() > 100 &&
+            counters.healthCheckRepliesToControl.get() > 300, "the mix reaches every path: " + figures);
         assertEquals(toClient.size() + toServer.size(), counters.txFrames() + counters.answered() + counters.madeUp(), figures);
         assertEquals(toControl.size(), counters.toControl(), figures);
         assertEquals(0, counters.unaccounted(), figures);

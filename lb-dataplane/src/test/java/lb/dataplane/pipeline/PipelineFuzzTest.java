@@ -9,10 +9,16 @@ import java.util.List;
 import lb.dataplane.checksum.Checksums;
 import lb.dataplane.checksum.ReferenceChecksum;
 import lb.dataplane.flow.FlowTable;
+import lb.dataplane.flow.FullPolicy;
 import lb.dataplane.packet.ArpPacket;
 import lb.dataplane.packet.EthernetHeader;
 import lb.dataplane.packet.GuardedFrame;
+import lb.dataplane.packet.Icmpv6Header;
 import lb.dataplane.packet.Ipv4Header;
+import lb.dataplane.packet.Ipv6ExtensionWalk;
+import lb.dataplane.packet.Ipv6Header;
+import lb.dataplane.packet.NeighborDiscovery;
+import lb.dataplane.packet.TcpCheckFrames;
 import lb.dataplane.packet.TcpHeader;
 import lb.dataplane.sched.BackendPool;
 import lb.dataplane.sched.MaglevScheduler;
@@ -40,21 +46,26 @@ import static org.junit.jupiter.api.Assertions.fail;
 /**
  * Coverage-guided fuzzing of the whole {@link PacketPipeline}, both directions, with a real
  * {@link FlowTable} small enough to fill: NAT services over TCP and UDP, a DSR and an IP-in-IP
- * service (Maglev, so they recover flows), and a route service over two next hops. Each fuzz input
- * is a sequence of frames: templates (flows opened, answered, closed, ARP, ping, VLAN-tagged,
- * short TTLs, oversize tunnel packets, floods of new flows) that the input parameterises and
- * mutates, and raw bytes. For every frame:
+ * service (Maglev, so they recover flows), and a route service over two next hops; and the IPv6 path
+ * ({@link PacketPipeline#ipv6}) with its own small flow table: NAT66 over TCP and UDP and a DSR service on
+ * a VIP6. Each fuzz input is a sequence of frames: templates (flows opened, answered, closed, ARP, ping,
+ * VLAN-tagged, short TTLs, oversize tunnel packets, floods of new flows; for IPv6 the same flows,
+ * extension headers before TCP, fragments, ICMPv6 echo, neighbour solicitations and advertisements, and
+ * answers to TCP health checks from gateway-ip6) that the input parameterises and mutates, and raw bytes.
+ * For every frame:
  * <ul>
  *   <li>nothing throws and nothing is touched outside the frame ({@link GuardedFrame}: the frame
  *       ends where its buffer does, with guard bytes in front);</li>
- *   <li>every frame lb sends has a valid IPv4 header checksum (outer and inner for IP-in-IP), and
- *       a valid TCP/UDP/ICMP checksum whenever the received frame's was valid; a partial checksum
+ *   <li>every IPv4 frame lb sends has a valid IPv4 header checksum (outer and inner for IP-in-IP), and
+ *       every frame a valid TCP/UDP/ICMP/ICMPv6 checksum (over the IPv6 pseudo-header for IPv6) whenever
+ *       the received frame's was valid; a partial checksum
  *       that transmit completes (virtio-net header) stays a valid partial sum, one that nobody
  *       would complete is completed; ICMP errors lb makes are always valid;</li>
  *   <li>over the input, every frame is accounted for exactly once: rx = tx + answered + drops + ARP
- *       to control, and what the sinks took matches tx + answered + what lb made up.</li>
+ *       and NDP to control and check answers to control, and what the sinks took matches tx + answered +
+ *       what lb made up.</li>
  * </ul>
- * After the input every flow is expired and every backend's and next hop's active count is back
+ * After the input every flow (of both tables) is expired and every backend's and next hop's active count is back
  * to zero, so inputs do not leak state into each other. Without JAZZER_FUZZ this runs the seeds in
  * {@code PipelineFuzzTestInputs/pipeline}; the {@code fuzz-pipeline} execution fuzzes it for
  * {@link #FUZZ_DURATION} on every {@code mvn verify}; {@link PipelineFuzzer} is the entry point
@@ -84,6 +95,19 @@ class PipelineFuzzTest
     static final int POOL_CAPACITY = 4;
     static final int MAGLEV_TABLE = 401;
     static final long EXPIRE_ALL_NANOS = 3_600_000_000_000L;
+    /** IPv6: 2001:2::/64 the clients' and VIP6's LAN, 2001:2:0:1::/64 the servers'. */
+    static final long CLIENT_NET6 = 0x2001_0002_0000_0000L;
+    static final long SERVER_NET6 = 0x2001_0002_0000_0001L;
+    static final long CLIENT_LOW6 = 0x11;
+    static final long LB_LOW6 = 0x1;
+    static final long VIP_LOW6 = 0x100;
+    static final long OTHER_LOW6 = 0x99;
+    static final long[] BACKEND_LOWS6 = {0x11, 0x12, 0x13};
+    /** What an ICMPv6 echo template carries. */
+    static final UnsafeBuffer ECHO_DATA = new UnsafeBuffer(new byte[256]);
+    /** Extension headers a template may put before its TCP header: each 8 bytes, PadN or an empty routing header. */
+    static final int[] EXTENSIONS = {Ipv6ExtensionWalk.HOP_BY_HOP, Ipv6ExtensionWalk.DESTINATION_OPTIONS,
+        Ipv6ExtensionWalk.ROUTING};
 
     private static PipelineFuzzTest instance;
 
@@ -96,6 +120,15 @@ class PipelineFuzzTest
     final BackendPool udpPool = pool(BACKEND_UDP_PORT);
     final BackendPool dsrPool = pool(0);
     final BackendPool ipipPool = pool(0);
+    final Ipv6AliasTable aliases = new Ipv6AliasTable();
+    final FlowTable flows6 = FlowTable.ipv6(FLOW_CAPACITY, FullPolicy.EVICT_STALEST, null);
+    final int vip6 = alias(CLIENT_NET6, VIP_LOW6);
+    final int[] backends6 = {alias(SERVER_NET6, BACKEND_LOWS6[0]), alias(SERVER_NET6, BACKEND_LOWS6[1]),
+        alias(SERVER_NET6, BACKEND_LOWS6[2])};
+    final BackendPool tcpPool6 = pool6(0);
+    final BackendPool udpPool6 = pool6(BACKEND_UDP_PORT);
+    final BackendPool dsrPool6 = pool6(0);
+    final BackendPool[] pools = {tcpPool, udpPool, dsrPool, ipipPool, tcpPool6, udpPool6, dsrPool6};
     final RouteForwarder route = new RouteForwarder(ROUTE_PREFIX, 16, SpreadPolicy.LEAST_FLOWS, 1_000_000L, true, ROUTE_FLOW_CAPACITY, 1);
     final List<byte[]> toClient = new ArrayList<>();
     final List<byte[]> toServer = new ArrayList<>();
@@ -115,6 +148,10 @@ class PipelineFuzzTest
         services.add(new Service(1, "udp", VIP, NAT_UDP_PORT, 17, udpPool, SchedulerKind.LEAST_CONNECTIONS.create(udpPool)));
         services.add(new Service(2, "dsr", VIP, DSR_PORT, 6, dsrPool, new MaglevScheduler(dsrPool, MAGLEV_TABLE), ForwardingMode.DSR));
         services.add(new Service(3, "ipip", VIP, IPIP_PORT, 6, ipipPool, new MaglevScheduler(ipipPool, MAGLEV_TABLE), ForwardingMode.IPIP));
+        services.add(new Service(4, "tcp6", vip6, NAT_TCP_PORT, 6, tcpPool6, SchedulerKind.ROUND_ROBIN.create(tcpPool6)));
+        services.add(new Service(5, "udp6", vip6, NAT_UDP_PORT, 17, udpPool6, SchedulerKind.LEAST_CONNECTIONS.create(udpPool6)));
+        services.add(new Service(6, "dsr6", vip6, DSR_PORT, 6, dsrPool6, new MaglevScheduler(dsrPool6, MAGLEV_TABLE),
+            ForwardingMode.DSR));
         for (int i = 1; i < 3; i++)
         {
             route.nextHopHealth(route.group().add(BACKEND_IPS[i]), true, BACKEND_MACS[i]);
@@ -122,7 +159,29 @@ class PipelineFuzzTest
         pipeline = new PacketPipeline(services, flows, counters, new BackendStatsTable(), capture(toClient),
             capture(toServer), capture(toControl), CLIENT_SIDE_MAC, SERVER_SIDE_MAC, LB_CLIENT_IP, GATEWAY_IP)
             .serverMtu(SERVER_MTU)
-            .routes(new RouteForwarder[] {route});
+            .routes(new RouteForwarder[] {route})
+            .ipv6(flows6, aliases, alias(CLIENT_NET6, LB_LOW6), alias(SERVER_NET6, LB_LOW6));
+    }
+
+    /** Names an IPv6 address by its alias in {@link #aliases}, as the command applier does. */
+    private int alias(final long high, final long low)
+    {
+        final int alias = Ipv6AliasTable.preferredAlias(high, low);
+        if (aliases.alias(high, low) == Ipv6AliasTable.NONE)
+        {
+            assertTrue(aliases.put(alias, high, low));
+        }
+        return alias;
+    }
+
+    private BackendPool pool6(final int port)
+    {
+        final BackendPool pool = new BackendPool(POOL_CAPACITY);
+        for (int i = 0; i < backends6.length; i++)
+        {
+            pool.setMac(pool.add(backends6[i], port, 1 + i), BACKEND_MACS[i]);
+        }
+        return pool;
     }
 
     static BackendPool pool(final int port)
@@ -180,7 +239,7 @@ class PipelineFuzzTest
     /** One step of an input: a frame, a flood of new flows, time passing, or a backend's health changing. */
     private int step(final FuzzedDataProvider data, final int frames)
     {
-        final int op = data.consumeInt(0, 19);
+        final int op = data.consumeInt(0, 29);
         switch (op)
         {
             case 17 ->
@@ -191,7 +250,7 @@ class PipelineFuzzTest
             }
             case 18 ->
             {
-                final BackendPool pool = new BackendPool[] {tcpPool, udpPool, dsrPool, ipipPool}[data.consumeInt(0, 3)];
+                final BackendPool pool = pools[data.consumeInt(0, pools.length - 1)];
                 final int handle = pool.handleAt(data.consumeInt(0, BACKEND_IPS.length - 1));
                 if (pool.setHealthy(handle, data.consumeBoolean()))
                 {
@@ -281,7 +340,7 @@ class PipelineFuzzTest
                 template.putShort(14, (short)data.consumeInt(0, 4095), BIG_ENDIAN);
                 templateLength = length + 4;
             }
-            default ->
+            case 15, 16 ->
             {
                 // Raw bytes, on either side.
                 final byte[] raw = data.consumeBytes(data.consumeInt(0, 1600));
@@ -289,8 +348,104 @@ class PipelineFuzzTest
                 templateLength = raw.length;
                 return op == 15;
             }
+            default ->
+            {
+                return build6(op, data, clientPort, backend, flags, payload, ttl);
+            }
         }
         return op != 2 && op != 3 && op != 5 && op != 9 && op != 13;
+    }
+
+    /** The IPv6 templates (ops 20 to 29); returns whether the frame arrives on the client side. */
+    private boolean build6(final int op, final FuzzedDataProvider data, final int clientPort, final int backend,
+        final int flags, final int payload, final int hopLimit)
+    {
+        final long backendLow = BACKEND_LOWS6[backend];
+        switch (op)
+        {
+            case 20 -> templateLength = l4v6(CLIENT_SIDE_MAC, CLIENT_MAC, CLIENT_NET6, CLIENT_LOW6, CLIENT_NET6, VIP_LOW6, 6,
+                clientPort, NAT_TCP_PORT, flags, payload, hopLimit);
+            case 21 ->
+            {
+                templateLength = l4v6(SERVER_SIDE_MAC, BACKEND_MACS[backend], SERVER_NET6, backendLow, CLIENT_NET6, CLIENT_LOW6, 6,
+                    NAT_TCP_PORT, clientPort, flags, payload, hopLimit);
+                return false;
+            }
+            case 22 -> templateLength = l4v6(CLIENT_SIDE_MAC, CLIENT_MAC, CLIENT_NET6, CLIENT_LOW6, CLIENT_NET6, VIP_LOW6, 17,
+                clientPort, NAT_UDP_PORT, 0, payload, hopLimit);
+            case 23 ->
+            {
+                templateLength = l4v6(SERVER_SIDE_MAC, BACKEND_MACS[backend], SERVER_NET6, backendLow, CLIENT_NET6, CLIENT_LOW6, 17,
+                    BACKEND_UDP_PORT, clientPort, 0, payload, hopLimit);
+                return false;
+            }
+            case 24 -> templateLength = l4v6(CLIENT_SIDE_MAC, CLIENT_MAC, CLIENT_NET6, CLIENT_LOW6, CLIENT_NET6, VIP_LOW6, 6,
+                clientPort, DSR_PORT, flags, payload, hopLimit);
+            case 25 ->
+            {
+                // A NAT66 or DSR segment behind one to three extension headers.
+                templateLength = l4v6(CLIENT_SIDE_MAC, CLIENT_MAC, CLIENT_NET6, CLIENT_LOW6, CLIENT_NET6, VIP_LOW6, 6, clientPort,
+                    data.consumeBoolean() ? NAT_TCP_PORT : DSR_PORT, flags, payload, hopLimit);
+                final int count = data.consumeInt(1, 3);
+                for (int i = 0; i < count; i++)
+                {
+                    insertExtension(EXTENSIONS[data.consumeInt(0, EXTENSIONS.length - 1)], 0);
+                }
+            }
+            case 26 ->
+            {
+                // A fragment of a NAT66 datagram: the first (its L4 header whole) or a later one.
+                final boolean first = data.consumeBoolean();
+                templateLength = l4v6(CLIENT_SIDE_MAC, CLIENT_MAC, CLIENT_NET6, CLIENT_LOW6, CLIENT_NET6, VIP_LOW6,
+                    data.consumeBoolean() ? 6 : 17, clientPort, data.consumeBoolean() ? NAT_TCP_PORT : NAT_UDP_PORT, flags,
+                    payload, hopLimit);
+                insertExtension(Ipv6ExtensionWalk.FRAGMENT, first ? FRAGMENT_MORE : data.consumeInt(1, 0x1FFF) << 3);
+            }
+            case 27 ->
+            {
+                final boolean client = data.consumeBoolean();
+                final long[] to = client ? new long[] {CLIENT_NET6, VIP_LOW6, LB_LOW6, OTHER_LOW6} : new long[] {SERVER_NET6, LB_LOW6,
+                    OTHER_LOW6};
+                final long toLow = to[1 + data.consumeInt(0, to.length - 2)];
+                templateLength = client ?
+                    Icmpv6Header.writeEchoFrame(template, 0, CLIENT_SIDE_MAC, CLIENT_MAC, CLIENT_NET6, CLIENT_LOW6, CLIENT_NET6, toLow,
+                        data.consumeBoolean() ? Icmpv6Header.TYPE_ECHO_REQUEST : data.consumeInt(0, 255), 1, clientPort, ECHO_DATA,
+                        0, Math.min(payload, ECHO_DATA.capacity())) :
+                    Icmpv6Header.writeEchoFrame(template, 0, SERVER_SIDE_MAC, BACKEND_MACS[backend], SERVER_NET6, backendLow,
+                        SERVER_NET6, toLow, Icmpv6Header.TYPE_ECHO_REQUEST, 1, clientPort, ECHO_DATA, 0,
+                        Math.min(payload, ECHO_DATA.capacity()));
+                return client;
+            }
+            case 28 ->
+            {
+                // Neighbour discovery: a client's solicitation (for lb's addresses or another), a backend's
+                // advertisement to the gateway, or a backend's solicitation for the gateway.
+                switch (data.consumeInt(0, 2))
+                {
+                    case 0 ->
+                    {
+                        final long[] targets = {VIP_LOW6, LB_LOW6, OTHER_LOW6};
+                        templateLength = NeighborDiscovery.writeSolicitation(template, 0, CLIENT_MAC, CLIENT_NET6, CLIENT_LOW6,
+                            CLIENT_NET6, targets[data.consumeInt(0, 2)]);
+                        return true;
+                    }
+                    case 1 -> templateLength = NeighborDiscovery.writeAdvertisement(template, 0, SERVER_SIDE_MAC,
+                        BACKEND_MACS[backend], SERVER_NET6, backendLow, SERVER_NET6, LB_LOW6, SERVER_NET6, backendLow,
+                        NeighborDiscovery.FLAG_OVERRIDE);
+                    default -> templateLength = NeighborDiscovery.writeSolicitation(template, 0, BACKEND_MACS[backend],
+                        SERVER_NET6, backendLow, SERVER_NET6, LB_LOW6);
+                }
+                return false;
+            }
+            default ->
+            {
+                // A backend's answer to a TCP health check from gateway-ip6, or to a port just outside the checks' range.
+                templateLength = l4v6(SERVER_SIDE_MAC, BACKEND_MACS[backend], SERVER_NET6, backendLow, SERVER_NET6, LB_LOW6, 6,
+                    NAT_TCP_PORT, TcpCheckFrames.FIRST_SOURCE_PORT - 2 + data.consumeInt(0, 7), flags, 0, hopLimit);
+                return false;
+            }
+        }
+        return true;
     }
 
     /**
@@ -300,7 +455,8 @@ class PipelineFuzzTest
      */
     private int rxFlags(final byte choice, final int length)
     {
-        final int protocol = length > 23 ? template.getByte(23) & 0xFF : 0;
+        final boolean ipv6 = length > 20 && (template.getShort(12, BIG_ENDIAN) & 0xFFFF) == Ipv6Header.ETHER_TYPE_IPV6;
+        final int protocol = ipv6 ? template.getByte(20) & 0xFF : length > 23 ? template.getByte(23) & 0xFF : 0;
         final boolean offloaded = protocol == 6 || protocol == 17;
         int flags = 0;
         if ((choice & 0x03) == 0x03 && offloaded)
@@ -357,10 +513,11 @@ class PipelineFuzzTest
         }
     }
 
-    /** ICMP messages lb made: echo replies and errors. */
+    /** ICMP and ICMPv6 messages lb made: echo replies, errors and neighbour advertisements. */
     private long icmpMadeByLb()
     {
-        return counters.icmpEchoReplies.get() + counters.icmpTimeExceededSent.get() + counters.icmpFragNeededSent.get();
+        return counters.icmpEchoReplies.get() + counters.icmpTimeExceededSent.get() + counters.icmpFragNeededSent.get() +
+            counters.ndpAdvertisements.get() + counters.gatewayNdpAdvertisements.get();
     }
 
     static final int RX = 0;
@@ -395,6 +552,10 @@ class PipelineFuzzTest
         /** Whether the received frame's L4 checksum verified (full), or was the right partial sum. */
         boolean l4Valid()
         {
+            if (isIpv6(bytes))
+            {
+                return l4Verifies6(bytes, partial() && transmitCompletes());
+            }
             if (bytes.length < 34 || (bytes[12] & 0xFF) != 0x08 || bytes[13] != 0 || (bytes[14] & 0xF0) != 0x40)
             {
                 return false;
@@ -418,7 +579,12 @@ class PipelineFuzzTest
             assertEquals(EthernetHeader.HEADER_LENGTH + ArpPacket.LENGTH, out.length, "ARP reply length");
             return;
         }
-        assertEquals(EthernetHeader.ETHER_TYPE_IPV4, etherType, "lb sends untagged IPv4 or ARP only");
+        if (etherType == Ipv6Header.ETHER_TYPE_IPV6)
+        {
+            checkSent6(out, received, icmpMadeByLb);
+            return;
+        }
+        assertEquals(EthernetHeader.ETHER_TYPE_IPV4, etherType, "lb sends untagged IPv4, IPv6 or ARP only");
         int ip = EthernetHeader.HEADER_LENGTH;
         assertIpHeaderValid(out, ip);
         if ((out[ip + 9] & 0xFF) == 4)
@@ -450,6 +616,108 @@ class PipelineFuzzTest
         {
             assertTrue(l4Verifies(out, ip, keptPartial), () -> "lb broke a valid L4 checksum: " + received);
         }
+    }
+
+    /** An IPv6 frame lb sent: its L4 checksum as {@link #checkSent} holds IPv4's (IPv6 has no header checksum). */
+    private static void checkSent6(final byte[] out, final Received received, final boolean icmpMadeByLb)
+    {
+        if (upperLayerOffset6(out) < 0)
+        {
+            return; // a fragment (forwarded as it came) or a header lb would not take: no L4 to check
+        }
+        final int upper = upperLayerProtocol6(out);
+        if (upper == Checksums.PROTOCOL_ICMPV6)
+        {
+            if (icmpMadeByLb || received.l4Valid())
+            {
+                assertTrue(l4Verifies6(out, false), () -> "ICMPv6 checksum of a sent frame: " + received);
+            }
+            return;
+        }
+        if (upper != Checksums.PROTOCOL_TCP && upper != Checksums.PROTOCOL_UDP)
+        {
+            fail("lb sent IPv6 next header " + upper + " for " + received);
+        }
+        if (received.partial() && !received.transmitCompletes())
+        {
+            assertTrue(l4Verifies6(out, false), () -> "a partial IPv6 checksum no one would complete was sent as it was: " + received);
+        }
+        else if (received.l4Valid())
+        {
+            assertTrue(l4Verifies6(out, received.partial() && received.transmitCompletes()),
+                () -> "lb broke a valid IPv6 L4 checksum: " + received);
+        }
+    }
+
+    static boolean isIpv6(final byte[] f)
+    {
+        return f.length >= EthernetHeader.HEADER_LENGTH + Ipv6Header.HEADER_LENGTH &&
+            ((f[12] & 0xFF) << 8 | f[13] & 0xFF) == Ipv6Header.ETHER_TYPE_IPV6 && (f[14] & 0xF0) == 0x60;
+    }
+
+    /**
+     * Where the upper layer starts past hop-by-hop, destination options and routing headers, or -1 for a fragment, an
+     * unknown header or one that runs past the frame or the payload length.
+     */
+    static int upperLayerOffset6(final byte[] f)
+    {
+        final int ip = EthernetHeader.HEADER_LENGTH;
+        final int end = Math.min(f.length, ip + Ipv6Header.HEADER_LENGTH + ((f[ip + 4] & 0xFF) << 8 | f[ip + 5] & 0xFF));
+        int next = f[ip + Ipv6Header.NEXT_HEADER_OFFSET] & 0xFF;
+        int at = ip + Ipv6Header.HEADER_LENGTH;
+        while (next == Ipv6ExtensionWalk.HOP_BY_HOP || next == Ipv6ExtensionWalk.DESTINATION_OPTIONS ||
+            next == Ipv6ExtensionWalk.ROUTING)
+        {
+            if (at + 2 > end)
+            {
+                return -1;
+            }
+            next = f[at] & 0xFF;
+            at += ((f[at + 1] & 0xFF) + 1) * Ipv6ExtensionWalk.EXTENSION_UNIT;
+        }
+        return at <= end && (next == 6 || next == 17 || next == 58) ? at : -1;
+    }
+
+    /** The upper layer's protocol (the last next header before {@link #upperLayerOffset6}), or -1. */
+    static int upperLayerProtocol6(final byte[] f)
+    {
+        final int ip = EthernetHeader.HEADER_LENGTH;
+        int next = f[ip + Ipv6Header.NEXT_HEADER_OFFSET] & 0xFF;
+        int at = ip + Ipv6Header.HEADER_LENGTH;
+        while ((next == Ipv6ExtensionWalk.HOP_BY_HOP || next == Ipv6ExtensionWalk.DESTINATION_OPTIONS ||
+            next == Ipv6ExtensionWalk.ROUTING) && at + 2 <= f.length)
+        {
+            next = f[at] & 0xFF;
+            at += ((f[at + 1] & 0xFF) + 1) * Ipv6ExtensionWalk.EXTENSION_UNIT;
+        }
+        return next;
+    }
+
+    /**
+     * Whether the TCP, UDP or ICMPv6 checksum of an IPv6 frame verifies over the pseudo-header (the reference
+     * implementation's), or with {@code partial} holds the pseudo-header sum a NIC would complete.
+     */
+    static boolean l4Verifies6(final byte[] f, final boolean partial)
+    {
+        final int l4 = upperLayerOffset6(f);
+        if (l4 < 0)
+        {
+            return false;
+        }
+        final int protocol = upperLayerProtocol6(f);
+        final int l4Length = ReferenceChecksum.ipv6UpperLayerLength(f, EthernetHeader.HEADER_LENGTH, l4);
+        final int field = protocol == 6 ? 16 : protocol == 17 ? 6 : 2;
+        if (l4Length < (protocol == 6 ? 20 : protocol == 17 ? 8 : 4) || l4 + l4Length > f.length)
+        {
+            return false;
+        }
+        final int stored = (f[l4 + field] & 0xFF) << 8 | f[l4 + field + 1] & 0xFF;
+        if (partial)
+        {
+            final int expected = ReferenceChecksum.ipv6PseudoHeaderSum(f, EthernetHeader.HEADER_LENGTH, l4Length, protocol);
+            return stored == expected || (stored | expected) == 0xFFFF && (stored & expected) == 0;
+        }
+        return stored == ReferenceChecksum.ipv6L4Checksum(f, EthernetHeader.HEADER_LENGTH, l4, protocol);
     }
 
     private static void assertIpHeaderValid(final byte[] f, final int ip)
@@ -495,14 +763,15 @@ class PipelineFuzzTest
     private void resetState()
     {
         now += EXPIRE_ALL_NANOS;
-        for (int pass = 0; pass < 4 && flows.size() + route.flows().size() > 0; pass++)
+        for (int pass = 0; pass < 4 && flows.size() + flows6.size() + route.flows().size() > 0; pass++)
         {
-            pipeline.expire(now, flows.slotCount());
+            pipeline.expire(now, Math.max(flows.slotCount(), flows6.slotCount()));
             route.expire(now, route.flows().slotCount());
         }
         assertEquals(0, flows.size(), "flows left after every flow's idle timeout");
+        assertEquals(0, flows6.size(), "IPv6 flows left after every flow's idle timeout");
         assertEquals(0, route.flows().size(), "route flows left after every flow's idle timeout");
-        for (final BackendPool pool : new BackendPool[] {tcpPool, udpPool, dsrPool, ipipPool})
+        for (final BackendPool pool : pools)
         {
             for (int i = 0; i < BACKEND_IPS.length; i++)
             {
@@ -562,6 +831,55 @@ class PipelineFuzzTest
         final int sum = ReferenceChecksum.onesComplementSum(template.byteArray(), l4, 8 + payload);
         template.putShort(l4 + 2, (short)~sum, BIG_ENDIAN);
         return l4 + 8 + payload;
+    }
+
+    /** An IPv6 TCP or UDP datagram (valid checksum) with the given hop limit. */
+    private int l4v6(final long dstMac, final long srcMac, final long srcHigh, final long srcLow, final long dstHigh,
+        final long dstLow, final int protocol, final int sport, final int dport, final int flags, final int payload,
+        final int hopLimit)
+    {
+        final int length = TestFrames.ipv6L4(template, dstMac, srcMac, srcHigh, srcLow, dstHigh, dstLow, protocol, sport, dport,
+            flags, payload);
+        template.putByte(EthernetHeader.HEADER_LENGTH + Ipv6Header.HOP_LIMIT_OFFSET, (byte)hopLimit);
+        return length;
+    }
+
+    /** The fragment header's M flag: more fragments follow. */
+    static final int FRAGMENT_MORE = 1;
+
+    /**
+     * Puts an 8-byte extension header right after the fixed IPv6 header of {@link #template}: PadN options for
+     * hop-by-hop and destination options, a routing header with no segments left, or a fragment header with
+     * {@code fragmentWord} (offset and M flag) and an identification. The upper layer's checksum stays valid: its
+     * pseudo-header holds the upper layer's own length.
+     */
+    private void insertExtension(final int type, final int fragmentWord)
+    {
+        final int ip = EthernetHeader.HEADER_LENGTH;
+        final int at = ip + Ipv6Header.HEADER_LENGTH;
+        final byte[] bytes = template.byteArray();
+        if (templateLength + Ipv6ExtensionWalk.EXTENSION_UNIT > bytes.length)
+        {
+            return;
+        }
+        System.arraycopy(bytes, at, bytes, at + Ipv6ExtensionWalk.EXTENSION_UNIT, templateLength - at);
+        template.setMemory(at, Ipv6ExtensionWalk.EXTENSION_UNIT, (byte)0);
+        template.putByte(at + Ipv6ExtensionWalk.EXTENSION_NEXT_HEADER_OFFSET, template.getByte(ip + Ipv6Header.NEXT_HEADER_OFFSET));
+        if (type == Ipv6ExtensionWalk.FRAGMENT)
+        {
+            template.putShort(at + Ipv6ExtensionWalk.FRAGMENT_OFFSET_FLAGS_OFFSET, (short)fragmentWord, BIG_ENDIAN);
+            template.putInt(at + 4, 0x0BAD_CAFE, BIG_ENDIAN);
+        }
+        else if (type != Ipv6ExtensionWalk.ROUTING)
+        {
+            template.putByte(at + 2, (byte)1); // PadN, 4 bytes of padding
+            template.putByte(at + 3, (byte)4);
+        }
+        template.putByte(ip + Ipv6Header.NEXT_HEADER_OFFSET, (byte)type);
+        final int payloadLength = template.getShort(ip + Ipv6Header.PAYLOAD_LENGTH_OFFSET, BIG_ENDIAN) & 0xFFFF;
+        template.putShort(ip + Ipv6Header.PAYLOAD_LENGTH_OFFSET, (short)(payloadLength + Ipv6ExtensionWalk.EXTENSION_UNIT),
+            BIG_ENDIAN);
+        templateLength += Ipv6ExtensionWalk.EXTENSION_UNIT;
     }
 
     private void setTtl(final int ttl)
