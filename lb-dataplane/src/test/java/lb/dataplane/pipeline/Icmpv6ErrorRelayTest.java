@@ -50,6 +50,7 @@ class Icmpv6ErrorRelayTest extends PipelineFixture
     static final long ROUTER_LOW = 0x2;            // 2001:2::2, a router on the client LAN
     static final long SERVER_ROUTER_LOW = 0xFE;    // 2001:2:0:1::fe, a router on the server side
     static final long DSR_VIP_LOW = VIP_LOW + 1;
+    static final long TUNNEL_VIP_LOW = VIP_LOW + 2;
     static final int MTU = 1400;
     static final int CLIENT_PORT = 40_000;
     static final int UDP_CLIENT_PORT = 5000;
@@ -64,6 +65,7 @@ class Icmpv6ErrorRelayTest extends PipelineFixture
     final FlowTable flows6 = FlowTable.ipv6(1024, FullPolicy.EVICT_STALEST, null);
     final int vip = alias(CLIENT_NET, VIP_LOW);
     final int dsrVip = alias(CLIENT_NET, DSR_VIP_LOW);
+    final int tunnelVip = alias(CLIENT_NET, TUNNEL_VIP_LOW);
     final int clientIp6 = alias(CLIENT_NET, LB_LOW);
     final int gatewayIp6 = alias(SERVER_NET, LB_LOW);
     final BackendPool pool = new BackendPool(16);
@@ -81,6 +83,10 @@ class Icmpv6ErrorRelayTest extends PipelineFixture
         dsrPool.setMac(dsrPool.add(alias(SERVER_NET, BACKEND_LOWS[1]), 0, 1), BACKEND_MACS[1]);
         services.add(new Service(2, "dsr6", dsrVip, 80, 6, dsrPool, SchedulerKind.ROUND_ROBIN.create(dsrPool),
             ForwardingMode.DSR));
+        final BackendPool tunnelPool = new BackendPool(16);
+        tunnelPool.setMac(tunnelPool.add(alias(SERVER_NET, BACKEND_LOWS[2]), 0, 1), BACKEND_MACS[2]);
+        services.add(new Service(4, "tun6", tunnelVip, 80, 6, tunnelPool, SchedulerKind.ROUND_ROBIN.create(tunnelPool),
+            ForwardingMode.IPIP));
         pipeline = pipeline(capture(toClient), capture(toServer));
     }
 
@@ -241,6 +247,33 @@ class Icmpv6ErrorRelayTest extends PipelineFixture
         e.putLong(0, BACKEND_MACS[1] << 16, BIG_ENDIAN);
         e.putLong(6, SERVER_SIDE_MAC << 16 | 0x86DD, BIG_ENDIAN);
         assertArrayEquals(expected, toServer.get(toServer.size() - 1), "DSR: the backend holds the VIP; nothing else changes");
+        assertEquals(1, counters.icmpErrorsForwardedToServer.get());
+    }
+
+    @Test
+    void anErrorAboutAnIpipFlowReachesItsBackendThroughTheFlowsTunnel()
+    {
+        pipeline.onClientFrame(frame, 0, clientSyn(TUNNEL_VIP_LOW, CLIENT_PORT + 3), 0, now);
+        // As for DSR the backend answers from the VIP it holds, and a router's error about that comes to lb.
+        TestFrames.ipv6L4(frame, CLIENT_MAC, BACKEND_MACS[2], CLIENT_NET, TUNNEL_VIP_LOW, CLIENT_NET, CLIENT_LOW, 6, 80,
+            CLIENT_PORT + 3, TcpHeader.ACK, SEGMENT_DATA);
+        final byte[] backendSent = copy(ETHERNET + 40 + 20 + SEGMENT_DATA);
+        final int length = TestFrames.icmpv6Error(frame, CLIENT_SIDE_MAC, ROUTER_MAC, CLIENT_NET, ROUTER_LOW, CLIENT_NET,
+            TUNNEL_VIP_LOW, Icmpv6Header.TYPE_PACKET_TOO_BIG, 0, MTU, backendSent, 40 + 20 + SEGMENT_DATA);
+        final byte[] received = copy(length);
+        pipeline.onClientFrame(frame, 0, length, 0, now);
+
+        final byte[] out = toServer.get(toServer.size() - 1);
+        final UnsafeBuffer o = new UnsafeBuffer(out);
+        assertEquals(length + 40, out.length, "one outer IPv6 header more");
+        assertEquals(BACKEND_MACS[2], o.getLong(0, BIG_ENDIAN) >>> 16);
+        assertEquals(41, out[ETHERNET + 6] & 0xFF, "next header: IPv6 in IPv6");
+        assertEquals(SERVER_NET, o.getLong(ETHERNET + 8, BIG_ENDIAN), "outer source: gateway-ip6");
+        assertEquals(LB_LOW, o.getLong(ETHERNET + 16, BIG_ENDIAN));
+        assertEquals(SERVER_NET, o.getLong(ETHERNET + 24, BIG_ENDIAN), "outer destination: the flow's backend");
+        assertEquals(BACKEND_LOWS[2], o.getLong(ETHERNET + 32, BIG_ENDIAN));
+        assertArrayEquals(Arrays.copyOfRange(received, ETHERNET, length), Arrays.copyOfRange(out, ETHERNET + 40, out.length),
+            "the router's error inside, unchanged");
         assertEquals(1, counters.icmpErrorsForwardedToServer.get());
     }
 
