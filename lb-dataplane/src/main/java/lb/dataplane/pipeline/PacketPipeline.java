@@ -429,27 +429,19 @@ public final class PacketPipeline implements FlowExpiry
             counters.drop(ipv6 ? DropReason.IPV6_NOT_FOR_US : DropReason.NOT_FOR_US);
             return;
         }
-        // IPv6 routes before the service: service6() counts the frame it finds no service for.
-        final RouteForwarder route6 = ipv6 ? routeOut6(p) : null;
-        if (route6 != null)
-        {
-            routeOut(route6, buffer, offset, length);
-            return;
-        }
         final Service service = ipv6 ? service6() : services.find(p.dstIp, p.dstPort, p.protocol);
-        if (service == null && ipv6)
-        {
-            return;
-        }
         if (service == null)
         {
-            final RouteForwarder route = services.isVip(p.dstIp) ? null : routeFor(p.dstIp);
+            // Not a service: a route's, or lb's own address or a VIP without this port, or not for lb.
+            final RouteForwarder route = ipv6 ? routeOut6(p) : services.isVip(p.dstIp) ? null : routeFor(p.dstIp);
             if (route != null)
             {
                 routeOut(route, buffer, offset, length);
                 return;
             }
-            counters.drop(services.isVip(p.dstIp) || p.dstIp == clientIp ? DropReason.NO_SERVICE : DropReason.NOT_FOR_US);
+            counters.drop(ipv6 ?
+                (ownsAddress6(aliases.alias(p.dstHigh, p.dstLow), false) ? DropReason.NO_SERVICE : DropReason.IPV6_NOT_FOR_US) :
+                services.isVip(p.dstIp) || p.dstIp == clientIp ? DropReason.NO_SERVICE : DropReason.NOT_FOR_US);
             return;
         }
 
@@ -986,21 +978,14 @@ public final class PacketPipeline implements FlowExpiry
     }
 
     /**
-     * The service an IPv6 frame is for, by the alias of its destination, or null (counted): no alias or no service on
-     * it. Every mode serves IPv6: nat (NAT66), dsr and ipip (IPv6 in IPv6).
+     * The service an IPv6 frame is for, by the alias of its destination, or null: no alias or no service on it. Every
+     * mode serves IPv6: nat (NAT66), dsr and ipip (IPv6 in IPv6).
      */
     private Service service6()
     {
         final ParsedFrame p = parsed;
         final int vip = aliases.alias(p.dstHigh, p.dstLow);
-        final Service service = vip == Ipv6AliasTable.NONE ? null : services.find(vip, p.dstPort, p.protocol);
-        if (service == null)
-        {
-            final boolean ours = vip != Ipv6AliasTable.NONE && (vip == clientIp6 || services.isVip(vip));
-            counters.drop(ours ? DropReason.NO_SERVICE : DropReason.IPV6_NOT_FOR_US);
-            return null;
-        }
-        return service;
+        return vip == Ipv6AliasTable.NONE ? null : services.find(vip, p.dstPort, p.protocol);
     }
 
     // ---------------------------------------------------------------------------------------
