@@ -1,5 +1,6 @@
 package lb.control.e2e;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -30,7 +31,7 @@ class SynFloodIT extends FreshTestbed
     private static final int HELD = 50;
     /** New connections during the flood: one every 125 ms for 25 s, each given 10 s (three SYN retransmissions). */
     private static final int NEW_CONNECTIONS = 200;
-    private static final Pattern SENT = Pattern.compile("sent (\\d+) seconds (\\S+) rate (\\d+)");
+    private static final Pattern SENT = Pattern.compile("sent (\\d+) seconds (\\S+) rate (\\d+) refused (\\d+)");
     private static final Pattern FLOWS_NOW = Pattern.compile("^flows:\\s+(\\d+)$", Pattern.MULTILINE);
 
     @Test
@@ -87,7 +88,7 @@ class SynFloodIT extends FreshTestbed
             sleepUntil(floodStart, 20);
             // An entry the flood evicted never comes back (round robin, no recovery), so a request that runs a
             // little after the flood on a loaded machine still tells whether its entry survived.
-            assertTrue(flood.isAlive(), "the flood still runs when the held connections are asked");
+            assertTrue(flood.isAlive(), () -> "the flood still runs when the held connections are asked: " + readQuietly(floodLog));
             int working = 0;
             final StringBuilder failures = new StringBuilder();
             for (final int port : held.ports)
@@ -110,8 +111,8 @@ class SynFloodIT extends FreshTestbed
             final long floodSyns = Long.parseLong(sent.group(1));
             final Map<String, Long> counters = lb.stop();
             final long newOk = fetched.stdout().lines().filter(l -> l.split(" ").length > 1 && l.split(" ")[1].equals("ok")).count();
-            System.out.printf("syn flood: %d SYNs in %s s (%s/s), table at 5 s %d of %d flows, held working %d/%d, " +
-                    "new connections ok %d/%d, flows_evicted %d, drops %s%n", floodSyns, sent.group(2), sent.group(3),
+            System.out.printf("syn flood: %d SYNs in %s s (%s/s, %s refused by the kernel), table at 5 s %d of %d flows, held working %d/%d, " +
+                    "new connections ok %d/%d, flows_evicted %d, drops %s%n", floodSyns, sent.group(2), sent.group(3), sent.group(4),
                 fullestTable, FLOWS, working, HELD, newOk, NEW_CONNECTIONS, counters.get("flows_evicted"), counters);
             fetched.stdout().lines().filter(l -> !l.contains(" ok ")).forEach(l -> System.out.println("syn flood: new connection " + l));
 
@@ -121,6 +122,18 @@ class SynFloodIT extends FreshTestbed
             assertTrue(working * 100 >= 99 * HELD, working + "/" + HELD + " held connections work:\n" + failures);
             assertTrue(newOk * 100 >= 90 * NEW_CONNECTIONS, newOk + "/" + NEW_CONNECTIONS + " new connections:\n" + fetched);
             assertTrue(counters.get("flows_evicted") >= floodSyns / 2, "the flood's flows made room for each other");
+        }
+    }
+
+    private static String readQuietly(final Path file)
+    {
+        try
+        {
+            return Files.readString(file);
+        }
+        catch (final IOException e)
+        {
+            return "(" + file + ": " + e + ")";
         }
     }
 
