@@ -84,7 +84,7 @@ Usage: docker/testbed.sh COMMAND [OPTIONS]   (needs root)
 
 Commands:
   up [--prefix P] [--offloads on|off] [--servers N] [--mode nat|dsr|ipip]
-     [--topology single|ecmp] [--instances N] [--ipv6]
+     [--topology single|ecmp] [--instances N] [--ipv6] [--owner PID]
       Create the namespaces P-sw, P-lb, P-c1, P-c2, P-rt, P-c3, P-s1..P-sN (N: 1..$MAX_SERVERS,
       default 3; P default "lbt" + 6 random hex digits). --offloads off turns tso, gso, gro,
       tx and rx checksumming off on every veth (default on, the kernel default).
@@ -92,12 +92,17 @@ Commands:
       --topology ecmp (only with --mode dsr, the default there) puts --instances N (1..$MAX_INSTANCES,
       default 3) lb namespaces P-lb1..P-lbN behind a BGP router instead of P-lb, see "ECMP".
       --ipv6 (topology single only) makes the testbed dual-stack, see "IPv6"; without it IPv6
-      is disabled in every namespace.
+      is disabled in every namespace. --owner PID records the process the testbed belongs to
+      (the test JVM), so that sweep can take it down should that process die without down.
       Prints shell-parsable lines: PREFIX=, STATE_FILE=, OFFLOADS=, SERVERS=, MODE=, IPV6=, TOPOLOGY=,
       NAMESPACES=, NS_<role>= for every role; with ecmp also INSTANCES=, LB_NAMESPACES=,
       LB<i>_CLIENT_IP=, LB<i>_GATEWAY_IP=, LB<i>_MGMT_IP=, CLIENT_<c>=, RT_BIRD_SOCKET=, RT_BIRD_PID=.
   down --prefix P
       Kill the PIDs recorded for P, delete the namespaces recorded for P. Idempotent.
+  sweep
+      Take down every testbed whose owner (up --owner PID) has exited: what a process killed
+      before it could run down (SIGKILL, a machine restart) left behind. Testbeds without an
+      owner, and those whose owner still runs, are left alone.
   exec --prefix P ROLE CMD [ARG...]
       Run CMD in namespace P-ROLE (ip netns exec).
   servers --prefix P [--files DIR]
@@ -200,7 +205,7 @@ random_prefix() { echo "lbt$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')"; }
 state_file() { echo "$STATE_DIR/$1.state"; }
 
 # The state file holds one record per line: "key value...". Keys: prefix, offloads, servers,
-# ns NAME ROLE, pid PID STARTTIME KIND ROLE, dir PATH, file PATH, ready.
+# owner PID STARTTIME, ns NAME ROLE, pid PID STARTTIME KIND ROLE, dir PATH, file PATH, ready.
 state_add() { echo "$2" >>"$(state_file "$1")"; }
 state_get() { awk -v k="$2" '$1 == k { print $2; exit }' "$(state_file "$1")"; }
 
@@ -468,7 +473,7 @@ start_rt_bird() { # prefix instances
 }
 
 do_up() {
-  local prefix="" offloads=on servers=3 mode="" topology=single instances="" ipv6=off
+  local prefix="" offloads=on servers=3 mode="" topology=single instances="" ipv6=off owner="" owner_start=""
   while [ $# -gt 0 ]; do
     case $1 in
       --prefix) prefix=${2:?--prefix needs a value}; shift 2 ;;
@@ -478,6 +483,7 @@ do_up() {
       --mode) mode=${2:?--mode needs nat, dsr or ipip}; shift 2 ;;
       --topology) topology=${2:?--topology needs single or ecmp}; shift 2 ;;
       --instances) instances=${2:?--instances needs a number}; shift 2 ;;
+      --owner) owner=${2:?--owner needs a PID}; shift 2 ;;
       -h|--help) usage; exit 0 ;;
       *) die "up: unknown argument '$1' (see --help)" ;;
     esac
@@ -486,6 +492,11 @@ do_up() {
   [ -n "$prefix" ] || prefix=$(random_prefix)
   check_prefix "$prefix"
   [[ $offloads == on || $offloads == off ]] || die "--offloads must be on or off, not '$offloads'"
+  if [ -n "$owner" ]; then
+    [[ $owner =~ ^[0-9]+$ ]] || die "--owner must be a PID, not '$owner'"
+    owner_start=$(proc_start_time "$owner")
+    [ -n "$owner_start" ] || die "--owner $owner: no such process"
+  fi
   int_in "$servers" 1 "$MAX_SERVERS" || die "--servers must be 1..$MAX_SERVERS, not '$servers'"
   case $topology in
     single)
@@ -529,6 +540,7 @@ do_up() {
   trap 'exit 130' INT
   trap 'exit 143' TERM
   state_add "$prefix" "prefix $prefix"
+  [ -z "$owner" ] || state_add "$prefix" "owner $owner $owner_start"
   state_add "$prefix" "offloads $offloads"
   state_add "$prefix" "servers $servers"
   state_add "$prefix" "mode $mode"
@@ -706,6 +718,23 @@ do_down() {
   fi
   teardown "$PREFIX"
   log "down: $PREFIX deleted"
+}
+
+do_sweep() {
+  [ $# -eq 0 ] || die "sweep takes no arguments"
+  require_netns
+  local state prefix owner start
+  for state in "$STATE_DIR"/*.state; do
+    [ -f "$state" ] || continue
+    prefix=$(basename "$state" .state)
+    read -r owner start < <(awk '$1 == "owner" { print $2, $3; exit }' "$state") || true
+    [ -n "$owner" ] || continue
+    if [ "$(proc_start_time "$owner")" != "$start" ]; then
+      log "sweep: testbed $prefix outlived its owner (pid $owner): deleting it"
+      teardown "$prefix"
+    fi
+    owner=""
+  done
 }
 
 do_exec() {
@@ -1025,6 +1054,7 @@ main() {
   case $cmd in
     up) do_up "$@" ;;
     down) do_down "$@" ;;
+    sweep) do_sweep "$@" ;;
     exec) do_exec "$@" ;;
     servers) do_servers "$@" ;;
     stop-servers) do_stop_servers "$@" ;;

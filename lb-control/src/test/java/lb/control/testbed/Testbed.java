@@ -217,10 +217,17 @@ public final class Testbed implements AutoCloseable
         final Path repoRoot = checkPreconditions();
         final String prefix = "lbt" + HexFormat.of().formatHex(randomBytes(3));
         final Testbed testbed = new Testbed(repoRoot, prefix, offloads, servers, mode, instances, ipv6);
+        // A test JVM killed outright (SIGKILL, a machine restart) runs no shutdown hook: its testbeds, recorded
+        // with their owner's pid, are taken down by the next run before it brings up its own.
+        final ExecResult swept = testbed.runScript("sweep");
+        if (!swept.ok())
+        {
+            throw new IllegalStateException("testbed.sh sweep failed: " + swept);
+        }
         // Registered before the script runs: should the JVM die half-way, down still runs.
         Runtime.getRuntime().addShutdownHook(testbed.shutdownHook);
         final List<String> args = new ArrayList<>(List.of("up", "--prefix", prefix, "--offloads", offloads ? "on" : "off",
-            "--servers", Integer.toString(servers), "--mode", mode));
+            "--servers", Integer.toString(servers), "--mode", mode, "--owner", Long.toString(ProcessHandle.current().pid())));
         if (instances > 0)
         {
             args.addAll(List.of("--topology", "ecmp", "--instances", Integer.toString(instances)));

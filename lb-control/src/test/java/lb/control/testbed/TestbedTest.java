@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Random;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
@@ -108,6 +109,42 @@ class TestbedTest
         assertFalse(ProcessHandle.of(serverPid).map(ProcessHandle::isAlive).orElse(false), "server after close");
         testbed.close(); // idempotent
         assertThrows(IllegalStateException.class, () -> testbed.exec("c1", SHORT, "true"));
+    }
+
+    @Test
+    void sweepTakesDownATestbedWhoseOwnerDiedAndLeavesALiveOwnersAlone() throws Exception
+    {
+        final Testbed live = Testbed.up(true, 1);
+        final String orphan = String.format("lbt%06x", new Random().nextInt(1 << 24));
+        final String script = live.repoRoot().resolve("docker/testbed.sh").toString();
+        final Process owner = new ProcessBuilder("sleep", "60").start();
+        try
+        {
+            final Testbed.ExecResult up = run("bash", script, "up", "--prefix", orphan, "--servers", "1", "--owner",
+                Long.toString(owner.pid()));
+            assertTrue(up.ok(), up::toString);
+            assertEquals(7, namespacesWithPrefix(orphan).size(), "sw lb c1 c2 rt c3 s1");
+            assertTrue(Files.readString(stateFile(live.prefix())).contains("\nowner " + ProcessHandle.current().pid() + " "),
+                "Testbed records this JVM as the owner");
+
+            final Testbed.ExecResult whileAlive = run("bash", script, "sweep");
+            assertTrue(whileAlive.ok(), whileAlive::toString);
+            assertEquals(7, namespacesWithPrefix(orphan).size(), "an owner that runs keeps its testbed");
+
+            owner.destroyForcibly().waitFor();
+            final Testbed.ExecResult swept = run("bash", script, "sweep");
+            assertTrue(swept.ok(), swept::toString);
+            assertEquals(Set.of(), namespacesWithPrefix(orphan), "the dead owner's namespaces: " + swept);
+            assertFalse(Files.exists(stateFile(orphan)));
+            assertEquals(new TreeSet<>(live.namespaces()), namespacesWithPrefix(live.prefix()), "the live testbed is untouched");
+            assertTrue(Files.exists(stateFile(live.prefix())));
+        }
+        finally
+        {
+            owner.destroyForcibly();
+            run("bash", script, "down", "--prefix", orphan);
+            live.close();
+        }
     }
 
     @Test
