@@ -1619,8 +1619,11 @@ public final class PacketPipeline implements FlowExpiry
         if (dropped != null)
         {
             counters.drop(dropped);
-            // No ICMPv6 time exceeded yet: an IPv6 packet whose hop limit ran out is counted only.
-            if (dropped == DropReason.TTL_EXCEEDED && !route.isIpv6())
+            if (dropped == DropReason.TTL_EXCEEDED && route.isIpv6())
+            {
+                timeExceeded6(buffer, clientMac, clientIp6, toClient);
+            }
+            else if (dropped == DropReason.TTL_EXCEEDED)
             {
                 timeExceeded(buffer, clientMac, clientIp, toClient);
             }
@@ -1637,7 +1640,11 @@ public final class PacketPipeline implements FlowExpiry
         if (dropped != null)
         {
             counters.drop(dropped);
-            if (dropped == DropReason.TTL_EXCEEDED && !route.isIpv6())
+            if (dropped == DropReason.TTL_EXCEEDED && route.isIpv6())
+            {
+                timeExceeded6(buffer, serverMac, gatewayIp6, toServer);
+            }
+            else if (dropped == DropReason.TTL_EXCEEDED)
             {
                 timeExceeded(buffer, serverMac, gatewayIp, toServer);
             }
@@ -1674,11 +1681,12 @@ public final class PacketPipeline implements FlowExpiry
      */
     private void timeExceeded6(final MutableDirectBuffer buffer, final long ownMac, final int ownIp6, final FrameSink toward)
     {
-        if (!Icmpv6Header.mayAnswerWithError6(parsed) || !takeIcmpErrorToken())
+        // Without that address of lb's (a route needs both, as a service does) there is nothing to answer from.
+        final int own = aliases.indexOf(ownIp6);
+        if (own < 0 || !Icmpv6Header.mayAnswerWithError6(parsed) || !takeIcmpErrorToken())
         {
             return;
         }
-        final int own = aliases.indexOf(ownIp6);
         final int errorLength = Icmpv6Header.writeErrorFrame(scratch, 0, buffer, parsed, ownMac, aliases.highAt(own),
             aliases.lowAt(own), Icmpv6Header.TYPE_TIME_EXCEEDED, Icmpv6Header.CODE_HOP_LIMIT_EXCEEDED, 0);
         if (toward.send(scratch, 0, errorLength))

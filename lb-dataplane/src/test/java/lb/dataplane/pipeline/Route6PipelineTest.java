@@ -157,7 +157,7 @@ class Route6PipelineTest extends PipelineFixture
     }
 
     @Test
-    void hopLimitOneIsDroppedAsTtlExceededAndNothingIsSent()
+    void hopLimitOneIsDroppedAsTtlExceededAndAnsweredWithTimeExceededFromLbsAddressOnThatSide()
     {
         final PacketPipeline pipeline = pipeline(route(FAR_NET, 0, 64, SpreadPolicy.LEAST_FLOWS, 2));
         pipeline.onClientFrame(frame, 0, clientToFar(17, 40001, 0, 10), 0, now);
@@ -172,8 +172,28 @@ class Route6PipelineTest extends PipelineFixture
             pipeline.onServerFrame(frame, 0, reply, 0, now);
         }
         assertEquals(4, counters.drops(DropReason.TTL_EXCEEDED), "both ways, hop limit 1 and 0");
-        assertEquals(1, toServer.size());
-        assertEquals(0, toClient.size(), "no ICMPv6 time exceeded (not built here) and no IPv4 one");
+        assertEquals(4, counters.icmpTimeExceededSent.get());
+        assertEquals(3, toServer.size(), "the datagram, then a time exceeded to the far side's sender each time");
+        assertEquals(2, toClient.size(), "a time exceeded to the client each time");
+        assertTimeExceeded(toClient.get(0), CLIENT_NET, LB_LOW, CLIENT_NET, CLIENT_LOW);
+        assertTimeExceeded(toServer.get(1), SERVER_NET, LB_LOW, FAR_NET, FAR_LOW);
+    }
+
+    /** An ICMPv6 time exceeded (hop limit, code 0) from lb's address on one side to the expired packet's sender. */
+    private static void assertTimeExceeded(final byte[] sent, final long fromHigh, final long fromLow, final long toHigh,
+        final long toLow)
+    {
+        final UnsafeBuffer b = new UnsafeBuffer(sent);
+        assertEquals(0x86DD, b.getShort(12, BIG_ENDIAN) & 0xFFFF);
+        assertEquals(58, sent[20] & 0xFF, "ICMPv6");
+        assertEquals(fromHigh, b.getLong(22, BIG_ENDIAN));
+        assertEquals(fromLow, b.getLong(30, BIG_ENDIAN));
+        assertEquals(toHigh, b.getLong(38, BIG_ENDIAN));
+        assertEquals(toLow, b.getLong(46, BIG_ENDIAN));
+        assertEquals(Icmpv6Header.TYPE_TIME_EXCEEDED, sent[54] & 0xFF);
+        assertEquals(0, sent[55]);
+        assertEquals(ReferenceChecksum.ipv6L4Checksum(sent, 14, 54, 58), b.getShort(56, BIG_ENDIAN) & 0xFFFF,
+            "the ICMPv6 checksum, by the reference");
     }
 
     /** For each policy: 40 flows over two IPv6 hops, every flow's packets on one hop (but packet's), both hops used. */
